@@ -1,0 +1,356 @@
+//! The byte layers of a Helm release payload: base64 (one or two layers), gzip, JSON.
+//!
+//! Helm writes `base64(gzip(json))` into the `release` key of a Secret or ConfigMap (or the
+//! `body` column of the SQL driver). Read through the Kubernetes API as JSON or YAML, a Secret's
+//! `data` adds one more base64 layer. The number of layers is detected from the content, never
+//! from flags: a base64 layer is peeled until the bytes start with the gzip magic `1f 8b 08`
+//! or with a JSON object, exactly as Helm treats data without the magic as uncompressed JSON.
+
+use std::io::Read;
+
+use base64::Engine as _;
+use flate2::read::GzDecoder;
+
+use crate::error::Layer;
+
+/// The gzip magic Helm checks before decompressing (`1f 8b 08`: gzip, deflate).
+pub const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
+
+/// The most base64 layers a payload may carry: Helm's own plus the API's for Secrets.
+const MAX_BASE64_LAYERS: usize = 2;
+
+/// Size limits that keep hostile or corrupt records from exhausting memory.
+///
+/// ```
+/// use helm_why_release::Limits;
+/// let limits = Limits::default();
+/// assert_eq!(limits.max_decompressed_bytes, 64 * 1024 * 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest JSON document a single record may decompress to (default 64 MiB).
+    pub max_decompressed_bytes: usize,
+    /// Largest encoded payload accepted before decoding starts (default 64 MiB).
+    ///
+    /// A Kubernetes object is limited to about 1 MiB, so real records are far below this.
+    pub max_encoded_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_decompressed_bytes: 64 * 1024 * 1024,
+            max_encoded_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits with the given decompressed size and an encoded cap of the same size.
+    pub fn with_max_record_bytes(bytes: usize) -> Self {
+        Limits {
+            max_decompressed_bytes: bytes,
+            max_encoded_bytes: bytes,
+        }
+    }
+}
+
+/// What went wrong while peeling the layers of a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerError {
+    /// The layer that failed.
+    pub layer: Layer,
+    /// What was wrong with it.
+    pub detail: String,
+}
+
+impl LayerError {
+    fn new(layer: Layer, detail: impl Into<String>) -> Self {
+        LayerError {
+            layer,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The JSON text of a release payload, with the layers that were peeled to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peeled {
+    /// The decoded JSON bytes.
+    pub json: Vec<u8>,
+    /// How many base64 layers were removed (1 for Helm's own layer, 2 through the API).
+    pub base64_layers: u8,
+    /// Whether the payload was gzip-compressed (Helm always compresses; very old records may not be).
+    pub gzipped: bool,
+}
+
+/// Peel base64 and gzip layers until the release JSON is reached.
+///
+/// Whitespace and newlines inside base64 are tolerated (real records carry a trailing
+/// newline inside the inner layer when they were produced with shell pipes).
+///
+/// ```
+/// use helm_why_release::codec::{encode_payload, peel};
+/// use helm_why_release::Limits;
+/// let helm_layer = encode_payload(br#"{"name":"web"}"#);
+/// let peeled = peel(helm_layer.as_bytes(), &Limits::default()).unwrap();
+/// assert_eq!(peeled.json, br#"{"name":"web"}"#);
+/// assert_eq!((peeled.base64_layers, peeled.gzipped), (1, true));
+/// ```
+///
+/// # Errors
+/// A [`LayerError`] naming the layer (base64, gzip, size) that could not be decoded.
+pub fn peel(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
+    if input.len() > limits.max_encoded_bytes {
+        return Err(LayerError::new(
+            Layer::Size,
+            format!(
+                "encoded payload is {} bytes, over the limit of {} bytes (--max-record-bytes)",
+                input.len(),
+                limits.max_encoded_bytes
+            ),
+        ));
+    }
+    let mut current: Vec<u8>;
+    let mut data: &[u8] = input;
+    let mut layers = 0u8;
+    loop {
+        let trimmed = trim_ascii(data);
+        if trimmed.is_empty() {
+            return Err(LayerError::new(
+                if layers == 0 {
+                    Layer::Base64
+                } else {
+                    Layer::Json
+                },
+                "the payload is empty",
+            ));
+        }
+        if trimmed.starts_with(&GZIP_MAGIC) {
+            let json = gunzip(trimmed, limits.max_decompressed_bytes)?;
+            return Ok(Peeled {
+                json,
+                base64_layers: layers,
+                gzipped: true,
+            });
+        }
+        if trimmed[0] == b'{' {
+            if trimmed.len() > limits.max_decompressed_bytes {
+                return Err(too_large(limits.max_decompressed_bytes));
+            }
+            return Ok(Peeled {
+                json: trimmed.to_vec(),
+                base64_layers: layers,
+                gzipped: false,
+            });
+        }
+        if usize::from(layers) >= MAX_BASE64_LAYERS {
+            return Err(LayerError::new(
+                Layer::Gzip,
+                format!(
+                    "after {layers} base64 layers the data is neither gzip (1f 8b 08) nor JSON (starts with {})",
+                    hex_prefix(trimmed)
+                ),
+            ));
+        }
+        let decoded = decode_base64(trimmed).map_err(|detail| {
+            let which = if layers == 0 { "" } else { " (inner layer)" };
+            LayerError::new(Layer::Base64, format!("{detail}{which}"))
+        })?;
+        layers += 1;
+        current = decoded;
+        data = &current;
+    }
+}
+
+/// Decode standard base64, ignoring ASCII whitespace anywhere in the input.
+///
+/// # Errors
+/// A sentence saying which byte is not base64 or that the length is wrong.
+pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, String> {
+    // Like Go's StdEncoding: trailing bits are tolerated; padding may be present or not.
+    let engine = &base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    if !input.iter().any(u8::is_ascii_whitespace) {
+        return engine.decode(input).map_err(describe_base64_error);
+    }
+    let compact: Vec<u8> = input
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    engine.decode(&compact).map_err(describe_base64_error)
+}
+
+fn describe_base64_error(err: base64::DecodeError) -> String {
+    match err {
+        base64::DecodeError::InvalidByte(offset, byte) => {
+            format!("invalid base64: byte {byte:#04x} at offset {offset} is not in the alphabet")
+        }
+        base64::DecodeError::InvalidLength(len) => {
+            format!("invalid base64: {len} symbols is not a valid length (truncated?)")
+        }
+        base64::DecodeError::InvalidLastSymbol { offset, symbol, .. } => {
+            format!(
+                "invalid base64: last symbol {symbol:#04x} at offset {offset} has extra bits (truncated?)"
+            )
+        }
+        base64::DecodeError::InvalidPadding => "invalid base64: wrong padding (truncated?)".into(),
+    }
+}
+
+fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>, LayerError> {
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max));
+    // Read one byte past the limit so "exactly at the limit" and "over it" can be told apart.
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut reader = GzDecoder::new(data).take(limit);
+    match reader.read_to_end(&mut out) {
+        Ok(_) if out.len() > max => Err(too_large(max)),
+        Ok(_) => Ok(out),
+        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Err(LayerError::new(
+            Layer::Gzip,
+            "truncated gzip stream (unexpected end of data)",
+        )),
+        Err(err) => Err(LayerError::new(
+            Layer::Gzip,
+            format!("corrupt gzip stream: {err}"),
+        )),
+    }
+}
+
+fn too_large(max: usize) -> LayerError {
+    LayerError::new(
+        Layer::Size,
+        format!("decompressed release is over the limit of {max} bytes (--max-record-bytes)"),
+    )
+}
+
+fn trim_ascii(mut data: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = data {
+        if first.is_ascii_whitespace() {
+            data = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = data {
+        if last.is_ascii_whitespace() {
+            data = rest;
+        } else {
+            break;
+        }
+    }
+    data
+}
+
+fn hex_prefix(data: &[u8]) -> String {
+    data.iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Encode release JSON the way Helm's storage drivers do: gzip at best compression, then
+/// standard padded base64. The result is what Helm stores as the `release` value of a
+/// ConfigMap, inside a Secret's data (before the API's own base64), or in the SQL `body`.
+///
+/// The gzip header is the one Go writes (no name, mtime 0, XFL 2, OS 255); the deflate stream
+/// itself comes from zlib-rs rather than Go's compress/flate, so compressed bytes may differ
+/// while every decoder (Helm's included) reads the same JSON.
+pub fn encode_payload(json: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut encoder = flate2::GzBuilder::new()
+        .operating_system(255)
+        .write(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let gz = encoder
+        .write_all(json)
+        .and_then(|()| encoder.finish())
+        .unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.encode(gz)
+}
+
+/// Standard padded base64, as the Kubernetes API encodes Secret `data`.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_header_matches_go() {
+        let encoded = encode_payload(b"{}");
+        let gz = decode_base64(encoded.as_bytes()).unwrap();
+        // Go's gzip.NewWriterLevel(BestCompression): 1f 8b 08, flags 0, mtime 0, xfl 2, os 255.
+        assert_eq!(&gz[..10], &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0x02, 0xff]);
+    }
+
+    #[test]
+    fn peels_two_layers_and_whitespace() {
+        let inner = encode_payload(br#"{"a":1}"#) + "\n";
+        let outer = encode_base64(inner.as_bytes());
+        let wrapped: String = outer
+            .as_bytes()
+            .chunks(10)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let peeled = peel(wrapped.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(peeled.json, br#"{"a":1}"#);
+        assert_eq!(peeled.base64_layers, 2);
+    }
+
+    #[test]
+    fn uncompressed_json_is_accepted_like_helm() {
+        let b = encode_base64(br#"{"name":"x"}"#);
+        let peeled = peel(b.as_bytes(), &Limits::default()).unwrap();
+        assert!(!peeled.gzipped);
+        assert_eq!(peeled.base64_layers, 1);
+    }
+
+    #[test]
+    fn truncated_gzip_is_a_gzip_error() {
+        let full = decode_base64(encode_payload(&[b'{'; 5000]).as_bytes()).unwrap();
+        let cut = encode_base64(&full[..full.len() / 2]);
+        let err = peel(cut.as_bytes(), &Limits::default()).unwrap_err();
+        assert_eq!(err.layer, Layer::Gzip);
+        assert!(err.detail.contains("truncated"), "{}", err.detail);
+    }
+
+    #[test]
+    fn bomb_is_stopped_at_the_limit() {
+        let zeros = vec![b' '; 2 * 1024 * 1024];
+        let encoded = encode_payload(&zeros);
+        let err = peel(
+            encoded.as_bytes(),
+            &Limits::with_max_record_bytes(1024 * 1024),
+        )
+        .unwrap_err();
+        assert_eq!(err.layer, Layer::Size);
+    }
+
+    #[test]
+    fn garbage_is_a_base64_error_naming_the_byte() {
+        let err = peel(b"not base64 at all!", &Limits::default()).unwrap_err();
+        assert_eq!(err.layer, Layer::Base64);
+        assert!(err.detail.contains("0x21"), "{}", err.detail);
+    }
+
+    #[test]
+    fn three_layers_are_refused() {
+        let once = encode_base64(br#"xyz"#);
+        let err = peel(
+            encode_base64(once.as_bytes()).as_bytes(),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.layer, Layer::Gzip);
+    }
+}

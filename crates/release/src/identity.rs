@@ -1,0 +1,236 @@
+//! Object identity: API group, version, kind, namespace and name, with Helm's namespace defaulting.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The identity of one Kubernetes object in a manifest or hook.
+///
+/// `namespace` is the release namespace for namespaced kinds that omit `metadata.namespace`
+/// (Helm builds objects with the namespace of the invocation), and `None` for cluster-scoped
+/// kinds even when the YAML sets one (cli-runtime's `FilterNamespace`).
+///
+/// ```
+/// use helm_why_release::ResourceKey;
+/// let key = ResourceKey::new("networking.k8s.io/v1", "Ingress", Some("shop"), "web");
+/// assert_eq!(key.group, "networking.k8s.io");
+/// assert_eq!(key.to_string(), "Ingress.networking.k8s.io shop/web");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ResourceKey {
+    /// API group, `""` for the core group.
+    pub group: String,
+    /// API version within the group (`v1`).
+    pub version: String,
+    /// Kind (`ConfigMap`).
+    pub kind: String,
+    /// Namespace, `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ResourceKey {
+    /// Build a key from an `apiVersion` string.
+    pub fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        let (group, version) = split_api_version(api_version);
+        ResourceKey {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        }
+    }
+
+    /// `apps/v1`, or `v1` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `Kind` or `Kind.group`, as kubectl names a resource type.
+    pub fn kind_with_group(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+
+    /// Whether two keys name the same object for every Helm version: same group, kind,
+    /// namespace and name (the version may differ: the API server serves one object).
+    pub fn same_object(&self, other: &ResourceKey) -> bool {
+        self.group == other.group
+            && self.kind == other.kind
+            && self.namespace == other.namespace
+            && self.name == other.name
+    }
+}
+
+impl fmt::Display for ResourceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind_with_group(), ns, self.name),
+            None => write!(f, "{} {}", self.kind_with_group(), self.name),
+        }
+    }
+}
+
+/// Split `apiVersion` into group and version (`v1` → `("", "v1")`).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", api_version),
+    }
+}
+
+/// Whether objects of a kind live in a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Namespaced.
+    Namespaced,
+    /// Cluster-scoped.
+    Cluster,
+}
+
+/// Built-in cluster-scoped kinds, by (group, kind).
+const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    ("", "ComponentStatus"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicyBinding",
+    ),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
+    ("certificates.k8s.io", "ClusterTrustBundle"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("networking.k8s.io", "IngressClass"),
+    ("networking.k8s.io", "IPAddress"),
+    ("networking.k8s.io", "ServiceCIDR"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("policy", "PodSecurityPolicy"),
+    ("extensions", "PodSecurityPolicy"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("resource.k8s.io", "DeviceClass"),
+    ("resource.k8s.io", "ResourceSlice"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "VolumeAttachment"),
+    ("storage.k8s.io", "VolumeAttributesClass"),
+    ("storagemigration.k8s.io", "StorageVersionMigration"),
+];
+
+/// Decides whether a kind is namespaced, the way the cluster's REST mapper would.
+///
+/// Offline, it knows the built-in cluster-scoped kinds; custom kinds are assumed namespaced
+/// unless declared with [`ScopeResolver::add_cluster_scoped`] (`--cluster-scoped KIND`) or
+/// learned from API discovery ([`ScopeResolver::add_discovered`]).
+///
+/// ```
+/// use helm_why_release::{Scope, ScopeResolver};
+/// let mut scopes = ScopeResolver::builtin();
+/// assert_eq!(scopes.scope("rbac.authorization.k8s.io", "ClusterRole"), Scope::Cluster);
+/// assert_eq!(scopes.scope("example.com", "Tenant"), Scope::Namespaced);
+/// scopes.add_cluster_scoped("Tenant.example.com");
+/// assert_eq!(scopes.scope("example.com", "Tenant"), Scope::Cluster);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ScopeResolver {
+    cluster_kinds: BTreeSet<String>,
+    cluster_group_kinds: BTreeSet<(String, String)>,
+    discovered: BTreeMap<(String, String), Scope>,
+}
+
+impl ScopeResolver {
+    /// A resolver that knows the built-in Kubernetes kinds.
+    pub fn builtin() -> Self {
+        let mut r = ScopeResolver::default();
+        for (group, kind) in BUILTIN_CLUSTER_SCOPED {
+            r.cluster_group_kinds
+                .insert(((*group).to_owned(), (*kind).to_owned()));
+        }
+        r
+    }
+
+    /// Declare a kind cluster-scoped: `Kind` (any group) or `Kind.group`.
+    pub fn add_cluster_scoped(&mut self, spec: &str) {
+        match spec.split_once('.') {
+            Some((kind, group)) => {
+                self.cluster_group_kinds
+                    .insert((group.to_owned(), kind.to_owned()));
+            }
+            None => {
+                self.cluster_kinds.insert(spec.to_owned());
+            }
+        }
+    }
+
+    /// Record what API discovery said about a kind; it wins over every other rule.
+    pub fn add_discovered(&mut self, group: &str, kind: &str, namespaced: bool) {
+        let scope = if namespaced {
+            Scope::Namespaced
+        } else {
+            Scope::Cluster
+        };
+        self.discovered
+            .insert((group.to_owned(), kind.to_owned()), scope);
+    }
+
+    /// The scope of `kind` in `group`.
+    pub fn scope(&self, group: &str, kind: &str) -> Scope {
+        let key = (group.to_owned(), kind.to_owned());
+        if let Some(scope) = self.discovered.get(&key) {
+            return *scope;
+        }
+        if self.cluster_group_kinds.contains(&key) || self.cluster_kinds.contains(kind) {
+            Scope::Cluster
+        } else {
+            Scope::Namespaced
+        }
+    }
+
+    /// The namespace Helm gives an object: `None` for cluster-scoped kinds, the explicit
+    /// namespace when set, else `default_namespace`.
+    pub fn effective_namespace(
+        &self,
+        group: &str,
+        kind: &str,
+        explicit: Option<&str>,
+        default_namespace: &str,
+    ) -> Option<String> {
+        match self.scope(group, kind) {
+            Scope::Cluster => None,
+            Scope::Namespaced => Some(
+                explicit
+                    .filter(|ns| !ns.is_empty())
+                    .unwrap_or(default_namespace)
+                    .to_owned(),
+            ),
+        }
+    }
+}

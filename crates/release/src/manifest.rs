@@ -1,0 +1,610 @@
+//! Manifest documents: Helm's splitting, `# Source:` paths, YAML parsing with budgets, object
+//! identity and the annotations that decide what Helm does with an object.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::identity::{ResourceKey, ScopeResolver, split_api_version};
+use crate::model::{Hook, HookDeletePolicy, HookEvent};
+
+/// `helm.sh/hook`.
+pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
+/// `helm.sh/hook-weight`.
+pub const HOOK_WEIGHT_ANNOTATION: &str = "helm.sh/hook-weight";
+/// `helm.sh/hook-delete-policy`.
+pub const HOOK_DELETE_ANNOTATION: &str = "helm.sh/hook-delete-policy";
+/// `helm.sh/hook-output-log-policy`.
+pub const HOOK_OUTPUT_LOG_ANNOTATION: &str = "helm.sh/hook-output-log-policy";
+/// `helm.sh/resource-policy`.
+pub const RESOURCE_POLICY_ANNOTATION: &str = "helm.sh/resource-policy";
+
+/// Split a manifest the way Helm's `releaseutil.SplitManifests` does (Helm 3.0 – 4.2.3):
+/// `TrimSpace` the whole text, split on the regex `(?:^|\s*\n)---\s*`, `TrimSpace` each piece
+/// and drop empty ones.
+///
+/// A `---` that starts a line splits even when text follows on the same line; an indented
+/// `---` (inside a block scalar) does not.
+///
+/// ```
+/// use helm_why_release::manifest::split_manifests;
+/// let docs = split_manifests("---\n# Source: a.yaml\nkind: A\n---kind: B\n  ---\n");
+/// assert_eq!(docs, vec!["# Source: a.yaml\nkind: A", "kind: B\n  ---"]);
+/// ```
+pub fn split_manifests(text: &str) -> Vec<&str> {
+    let s = text.trim();
+    let bytes = s.as_bytes();
+    let mut pieces = Vec::new();
+    let mut piece_start = 0;
+    let mut pos = 0;
+    while pos <= bytes.len() {
+        let Some((match_start, match_end)) = next_separator(bytes, pos) else {
+            break;
+        };
+        if match_end != 0 {
+            pieces.push(&s[piece_start..match_start]);
+        }
+        piece_start = match_end;
+        pos = match_end.max(match_start + 1);
+    }
+    pieces.push(&s[piece_start..]);
+    pieces
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The leftmost match of `(?:^|\s*\n)---\s*` at or after `from`, as (start, end).
+fn next_separator(b: &[u8], from: usize) -> Option<(usize, usize)> {
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && is_go_space(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    if from == 0 && b.starts_with(b"---") {
+        return Some((0, skip_ws(3)));
+    }
+    let mut i = from;
+    while i + 3 < b.len() + 1 {
+        if b[i] == b'\n' && b.get(i + 1..i + 4) == Some(b"---") {
+            // The match starts at the beginning of the whitespace run that ends with this '\n'.
+            let mut start = i;
+            while start > from && is_go_space(b[start - 1]) {
+                start -= 1;
+            }
+            return Some((start, skip_ws(i + 4)));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// RE2's `\s`: `[\t\n\f\r ]`.
+fn is_go_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0c | b'\r' | b' ')
+}
+
+/// One document of a stored manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document<'a> {
+    /// 0-based position among the non-empty documents.
+    pub index: usize,
+    /// The template path from the `# Source:` comment (absent with Helm 3 post-renderers).
+    pub source: Option<&'a str>,
+    /// The document text without the `# Source:` line.
+    pub body: &'a str,
+}
+
+/// Split a stored manifest into documents with their `# Source:` paths.
+pub fn documents(manifest: &str) -> Vec<Document<'_>> {
+    split_manifests(manifest)
+        .into_iter()
+        .enumerate()
+        .map(|(index, piece)| {
+            let (source, body) = match piece.strip_prefix("# Source: ") {
+                Some(rest) => match rest.split_once('\n') {
+                    Some((path, body)) => (Some(path.trim_end()), body),
+                    None => (Some(rest.trim_end()), ""),
+                },
+                None => (None, piece),
+            };
+            Document {
+                index,
+                source,
+                body,
+            }
+        })
+        .collect()
+}
+
+/// YAML parsing limits: the defaults of serde-saphyr, raised for big manifests, with the
+/// alias and depth limits kept (they are what stops alias bombs and stack exhaustion).
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 20_000_000;
+    budget.max_nodes = 5_000_000;
+    budget.max_documents = 100_000;
+    budget.max_total_scalar_bytes = 256 * 1024 * 1024;
+    budget.max_depth = 128;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    options.with_snippet = false;
+    options
+}
+
+/// Parse one YAML (or JSON) document into a JSON value. Empty and comment-only documents
+/// are `Value::Null`.
+///
+/// # Errors
+/// The parser's message, including a budget breach for alias bombs or absurd nesting.
+pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_saphyr::from_str_with_options::<Value>(text, yaml_options()).map_err(one_line)
+}
+
+/// Parse a YAML stream with several documents.
+///
+/// # Errors
+/// The parser's message.
+pub fn parse_yaml_stream(text: &str) -> Result<Vec<Value>, String> {
+    serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()).map_err(one_line)
+}
+
+fn one_line(err: serde_saphyr::Error) -> String {
+    let text = err.to_string();
+    let mut line = text
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_owned();
+    if line.len() > 300 {
+        line.truncate(300);
+        line.push('…');
+    }
+    line
+}
+
+/// A parsed manifest or hook object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestObject<'a> {
+    /// Identity, with Helm's namespace defaulting applied.
+    pub key: ResourceKey,
+    /// Template path (`# Source:` for manifests, `path` for hooks).
+    pub source: Option<&'a str>,
+    /// 0-based document position in the manifest.
+    pub index: usize,
+    /// The raw document text.
+    pub text: &'a str,
+    /// The parsed document.
+    pub value: Value,
+}
+
+impl ManifestObject<'_> {
+    /// `metadata.annotations` (non-string values rendered as text).
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        string_map(self.value.pointer("/metadata/annotations"))
+    }
+
+    /// One annotation.
+    pub fn annotation(&self, key: &str) -> Option<String> {
+        scalar_text(self.value.pointer("/metadata/annotations")?.get(key)?)
+    }
+
+    /// `metadata.labels`.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        string_map(self.value.pointer("/metadata/labels"))
+    }
+
+    /// What `helm.sh/hook` makes of this document.
+    pub fn hook_class(&self) -> HookClass {
+        classify_hook(self.annotation(HOOK_ANNOTATION).as_deref())
+    }
+
+    /// Whether `helm.sh/resource-policy` is exactly `keep`, the test Helm applies to the
+    /// **live** object at upgrade and rollback.
+    pub fn keep_on_upgrade(&self) -> bool {
+        self.annotation(RESOURCE_POLICY_ANNOTATION).as_deref() == Some("keep")
+    }
+
+    /// Uninstall's reading of `helm.sh/resource-policy` from the stored manifest
+    /// (trimmed, lower-cased; any other value silently skips the object).
+    pub fn uninstall_policy(&self) -> UninstallPolicy {
+        match self.annotation(RESOURCE_POLICY_ANNOTATION) {
+            None => UninstallPolicy::Delete,
+            Some(v) if v.trim().to_lowercase() == "keep" => UninstallPolicy::Keep,
+            Some(v) => UninstallPolicy::SilentlySkipped(v),
+        }
+    }
+}
+
+/// What `helm uninstall` does with a manifest object, from its stored annotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UninstallPolicy {
+    /// No `helm.sh/resource-policy`: deleted.
+    Delete,
+    /// `keep` (any case, trimmed): kept and reported.
+    Keep,
+    /// Any other value: neither deleted nor reported (Helm drops it from both lists).
+    SilentlySkipped(String),
+}
+
+/// How Helm classifies a rendered document by its `helm.sh/hook` annotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookClass {
+    /// No `helm.sh/hook`: a tracked manifest object.
+    Manifest,
+    /// A hook running on these events.
+    Hook(Vec<HookEvent>),
+    /// At least one event is unknown (`crd-install`, `test-failure`, a typo, an empty value):
+    /// Helm drops the whole document, so the object is never created.
+    Dropped {
+        /// The annotation value.
+        raw: String,
+        /// The items Helm did not recognise.
+        unknown: Vec<String>,
+    },
+}
+
+/// Classify a `helm.sh/hook` value as Helm's `manifestFile.sort` does: split on `,`, trim and
+/// lower-case each item; any unknown item drops the whole document.
+///
+/// ```
+/// use helm_why_release::manifest::{classify_hook, HookClass};
+/// use helm_why_release::HookEvent;
+/// assert_eq!(classify_hook(None), HookClass::Manifest);
+/// assert_eq!(classify_hook(Some(" Pre-Upgrade, test-success")),
+///            HookClass::Hook(vec![HookEvent::PreUpgrade, HookEvent::Test]));
+/// assert!(matches!(classify_hook(Some("pre-install,crd-install")), HookClass::Dropped { .. }));
+/// ```
+pub fn classify_hook(value: Option<&str>) -> HookClass {
+    let Some(raw) = value else {
+        return HookClass::Manifest;
+    };
+    let mut events = Vec::new();
+    let mut unknown = Vec::new();
+    for item in raw.split(',') {
+        let item = item.trim().to_lowercase();
+        match HookEvent::parse(&item) {
+            HookEvent::Unknown(name) => unknown.push(name),
+            event => events.push(event),
+        }
+    }
+    if unknown.is_empty() {
+        HookClass::Hook(events)
+    } else {
+        HookClass::Dropped {
+            raw: raw.to_owned(),
+            unknown,
+        }
+    }
+}
+
+/// `helm.sh/hook-weight` as Go's `strconv.Atoi` reads the untrimmed value (0 on error).
+///
+/// ```
+/// use helm_why_release::manifest::parse_hook_weight;
+/// assert_eq!(parse_hook_weight("-5"), -5);
+/// assert_eq!(parse_hook_weight(" 5"), 0);
+/// assert_eq!(parse_hook_weight("+3"), 3);
+/// ```
+pub fn parse_hook_weight(raw: &str) -> i64 {
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    raw.parse::<i64>().unwrap_or(0)
+}
+
+/// `helm.sh/hook-delete-policy` (or output log policy): comma split, trimmed, lower-cased.
+pub fn parse_policy_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Parse one manifest document into an object with its identity.
+///
+/// `Ok(None)` for empty and comment-only documents (Helm's Build ignores them) and for
+/// documents without `kind` or `metadata.name`, which Helm would never have stored.
+///
+/// # Errors
+/// The YAML parser's message.
+pub fn parse_object<'a>(
+    doc: &Document<'a>,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+) -> Result<Option<ManifestObject<'a>>, String> {
+    let value = parse_yaml(doc.body)?;
+    Ok(object_from_value(value, doc, release_namespace, scopes))
+}
+
+fn object_from_value<'a>(
+    value: Value,
+    doc: &Document<'a>,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+) -> Option<ManifestObject<'a>> {
+    let kind = value.get("kind").and_then(Value::as_str)?.to_owned();
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(scalar_text)
+        .unwrap_or_default();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let (group, version) = split_api_version(api_version);
+    let explicit_ns = value.pointer("/metadata/namespace").and_then(Value::as_str);
+    let namespace = scopes.effective_namespace(group, &kind, explicit_ns, release_namespace);
+    Some(ManifestObject {
+        key: ResourceKey {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            kind,
+            namespace,
+            name,
+        },
+        source: doc.source,
+        index: doc.index,
+        text: doc.body,
+        value,
+    })
+}
+
+/// A problem with one document of a manifest or hook.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DocumentProblem {
+    /// 0-based document index (or hook index).
+    pub index: usize,
+    /// Template path when known.
+    pub source: Option<String>,
+    /// What was wrong.
+    pub detail: String,
+}
+
+/// Every object of a stored manifest, plus the documents that could not be parsed.
+pub fn manifest_objects<'a>(
+    manifest: &'a str,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+) -> (Vec<ManifestObject<'a>>, Vec<DocumentProblem>) {
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    for doc in documents(manifest) {
+        match parse_object(&doc, release_namespace, scopes) {
+            Ok(Some(obj)) => objects.push(obj),
+            Ok(None) => {}
+            Err(detail) => problems.push(DocumentProblem {
+                index: doc.index,
+                source: doc.source.map(str::to_owned),
+                detail,
+            }),
+        }
+    }
+    (objects, problems)
+}
+
+/// The object a stored hook creates.
+///
+/// # Errors
+/// The YAML parser's message; a hook whose manifest has no `kind` falls back to the stored
+/// `kind` and `name`.
+pub fn hook_object<'a>(
+    hook: &'a Hook,
+    index: usize,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+) -> Result<ManifestObject<'a>, String> {
+    let doc = Document {
+        index,
+        source: Some(hook.path.as_str()).filter(|p| !p.is_empty()),
+        body: hook.manifest.as_str(),
+    };
+    let value = parse_yaml(&hook.manifest)?;
+    if let Some(obj) = object_from_value(value.clone(), &doc, release_namespace, scopes) {
+        return Ok(obj);
+    }
+    let namespace = scopes.effective_namespace("", &hook.kind, None, release_namespace);
+    Ok(ManifestObject {
+        key: ResourceKey {
+            group: String::new(),
+            version: String::new(),
+            kind: hook.kind.clone(),
+            namespace,
+            name: hook.name.clone(),
+        },
+        source: doc.source,
+        index,
+        text: doc.body,
+        value,
+    })
+}
+
+/// Output of `helm template` (or the rendered part of `helm upgrade --dry-run`) sorted into
+/// what Helm would store: hooks, manifest documents, and documents Helm drops.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderedSplit {
+    /// The manifest as Helm would store it (`---\n# Source: <path>\n<doc>\n` per document).
+    pub manifest: String,
+    /// Hooks as Helm would store them (delete policies as given; empty until a hook runs).
+    pub hooks: Vec<Hook>,
+    /// Documents dropped for an unknown hook event: (source, annotation value).
+    pub dropped: Vec<(Option<String>, String)>,
+    /// Documents that could not be parsed.
+    pub problems: Vec<DocumentProblem>,
+}
+
+/// Sort rendered documents (each with its `# Source:` path) into hooks and manifest the way
+/// Helm's `SortManifests` does, keeping document order (Helm also sorts by kind; the order of
+/// documents does not change what is created or deleted).
+pub fn split_rendered(rendered: &str) -> RenderedSplit {
+    let mut out = RenderedSplit::default();
+    for doc in documents(rendered) {
+        let value = match parse_yaml(doc.body) {
+            Ok(Value::Null) => continue,
+            Ok(v) => v,
+            Err(detail) => {
+                out.problems.push(DocumentProblem {
+                    index: doc.index,
+                    source: doc.source.map(str::to_owned),
+                    detail,
+                });
+                continue;
+            }
+        };
+        let annotation = |key: &str| {
+            value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(key))
+                .and_then(scalar_text)
+        };
+        match classify_hook(annotation(HOOK_ANNOTATION).as_deref()) {
+            HookClass::Manifest => {
+                let source = doc.source.unwrap_or("");
+                out.manifest
+                    .push_str(&format!("---\n# Source: {source}\n{}\n", doc.body));
+            }
+            HookClass::Hook(events) => out.hooks.push(Hook {
+                name: value
+                    .pointer("/metadata/name")
+                    .and_then(scalar_text)
+                    .unwrap_or_default(),
+                kind: value
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                path: doc.source.unwrap_or("").to_owned(),
+                manifest: doc.body.to_owned(),
+                events,
+                last_run: Default::default(),
+                weight: annotation(HOOK_WEIGHT_ANNOTATION)
+                    .map(|w| parse_hook_weight(&w))
+                    .unwrap_or(0),
+                delete_policies: annotation(HOOK_DELETE_ANNOTATION)
+                    .map(|p| {
+                        parse_policy_list(&p)
+                            .iter()
+                            .map(|p| HookDeletePolicy::parse(p))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                output_log_policies: annotation(HOOK_OUTPUT_LOG_ANNOTATION)
+                    .map(|p| parse_policy_list(&p))
+                    .unwrap_or_default(),
+            }),
+            HookClass::Dropped { raw, .. } => {
+                out.dropped.push((doc.source.map(str::to_owned), raw));
+            }
+        }
+    }
+    out
+}
+
+/// A scalar as text (strings as-is, numbers and booleans printed).
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), scalar_text(v)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitting_matches_helm_edge_cases() {
+        // Separator glued to text, CRLF, trailing separators, indented dashes inside a scalar.
+        assert_eq!(
+            split_manifests("a: 1\r\n---\r\nb: 2\n---"),
+            vec!["a: 1", "b: 2"]
+        );
+        assert_eq!(split_manifests("---apiVersion: v1"), vec!["apiVersion: v1"]);
+        assert_eq!(
+            split_manifests("x: |\n  ---\n  y"),
+            vec!["x: |\n  ---\n  y"]
+        );
+        assert_eq!(split_manifests("  \n\n"), Vec::<&str>::new());
+        assert_eq!(split_manifests("a\n----b"), vec!["a", "-b"]);
+        // Go's Split: a match after the first swallows the rest of the separator run.
+        assert_eq!(split_manifests("---\n---\nfoo"), vec!["---\nfoo"]);
+        assert_eq!(split_manifests("a\n---\n\n---b"), vec!["a", "---b"]);
+    }
+
+    #[test]
+    fn documents_keep_source_paths() {
+        let docs = documents("---\n# Source: c/templates/a.yaml\nkind: A\n---\nkind: B\n");
+        assert_eq!(docs[0].source, Some("c/templates/a.yaml"));
+        assert_eq!(docs[0].body, "kind: A");
+        assert_eq!(docs[1].source, None);
+    }
+
+    #[test]
+    fn identity_defaults_namespace_and_drops_it_for_cluster_scope() {
+        let scopes = ScopeResolver::builtin();
+        let (objs, problems) = manifest_objects(
+            "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  namespace: ignored\n---\n# just a comment\n",
+            "prod",
+            &scopes,
+        );
+        assert!(problems.is_empty());
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0].key.namespace.as_deref(), Some("prod"));
+        assert_eq!(objs[1].key.namespace, None);
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut bomb =
+            String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+        for i in 0..12 {
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
+            bomb.push_str(&format!(
+                "l{i}: &l{i} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
+        }
+        assert!(parse_yaml(&bomb).is_err());
+    }
+
+    #[test]
+    fn rendered_output_is_sorted_like_helm() {
+        let rendered = "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations:\n    helm.sh/hook: pre-upgrade\n    helm.sh/hook-weight: \"-5\"\n---\n# Source: c/templates/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\n# Source: c/templates/old.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  annotations:\n    helm.sh/hook: crd-install\n";
+        let split = split_rendered(rendered);
+        assert_eq!(split.hooks.len(), 1);
+        assert_eq!(split.hooks[0].weight, -5);
+        assert_eq!(split.hooks[0].path, "c/templates/cm.yaml");
+        assert!(
+            split
+                .manifest
+                .starts_with("---\n# Source: c/templates/d.yaml\n")
+        );
+        assert_eq!(
+            split.dropped,
+            vec![(Some("c/templates/old.yaml".into()), "crd-install".into())]
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! A stored record: the release plus where and how it was stored.
+
+use std::collections::BTreeMap;
+
+use crate::codec::{Limits, peel};
+use crate::error::{DecodeError, Layer, RecordRef};
+use crate::model::{Release, parse_release_json};
+
+/// The storage driver (or form) a record was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Driver {
+    /// A Secret of type `helm.sh/release.v1` (Helm's default driver).
+    Secret,
+    /// A ConfigMap (`HELM_DRIVER=configmap`).
+    ConfigMap,
+    /// A `body` value of the SQL driver's `releases_v1` table.
+    Sql,
+    /// A bare payload or raw release JSON, with no storage object around it.
+    Raw,
+}
+
+impl Driver {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Driver::Secret => "secret",
+            Driver::ConfigMap => "configmap",
+            Driver::Sql => "sql",
+            Driver::Raw => "raw",
+        }
+    }
+}
+
+/// The storage format of the payload. Helm 3 and Helm 4 share one; Helm 2 (Tiller, protobuf)
+/// is recognised so it can be refused with a clear message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordFormat {
+    /// `sh.helm.release.v1`: base64(gzip(JSON)), written by Helm 3 and Helm 4.
+    HelmV1Json,
+    /// Tiller's `OWNER=TILLER` records: base64(gzip(protobuf)). Not decoded yet.
+    TillerProtobuf,
+}
+
+/// Where a record was stored and what its storage object said about it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordMeta {
+    /// The driver.
+    pub driver: Driver,
+    /// Where it came from (file, List item, object name).
+    pub reference: RecordRef,
+    /// The storage object's name (`sh.helm.release.v1.<release>.v<N>`), when there is one.
+    pub object_name: Option<String>,
+    /// The storage object's namespace, when known.
+    pub namespace: Option<String>,
+    /// The storage object's labels (`name`, `owner`, `status`, `version`, …).
+    pub labels: BTreeMap<String, String>,
+    /// Base64 layers peeled (1: Helm's own; 2: a Secret read as YAML/JSON through the API).
+    pub base64_layers: u8,
+    /// Whether the payload was gzip-compressed.
+    pub gzipped: bool,
+}
+
+impl RecordMeta {
+    /// Metadata for a record with no storage object (raw JSON, a bare payload).
+    pub fn raw(reference: RecordRef) -> Self {
+        RecordMeta {
+            driver: Driver::Raw,
+            reference,
+            object_name: None,
+            namespace: None,
+            labels: BTreeMap::new(),
+            base64_layers: 0,
+            gzipped: false,
+        }
+    }
+
+    /// Metadata for a record held by a storage object.
+    pub fn object(
+        driver: Driver,
+        reference: RecordRef,
+        name: Option<String>,
+        namespace: Option<String>,
+        labels: BTreeMap<String, String>,
+    ) -> Self {
+        RecordMeta {
+            driver,
+            reference,
+            object_name: name,
+            namespace,
+            labels,
+            base64_layers: 0,
+            gzipped: false,
+        }
+    }
+
+    /// The revision the object name claims (`….v7` → 7).
+    pub fn name_revision(&self) -> Option<u64> {
+        parse_storage_key(self.object_name.as_deref()?).map(|(_, rev)| rev)
+    }
+
+    /// The release name the object name claims.
+    pub fn name_release(&self) -> Option<&str> {
+        parse_storage_key(self.object_name.as_deref()?).map(|(name, _)| name)
+    }
+}
+
+/// Split a storage key `sh.helm.release.v1.<release>.v<N>` into release and revision.
+///
+/// ```
+/// use helm_why_release::record::parse_storage_key;
+/// assert_eq!(parse_storage_key("sh.helm.release.v1.my.app.v12"), Some(("my.app", 12)));
+/// assert_eq!(parse_storage_key("web.v3"), None);
+/// ```
+pub fn parse_storage_key(key: &str) -> Option<(&str, u64)> {
+    let rest = key.strip_prefix("sh.helm.release.v1.")?;
+    let (name, rev) = rest.rsplit_once(".v")?;
+    if name.is_empty() {
+        return None;
+    }
+    Some((name, rev.parse().ok()?))
+}
+
+/// A decoded record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Storage metadata.
+    pub meta: RecordMeta,
+    /// The release revision it holds.
+    pub release: Release,
+}
+
+impl Record {
+    /// The namespace the record belongs to: the storage object's, else the release's.
+    pub fn storage_namespace(&self) -> &str {
+        self.meta
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(&self.release.namespace)
+    }
+}
+
+/// Decode a payload (one or two base64 layers, gzip, JSON) into a record.
+///
+/// ```
+/// use helm_why_release::{codec, record, Limits, RecordRef};
+/// let payload = codec::encode_payload(br#"{"name":"web","version":3}"#);
+/// let meta = record::RecordMeta::raw(RecordRef::file("body.txt"));
+/// let rec = record::decode_record(payload.as_bytes(), meta, &Limits::default()).unwrap();
+/// assert_eq!(rec.release.version, 3);
+/// ```
+///
+/// # Errors
+/// A [`DecodeError`] naming the record and the failing layer.
+pub fn decode_record(
+    payload: &[u8],
+    mut meta: RecordMeta,
+    limits: &Limits,
+) -> Result<Record, DecodeError> {
+    let peeled = peel(payload, limits)
+        .map_err(|e| DecodeError::new(meta.reference.clone(), e.layer, e.detail))?;
+    meta.base64_layers = peeled.base64_layers;
+    meta.gzipped = peeled.gzipped;
+    let release = parse_release_json(&peeled.json)
+        .map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Json, detail))?;
+    Ok(Record { meta, release })
+}
