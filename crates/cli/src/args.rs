@@ -1,0 +1,207 @@
+//! Command-line flags, as the user typed them. Resolution (environment, kubeconfig, defaults
+//! that depend on other flags) happens in [`crate::config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Explain what Helm did to your cluster at every revision, what it will do at the next
+/// upgrade, and why
+#[derive(Debug, Parser)]
+#[command(
+    name = "helm-why",
+    version,
+    about,
+    long_about = "Explain what Helm did to your cluster at every revision, what it will do at the \
+next upgrade, and why.\n\nhelm-why reads the release records Helm keeps (Secrets \
+sh.helm.release.v1.<release>.v<N>, ConfigMaps, or exported files) and replays Helm's own rules \
+between revisions. It only reads: it never writes to the cluster.",
+    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan)."
+)]
+pub struct Cli {
+    /// Flags shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read release records from a file, a directory (recursively) or - for stdin, instead of a
+    /// cluster (can be repeated)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub from: Vec<PathBuf>,
+
+    /// Namespace of the release [default: $HELM_NAMESPACE, else the kubeconfig context's, else
+    /// "default"; with --from: every namespace in the files]
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]
+    #[arg(
+        long,
+        visible_alias = "kube-context",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub context: Option<String>,
+
+    /// Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+    #[arg(long, global = true, value_name = "DRIVER")]
+    pub driver: Option<String>,
+
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Largest decompressed size of one record, e.g. 64MiB or 1000000
+    #[arg(long, global = true, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_bytes: usize,
+
+    /// Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
+    /// to a cluster, API discovery decides)
+    #[arg(long = "cluster-scoped", global = true, value_name = "KIND")]
+    pub cluster_scoped: Vec<String>,
+
+    /// Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
+    /// when the records carry apply_method, else the newest 3.x rules]
+    #[arg(long, global = true, value_name = "X.Y.Z")]
+    pub helm_version: Option<String>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for a terminal
+    Table,
+    /// JSON, documented in docs/json.md
+    Json,
+    /// Markdown, for incident write-ups and pull requests
+    Markdown,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List releases with their last revision and status
+    List(ListArgs),
+    /// Show every revision of a release and what changed at each
+    History(HistoryArgs),
+    /// Print a stored revision's manifest, hooks, values, notes or whole record
+    Get(GetArgs),
+    /// Tell the story of one object across every revision: why it is (or is not) there
+    Explain(ExplainArgs),
+    /// Show what happened to every object at every revision, then the hazards found
+    Timeline(TimelineArgs),
+}
+
+/// `list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// List releases in every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+/// `history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Release name
+    pub release: String,
+}
+
+/// What `get` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetWhat {
+    /// The rendered manifest of tracked objects
+    Manifest,
+    /// The hooks, each as a YAML document
+    Hooks,
+    /// The user-supplied values
+    Values,
+    /// The rendered NOTES.txt
+    Notes,
+    /// The whole decoded record
+    Release,
+}
+
+/// `get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Release name
+    pub release: String,
+    /// What to print
+    #[arg(value_enum)]
+    pub what: GetWhat,
+    /// Revision to read [default: the last one]
+    #[arg(long)]
+    pub revision: Option<u64>,
+    /// Print Secret data and secret-looking values instead of <redacted>
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Release name
+    pub release: String,
+    /// The object, as kubectl names it: cm/x, configmap/x, ingress.networking.k8s.io/x
+    pub object: String,
+}
+
+/// `timeline`
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Release name
+    pub release: String,
+}
+
+/// Parse `64MiB`, `1GiB`, `500k`, `1000000`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (try 64MiB or 1000000)"))?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" | "ki" => 1024,
+        "m" | "mb" => 1000 * 1000,
+        "mib" | "mi" => 1024 * 1024,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" | "gi" => 1024 * 1024 * 1024,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    n.checked_mul(mult)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a usable size"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

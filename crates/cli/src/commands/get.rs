@@ -1,0 +1,159 @@
+//! `helm-why get RELEASE WHAT`: the offline equivalent of `helm get`, secrets redacted.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context as _, Result};
+use helm_why_release::{Record, Release};
+use serde_json::{Value, json};
+
+use super::Ui;
+use crate::args::{GetArgs, GetWhat, OutputFormat};
+use crate::config::Config;
+use crate::error::{UserError, exit};
+use crate::redact::{redact_manifest, redact_values};
+use crate::source::{Request, load, select_release};
+
+/// Run `get`.
+///
+/// # Errors
+/// Source errors, unknown release or revision.
+pub async fn run(args: &GetArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let loaded = load(config, Request::Release(&args.release)).await?;
+    let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    let record: &Record = match args.revision {
+        Some(rev) => history.revision(rev).ok_or_else(|| {
+            let why = if history.missing.contains(&rev) {
+                "its record is missing (pruned by --history-max or deleted)".to_owned()
+            } else if history.undecodable.iter().any(|(r, _)| *r == Some(rev)) {
+                "its record could not be decoded".to_owned()
+            } else {
+                "there is no such revision".to_owned()
+            };
+            UserError::with_hint(
+                format!("release {:?} has no revision {rev}: {why}", args.release),
+                "run `helm-why history` to see the revisions",
+            )
+        })?,
+        None => history.latest().ok_or_else(|| {
+            UserError::new(format!(
+                "release {:?} has no decodable revision",
+                args.release
+            ))
+        })?,
+    };
+    let text = render(&record.release, args.what, args.show_secrets, ui.format)?;
+    ui.out.write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// The text `get` prints.
+///
+/// # Errors
+/// YAML serialization of values.
+pub fn render(
+    r: &Release,
+    what: GetWhat,
+    show_secrets: bool,
+    format: OutputFormat,
+) -> Result<String> {
+    let manifest = |text: &str| {
+        if show_secrets {
+            text.to_owned()
+        } else {
+            redact_manifest(text)
+        }
+    };
+    let mut values = r.config.clone();
+    if !show_secrets {
+        redact_values(&mut values);
+    }
+    let hooks_text = || {
+        let mut out = String::new();
+        for hook in &r.hooks {
+            let _ = write!(
+                out,
+                "---\n# Source: {}\n{}\n",
+                hook.path,
+                hook.manifest.trim_end()
+            );
+        }
+        manifest(&out)
+    };
+    let json_out = |v: Value| -> Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
+    if format == OutputFormat::Json {
+        return match what {
+            GetWhat::Manifest => json_out(json!({ "manifest": manifest(&r.manifest) })),
+            GetWhat::Hooks => json_out(json!({ "hooks": hooks_text() })),
+            GetWhat::Values => json_out(values),
+            GetWhat::Notes => json_out(json!({ "notes": r.info.notes })),
+            GetWhat::Release => json_out(release_view(r, values, &manifest, show_secrets)),
+        };
+    }
+    Ok(match what {
+        GetWhat::Manifest => manifest(&r.manifest),
+        GetWhat::Hooks => hooks_text(),
+        GetWhat::Values => {
+            let yaml = if values.is_null() || values.as_object().is_some_and(|m| m.is_empty()) {
+                "null\n".to_owned()
+            } else {
+                serde_saphyr::to_string(&values).context("cannot print values as YAML")?
+            };
+            format!("USER-SUPPLIED VALUES:\n{yaml}")
+        }
+        GetWhat::Notes => format!("NOTES:\n{}\n", r.info.notes.trim_end()),
+        GetWhat::Release => {
+            serde_json::to_string_pretty(&release_view(r, values, &manifest, show_secrets))? + "\n"
+        }
+    })
+}
+
+/// The whole record as JSON, with the same redaction as the other views.
+fn release_view(
+    r: &Release,
+    values: Value,
+    manifest: &dyn Fn(&str) -> String,
+    show_secrets: bool,
+) -> Value {
+    let time = |t: &Option<helm_why_release::Timestamp>| t.as_ref().map(|t| t.to_string());
+    let mut chart_values = r.chart.values.clone();
+    if !show_secrets {
+        redact_values(&mut chart_values);
+    }
+    json!({
+        "name": r.name,
+        "namespace": r.namespace,
+        "version": r.version,
+        "info": {
+            "status": r.info.status.as_str(),
+            "description": r.info.description,
+            "first_deployed": time(&r.info.first_deployed),
+            "last_deployed": time(&r.info.last_deployed),
+            "deleted": time(&r.info.deleted),
+            "notes": r.info.notes,
+        },
+        "chart": {
+            "name": r.chart.metadata.name,
+            "version": r.chart.metadata.version,
+            "app_version": r.chart.metadata.app_version,
+            "templates": r.chart.templates.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+            "values": chart_values,
+        },
+        "config": values,
+        "manifest": manifest(&r.manifest),
+        "hooks": r.hooks.iter().map(|h| json!({
+            "name": h.name,
+            "kind": h.kind,
+            "path": h.path,
+            "events": h.events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+            "weight": h.weight,
+            "delete_policies": h.delete_policies.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            "last_run": {
+                "started_at": time(&h.last_run.started_at),
+                "completed_at": time(&h.last_run.completed_at),
+                "phase": h.last_run.phase,
+            },
+            "manifest": manifest(&h.manifest),
+        })).collect::<Vec<_>>(),
+        "apply_method": r.apply_method.as_ref().map(|m| m.as_str()),
+    })
+}

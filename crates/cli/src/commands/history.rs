@@ -1,0 +1,147 @@
+//! `helm-why history RELEASE`: one row per revision, with what changed against the previous one.
+
+use anyhow::Result;
+use helm_why_diff::{ObjectChanges, RevisionView};
+use helm_why_release::{History, ResourceKey};
+use serde::Serialize;
+
+use super::{Ui, source_warnings};
+use crate::args::HistoryArgs;
+use crate::config::Config;
+use crate::error::exit;
+use crate::source::{Request, load, select_release};
+
+/// One revision row. Undecodable revisions are rows too; missing ones are listed apart.
+#[derive(Debug, Serialize)]
+pub struct RevisionRow {
+    /// Revision number.
+    pub revision: u64,
+    /// Stored status, or `undecodable` for a record that could not be decoded.
+    pub status: String,
+    /// `last_deployed` as stored (RFC 3339).
+    pub updated: Option<String>,
+    /// `chart-version`.
+    pub chart: String,
+    /// `appVersion`.
+    pub app_version: String,
+    /// Helm's description, or what is wrong with the record.
+    pub description: String,
+    /// Number of tracked manifest objects.
+    pub objects: usize,
+    /// Number of hooks.
+    pub hooks: usize,
+    /// Objects added since the previous stored revision.
+    pub added: Vec<ResourceKey>,
+    /// Objects removed since the previous stored revision.
+    pub removed: Vec<ResourceKey>,
+    /// Objects whose document changed since the previous stored revision.
+    pub changed: Vec<ResourceKey>,
+    /// The revision the change is counted against (the previous one stored; may be earlier
+    /// than `revision - 1` across a gap); `None` for the first one.
+    pub compared_with: Option<u64>,
+}
+
+/// The `history` report (JSON contract in docs/json.md).
+#[derive(Debug, Serialize)]
+pub struct HistoryReport {
+    /// Release name.
+    pub release: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Rows, by revision.
+    pub revisions: Vec<RevisionRow>,
+    /// Revisions with no record (pruned or deleted).
+    pub missing_revisions: Vec<u64>,
+    /// Findings about the records.
+    pub warnings: Vec<String>,
+}
+
+/// Build the report of one history.
+pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> HistoryReport {
+    let views: Vec<RevisionView<'_>> = history
+        .revisions
+        .iter()
+        .map(|r| RevisionView::new(&r.release, &config.scopes))
+        .collect();
+    let mut rows = Vec::new();
+    for (i, view) in views.iter().enumerate() {
+        let r = view.release;
+        let previous = i.checked_sub(1).and_then(|p| views.get(p));
+        let changes = previous
+            .map(|p| ObjectChanges::between(p, view))
+            .unwrap_or_else(|| ObjectChanges {
+                added: view.objects.iter().map(|o| o.key.clone()).collect(),
+                ..ObjectChanges::default()
+            });
+        for problem in &view.problems {
+            warnings.push(format!(
+                "revision {}: document {} ({}) could not be parsed: {}",
+                r.version,
+                problem.index,
+                problem.source.as_deref().unwrap_or("no source"),
+                problem.detail
+            ));
+        }
+        rows.push(RevisionRow {
+            revision: r.version,
+            status: r.info.status.to_string(),
+            updated: r.info.last_deployed.as_ref().map(|t| t.to_string()),
+            chart: r.chart_label(),
+            app_version: r.chart.metadata.app_version.clone(),
+            description: r.info.description.clone(),
+            objects: view.objects.len(),
+            hooks: view.hooks.len(),
+            added: changes.added,
+            removed: changes.removed,
+            changed: changes.changed,
+            compared_with: previous.map(RevisionView::revision),
+        });
+    }
+    for (rev, err) in &history.undecodable {
+        if let Some(rev) = rev {
+            rows.push(placeholder(
+                *rev,
+                "undecodable",
+                format!("{}: {}", err.layer, err.detail),
+            ));
+        }
+    }
+    rows.sort_by_key(|r| r.revision);
+    warnings.extend(history.findings.iter().map(ToString::to_string));
+    HistoryReport {
+        release: history.id.name.clone(),
+        namespace: history.id.namespace.clone(),
+        revisions: rows,
+        missing_revisions: history.missing.clone(),
+        warnings,
+    }
+}
+
+fn placeholder(revision: u64, status: &str, description: String) -> RevisionRow {
+    RevisionRow {
+        revision,
+        status: status.to_owned(),
+        updated: None,
+        chart: String::new(),
+        app_version: String::new(),
+        description,
+        objects: 0,
+        hooks: 0,
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+        compared_with: None,
+    }
+}
+
+/// Run `history`.
+///
+/// # Errors
+/// Source errors, unknown release.
+pub async fn run(args: &HistoryArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let loaded = load(config, Request::Release(&args.release)).await?;
+    let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    let report = build(history, config, source_warnings(&loaded));
+    crate::render::history::render(&report, ui)?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,78 @@
+//! `helm-why list`: releases with their last revision and status.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Ui, source_warnings};
+use crate::args::ListArgs;
+use crate::config::Config;
+use crate::error::exit;
+use crate::source::{Request, load};
+
+/// One release in the list.
+#[derive(Debug, Serialize)]
+pub struct ListedRelease {
+    /// Release name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Last revision (decoded or not).
+    pub revision: Option<u64>,
+    /// `last_deployed` of the last decoded revision.
+    pub updated: Option<String>,
+    /// Status of the last decoded revision.
+    pub status: String,
+    /// `chart-version`.
+    pub chart: String,
+    /// `appVersion`.
+    pub app_version: String,
+}
+
+/// The `list` report.
+#[derive(Debug, Serialize)]
+pub struct ListReport {
+    /// Releases, by namespace then name.
+    pub releases: Vec<ListedRelease>,
+    /// Problems with the input.
+    pub warnings: Vec<String>,
+}
+
+/// Run `list`.
+///
+/// # Errors
+/// Source errors.
+pub async fn run(args: &ListArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let loaded = load(
+        config,
+        Request::All {
+            all_namespaces: args.all_namespaces,
+        },
+    )
+    .await?;
+    let mut warnings = source_warnings(&loaded);
+    let releases = loaded
+        .histories
+        .releases
+        .iter()
+        .map(|h| {
+            warnings.extend(h.findings.iter().map(|f| format!("{}: {f}", h.id)));
+            let latest = h.latest().map(|r| &r.release);
+            ListedRelease {
+                name: h.id.name.clone(),
+                namespace: h.id.namespace.clone(),
+                revision: h.last_revision(),
+                updated: latest
+                    .and_then(|r| r.info.last_deployed.as_ref())
+                    .map(|t| t.to_string()),
+                status: latest.map_or("undecodable".to_owned(), |r| r.info.status.to_string()),
+                chart: latest.map(|r| r.chart_label()).unwrap_or_default(),
+                app_version: latest
+                    .map(|r| r.chart.metadata.app_version.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let report = ListReport { releases, warnings };
+    crate::render::list::render(&report, ui)?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,153 @@
+//! Resolved configuration: flags plus the environment Helm and kubectl plugins are given.
+//! Nothing here touches the network; the cluster source resolves the kubeconfig itself.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use helm_why_release::{Limits, ScopeResolver};
+
+use crate::args::{GlobalArgs, OutputFormat};
+
+/// The environment variables helm-why honours, captured once so tests can pin them.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `HELM_NAMESPACE` (set by Helm for plugins).
+    pub helm_namespace: Option<String>,
+    /// `HELM_KUBECONTEXT` (set by Helm for plugins; empty means the current context).
+    pub helm_kubecontext: Option<String>,
+    /// `HELM_DRIVER` (only set when the user exported it; Helm does not pass it on).
+    pub helm_driver: Option<String>,
+    /// `KUBECONFIG`.
+    pub kubeconfig: Option<String>,
+}
+
+impl Env {
+    /// Read the process environment; empty values count as unset.
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Env {
+            helm_namespace: var("HELM_NAMESPACE"),
+            helm_kubecontext: var("HELM_KUBECONTEXT"),
+            helm_driver: var("HELM_DRIVER"),
+            kubeconfig: var("KUBECONFIG"),
+        }
+    }
+}
+
+/// Which Kubernetes objects hold the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageDriver {
+    /// Secrets (Helm's default).
+    Secret,
+    /// ConfigMaps.
+    ConfigMap,
+}
+
+impl StorageDriver {
+    /// Parse a `HELM_DRIVER` value as Helm does.
+    ///
+    /// # Errors
+    /// `sql` and `memory` (not readable here) and unknown names.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "" | "secret" | "secrets" => Ok(StorageDriver::Secret),
+            "configmap" | "configmaps" => Ok(StorageDriver::ConfigMap),
+            "sql" => bail!(crate::error::UserError::with_hint(
+                "the sql storage driver is not supported yet",
+                "export the rows (SELECT row_to_json(r) FROM releases_v1 r WHERE name = '<release>') \
+                 to a file and read it with --from FILE"
+            )),
+            "memory" => bail!(crate::error::UserError::new(
+                "the memory storage driver keeps nothing to read"
+            )),
+            other => bail!(crate::error::UserError::with_hint(
+                format!("unknown storage driver {other:?}"),
+                "use secret (the default) or configmap"
+            )),
+        }
+    }
+}
+
+/// Where records come from.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// Files, directories or stdin.
+    Files(Vec<PathBuf>),
+    /// A live cluster.
+    Cluster(ClusterSpec),
+}
+
+/// How to reach the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    /// `--kubeconfig`, else `KUBECONFIG` (may list several files).
+    pub kubeconfig: Option<String>,
+    /// `--context`, else `HELM_KUBECONTEXT`.
+    pub context: Option<String>,
+    /// `-n`, else `HELM_NAMESPACE`; `None` means the context's namespace, else `default`.
+    pub namespace: Option<String>,
+    /// Secrets or ConfigMaps.
+    pub driver: StorageDriver,
+}
+
+/// Everything a command needs to know about how it was asked to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where records come from.
+    pub source: SourceSpec,
+    /// `-n` for file sources (a filter), `None` for every namespace.
+    pub namespace_filter: Option<String>,
+    /// Output format.
+    pub output: OutputFormat,
+    /// Record size limits.
+    pub limits: Limits,
+    /// Kind scopes (built-in plus `--cluster-scoped`).
+    pub scopes: ScopeResolver,
+    /// `--helm-version`, unparsed until the simulator reads it.
+    pub helm_version: Option<String>,
+}
+
+impl Config {
+    /// Resolve flags against the environment.
+    ///
+    /// # Errors
+    /// An unusable driver name.
+    pub fn resolve(global: &GlobalArgs, env: &Env) -> Result<Config> {
+        let mut scopes = ScopeResolver::builtin();
+        for kind in &global.cluster_scoped {
+            scopes.add_cluster_scoped(kind);
+        }
+        let driver = match global.driver.as_deref().or(env.helm_driver.as_deref()) {
+            Some(d) => StorageDriver::parse(d)?,
+            None => StorageDriver::Secret,
+        };
+        let source = if global.from.is_empty() {
+            SourceSpec::Cluster(ClusterSpec {
+                kubeconfig: global
+                    .kubeconfig
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .or_else(|| env.kubeconfig.clone()),
+                context: global
+                    .context
+                    .clone()
+                    .or_else(|| env.helm_kubecontext.clone()),
+                namespace: global
+                    .namespace
+                    .clone()
+                    .or_else(|| env.helm_namespace.clone()),
+                driver,
+            })
+        } else {
+            SourceSpec::Files(global.from.clone())
+        };
+        Ok(Config {
+            source,
+            namespace_filter: global.namespace.clone(),
+            output: global.output,
+            limits: Limits::with_max_record_bytes(global.max_record_bytes),
+            scopes,
+            helm_version: global.helm_version.clone(),
+        })
+    }
+}

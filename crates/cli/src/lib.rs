@@ -1,0 +1,97 @@
+//! The helm-why command line: flags, sources (files or a cluster), commands and rendering.
+//!
+//! `main.rs` (and the `kubectl-helm_why` binary) only call [`main`].
+#![deny(missing_docs)]
+
+pub mod args;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod redact;
+pub mod render;
+pub mod source;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, FromArgMatches as _};
+
+use crate::args::Cli;
+use crate::config::{Config, Env};
+use crate::error::{exit, report};
+
+/// Parse the process arguments and environment, run, and return the exit code.
+pub fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    run(args, &Env::from_process())
+}
+
+/// The name to show in usage lines: `kubectl helm-why` when run as the kubectl plugin.
+fn display_name(argv0: Option<&OsString>) -> &'static str {
+    let invoked = argv0
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if invoked.starts_with("kubectl-") {
+        "kubectl helm-why"
+    } else {
+        "helm-why"
+    }
+}
+
+/// Run with explicit arguments and environment.
+pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    let command = Cli::command().bin_name(display_name(args.first()));
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors; usage errors exit 1 so that 2 keeps
+            // meaning "hazards found" for CI.
+            return ExitCode::from(if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let config = match Config::resolve(&cli.global, env) {
+        Ok(c) => c,
+        Err(e) => return report(&e, &mut err),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report(&anyhow::Error::from(e), &mut err),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = {
+        let mut ui = commands::Ui {
+            out: &mut out,
+            err: &mut err,
+            format: cli.global.output,
+        };
+        runtime.block_on(commands::run(&cli.command, &config, &mut ui))
+    };
+    let result = result.and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let _ = out.flush();
+            report(&e, &mut err)
+        }
+    }
+}

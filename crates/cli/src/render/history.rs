@@ -1,0 +1,138 @@
+//! Rendering of `history`.
+
+use anyhow::Result;
+use helm_why_release::Timestamp;
+
+use super::{Grid, write_json};
+use crate::args::OutputFormat;
+use crate::commands::Ui;
+use crate::commands::history::{HistoryReport, RevisionRow};
+
+/// `+2 -1 ~3`, `initial` for the first revision, `-` for placeholder rows.
+pub fn change_summary(row: &RevisionRow) -> String {
+    if row.status == "undecodable" {
+        return "-".to_owned();
+    }
+    let Some(previous) = row.compared_with else {
+        return format!("+{} (initial)", row.added.len());
+    };
+    let mut parts = Vec::new();
+    if !row.added.is_empty() {
+        parts.push(format!("+{}", row.added.len()));
+    }
+    if !row.removed.is_empty() {
+        parts.push(format!("-{}", row.removed.len()));
+    }
+    if !row.changed.is_empty() {
+        parts.push(format!("~{}", row.changed.len()));
+    }
+    let summary = if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join(" ")
+    };
+    // Across a gap the change is counted against an older revision: say which.
+    if previous + 1 == row.revision {
+        summary
+    } else {
+        format!("{summary} (vs {previous})")
+    }
+}
+
+/// Print the history in the chosen format.
+///
+/// # Errors
+/// Write errors.
+pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
+    if ui.format == OutputFormat::Json {
+        return write_json(ui.out, report);
+    }
+    let mut grid = Grid::new(&[
+        "REVISION",
+        "UPDATED",
+        "STATUS",
+        "CHART",
+        "APP VERSION",
+        "OBJECTS",
+        "HOOKS",
+        "CHANGE",
+        "DESCRIPTION",
+    ]);
+    let placeholder = |row: &RevisionRow| row.status == "undecodable";
+    // Missing revisions come in runs (pruning removes the oldest): one row per run.
+    let mut gaps = missing_runs(&report.missing_revisions)
+        .into_iter()
+        .peekable();
+    for row in &report.revisions {
+        while let Some((first, last)) = gaps.next_if(|(first, _)| *first < row.revision) {
+            grid.row(gap_row(first, last));
+        }
+        let count = |n: usize| {
+            if placeholder(row) {
+                "-".to_owned()
+            } else {
+                n.to_string()
+            }
+        };
+        grid.row(vec![
+            row.revision.to_string(),
+            row.updated
+                .as_deref()
+                .map(|t| Timestamp::new(t).display_seconds())
+                .unwrap_or_else(|| "-".to_owned()),
+            row.status.clone(),
+            if row.chart.is_empty() {
+                "-".into()
+            } else {
+                row.chart.clone()
+            },
+            if row.app_version.is_empty() {
+                "-".into()
+            } else {
+                row.app_version.clone()
+            },
+            count(row.objects),
+            count(row.hooks),
+            change_summary(row),
+            row.description.clone(),
+        ]);
+    }
+    for (first, last) in gaps {
+        grid.row(gap_row(first, last));
+    }
+    let text = match ui.format {
+        OutputFormat::Markdown => format!(
+            "## Release `{}` in namespace `{}`\n\n{}",
+            report.release,
+            report.namespace,
+            grid.to_markdown()
+        ),
+        _ => grid.to_table(),
+    };
+    ui.out.write_all(text.as_bytes())?;
+    ui.warnings(&report.warnings)
+}
+
+/// Runs of consecutive revisions: `[2, 3, 4, 7]` → `[(2, 4), (7, 7)]`.
+fn missing_runs(revisions: &[u64]) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &rev in revisions {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == rev => *last = rev,
+            _ => runs.push((rev, rev)),
+        }
+    }
+    runs
+}
+
+fn gap_row(first: u64, last: u64) -> Vec<String> {
+    let label = if first == last {
+        first.to_string()
+    } else {
+        format!("{first}-{last}")
+    };
+    let mut row = vec![label, "-".into(), "missing".into()];
+    row.extend(std::iter::repeat_n("-".to_owned(), 5));
+    row.push("no record: pruned by --history-max or deleted".into());
+    row
+}

@@ -1,0 +1,48 @@
+//! Rendering of `list`.
+
+use anyhow::Result;
+use helm_why_release::Timestamp;
+
+use super::{Grid, write_json};
+use crate::args::OutputFormat;
+use crate::commands::Ui;
+use crate::commands::list::ListReport;
+
+/// Print the list in the chosen format.
+///
+/// # Errors
+/// Write errors.
+pub fn render(report: &ListReport, ui: &mut Ui<'_>) -> Result<()> {
+    if ui.format == OutputFormat::Json {
+        return write_json(ui.out, report);
+    }
+    let mut grid = Grid::new(&[
+        "NAME",
+        "NAMESPACE",
+        "REVISION",
+        "UPDATED",
+        "STATUS",
+        "CHART",
+        "APP VERSION",
+    ]);
+    for r in &report.releases {
+        grid.row(vec![
+            r.name.clone(),
+            r.namespace.clone(),
+            r.revision.map(|v| v.to_string()).unwrap_or_default(),
+            r.updated
+                .as_deref()
+                .map(|t| Timestamp::new(t).display_seconds())
+                .unwrap_or_default(),
+            r.status.clone(),
+            r.chart.clone(),
+            r.app_version.clone(),
+        ]);
+    }
+    let text = match ui.format {
+        OutputFormat::Markdown => grid.to_markdown(),
+        _ => grid.to_table(),
+    };
+    ui.out.write_all(text.as_bytes())?;
+    ui.warnings(&report.warnings)
+}
