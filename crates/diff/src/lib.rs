@@ -1,10 +1,52 @@
 //! Replay Helm between revisions: what Helm created, patched and deleted at each revision,
 //! and why.
 //!
-//! The crate is pure and deterministic: it takes decoded releases
-//! ([`helm_why_release::Release`]) and returns plain values.
+//! [`replay`] applies Helm's own rules (helm-semantics.md) to a release's stored history:
+//! which operation produced each revision, which revision it diffed against, what its hooks
+//! did, what it created, patched and deleted, and the cause of every deletion. The crate is
+//! pure and deterministic: it takes decoded releases and returns plain values.
+//!
+//! ```
+//! use helm_why_release::builder::ReleaseBuilder;
+//! use helm_why_release::{history::group, Record, RecordMeta, Status};
+//! use helm_why_diff::{replay, Cause, ReplayOptions};
+//!
+//! let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: extra\n";
+//! let tpl = "{{ if .Values.extra.enabled }}apiVersion: v1\nkind: Service\n{{ end }}";
+//! let v1 = ReleaseBuilder::new("app", "prod", 1)
+//!     .template("templates/svc.yaml", tpl)
+//!     .config(serde_json::json!({"extra": {"enabled": true}}))
+//!     .manifest_doc("app/templates/svc.yaml", svc)
+//!     .status(Status::Superseded, "Install complete");
+//! let v2 = ReleaseBuilder::new("app", "prod", 2)
+//!     .template("templates/svc.yaml", tpl)
+//!     .config(serde_json::json!({"extra": {"enabled": false}}));
+//! let records = [v1, v2].iter().map(|b| Record { meta: RecordMeta::raw(Default::default()), release: b.build() }).collect();
+//! let history = group(records, vec![]).releases.remove(0);
+//!
+//! let r = replay(&history, &ReplayOptions::default());
+//! let deletion = &r.steps[1].events[0];
+//! assert_eq!(deletion.cause, Some(Cause::NotRendered));
+//! assert!(deletion.message.contains(".Values.extra.enabled: true → false"));
+//! ```
 #![deny(missing_docs)]
 
+mod cause;
+mod event;
+mod hazard;
+pub mod ops;
+mod profile;
+mod query;
+mod replay;
+pub mod values;
 mod view;
+mod world;
 
+pub use cause::template_name;
+pub use event::{Action, Cause, Event, Phase};
+pub use hazard::{Hazard, Severity};
+pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
+pub use query::ObjectQuery;
+pub use replay::{Replay, ReplayOptions, Step, replay};
 pub use view::{HookObject, ObjectChanges, RevisionView};
+pub use world::{ObjectId, Origin, World, resource_name};

@@ -1,0 +1,104 @@
+//! Hazards: things in a history (or a planned upgrade) that destroy or strand objects.
+
+use helm_why_release::ResourceKey;
+
+use crate::event::{Action, Cause, Event};
+
+/// How bad a hazard is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Low,
+    /// Leaves the cluster in a state Helm does not track.
+    Medium,
+    /// Deletes live objects, or makes Helm fail.
+    High,
+}
+
+impl Severity {
+    /// Parse `low`, `medium`, `high`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// One hazard, with a stable code (documented in docs/causes.md).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Hazard {
+    /// Stable code, e.g. `deleted-after-hook-conversion`.
+    pub code: String,
+    /// Severity.
+    pub severity: Severity,
+    /// The revision it concerns.
+    pub revision: Option<u64>,
+    /// The object it concerns.
+    pub object: Option<ResourceKey>,
+    /// What and why, for a human.
+    pub message: String,
+}
+
+impl Hazard {
+    /// A hazard.
+    pub fn new(
+        code: &str,
+        severity: Severity,
+        revision: Option<u64>,
+        object: Option<ResourceKey>,
+        message: String,
+    ) -> Self {
+        Hazard {
+            code: code.to_owned(),
+            severity,
+            revision,
+            object,
+            message,
+        }
+    }
+
+    /// The hazard an event amounts to, if any.
+    pub fn from_event(e: &Event) -> Option<Hazard> {
+        let (code, severity) = match (e.action, e.cause?) {
+            (Action::Delete, Cause::MovedToHook) => {
+                ("deleted-after-hook-conversion", Severity::High)
+            }
+            (Action::Delete, Cause::ApiGroupChanged | Cause::ApiVersionChanged) => {
+                ("deleted-after-api-change", Severity::High)
+            }
+            (Action::Fail, Cause::OwnershipConflict | Cause::MovedFromHook) => {
+                ("ownership-conflict", Severity::High)
+            }
+            (Action::Fail, Cause::HookAlreadyExists) => ("hook-already-exists", Severity::High),
+            (Action::Fail, Cause::Untracked) => ("untracked-object", Severity::High),
+            (Action::Orphan, Cause::FailedBase) => {
+                ("orphaned-by-failed-revision", Severity::Medium)
+            }
+            (Action::Orphan, Cause::Hook) => ("untracked-hook-object", Severity::Medium),
+            (Action::Orphan, Cause::KeepPolicy) | (Action::Keep, Cause::KeepPolicy) => {
+                ("kept-untracked", Severity::Low)
+            }
+            _ => return None,
+        };
+        Some(Hazard::new(
+            code,
+            severity,
+            Some(e.revision),
+            Some(e.object.clone()),
+            e.message.clone(),
+        ))
+    }
+}

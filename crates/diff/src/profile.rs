@@ -1,0 +1,284 @@
+//! Helm version profiles: the rules that changed between Helm releases
+//! (helm-semantics.md §11).
+
+use std::fmt;
+use std::str::FromStr;
+
+use helm_why_release::ResourceKey;
+
+/// A Helm version `major.minor.patch`.
+///
+/// ```
+/// use helm_why_diff::HelmVersion;
+/// let v: HelmVersion = "v3.17.1".parse().unwrap();
+/// assert!(v >= HelmVersion::new(3, 17, 1) && v < HelmVersion::new(4, 0, 0));
+/// assert_eq!("4.1".parse::<HelmVersion>().unwrap().to_string(), "4.1.0");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct HelmVersion {
+    /// Major.
+    pub major: u32,
+    /// Minor.
+    pub minor: u32,
+    /// Patch.
+    pub patch: u32,
+}
+
+impl HelmVersion {
+    /// A version.
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
+        HelmVersion {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// The newest Helm 3 whose rules helm-why knows (used for records without `apply_method`).
+    pub const NEWEST_3: HelmVersion = HelmVersion::new(3, 21, 4);
+    /// The newest Helm 4 whose rules helm-why knows (used for records with `apply_method`).
+    pub const NEWEST_4: HelmVersion = HelmVersion::new(4, 2, 4);
+}
+
+impl fmt::Display for HelmVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// Why a version string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not a Helm version (expected X.Y.Z, e.g. 3.17.1)")]
+pub struct VersionError {
+    input: String,
+}
+
+impl FromStr for HelmVersion {
+    type Err = VersionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || VersionError {
+            input: s.to_owned(),
+        };
+        let t = s.trim().trim_start_matches('v');
+        // Ignore pre-release and build suffixes (`3.17.1-rc.1+abc`).
+        let t = t.split(['-', '+']).next().unwrap_or("");
+        let mut parts = t.split('.');
+        let mut next = |required: bool| -> Result<u32, VersionError> {
+            match parts.next() {
+                Some(p) => p.parse().map_err(|_| err()),
+                None if required => Err(err()),
+                None => Ok(0),
+            }
+        };
+        let v = HelmVersion::new(next(true)?, next(false)?, next(false)?);
+        if parts.next().is_some() || !(v.major == 3 || v.major == 4) {
+            return Err(err());
+        }
+        Ok(v)
+    }
+}
+
+/// How Helm decides that an object of the old manifest is "the same" as one of the new one
+/// (`isMatchingInfo`, helm-semantics.md §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchRule {
+    /// Name, namespace and Kind (3.0.0 – 3.17.0).
+    Kind,
+    /// Name, namespace, Kind and API group (3.17.1 – 3.21, 4.1.1+).
+    GroupKind,
+    /// Name, namespace and the full group/version/kind (4.0.0 – 4.1.0).
+    GroupVersionKind,
+}
+
+impl MatchRule {
+    /// Whether `a` and `b` match under this rule.
+    pub fn matches(self, a: &ResourceKey, b: &ResourceKey) -> bool {
+        let base = a.name == b.name && a.namespace == b.namespace && a.kind == b.kind;
+        match self {
+            MatchRule::Kind => base,
+            MatchRule::GroupKind => base && a.group == b.group,
+            MatchRule::GroupVersionKind => base && a.group == b.group && a.version == b.version,
+        }
+    }
+
+    /// One line for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MatchRule::Kind => "name, namespace and kind",
+            MatchRule::GroupKind => "name, namespace, kind and API group",
+            MatchRule::GroupVersionKind => "name, namespace, kind, API group and version",
+        }
+    }
+}
+
+/// Where the profile's version came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileSource {
+    /// `--helm-version`.
+    Flag,
+    /// The records carry `apply_method`: Helm 4 wrote them.
+    Helm4Records,
+    /// No hint: the newest Helm 3 rules.
+    Default,
+}
+
+/// The rules of one Helm version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Profile {
+    /// The version.
+    pub version: HelmVersion,
+    /// Why this version.
+    pub source: ProfileSource,
+}
+
+impl Profile {
+    /// The profile for an explicit version.
+    pub fn new(version: HelmVersion) -> Self {
+        Profile {
+            version,
+            source: ProfileSource::Flag,
+        }
+    }
+
+    /// The default: Helm 4 rules when the records carry `apply_method`, else Helm 3.
+    pub fn default_for(helm4_records: bool) -> Self {
+        if helm4_records {
+            Profile {
+                version: HelmVersion::NEWEST_4,
+                source: ProfileSource::Helm4Records,
+            }
+        } else {
+            Profile {
+                version: HelmVersion::NEWEST_3,
+                source: ProfileSource::Default,
+            }
+        }
+    }
+
+    fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+        self.version >= HelmVersion::new(major, minor, patch)
+    }
+
+    /// `isMatchingInfo` of this version.
+    pub fn match_rule(&self) -> MatchRule {
+        let v = self.version;
+        if v < HelmVersion::new(3, 17, 1) {
+            MatchRule::Kind
+        } else if v >= HelmVersion::new(4, 0, 0) && v < HelmVersion::new(4, 1, 1) {
+            MatchRule::GroupVersionKind
+        } else {
+            MatchRule::GroupKind
+        }
+    }
+
+    /// Upgrade and rollback honour a live `helm.sh/resource-policy: keep` (≥ 3.2.0).
+    pub fn keep_on_upgrade(&self) -> bool {
+        self.at_least(3, 2, 0)
+    }
+
+    /// Existing objects with Helm ownership metadata are adopted (≥ 3.2.0); before, any
+    /// existing object aborts the operation.
+    pub fn adopts(&self) -> bool {
+        self.at_least(3, 2, 0)
+    }
+
+    /// With no deployed revision, upgrade diffs against a failed/superseded last one (≥ 3.3.0).
+    pub fn upgrade_from_failed(&self) -> bool {
+        self.at_least(3, 3, 0)
+    }
+
+    /// A pending last revision blocks upgrades (≥ 3.4.0).
+    pub fn pending_blocks_upgrade(&self) -> bool {
+        self.at_least(3, 4, 0)
+    }
+
+    /// Delete failures during upgrade fail the operation (Helm 4).
+    pub fn delete_errors_fail(&self) -> bool {
+        self.version.major >= 4
+    }
+
+    /// `hook-succeeded` deletions run in reverse order (≥ 3.17.0).
+    pub fn hook_succeeded_reverse(&self) -> bool {
+        self.at_least(3, 17, 0)
+    }
+
+    /// Rollback adds ownership metadata to the objects it applies (≥ 3.9.0).
+    pub fn rollback_sets_ownership(&self) -> bool {
+        self.at_least(3, 9, 0)
+    }
+
+    /// An object that exists but is not tracked is patched from its live state (≥ 4.2.0)
+    /// instead of failing with `no <Kind> with the name … found`.
+    pub fn patches_untracked(&self) -> bool {
+        self.at_least(4, 2, 0)
+    }
+
+    /// On a hook failure, earlier `hook-succeeded` hooks of the event are deleted (≥ 3.19.0).
+    pub fn cleans_succeeded_on_failure(&self) -> bool {
+        self.at_least(3, 19, 0)
+    }
+
+    /// The prefix of the ownership conflict error.
+    pub fn conflict_prefix(&self, operation: &str) -> String {
+        if self.version.major >= 4 {
+            format!("unable to continue with {operation}: ")
+        } else if self.at_least(3, 13, 0) {
+            format!("Unable to continue with {operation}: ")
+        } else {
+            format!(
+                "rendered manifests contain a resource that already exists. Unable to continue with {operation}: "
+            )
+        }
+    }
+
+    /// Helm's error when an existing object is not in the original manifest.
+    pub fn untracked_error(&self, kind: &str, name: &str) -> String {
+        if self.version.major >= 4 {
+            format!("original object {kind} with the name {name:?} not found")
+        } else {
+            format!("no {kind} with the name {name:?} found")
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self.source {
+            ProfileSource::Flag => "--helm-version",
+            ProfileSource::Helm4Records => "the records carry apply_method (Helm 4)",
+            ProfileSource::Default => "default; set --helm-version to match yours",
+        };
+        write!(f, "Helm {} rules ({why})", self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_rule_boundaries() {
+        let rule = |s: &str| Profile::new(s.parse().unwrap()).match_rule();
+        assert_eq!(rule("3.16.4"), MatchRule::Kind);
+        assert_eq!(rule("3.17.0"), MatchRule::Kind);
+        assert_eq!(rule("3.17.1"), MatchRule::GroupKind);
+        assert_eq!(rule("3.21.4"), MatchRule::GroupKind);
+        assert_eq!(rule("4.0.0"), MatchRule::GroupVersionKind);
+        assert_eq!(rule("4.1.0"), MatchRule::GroupVersionKind);
+        assert_eq!(rule("4.1.1"), MatchRule::GroupKind);
+    }
+
+    #[test]
+    fn versions_parse_strictly() {
+        assert!("2.17.0".parse::<HelmVersion>().is_err());
+        assert!("three".parse::<HelmVersion>().is_err());
+        assert!("3.1.2.3".parse::<HelmVersion>().is_err());
+        assert_eq!(
+            "v3.17.1-rc.1".parse::<HelmVersion>(),
+            Ok(HelmVersion::new(3, 17, 1))
+        );
+    }
+}

@@ -1,0 +1,1043 @@
+//! Replaying Helm: every stored revision's operation, phase by phase, against a simulated
+//! cluster (helm-semantics.md §4–§8).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use helm_why_release::history::format_ranges;
+use helm_why_release::{
+    ApplyMethod, History, HookDeletePolicy, HookEvent, ManifestObject, ResourceKey, ScopeResolver,
+    Status,
+};
+use serde_json::Value;
+
+use crate::cause::{creation_cause, removal_cause};
+use crate::event::{Action, Cause, Event, Phase};
+use crate::hazard::{Hazard, Severity};
+use crate::ops::{Afterwards, Inferred, Operation, Outcome, Stage, infer};
+use crate::profile::Profile;
+use crate::view::{HookObject, RevisionView};
+use crate::world::{Live, ObjectId, Origin, World, resource_name, uninstall_rank};
+
+/// How to replay.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// The Helm version whose rules apply; `None` picks [`Profile::default_for`].
+    pub profile: Option<Profile>,
+    /// Kind scopes for namespace defaulting.
+    pub scopes: ScopeResolver,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions {
+            profile: None,
+            scopes: ScopeResolver::builtin(),
+        }
+    }
+}
+
+/// What one stored revision's operation did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Step {
+    /// The revision.
+    pub revision: u64,
+    /// `upgrade`, `rollback to 2`, …
+    pub operation: String,
+    /// Operation, outcome and what happened to the record afterwards.
+    pub inferred: Inferred,
+    /// The revision Helm diffed against (`None` for installs or an unknown base).
+    pub base: Option<u64>,
+    /// Status and description as stored.
+    pub status: String,
+    /// Description as stored.
+    pub description: String,
+    /// When the operation started (`last_deployed`).
+    pub started: Option<String>,
+    /// Everything Helm did, in order.
+    pub events: Vec<Event>,
+    /// Remarks about this step (base choice, contradictions, uncertainty).
+    pub notes: Vec<String>,
+    /// Objects present after the step, with whether that is certain.
+    pub present_after: Vec<(ResourceKey, bool)>,
+}
+
+/// The replay of a whole history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Replay {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The rules used.
+    pub profile: Profile,
+    /// One step per stored revision, in order.
+    pub steps: Vec<Step>,
+    /// Revisions with no record.
+    pub missing: Vec<u64>,
+    /// Every object ever seen (manifest or hook), by identity, with its latest key.
+    pub objects: Vec<ResourceKey>,
+    /// Hazards found in the history.
+    pub hazards: Vec<Hazard>,
+}
+
+impl Replay {
+    /// Whether the object is expected to exist after the last step (`None`: unknown).
+    pub fn expected_present(&self, key: &ResourceKey) -> Option<bool> {
+        let last = self.steps.last()?;
+        let id = ObjectId::of(key);
+        match last
+            .present_after
+            .iter()
+            .find(|(k, _)| ObjectId::of(k) == id)
+        {
+            Some((_, true)) => Some(true),
+            Some((_, false)) => None,
+            None => Some(false),
+        }
+    }
+
+    /// Events about one object, in order.
+    pub fn events_for<'a>(&'a self, key: &'a ResourceKey) -> impl Iterator<Item = &'a Event> + 'a {
+        let id = ObjectId::of(key);
+        self.steps
+            .iter()
+            .flat_map(|s| s.events.iter())
+            .filter(move |e| ObjectId::of(&e.object) == id)
+    }
+}
+
+/// An entry of Helm's `current` list (base manifest objects plus adopted ones).
+struct Entry<'v> {
+    key: ResourceKey,
+    value: Option<&'v Value>,
+    source: Option<&'v str>,
+    adopted: bool,
+}
+
+/// Mutable state of a replay.
+pub(crate) struct Sim {
+    pub(crate) profile: Profile,
+    pub(crate) world: World,
+    events: Vec<Event>,
+    notes: Vec<String>,
+    rev: u64,
+    op_label: String,
+    /// Objects that were ever tracked manifest objects (to explain hook-created successors).
+    ever_manifest: BTreeSet<ObjectId>,
+    /// Objects already reported as orphans.
+    orphaned: BTreeSet<ObjectId>,
+    /// Revisions whose operation failed.
+    failed_revisions: BTreeSet<u64>,
+    /// Plan mode: hooks are assumed to run and succeed; nothing is "recorded".
+    pub(crate) assume_hooks_run: bool,
+}
+
+/// Why an operation stopped.
+pub(crate) struct Stopped;
+
+impl Sim {
+    pub(crate) fn new(profile: Profile) -> Self {
+        Sim {
+            profile,
+            world: World::default(),
+            events: Vec::new(),
+            notes: Vec::new(),
+            rev: 0,
+            op_label: String::new(),
+            ever_manifest: BTreeSet::new(),
+            orphaned: BTreeSet::new(),
+            failed_revisions: BTreeSet::new(),
+            assume_hooks_run: false,
+        }
+    }
+
+    pub(crate) fn begin(&mut self, rev: u64, label: String) {
+        self.rev = rev;
+        self.op_label = label;
+        self.events.clear();
+        self.notes.clear();
+    }
+
+    pub(crate) fn take(&mut self) -> (Vec<Event>, Vec<String>) {
+        (
+            std::mem::take(&mut self.events),
+            std::mem::take(&mut self.notes),
+        )
+    }
+
+    fn event(
+        &mut self,
+        phase: Phase,
+        action: Action,
+        object: &ResourceKey,
+        cause: Option<Cause>,
+        message: String,
+    ) {
+        self.events.push(Event {
+            revision: self.rev,
+            operation: self.op_label.clone(),
+            phase,
+            action,
+            object: object.clone(),
+            cause,
+            message,
+        });
+    }
+
+    pub(crate) fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    /// Run the hooks of `event` from `target`. `Err` when a hook failed (or would fail).
+    fn run_hooks(
+        &mut self,
+        event: &HookEvent,
+        target: &RevisionView<'_>,
+        base: Option<&RevisionView<'_>>,
+    ) -> Result<(), Stopped> {
+        let mut hooks: Vec<&HookObject<'_>> = target
+            .hooks
+            .iter()
+            .filter(|h| h.hook.runs_on(event))
+            .collect();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        // sort.Stable by weight, then name (ties keep stored order).
+        hooks.sort_by(|a, b| (a.hook.weight, &a.hook.name).cmp(&(b.hook.weight, &b.hook.name)));
+        if !self.assume_hooks_run && !hooks.iter().any(|h| h.hook.ran()) {
+            self.note(format!(
+                "the {event} hooks have no record of running (helm ran with --no-hooks, or stopped before them)"
+            ));
+            return Ok(());
+        }
+        let ssa = target.release.apply_method == Some(ApplyMethod::ServerSide);
+        let phase = Phase::Hooks(event.clone());
+        let mut succeeded: Vec<&HookObject<'_>> = Vec::new();
+        for h in hooks {
+            if !self.assume_hooks_run && !h.hook.ran() {
+                // The batch stopped before this hook.
+                break;
+            }
+            let key = &h.object.key;
+            let mut policies = h.hook.delete_policies.clone();
+            if policies.is_empty() {
+                policies.push(HookDeletePolicy::BeforeHookCreation);
+            }
+            let is_crd = key.kind == "CustomResourceDefinition";
+            let path = h.hook.path.as_str();
+            if policies.contains(&HookDeletePolicy::BeforeHookCreation) && !is_crd {
+                if let Some(live) = self.world.remove(key) {
+                    let was_tracked = base.is_some_and(|b| b.object(key).is_some());
+                    let (action, cause, message) = match live.origin {
+                        Origin::Manifest => (
+                            Action::Delete,
+                            if was_tracked {
+                                Cause::MovedToHook
+                            } else {
+                                Cause::HookDeletePolicy
+                            },
+                            format!(
+                                "before-hook-creation of the {event} hook {path} deletes the live {} (applied by revision {}'s manifest) without any ownership check",
+                                key.kind, live.created_by
+                            ),
+                        ),
+                        Origin::Hook => (
+                            Action::HookDelete,
+                            Cause::HookDeletePolicy,
+                            format!(
+                                "before-hook-creation deletes the {} left by the hook of revision {} before creating it again",
+                                key.kind, live.created_by
+                            ),
+                        ),
+                    };
+                    self.event(phase.clone(), action, key, Some(cause), message);
+                }
+            } else if self.world.get(key).is_some() && !ssa {
+                let message = format!(
+                    "warning: Hook {event} {path} failed: {} {:?} already exists (its delete policies {} lack before-hook-creation)",
+                    resource_name(key),
+                    key.name,
+                    policies
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                self.event(
+                    phase,
+                    Action::Fail,
+                    key,
+                    Some(Cause::HookAlreadyExists),
+                    message,
+                );
+                return Err(Stopped);
+            }
+            let returning = self.ever_manifest.contains(&ObjectId::of(key))
+                && base.is_some_and(|b| b.object(key).is_none());
+            let message = if returning {
+                format!(
+                    "the {event} hook {path} creates it again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall"
+                )
+            } else {
+                format!(
+                    "the {event} hook {path} creates it (weight {})",
+                    h.hook.weight
+                )
+            };
+            self.event(
+                phase.clone(),
+                Action::HookCreate,
+                key,
+                Some(Cause::Hook),
+                message,
+            );
+            self.world.put(Live {
+                key: key.clone(),
+                origin: Origin::Hook,
+                created_by: self.rev,
+                owned: false,
+                keep: h.object.keep_on_upgrade(),
+                certain: true,
+            });
+            if !self.assume_hooks_run && h.hook.last_run.phase == "Failed" {
+                self.event(
+                    phase.clone(),
+                    Action::Fail,
+                    key,
+                    Some(Cause::Hook),
+                    format!("the {event} hook {path} failed: the operation stops here"),
+                );
+                if policies.contains(&HookDeletePolicy::HookFailed) && !is_crd {
+                    self.world.remove(key);
+                    self.event(
+                        phase.clone(),
+                        Action::HookDelete,
+                        key,
+                        Some(Cause::HookDeletePolicy),
+                        "hook-failed deletes the failed hook".into(),
+                    );
+                }
+                if self.profile.cleans_succeeded_on_failure() {
+                    for done in &succeeded {
+                        if done.hook.has_policy(&HookDeletePolicy::HookSucceeded)
+                            && self.world.remove(&done.object.key).is_some()
+                        {
+                            self.event(phase.clone(), Action::HookDelete, &done.object.key, Some(Cause::HookDeletePolicy), "hook-succeeded: earlier hooks of the failed event are deleted (Helm ≥ 3.19)".into());
+                        }
+                    }
+                }
+                return Err(Stopped);
+            }
+            succeeded.push(h);
+        }
+        // hook-succeeded deletions run after the whole batch (reverse order from 3.17).
+        if self.profile.hook_succeeded_reverse() {
+            succeeded.reverse();
+        }
+        for h in succeeded {
+            let key = &h.object.key;
+            if h.hook.has_policy(&HookDeletePolicy::HookSucceeded)
+                && key.kind != "CustomResourceDefinition"
+                && self.world.remove(key).is_some()
+            {
+                self.event(
+                    phase.clone(),
+                    Action::HookDelete,
+                    key,
+                    Some(Cause::HookDeletePolicy),
+                    format!("hook-succeeded deletes it once every {event} hook has succeeded"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Install, upgrade or rollback from `base` to `target`.
+    pub(crate) fn operate(
+        &mut self,
+        operation: &Operation,
+        base: Option<&RevisionView<'_>>,
+        target: &RevisionView<'_>,
+        outcome: &Outcome,
+    ) {
+        let rule = self.profile.match_rule();
+        let is_rollback = matches!(operation, Operation::Rollback { .. });
+        let (pre, post) = operation.hook_events();
+        let stage = match outcome {
+            Outcome::Failed { stage, .. } => Some(*stage),
+            Outcome::Pending => Some(Stage::Apply),
+            Outcome::Succeeded => None,
+        };
+        let mut current: Vec<Entry<'_>> = base
+            .map(|b| {
+                b.objects
+                    .iter()
+                    .map(|o| Entry {
+                        key: o.key.clone(),
+                        value: Some(&o.value),
+                        source: o.source,
+                        adopted: false,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        // 1. The existing-resource check (not for rollback).
+        if !is_rollback {
+            for t in &target.objects {
+                if current.iter().any(|c| c.key == t.key) {
+                    continue;
+                }
+                let Some(live) = self.world.get(&t.key).cloned() else {
+                    continue;
+                };
+                if self.profile.adopts() && live.owned {
+                    current.push(Entry {
+                        key: t.key.clone(),
+                        value: None,
+                        source: t.source,
+                        adopted: true,
+                    });
+                    let why = if live.keep && !self.in_manifest(base, &t.key) {
+                        format!(
+                            "adopted: kept from revision {} with this release's ownership metadata",
+                            live.created_by
+                        )
+                    } else if self.failed_revisions.contains(&live.created_by) {
+                        format!(
+                            "adopted: created by failed revision {}, never tracked since",
+                            live.created_by
+                        )
+                    } else {
+                        format!(
+                            "adopted: it exists with this release's ownership metadata (last applied as {})",
+                            live.key.api_version()
+                        )
+                    };
+                    self.event(Phase::Check, Action::Adopt, &t.key, None, why);
+                } else {
+                    let message = self.conflict_message(operation, &t.key, &live);
+                    let cause = if live.origin == Origin::Hook {
+                        Cause::MovedFromHook
+                    } else {
+                        Cause::OwnershipConflict
+                    };
+                    self.event(Phase::Check, Action::Fail, &t.key, Some(cause), message);
+                    if self.assume_hooks_run {
+                        return;
+                    }
+                    self.note(format!(
+                        "Helm would have refused this {} at the check (see {}), yet revision {} exists: the object was changed outside Helm (deleted, annotated, or --take-ownership)",
+                        operation.label(), t.key, self.rev
+                    ));
+                    current.push(Entry {
+                        key: t.key.clone(),
+                        value: None,
+                        source: t.source,
+                        adopted: true,
+                    });
+                }
+            }
+        }
+
+        // 2. Pre-hooks.
+        if self.run_hooks(&pre, target, base).is_err() || stage == Some(Stage::PreHooks) {
+            if stage != Some(Stage::PreHooks) && !self.assume_hooks_run {
+                self.note("a hook failed here although the revision did not fail in its pre-hooks: the cluster differed from what the records show".into());
+            }
+            self.note(format!(
+                "stopped in the {pre} hooks: the manifest was not applied and nothing was deleted"
+            ));
+            return;
+        }
+
+        // 3. Apply.
+        let owned = !is_rollback || self.profile.rollback_sets_ownership();
+        for t in &target.objects {
+            let id = ObjectId::of(&t.key);
+            self.ever_manifest.insert(id);
+            match self.world.get(&t.key).cloned() {
+                Some(live) => {
+                    let original = current.iter().find(|c| rule.matches(&c.key, &t.key));
+                    let (action, message) = match original {
+                        None if !self.profile.patches_untracked()
+                            && !matches!(
+                                operation,
+                                Operation::Install | Operation::InstallReplace
+                            ) =>
+                        {
+                            let message = format!(
+                                "{} (it exists in the cluster — {} — but is not in revision {}'s manifest)",
+                                self.profile.untracked_error(&t.key.kind, &t.key.name),
+                                match live.origin {
+                                    Origin::Hook =>
+                                        format!("created by a hook of revision {}", live.created_by),
+                                    Origin::Manifest =>
+                                        format!("left by revision {}", live.created_by),
+                                },
+                                base.map_or(0, RevisionView::revision)
+                            );
+                            let cause = if live.origin == Origin::Hook {
+                                Cause::MovedFromHook
+                            } else {
+                                Cause::Untracked
+                            };
+                            self.event(Phase::Apply, Action::Fail, &t.key, Some(cause), message);
+                            self.note("stopped while applying: no deletion happened".into());
+                            return;
+                        }
+                        None => (
+                            Action::Patch,
+                            "patched from its live state (it exists but is not tracked)".to_owned(),
+                        ),
+                        Some(c) if c.adopted => {
+                            (Action::Patch, "patched (adopted object)".to_owned())
+                        }
+                        Some(c) if c.value == Some(&t.value) => {
+                            (Action::Unchanged, "unchanged".to_owned())
+                        }
+                        Some(c) if c.key.group != t.key.group || c.key.version != t.key.version => {
+                            (
+                                Action::Patch,
+                                format!(
+                                    "patched, now as {} (was {})",
+                                    t.key.api_version(),
+                                    c.key.api_version()
+                                ),
+                            )
+                        }
+                        Some(_) => (Action::Patch, "patched".to_owned()),
+                    };
+                    let message = if live.origin == Origin::Hook {
+                        format!(
+                            "{message}; it was created by a hook and now gets Helm's ownership metadata"
+                        )
+                    } else {
+                        message
+                    };
+                    self.event(Phase::Apply, action, &t.key, None, message);
+                    self.world.put(Live {
+                        key: t.key.clone(),
+                        origin: Origin::Manifest,
+                        created_by: live.created_by,
+                        owned: owned || live.owned,
+                        keep: t.keep_on_upgrade(),
+                        certain: true,
+                    });
+                }
+                None => {
+                    let was_in_base = current.iter().any(|c| rule.matches(&c.key, &t.key));
+                    let (cause, message) = if was_in_base {
+                        (Cause::Recreated, "created again: the previous manifest has it but it was missing from the cluster".to_owned())
+                    } else {
+                        creation_cause(t, base, target)
+                    };
+                    self.event(Phase::Apply, Action::Create, &t.key, Some(cause), message);
+                    self.world.put(Live {
+                        key: t.key.clone(),
+                        origin: Origin::Manifest,
+                        created_by: self.rev,
+                        owned,
+                        keep: t.keep_on_upgrade(),
+                        certain: true,
+                    });
+                }
+            }
+        }
+        if stage == Some(Stage::Apply) {
+            let why = if matches!(outcome, Outcome::Pending) {
+                "the operation never finished (still pending): assuming it applied the manifest and deleted nothing"
+            } else {
+                "it failed while applying: assuming the objects above were applied; no deletion happened"
+            };
+            self.note(why.into());
+            return;
+        }
+
+        // 4. Delete what the target lacks (install never deletes).
+        if !matches!(operation, Operation::Install | Operation::InstallReplace) {
+            for c in &current {
+                if target.objects.iter().any(|t| rule.matches(&c.key, &t.key)) {
+                    continue;
+                }
+                let Some(live) = self.world.get(&c.key).cloned() else {
+                    continue;
+                };
+                let (cause, why) = removal_cause(
+                    &c.key,
+                    c.source,
+                    operation,
+                    base,
+                    target,
+                    rule,
+                    &self.profile,
+                );
+                if self.profile.keep_on_upgrade() && live.keep {
+                    self.event(
+                        Phase::Delete,
+                        Action::Keep,
+                        &c.key,
+                        Some(Cause::KeepPolicy),
+                        format!("{why}; not deleted: it carries helm.sh/resource-policy: keep (from the manifest; Helm reads the live object) and is no longer tracked"),
+                    );
+                    continue;
+                }
+                self.world.remove(&c.key);
+                self.event(Phase::Delete, Action::Delete, &c.key, Some(cause), why);
+            }
+        }
+        if stage == Some(Stage::Delete) {
+            self.note("it failed while deleting (Helm 4 fails on delete errors): some deletions above may not have happened".into());
+        }
+
+        // 5. Post-hooks.
+        if stage == Some(Stage::Wait) {
+            self.note("it failed while waiting for resources: the post hooks did not run".into());
+            return;
+        }
+        if self.run_hooks(&post, target, base).is_err()
+            && stage != Some(Stage::PostHooks)
+            && !self.assume_hooks_run
+        {
+            self.note(
+                "a post hook failed here although the revision did not fail in its post-hooks"
+                    .into(),
+            );
+        }
+    }
+
+    fn in_manifest(&self, view: Option<&RevisionView<'_>>, key: &ResourceKey) -> bool {
+        view.is_some_and(|v| v.object(key).is_some())
+    }
+
+    fn conflict_message(&self, operation: &Operation, key: &ResourceKey, live: &Live) -> String {
+        let ns = key.namespace.clone().unwrap_or_default();
+        if !self.profile.adopts() {
+            return format!(
+                "rendered manifests contain a new resource that already exists. Unable to continue with {}: existing resource conflict: kind: {}, namespace: {ns}, name: {}",
+                operation.helm_verb(),
+                key.kind,
+                key.name
+            );
+        }
+        let release_ns = key.namespace.clone().unwrap_or_default();
+        let mut text = format!(
+            "{}{} {:?} in namespace {:?} exists and cannot be imported into the current release: invalid ownership metadata",
+            self.profile.conflict_prefix(operation.helm_verb()),
+            key.kind,
+            key.name,
+            ns
+        );
+        if live.origin == Origin::Hook {
+            text.push_str("; label validation error: missing key \"app.kubernetes.io/managed-by\": must be set to \"Helm\"");
+        }
+        text.push_str(&format!(
+            "; annotation validation error: missing key \"meta.helm.sh/release-name\": must be set to \"<release>\"; annotation validation error: missing key \"meta.helm.sh/release-namespace\": must be set to {release_ns:?}"
+        ));
+        if live.origin == Origin::Hook {
+            text.push_str(&format!(" (it was created by a hook of revision {}, and hooks never get ownership metadata)", live.created_by));
+        }
+        text
+    }
+
+    /// `helm uninstall` of `view` (its manifest and pre/post-delete hooks).
+    pub(crate) fn uninstall(&mut self, view: &RevisionView<'_>, complete: bool) {
+        self.op_label = "uninstall".into();
+        if self
+            .run_hooks(&HookEvent::PreDelete, view, Some(view))
+            .is_err()
+        {
+            self.note("uninstall stopped in the pre-delete hooks: nothing was deleted".into());
+            return;
+        }
+        let mut objects: Vec<&ManifestObject<'_>> = view.objects.iter().collect();
+        objects.sort_by_key(|o| uninstall_rank(&o.key.kind));
+        for o in objects {
+            match o.uninstall_policy() {
+                helm_why_release::manifest::UninstallPolicy::Keep => self.event(
+                    Phase::Uninstall,
+                    Action::Keep,
+                    &o.key,
+                    Some(Cause::KeepPolicy),
+                    "kept by helm uninstall: the stored manifest has helm.sh/resource-policy: keep".into(),
+                ),
+                helm_why_release::manifest::UninstallPolicy::SilentlySkipped(v) => self.event(
+                    Phase::Uninstall,
+                    Action::Orphan,
+                    &o.key,
+                    Some(Cause::KeepPolicy),
+                    format!("helm uninstall silently skips it: helm.sh/resource-policy is {v:?}, not keep"),
+                ),
+                helm_why_release::manifest::UninstallPolicy::Delete => {
+                    if self.world.remove(&o.key).is_some() {
+                        self.event(Phase::Uninstall, Action::Delete, &o.key, Some(Cause::Uninstall), "deleted by helm uninstall".into());
+                    }
+                }
+            }
+        }
+        if !complete {
+            self.note("the uninstall did not finish (status uninstalling): some deletions may not have happened".into());
+            return;
+        }
+        let _ = self.run_hooks(&HookEvent::PostDelete, view, Some(view));
+        let leftovers: Vec<Live> = self
+            .world
+            .iter()
+            .filter(|(_, l)| l.origin == Origin::Hook)
+            .map(|(_, l)| l.clone())
+            .collect();
+        for l in leftovers {
+            self.event(
+                Phase::After,
+                Action::Orphan,
+                &l.key,
+                Some(Cause::Hook),
+                format!("left behind by helm uninstall: created by a hook of revision {}, and uninstall only deletes manifest objects", l.created_by),
+            );
+            self.orphaned.insert(ObjectId::of(&l.key));
+        }
+    }
+
+    /// Report objects that no revision tracks any more.
+    fn orphans(&mut self, tracked: &BTreeSet<ObjectId>) {
+        let candidates: Vec<(ObjectId, Live)> = self
+            .world
+            .iter()
+            .filter(|(id, _)| !tracked.contains(*id) && !self.orphaned.contains(*id))
+            .map(|(id, l)| (id.clone(), l.clone()))
+            .collect();
+        for (id, live) in candidates {
+            let (cause, message) = match live.origin {
+                Origin::Hook if self.ever_manifest.contains(&id) => (
+                    Cause::Hook,
+                    format!("present but untracked: the hook of revision {} created it; no upgrade or uninstall will delete it", live.created_by),
+                ),
+                Origin::Hook => continue,
+                Origin::Manifest if live.keep => (
+                    Cause::KeepPolicy,
+                    "present but untracked: kept by helm.sh/resource-policy: keep; Helm will not delete it again".to_owned(),
+                ),
+                Origin::Manifest if self.failed_revisions.contains(&live.created_by) => (
+                    Cause::FailedBase,
+                    format!("present but untracked: created by failed revision {}, which no later upgrade diffs against", live.created_by),
+                ),
+                Origin::Manifest => (
+                    Cause::Removed,
+                    "present but untracked by the revision the next upgrade will diff against".to_owned(),
+                ),
+            };
+            self.orphaned.insert(id);
+            self.event(
+                Phase::After,
+                Action::Orphan,
+                &live.key,
+                Some(cause),
+                message,
+            );
+        }
+    }
+}
+
+/// Replay a whole history.
+///
+/// ```
+/// use helm_why_release::builder::ReleaseBuilder;
+/// use helm_why_release::{history::group, Status};
+/// use helm_why_diff::{replay, Action, Cause, ReplayOptions};
+/// let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n";
+/// let hook = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n";
+/// let v1 = ReleaseBuilder::new("web", "shop", 1).manifest_doc("web/templates/cm.yaml", cm)
+///     .status(Status::Superseded, "Install complete").build();
+/// let v2 = ReleaseBuilder::new("web", "shop", 2).hook("web/templates/cm.yaml", hook)
+///     .hooks_ran_for(&[helm_why_release::HookEvent::PreUpgrade]).build();
+/// let records = [v1, v2].into_iter().map(|release| helm_why_release::Record {
+///     meta: helm_why_release::RecordMeta::raw(Default::default()), release }).collect();
+/// let history = group(records, vec![]).releases.remove(0);
+/// let r = replay(&history, &ReplayOptions::default());
+/// let last = r.steps[1].events.last().unwrap();
+/// assert_eq!((last.action, last.cause), (Action::Delete, Some(Cause::MovedToHook)));
+/// assert_eq!(r.expected_present(&last.object), Some(false));
+/// ```
+pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
+    let helm4 = history
+        .revisions
+        .iter()
+        .any(|r| r.release.written_by_helm4());
+    let profile = options
+        .profile
+        .unwrap_or_else(|| Profile::default_for(helm4));
+    let views: Vec<RevisionView<'_>> = history
+        .revisions
+        .iter()
+        .map(|r| RevisionView::new(&r.release, &options.scopes))
+        .collect();
+    let recorded: BTreeMap<u64, &Status> = views
+        .iter()
+        .map(|v| (v.revision(), &v.release.info.status))
+        .collect();
+    let missing: BTreeSet<u64> = history.missing.iter().copied().collect();
+    let mut sim = Sim::new(profile);
+    let mut statuses: BTreeMap<u64, Status> = BTreeMap::new();
+    let mut steps = Vec::with_capacity(views.len());
+    let mut hazards = Vec::new();
+    let mut objects: BTreeMap<ObjectId, ResourceKey> = BTreeMap::new();
+
+    for (i, view) in views.iter().enumerate() {
+        let rev = view.revision();
+        let release = view.release;
+        let prev_rev = rev.checked_sub(1).filter(|r| *r > 0);
+        let inferred = infer(release, prev_rev.and_then(|p| recorded.get(&p).copied()));
+        let operation = inferred.operation.clone();
+        sim.begin(rev, operation.label());
+        for o in &view.objects {
+            objects.insert(ObjectId::of(&o.key), o.key.clone());
+        }
+        for h in &view.hooks {
+            objects
+                .entry(ObjectId::of(&h.object.key))
+                .or_insert_with(|| h.object.key.clone());
+        }
+        for p in &view.problems {
+            sim.note(format!(
+                "document {} ({}) could not be parsed and is ignored: {}",
+                p.index,
+                p.source.as_deref().unwrap_or("no source"),
+                p.detail
+            ));
+        }
+        let gap_start = i
+            .checked_sub(1)
+            .and_then(|p| views.get(p))
+            .map_or(1, |v| v.revision() + 1);
+        let gap: Vec<u64> = (gap_start..rev).filter(|r| missing.contains(r)).collect();
+        let mut base_rev = None;
+        if !gap.is_empty() {
+            sim.world.mark_uncertain();
+            sim.note(format!(
+                "revision{} {} {} missing: what happened there is unknown, and objects seen before may or may not exist",
+                if gap.len() == 1 { "" } else { "s" },
+                format_ranges(&gap),
+                if gap.len() == 1 { "is" } else { "are" }
+            ));
+            for (_, live) in sim
+                .world
+                .iter()
+                .map(|(i, l)| (i.clone(), l.clone()))
+                .collect::<Vec<_>>()
+            {
+                sim.event(
+                    Phase::Check,
+                    Action::Unknown,
+                    &live.key,
+                    Some(Cause::HistoryPruned),
+                    format!(
+                        "state unknown: revisions {} are missing",
+                        format_ranges(&gap)
+                    ),
+                );
+            }
+            hazards.push(Hazard::new(
+                "history-pruned",
+                Severity::Low,
+                Some(rev),
+                None,
+                format!("revisions {} are missing (pruned by --history-max or deleted): nothing can be explained inside the gap", format_ranges(&gap)),
+            ));
+        }
+        match &operation {
+            _ if i == 0 && rev > 1 && !gap.is_empty() => {
+                // History starts after a gap: take this revision's manifest as the state.
+                for o in &view.objects {
+                    sim.world.put(Live {
+                        key: o.key.clone(),
+                        origin: Origin::Manifest,
+                        created_by: rev,
+                        owned: true,
+                        keep: o.keep_on_upgrade(),
+                        certain: false,
+                    });
+                    sim.event(Phase::Apply, Action::Unknown, &o.key, Some(Cause::HistoryPruned), "in the manifest; how it got there is unknown (earlier revisions are missing)".into());
+                }
+            }
+            Operation::Install | Operation::InstallReplace => {
+                sim.operate(&operation, None, view, &inferred.outcome);
+            }
+            Operation::Upgrade | Operation::Rollback { .. } => {
+                let chosen = if matches!(operation, Operation::Upgrade) {
+                    choose_upgrade_base(&statuses, rev, &profile, &release.name, &mut sim)
+                } else {
+                    statuses.keys().next_back().copied().or(prev_rev)
+                };
+                base_rev = chosen;
+                let base_view = chosen.and_then(|b| views.iter().find(|v| v.revision() == b));
+                match (chosen, base_view) {
+                    (Some(b), Some(bv)) => {
+                        if b + 1 != rev && matches!(operation, Operation::Upgrade) {
+                            sim.note(format!(
+                                "the base is revision {b}, the last deployed one, not revision {}: revisions after {b} failed, and objects they created are never diffed again",
+                                rev - 1
+                            ));
+                            hazards.push(Hazard::new(
+                                "failed-base",
+                                Severity::Medium,
+                                Some(rev),
+                                None,
+                                format!("revision {rev} was diffed against revision {b}, skipping failed revisions {}", format_ranges(&((b + 1)..rev).collect::<Vec<_>>())),
+                            ));
+                        }
+                        sim.operate(&operation, Some(bv), view, &inferred.outcome);
+                    }
+                    _ => {
+                        sim.note(format!(
+                            "the base revision {} is missing: creations are shown, deletions cannot be known",
+                            chosen.map_or("?".to_owned(), |b| b.to_string())
+                        ));
+                        sim.operate(&Operation::InstallReplace, None, view, &inferred.outcome);
+                    }
+                }
+            }
+        }
+        // Status transitions caused by this operation.
+        let own = match (&inferred.outcome, &inferred.afterwards) {
+            (_, Afterwards::Uninstalled) => Status::Uninstalled,
+            (_, Afterwards::UninstallIncomplete) => Status::Uninstalling,
+            (Outcome::Succeeded, _) => Status::Deployed,
+            (Outcome::Failed { .. }, _) => {
+                sim.failed_revisions.insert(rev);
+                Status::Failed
+            }
+            (Outcome::Pending, _) => release.info.status.clone(),
+        };
+        if inferred.outcome == Outcome::Succeeded {
+            match &operation {
+                Operation::Upgrade => {
+                    if let Some(b) = base_rev {
+                        statuses.insert(b, Status::Superseded);
+                    }
+                }
+                Operation::Rollback { .. } => {
+                    for s in statuses.values_mut().filter(|s| **s == Status::Deployed) {
+                        *s = Status::Superseded;
+                    }
+                }
+                Operation::InstallReplace => {
+                    for s in statuses.values_mut().filter(|s| **s == Status::Uninstalled) {
+                        *s = Status::Superseded;
+                    }
+                }
+                Operation::Install => {}
+            }
+        }
+        statuses.insert(rev, own);
+        if inferred.afterwards != Afterwards::Nothing {
+            sim.uninstall(view, inferred.afterwards == Afterwards::Uninstalled);
+        }
+        // What the next upgrade diffs against decides what is still tracked.
+        let tracked: BTreeSet<ObjectId> = next_base(&statuses, &profile)
+            .and_then(|b| views.iter().find(|v| v.revision() == b))
+            .map(|v| v.objects.iter().map(|o| ObjectId::of(&o.key)).collect())
+            .unwrap_or_default();
+        if inferred.afterwards == Afterwards::Nothing {
+            sim.orphans(&tracked);
+        }
+        let (events, notes) = sim.take();
+        for e in &events {
+            if let Some(h) = Hazard::from_event(e) {
+                hazards.push(h);
+            }
+        }
+        let present_after = sim
+            .world
+            .iter()
+            .map(|(_, l)| (l.key.clone(), l.certain))
+            .collect();
+        steps.push(Step {
+            revision: rev,
+            operation: operation.label(),
+            inferred,
+            base: base_rev,
+            status: release.info.status.to_string(),
+            description: release.info.description.clone(),
+            started: release.info.last_deployed.as_ref().map(ToString::to_string),
+            events,
+            notes,
+            present_after,
+        });
+    }
+    if let Some(last) = steps.last()
+        && last.inferred.outcome == Outcome::Pending
+        && profile.pending_blocks_upgrade()
+    {
+        hazards.push(Hazard::new(
+            "pending-lock",
+            Severity::High,
+            Some(last.revision),
+            None,
+            format!(
+                "revision {} is still {}: every helm upgrade fails with \"another operation (install/upgrade/rollback) is in progress\" until it is rolled back or its record is fixed",
+                last.revision, last.status
+            ),
+        ));
+    }
+    Replay {
+        release: history.id.name.clone(),
+        namespace: views.last().map_or_else(
+            || history.id.namespace.clone(),
+            |v| v.release.namespace.clone(),
+        ),
+        profile,
+        steps,
+        missing: history.missing.clone(),
+        objects: objects.into_values().collect(),
+        hazards,
+    }
+}
+
+/// The base Helm picks for an upgrade to `rev` (helm-semantics.md §4.1).
+fn choose_upgrade_base(
+    statuses: &BTreeMap<u64, Status>,
+    rev: u64,
+    profile: &Profile,
+    name: &str,
+    sim: &mut Sim,
+) -> Option<u64> {
+    let (last, last_status) = statuses.range(..rev).next_back()?;
+    if last_status.is_pending() && profile.pending_blocks_upgrade() {
+        sim.note(format!(
+            "revision {last} was still {last_status}: Helm ≥ 3.4 refuses this upgrade (\"another operation (install/upgrade/rollback) is in progress\"), yet it happened: the record must have been fixed by hand"
+        ));
+    }
+    if *last_status == Status::Deployed {
+        return Some(*last);
+    }
+    if let Some((d, _)) = statuses
+        .range(..rev)
+        .rev()
+        .find(|(_, s)| **s == Status::Deployed)
+    {
+        return Some(*d);
+    }
+    if profile.upgrade_from_failed() && matches!(last_status, Status::Failed | Status::Superseded) {
+        return Some(*last);
+    }
+    sim.note(format!(
+        "Helm would refuse this upgrade with \"{name:?} has no deployed releases\" (revision {last} is {last_status}); using revision {last} as the base"
+    ));
+    Some(*last)
+}
+
+/// What the next upgrade would diff against, from the statuses now.
+pub(crate) fn next_base(statuses: &BTreeMap<u64, Status>, profile: &Profile) -> Option<u64> {
+    let (last, last_status) = statuses.iter().next_back()?;
+    if *last_status == Status::Deployed {
+        return Some(*last);
+    }
+    if let Some((d, _)) = statuses.iter().rev().find(|(_, s)| **s == Status::Deployed) {
+        return Some(*d);
+    }
+    if profile.upgrade_from_failed() && matches!(last_status, Status::Failed | Status::Superseded) {
+        return Some(*last);
+    }
+    None
+}

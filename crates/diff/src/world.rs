@@ -1,0 +1,187 @@
+//! The simulated cluster: which objects of the release exist, who created them, and what
+//! Helm can know about them (ownership metadata, keep annotation).
+
+use std::collections::BTreeMap;
+
+use helm_why_release::ResourceKey;
+
+/// The identity of a stored object in the API server: an object served under two API groups
+/// (`extensions` and `networking.k8s.io` Ingress) is one object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ObjectId {
+    /// Canonical API group.
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace (`None`: cluster-scoped).
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectId {
+    /// The physical identity of a manifest key.
+    ///
+    /// ```
+    /// use helm_why_release::ResourceKey;
+    /// use helm_why_diff::ObjectId;
+    /// let old = ResourceKey::new("extensions/v1beta1", "Ingress", Some("ns"), "web");
+    /// let new = ResourceKey::new("networking.k8s.io/v1", "Ingress", Some("ns"), "web");
+    /// assert_eq!(ObjectId::of(&old), ObjectId::of(&new));
+    /// ```
+    pub fn of(key: &ResourceKey) -> Self {
+        ObjectId {
+            group: canonical_group(&key.group, &key.kind).to_owned(),
+            kind: key.kind.clone(),
+            namespace: key.namespace.clone(),
+            name: key.name.clone(),
+        }
+    }
+}
+
+/// Kinds the API server serves from one storage under several groups.
+fn canonical_group<'a>(group: &'a str, kind: &str) -> &'a str {
+    match (group, kind) {
+        ("extensions", "Ingress" | "NetworkPolicy") => "networking.k8s.io",
+        ("extensions", "Deployment" | "DaemonSet" | "ReplicaSet") => "apps",
+        ("extensions", "PodSecurityPolicy") => "policy",
+        ("events.k8s.io", "Event") => "",
+        _ => group,
+    }
+}
+
+/// Who created the live object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Applied from the manifest of a revision.
+    Manifest,
+    /// Created by a hook.
+    Hook,
+}
+
+/// One live object of the simulated cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    /// The key it was last applied with (API version included).
+    pub key: ResourceKey,
+    /// Who created it.
+    pub origin: Origin,
+    /// The revision whose operation created it.
+    pub created_by: u64,
+    /// Whether it carries Helm's ownership metadata for this release.
+    pub owned: bool,
+    /// Whether the document last applied to it has `helm.sh/resource-policy: keep`.
+    pub keep: bool,
+    /// Whether its existence is certain (false after a gap in the history).
+    pub certain: bool,
+}
+
+/// The simulated cluster.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    objects: BTreeMap<ObjectId, Live>,
+}
+
+impl World {
+    /// The live object with this identity.
+    pub fn get(&self, key: &ResourceKey) -> Option<&Live> {
+        self.objects.get(&ObjectId::of(key))
+    }
+
+    /// Create or replace.
+    pub fn put(&mut self, live: Live) {
+        self.objects.insert(ObjectId::of(&live.key), live);
+    }
+
+    /// Remove; returns what was there.
+    pub fn remove(&mut self, key: &ResourceKey) -> Option<Live> {
+        self.objects.remove(&ObjectId::of(key))
+    }
+
+    /// Every live object.
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Live)> {
+        self.objects.iter()
+    }
+
+    /// Mark everything uncertain (after a gap in the history).
+    pub fn mark_uncertain(&mut self) {
+        for live in self.objects.values_mut() {
+            live.certain = false;
+        }
+    }
+}
+
+/// Helm 3's `UninstallOrder` (latest 3.x, Helm 4 puts webhook configurations first).
+const UNINSTALL_ORDER: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "Ingress",
+    "IngressClass",
+    "Service",
+    "CronJob",
+    "Job",
+    "StatefulSet",
+    "HorizontalPodAutoscaler",
+    "Deployment",
+    "ReplicaSet",
+    "ReplicationController",
+    "Pod",
+    "DaemonSet",
+    "RoleBindingList",
+    "RoleBinding",
+    "RoleList",
+    "Role",
+    "ClusterRoleBindingList",
+    "ClusterRoleBinding",
+    "ClusterRoleList",
+    "ClusterRole",
+    "CustomResourceDefinition",
+    "PersistentVolumeClaim",
+    "PersistentVolume",
+    "StorageClass",
+    "ConfigMap",
+    "SecretList",
+    "Secret",
+    "ServiceAccount",
+    "PodDisruptionBudget",
+    "PodSecurityPolicy",
+    "LimitRange",
+    "ResourceQuota",
+    "NetworkPolicy",
+    "Namespace",
+    "PriorityClass",
+];
+
+/// Position of a kind in uninstall order (unknown kinds last, by name).
+pub fn uninstall_rank(kind: &str) -> (usize, String) {
+    match UNINSTALL_ORDER.iter().position(|k| *k == kind) {
+        Some(i) => (i, String::new()),
+        None => (UNINSTALL_ORDER.len(), kind.to_owned()),
+    }
+}
+
+/// The resource name kubectl and the API use in messages (`configmaps`, `ingresses.networking.k8s.io`).
+pub fn resource_name(key: &ResourceKey) -> String {
+    let kind = key.kind.to_ascii_lowercase();
+    let plural = if kind.ends_with('s')
+        || kind.ends_with('x')
+        || kind.ends_with("ch")
+        || kind.ends_with("sh")
+    {
+        format!("{kind}es")
+    } else if let Some(stem) = kind
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else {
+        format!("{kind}s")
+    };
+    if key.group.is_empty() {
+        plural
+    } else {
+        format!("{plural}.{}", key.group)
+    }
+}
