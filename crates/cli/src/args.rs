@@ -155,6 +155,9 @@ pub struct ExplainArgs {
     pub release: String,
     /// The object, as kubectl names it: cm/x, configmap/x, ingress.networking.k8s.io/x
     pub object: String,
+    /// The object's namespace, when objects of the release share a name across namespaces
+    #[arg(long, value_name = "NS")]
+    pub object_namespace: Option<String>,
 }
 
 /// `timeline`

@@ -99,6 +99,25 @@ pub fn removal_cause(
             ),
         );
     }
+    // Same kind and name under another API group that is a different resource (two CRDs
+    // with one Kind): matched by group, the old one is removed (F6c).
+    if let Some(t) = target.objects.iter().find(|t| {
+        t.key.kind == key.kind
+            && t.key.name == key.name
+            && t.key.namespace == key.namespace
+            && t.key.group != key.group
+    }) {
+        return (
+            Cause::ApiGroupChanged,
+            format!(
+                "deleted: its API group changed from {} to {}, which serve a different resource (not one object under two groups), so the old one goes (rules used: {} — {})",
+                key.api_version(),
+                t.key.api_version(),
+                profile.version,
+                rule.describe()
+            ),
+        );
+    }
     if let Operation::Rollback { target: t } = operation {
         let which = t.map_or("the rollback target".to_owned(), |t| {
             format!("revision {t}")
@@ -209,6 +228,22 @@ pub fn creation_cause(
                 "created: it was a hook in revision {} ({}) and is now a tracked object",
                 base.revision(),
                 h.hook.path
+            ),
+        );
+    }
+    if let Some(o) = base.objects.iter().find(|o| {
+        o.key.kind == t.key.kind
+            && o.key.name == t.key.name
+            && o.key.namespace == t.key.namespace
+            && o.key.group != t.key.group
+            && ObjectId::of(&o.key) != id
+    }) {
+        return (
+            Cause::ApiGroupChanged,
+            format!(
+                "created: same kind and name as before, but API group {} instead of {}: a different resource",
+                t.key.api_version(),
+                o.key.api_version()
             ),
         );
     }

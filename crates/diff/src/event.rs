@@ -119,7 +119,8 @@ pub enum Cause {
     NamespaceChanged,
     /// Same template and kind, other name.
     Renamed,
-    /// A rollback's target revision lacks it.
+    /// A rollback: the target revision lacks it (deleted), or has it while the last revision
+    /// does not (created).
     Rollback,
     /// Created by a failed revision that no later diff ever looks at.
     FailedBase,
@@ -141,6 +142,12 @@ pub enum Cause {
     OwnershipConflict,
     /// A hook without `before-hook-creation` whose object already exists.
     HookAlreadyExists,
+    /// The same object is both a hook and a manifest object of one revision (F15): the
+    /// manifest Create fails on the hook's object, or the hook recreates it every upgrade.
+    HookAndManifest,
+    /// Helm's DELETE of a removed object failed (RBAC, admission webhook, …): Helm 3 ignores
+    /// it, Helm 4 fails the revision (F19).
+    DeleteError,
     /// An object exists in the cluster but not in the release's previous manifest.
     Untracked,
     /// The last revision is still pending: every upgrade is refused.
@@ -174,6 +181,8 @@ impl Cause {
             Cause::Uninstall => "uninstall",
             Cause::OwnershipConflict => "ownership-conflict",
             Cause::HookAlreadyExists => "hook-already-exists",
+            Cause::HookAndManifest => "hook-and-manifest",
+            Cause::DeleteError => "delete-error",
             Cause::Untracked => "untracked",
             Cause::PendingLock => "pending-lock",
             Cause::Removed => "removed",

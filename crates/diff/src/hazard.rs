@@ -73,8 +73,17 @@ impl Hazard {
     /// The hazard an event amounts to, if any.
     pub fn from_event(e: &Event) -> Option<Hazard> {
         let (code, severity) = match (e.action, e.cause?) {
-            (Action::Delete, Cause::MovedToHook) => {
+            (Action::Delete | Action::HookDelete, Cause::MovedToHook) => {
                 ("deleted-after-hook-conversion", Severity::High)
+            }
+            (Action::Delete, Cause::UnknownHookEvent) => {
+                ("deleted-after-unknown-hook", Severity::High)
+            }
+            (Action::Fail, Cause::HookAndManifest) => ("hook-and-manifest", Severity::High),
+            (Action::Delete, Cause::HookAndManifest) => ("hook-and-manifest", Severity::Medium),
+            (Action::Fail, Cause::DeleteError) => ("delete-failed", Severity::High),
+            (Action::Orphan, Cause::ApiGroupChanged) => {
+                ("orphaned-by-kind-match", Severity::Medium)
             }
             (Action::Delete, Cause::ApiGroupChanged | Cause::ApiVersionChanged) => {
                 ("deleted-after-api-change", Severity::High)

@@ -58,6 +58,9 @@ impl Operation {
 pub enum Stage {
     /// In the pre-hooks: nothing of the manifest was applied.
     PreHooks,
+    /// After the pre-hooks, before anything was applied (Helm 4 rejects `--force-replace`
+    /// with server-side apply inside `Update`).
+    BeforeApply,
     /// While creating or patching: no deletion happened.
     Apply,
     /// While deleting (Helm 4 fails on delete errors): everything else was applied.
@@ -159,6 +162,11 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
             ))
     {
         Operation::InstallReplace
+    } else if failed_msg("Release").is_some() && previous_status.is_some() {
+        // Upgrades write `Upgrade "<rel>" failed`; past revision 1, `Release "<rel>" failed`
+        // over a revision that is not uninstalled/failed/superseded (so no install
+        // --replace) is a rollback whose wait failed (helm-semantics.md §6.7).
+        Operation::Rollback { target: None }
     } else {
         Operation::Upgrade
     };
@@ -221,6 +229,8 @@ pub fn failure_stage(message: &str) -> Stage {
         || m.contains("post-install hooks failed")
     {
         Stage::PostHooks
+    } else if m.contains("cannot use server-side apply and force replace together") {
+        Stage::BeforeApply
     } else if m.contains("failed to delete resource") {
         Stage::Delete
     } else if m.contains("timed out waiting for the condition")

@@ -216,6 +216,12 @@ impl Profile {
         self.at_least(4, 2, 0)
     }
 
+    /// The Update's deletion step and `Delete` skip `CustomResourceDefinition`s
+    /// (3.1.0 – 3.1.3 only: commit 600970459, reverted in 3.2.0; helm-semantics.md §2.6).
+    pub fn skips_crd_deletion(&self) -> bool {
+        self.at_least(3, 1, 0) && !self.at_least(3, 2, 0)
+    }
+
     /// On a hook failure, earlier `hook-succeeded` hooks of the event are deleted (≥ 3.19.0).
     pub fn cleans_succeeded_on_failure(&self) -> bool {
         self.at_least(3, 19, 0)
@@ -269,6 +275,14 @@ mod tests {
         assert_eq!(rule("4.0.0"), MatchRule::GroupVersionKind);
         assert_eq!(rule("4.1.0"), MatchRule::GroupVersionKind);
         assert_eq!(rule("4.1.1"), MatchRule::GroupKind);
+    }
+
+    #[test]
+    fn crd_deletion_skipped_only_by_3_1() {
+        let skips = |s: &str| Profile::new(s.parse().unwrap()).skips_crd_deletion();
+        assert!(!skips("3.0.3"));
+        assert!(skips("3.1.0") && skips("3.1.3"));
+        assert!(!skips("3.2.0"));
     }
 
     #[test]

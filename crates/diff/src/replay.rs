@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use helm_why_release::history::format_ranges;
+use helm_why_release::history::{RevisionRange, format_range_list};
 use helm_why_release::{
-    ApplyMethod, History, HookDeletePolicy, HookEvent, ManifestObject, ResourceKey, ScopeResolver,
-    Status,
+    ApplyMethod, History, Hook, HookDeletePolicy, HookEvent, ManifestObject, Release, ResourceKey,
+    ScopeResolver, Status,
 };
 use serde_json::Value;
 
@@ -73,7 +73,7 @@ pub struct Replay {
     /// One step per stored revision, in order.
     pub steps: Vec<Step>,
     /// Revisions with no record.
-    pub missing: Vec<u64>,
+    pub missing: Vec<RevisionRange>,
     /// Every object ever seen (manifest or hook), by identity, with its latest key.
     pub objects: Vec<ResourceKey>,
     /// Hazards found in the history.
@@ -130,6 +130,10 @@ pub(crate) struct Sim {
     failed_revisions: BTreeSet<u64>,
     /// Plan mode: hooks are assumed to run and succeed; nothing is "recorded".
     pub(crate) assume_hooks_run: bool,
+    /// Hazards found while replaying the current operation that no single event carries.
+    hazards: Vec<Hazard>,
+    /// Helm's error text when the current operation failed.
+    failure: Option<String>,
 }
 
 /// Why an operation stopped.
@@ -148,6 +152,8 @@ impl Sim {
             orphaned: BTreeSet::new(),
             failed_revisions: BTreeSet::new(),
             assume_hooks_run: false,
+            hazards: Vec::new(),
+            failure: None,
         }
     }
 
@@ -163,6 +169,27 @@ impl Sim {
             std::mem::take(&mut self.events),
             std::mem::take(&mut self.notes),
         )
+    }
+
+    /// Hazards found by the current operation beyond those its events carry.
+    pub(crate) fn take_hazards(&mut self) -> Vec<Hazard> {
+        std::mem::take(&mut self.hazards)
+    }
+
+    /// Whether the record shows `hook` ran during `release`'s own operation: a rollback
+    /// copies the target's hooks with their old `last_run`, so a run that started before the
+    /// operation did (`last_deployed`) belongs to an earlier one.
+    fn ran_now(&self, hook: &Hook, release: &Release) -> bool {
+        if self.assume_hooks_run {
+            return true;
+        }
+        if !hook.ran() {
+            return false;
+        }
+        match (&hook.last_run.started_at, &release.info.last_deployed) {
+            (Some(run), Some(op)) if run.unix().is_some() && op.unix().is_some() => run >= op,
+            _ => true,
+        }
     }
 
     fn event(
@@ -205,7 +232,7 @@ impl Sim {
         }
         // sort.Stable by weight, then name (ties keep stored order).
         hooks.sort_by(|a, b| (a.hook.weight, &a.hook.name).cmp(&(b.hook.weight, &b.hook.name)));
-        if !self.assume_hooks_run && !hooks.iter().any(|h| h.hook.ran()) {
+        if !hooks.iter().any(|h| self.ran_now(h.hook, target.release)) {
             self.note(format!(
                 "the {event} hooks have no record of running (helm ran with --no-hooks, or stopped before them)"
             ));
@@ -214,8 +241,10 @@ impl Sim {
         let ssa = target.release.apply_method == Some(ApplyMethod::ServerSide);
         let phase = Phase::Hooks(event.clone());
         let mut succeeded: Vec<&HookObject<'_>> = Vec::new();
+        // Tracked manifest objects a server-side-applied hook took over in place.
+        let mut taken_over: BTreeSet<ObjectId> = BTreeSet::new();
         for h in hooks {
-            if !self.assume_hooks_run && !h.hook.ran() {
+            if !self.ran_now(h.hook, target.release) {
                 // The batch stopped before this hook.
                 break;
             }
@@ -226,10 +255,30 @@ impl Sim {
             }
             let is_crd = key.kind == "CustomResourceDefinition";
             let path = h.hook.path.as_str();
-            if policies.contains(&HookDeletePolicy::BeforeHookCreation) && !is_crd {
+            let failed = !self.assume_hooks_run && h.hook.last_run.phase == "Failed";
+            let before_creation = policies.contains(&HookDeletePolicy::BeforeHookCreation);
+            let policy_list = || {
+                policies
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let mut applied_over = None;
+            if before_creation && !is_crd {
                 if let Some(live) = self.world.remove(key) {
                     let was_tracked = base.is_some_and(|b| b.object(key).is_some());
                     let (action, cause, message) = match live.origin {
+                        // Also a manifest object of this revision (F15): the Update patches
+                        // the object the hook made, so it survives with a new UID.
+                        Origin::Manifest if target.object(key).is_some() => (
+                            Action::Delete,
+                            Cause::HookAndManifest,
+                            format!(
+                                "before-hook-creation of the {event} hook {path} deletes the live {} (applied by revision {}'s manifest), which this revision renders both as a hook and as a manifest object: the hook recreates it and the upgrade patches it, so it gets a new UID on every upgrade",
+                                key.kind, live.created_by
+                            ),
+                        ),
                         Origin::Manifest => (
                             Action::Delete,
                             if was_tracked {
@@ -253,29 +302,72 @@ impl Sim {
                     };
                     self.event(phase.clone(), action, key, Some(cause), message);
                 }
-            } else if self.world.get(key).is_some() && !ssa {
-                let message = format!(
-                    "warning: Hook {event} {path} failed: {} {:?} already exists (its delete policies {} lack before-hook-creation)",
-                    resource_name(key),
-                    key.name,
-                    policies
-                        .iter()
-                        .map(|p| p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
+            } else if let Some(live) = self.world.get(key).cloned() {
+                if ssa {
+                    // Server-side apply patches an existing object in place (no AlreadyExists).
+                    if live.origin == Origin::Manifest {
+                        taken_over.insert(ObjectId::of(key));
+                    }
+                    applied_over = Some(live);
+                } else {
+                    let message = format!(
+                        "warning: Hook {event} {path} failed: {} {:?} already exists (its delete policies {} lack before-hook-creation; hook-failed is not applied to create errors)",
+                        resource_name(key),
+                        key.name,
+                        policy_list()
+                    );
+                    self.event(
+                        phase,
+                        Action::Fail,
+                        key,
+                        Some(Cause::HookAlreadyExists),
+                        message,
+                    );
+                    return Err(Stopped);
+                }
+            } else if failed && !ssa && self.failed_creating_hook(event, path) {
+                // The records never created it: it came from elsewhere (another release, by
+                // hand), and the hook's Create failed on it.
                 self.event(
                     phase,
                     Action::Fail,
                     key,
                     Some(Cause::HookAlreadyExists),
-                    message,
+                    format!(
+                        "warning: Hook {event} {path} failed: {} {:?} already exists — it already existed, created by nothing in this release's records (another release, or by hand); its delete policies {} lack before-hook-creation",
+                        resource_name(key),
+                        key.name,
+                        policy_list()
+                    ),
                 );
+                self.world.put(Live {
+                    key: key.clone(),
+                    origin: Origin::Hook,
+                    created_by: self.rev,
+                    owned: false,
+                    labelled: false,
+                    keep: false,
+                    certain: false,
+                });
                 return Err(Stopped);
             }
             let returning = self.ever_manifest.contains(&ObjectId::of(key))
                 && base.is_some_and(|b| b.object(key).is_none());
-            let message = if returning {
+            // Tracked by the base, now only a hook that runs after the Update deleted it (F2).
+            let replaced_after_delete =
+                matches!(event, HookEvent::PostUpgrade | HookEvent::PostRollback)
+                    && base.is_some_and(|b| b.object(key).is_some())
+                    && target.object(key).is_none();
+            let message = if let Some(live) = &applied_over {
+                format!(
+                    "the {event} hook {path} applies it over the existing {} (from revision {}): server-side apply updates an existing object in place instead of failing with AlreadyExists",
+                    key.kind, live.created_by
+                )
+            } else if replaced_after_delete {
+                format!(
+                    "the {event} hook {path} creates it again right after the upgrade deleted the tracked one: a new object (new UID; empty if it holds data) without Helm ownership metadata, never deleted by upgrades or uninstall"
+                )
+            } else if returning {
                 format!(
                     "the {event} hook {path} creates it again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall"
                 )
@@ -295,12 +387,13 @@ impl Sim {
             self.world.put(Live {
                 key: key.clone(),
                 origin: Origin::Hook,
-                created_by: self.rev,
+                created_by: applied_over.as_ref().map_or(self.rev, |l| l.created_by),
                 owned: false,
+                labelled: h.object.labels().get(MANAGED_BY).map(String::as_str) == Some("Helm"),
                 keep: h.object.keep_on_upgrade(),
                 certain: true,
             });
-            if !self.assume_hooks_run && h.hook.last_run.phase == "Failed" {
+            if failed {
                 self.event(
                     phase.clone(),
                     Action::Fail,
@@ -341,16 +434,73 @@ impl Sim {
                 && key.kind != "CustomResourceDefinition"
                 && self.world.remove(key).is_some()
             {
-                self.event(
-                    phase.clone(),
-                    Action::HookDelete,
-                    key,
-                    Some(Cause::HookDeletePolicy),
-                    format!("hook-succeeded deletes it once every {event} hook has succeeded"),
-                );
+                let (cause, message) = if taken_over.contains(&ObjectId::of(key)) {
+                    (
+                        Cause::MovedToHook,
+                        format!(
+                            "hook-succeeded deletes it once every {event} hook has succeeded — the tracked object the hook took over, so it is gone after the upgrade"
+                        ),
+                    )
+                } else {
+                    (
+                        Cause::HookDeletePolicy,
+                        format!("hook-succeeded deletes it once every {event} hook has succeeded"),
+                    )
+                };
+                self.event(phase.clone(), Action::HookDelete, key, Some(cause), message);
+                self.referenced_after_deletion(event, key, target);
             }
         }
         Ok(())
+    }
+
+    /// Whether the current operation's error says the `event` hook at `path` failed to create
+    /// its object because it already existed.
+    fn failed_creating_hook(&self, event: &HookEvent, path: &str) -> bool {
+        self.failure.as_deref().is_some_and(|m| {
+            m.contains(&format!("Hook {event} {path} failed")) && m.contains("already exists")
+        })
+    }
+
+    /// A hook ConfigMap/Secret deleted by `hook-succeeded` that manifest objects of `target`
+    /// read: their pods fail (helm-semantics.md §9 F5).
+    fn referenced_after_deletion(
+        &mut self,
+        event: &HookEvent,
+        deleted: &ResourceKey,
+        target: &RevisionView<'_>,
+    ) {
+        if !deleted.group.is_empty() || !matches!(deleted.kind.as_str(), "ConfigMap" | "Secret") {
+            return;
+        }
+        for o in &target.objects {
+            if o.key.namespace != deleted.namespace
+                || !references(&o.value, &deleted.kind, &deleted.name)
+            {
+                continue;
+            }
+            let when = match event {
+                HookEvent::PreInstall | HookEvent::PreUpgrade | HookEvent::PreRollback => {
+                    "before the manifest is even applied"
+                }
+                _ => "after the manifest was applied",
+            };
+            self.hazards.push(Hazard::new(
+                "referenced-hook-deleted",
+                Severity::High,
+                Some(self.rev),
+                Some(o.key.clone()),
+                format!(
+                    "{} {} reads {} {}, a {event} hook that hook-succeeded deletes {when}: its pods fail with CreateContainerConfigError ({} {:?} not found), and --wait times out",
+                    o.key.kind,
+                    o.key.name,
+                    deleted.kind,
+                    deleted.name,
+                    deleted.kind.to_ascii_lowercase(),
+                    deleted.name
+                ),
+            ));
+        }
     }
 
     /// Install, upgrade or rollback from `base` to `target`.
@@ -363,12 +513,21 @@ impl Sim {
     ) {
         let rule = self.profile.match_rule();
         let is_rollback = matches!(operation, Operation::Rollback { .. });
+        let is_install = matches!(operation, Operation::Install | Operation::InstallReplace);
+        let ssa = target.release.apply_method == Some(ApplyMethod::ServerSide);
         let (pre, post) = operation.hook_events();
+        self.failure = match outcome {
+            Outcome::Failed { message, .. } => Some(message.clone()),
+            _ => None,
+        };
         let stage = match outcome {
             Outcome::Failed { stage, .. } => Some(*stage),
-            Outcome::Pending => Some(Stage::Apply),
+            Outcome::Pending => Some(self.pending_stage(&pre, &post, target)),
             Outcome::Succeeded => None,
         };
+        // A pending operation with no hook evidence of how far it got: it may have stopped
+        // anywhere, so what it applied and deleted is uncertain.
+        let unsure = *outcome == Outcome::Pending && stage == Some(Stage::Apply);
         let mut current: Vec<Entry<'_>> = base
             .map(|b| {
                 b.objects
@@ -417,7 +576,7 @@ impl Sim {
                     };
                     self.event(Phase::Check, Action::Adopt, &t.key, None, why);
                 } else {
-                    let message = self.conflict_message(operation, &t.key, &live);
+                    let message = self.conflict_message(operation, &t.key, &live, target.release);
                     let cause = if live.origin == Origin::Hook {
                         Cause::MovedFromHook
                     } else {
@@ -440,6 +599,7 @@ impl Sim {
                 }
             }
         }
+        let adopted_any = current.iter().any(|c| c.adopted);
 
         // 2. Pre-hooks.
         if self.run_hooks(&pre, target, base).is_err() || stage == Some(Stage::PreHooks) {
@@ -451,39 +611,78 @@ impl Sim {
             ));
             return;
         }
+        if stage == Some(Stage::BeforeApply) {
+            self.note("Helm rejected the update before applying anything: nothing was created, patched or deleted".into());
+            return;
+        }
 
         // 3. Apply.
         let owned = !is_rollback || self.profile.rollback_sets_ownership();
         for t in &target.objects {
             let id = ObjectId::of(&t.key);
-            self.ever_manifest.insert(id);
+            self.ever_manifest.insert(id.clone());
+            let labelled = owned || t.labels().get(MANAGED_BY).map(String::as_str) == Some("Helm");
             match self.world.get(&t.key).cloned() {
                 Some(live) => {
                     let original = current.iter().find(|c| rule.matches(&c.key, &t.key));
+                    // Created after the check by a hook of this revision (F15).
+                    let from_own_hook =
+                        live.origin == Origin::Hook && target.hook(&t.key).is_some();
+                    let fail_cause = if from_own_hook {
+                        Cause::HookAndManifest
+                    } else if live.origin == Origin::Hook {
+                        Cause::MovedFromHook
+                    } else {
+                        Cause::Untracked
+                    };
+                    let made_by = match live.origin {
+                        Origin::Hook => {
+                            format!("created by a hook of revision {}", live.created_by)
+                        }
+                        Origin::Manifest => format!("left by revision {}", live.created_by),
+                    };
                     let (action, message) = match original {
-                        None if !self.profile.patches_untracked()
-                            && !matches!(
-                                operation,
-                                Operation::Install | Operation::InstallReplace
-                            ) =>
-                        {
+                        // Install without adoption creates everything: the API refuses an
+                        // object that appeared after the check (Helm 4 SSA applies over it).
+                        None if is_install && !adopted_any && !ssa => {
                             let message = format!(
-                                "{} (it exists in the cluster — {} — but is not in revision {}'s manifest)",
-                                self.profile.untracked_error(&t.key.kind, &t.key.name),
-                                match live.origin {
-                                    Origin::Hook =>
-                                        format!("created by a hook of revision {}", live.created_by),
-                                    Origin::Manifest =>
-                                        format!("left by revision {}", live.created_by),
-                                },
-                                base.map_or(0, RevisionView::revision)
+                                "{} {:?} already exists (it was {made_by}, after the existing-resource check): the install's Create fails",
+                                resource_name(&t.key),
+                                t.key.name
                             );
-                            let cause = if live.origin == Origin::Hook {
-                                Cause::MovedFromHook
-                            } else {
-                                Cause::Untracked
-                            };
-                            self.event(Phase::Apply, Action::Fail, &t.key, Some(cause), message);
+                            self.event(
+                                Phase::Apply,
+                                Action::Fail,
+                                &t.key,
+                                Some(fail_cause),
+                                message,
+                            );
+                            self.note("stopped while applying: the install failed".into());
+                            return;
+                        }
+                        None if is_install && !adopted_any => (
+                            Action::Patch,
+                            format!(
+                                "applied over the existing object ({made_by}): server-side apply does not fail on existing objects"
+                            ),
+                        ),
+                        None if !self.profile.patches_untracked() => {
+                            let message = format!(
+                                "{} (it exists in the cluster — {made_by} — but is not in {})",
+                                self.profile.untracked_error(&t.key.kind, &t.key.name),
+                                match base {
+                                    Some(b) if !is_install =>
+                                        format!("revision {}'s manifest", b.revision()),
+                                    _ => "the adopted objects".to_owned(),
+                                }
+                            );
+                            self.event(
+                                Phase::Apply,
+                                Action::Fail,
+                                &t.key,
+                                Some(fail_cause),
+                                message,
+                            );
                             self.note("stopped while applying: no deletion happened".into());
                             return;
                         }
@@ -493,6 +692,11 @@ impl Sim {
                         ),
                         Some(c) if c.adopted => {
                             (Action::Patch, "patched (adopted object)".to_owned())
+                        }
+                        // The live object is not the one the base applied: the 3-way patch
+                        // still adds the ownership metadata.
+                        Some(c) if c.value == Some(&t.value) && live.origin == Origin::Hook => {
+                            (Action::Patch, "patched".to_owned())
                         }
                         Some(c) if c.value == Some(&t.value) => {
                             (Action::Unchanged, "unchanged".to_owned())
@@ -522,14 +726,25 @@ impl Sim {
                         origin: Origin::Manifest,
                         created_by: live.created_by,
                         owned: owned || live.owned,
+                        labelled: labelled || live.labelled,
                         keep: t.keep_on_upgrade(),
-                        certain: true,
+                        certain: !unsure,
                     });
                 }
                 None => {
-                    let was_in_base = current.iter().any(|c| rule.matches(&c.key, &t.key));
+                    let was_in_base = current.iter().any(|c| ObjectId::of(&c.key) == id);
                     let (cause, message) = if was_in_base {
                         (Cause::Recreated, "created again: the previous manifest has it but it was missing from the cluster".to_owned())
+                    } else if let Operation::Rollback { target: to } = operation {
+                        (
+                            Cause::Rollback,
+                            format!(
+                                "created by the rollback: {} has it, the last revision does not",
+                                to.map_or("the rollback target".to_owned(), |t| format!(
+                                    "revision {t}"
+                                ))
+                            ),
+                        )
                     } else {
                         creation_cause(t, base, target)
                     };
@@ -539,31 +754,60 @@ impl Sim {
                         origin: Origin::Manifest,
                         created_by: self.rev,
                         owned,
+                        labelled,
                         keep: t.keep_on_upgrade(),
-                        certain: true,
+                        certain: !unsure,
                     });
                 }
             }
         }
-        if stage == Some(Stage::Apply) {
-            let why = if matches!(outcome, Outcome::Pending) {
-                "the operation never finished (still pending): assuming it applied the manifest and deleted nothing"
-            } else {
-                "it failed while applying: assuming the objects above were applied; no deletion happened"
-            };
-            self.note(why.into());
+        if stage == Some(Stage::Apply) && !unsure {
+            self.note("it failed while applying: assuming the objects above were applied; no deletion happened".into());
             return;
         }
 
         // 4. Delete what the target lacks (install never deletes).
-        if !matches!(operation, Operation::Install | Operation::InstallReplace) {
+        let failed_deletes = match stage {
+            Some(Stage::Delete) => self
+                .failure
+                .as_deref()
+                .map(delete_failures)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if !is_install {
             for c in &current {
-                if target.objects.iter().any(|t| rule.matches(&c.key, &t.key)) {
-                    continue;
-                }
+                let matched: Vec<&ManifestObject<'_>> = target
+                    .objects
+                    .iter()
+                    .filter(|t| rule.matches(&c.key, &t.key))
+                    .collect();
                 let Some(live) = self.world.get(&c.key).cloned() else {
                     continue;
                 };
+                if let Some(t) = matched.first() {
+                    if matched
+                        .iter()
+                        .all(|t| ObjectId::of(&t.key) != ObjectId::of(&c.key))
+                    {
+                        // Kind-only matching (≤ 3.17.0) takes another group's resource for
+                        // this one: it is neither patched nor deleted (F6c).
+                        self.orphaned.insert(ObjectId::of(&c.key));
+                        self.event(
+                            Phase::Delete,
+                            Action::Orphan,
+                            &c.key,
+                            Some(Cause::ApiGroupChanged),
+                            format!(
+                                "not deleted: Helm {} matches by name, namespace and kind only, so it takes {} ({}) for this object; it is a different resource, now tracked by no revision",
+                                self.profile.version,
+                                t.key,
+                                t.key.api_version()
+                            ),
+                        );
+                    }
+                    continue;
+                }
                 let (cause, why) = removal_cause(
                     &c.key,
                     c.source,
@@ -583,12 +827,60 @@ impl Sim {
                     );
                     continue;
                 }
+                if c.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion() {
+                    self.orphaned.insert(ObjectId::of(&c.key));
+                    self.event(
+                        Phase::Delete,
+                        Action::Orphan,
+                        &c.key,
+                        Some(cause),
+                        format!("{why}; not deleted: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions, so it stays, tracked by no revision"),
+                    );
+                    continue;
+                }
+                if unsure {
+                    self.world.set_uncertain(&c.key);
+                    self.event(
+                        Phase::Delete,
+                        Action::Unknown,
+                        &c.key,
+                        Some(cause),
+                        format!(
+                            "{why}; whether it was deleted is unknown: the operation never finished"
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(err) = failed_deletes.iter().find(|f| f.matches(&c.key)) {
+                    self.event(
+                        Phase::Delete,
+                        Action::Fail,
+                        &c.key,
+                        Some(Cause::DeleteError),
+                        format!(
+                            "{why}; but its DELETE failed: {} — Helm 4 marks the revision failed, the object survives, and the next upgrade diffs against the last deployed revision again",
+                            err.error
+                        ),
+                    );
+                    continue;
+                }
                 self.world.remove(&c.key);
                 self.event(Phase::Delete, Action::Delete, &c.key, Some(cause), why);
             }
         }
+        if unsure {
+            self.note("the operation never finished (still pending): whether it created, patched or deleted the objects above is unknown".into());
+            return;
+        }
         if stage == Some(Stage::Delete) {
-            self.note("it failed while deleting (Helm 4 fails on delete errors): some deletions above may not have happened".into());
+            if failed_deletes.is_empty() {
+                self.note("it failed while deleting (Helm 4 fails on delete errors): some deletions above may not have happened".into());
+            }
+            self.note(
+                "it failed while deleting: everything else was applied, the post hooks did not run"
+                    .into(),
+            );
+            return;
         }
 
         // 5. Post-hooks.
@@ -607,11 +899,42 @@ impl Sim {
         }
     }
 
+    /// How far a pending (never finished) operation got, from its hooks' runs: post hooks
+    /// ran → the manifest change was applied; a pre hook failed or is still running → it
+    /// stopped there; otherwise unknown ([`Stage::Apply`], replayed as uncertain).
+    fn pending_stage(&self, pre: &HookEvent, post: &HookEvent, target: &RevisionView<'_>) -> Stage {
+        let ran = |event: &HookEvent| {
+            target
+                .hooks
+                .iter()
+                .filter(|h| h.hook.runs_on(event) && self.ran_now(h.hook, target.release))
+                .map(|h| h.hook.last_run.phase.as_str())
+                .collect::<Vec<_>>()
+        };
+        if !ran(post).is_empty() {
+            Stage::PostHooks
+        } else if ran(pre)
+            .iter()
+            .any(|p| matches!(*p, "Failed" | "Running" | "Unknown"))
+        {
+            Stage::PreHooks
+        } else {
+            Stage::Apply
+        }
+    }
+
     fn in_manifest(&self, view: Option<&RevisionView<'_>>, key: &ResourceKey) -> bool {
         view.is_some_and(|v| v.object(key).is_some())
     }
 
-    fn conflict_message(&self, operation: &Operation, key: &ResourceKey, live: &Live) -> String {
+    /// Helm's ownership-check error for `key` (helm-semantics.md §4.2, `checkOwnership`).
+    fn conflict_message(
+        &self,
+        operation: &Operation,
+        key: &ResourceKey,
+        live: &Live,
+        release: &Release,
+    ) -> String {
         let ns = key.namespace.clone().unwrap_or_default();
         if !self.profile.adopts() {
             return format!(
@@ -621,7 +944,6 @@ impl Sim {
                 key.name
             );
         }
-        let release_ns = key.namespace.clone().unwrap_or_default();
         let mut text = format!(
             "{}{} {:?} in namespace {:?} exists and cannot be imported into the current release: invalid ownership metadata",
             self.profile.conflict_prefix(operation.helm_verb()),
@@ -629,14 +951,22 @@ impl Sim {
             key.name,
             ns
         );
-        if live.origin == Origin::Hook {
+        if !live.labelled {
             text.push_str("; label validation error: missing key \"app.kubernetes.io/managed-by\": must be set to \"Helm\"");
         }
         text.push_str(&format!(
-            "; annotation validation error: missing key \"meta.helm.sh/release-name\": must be set to \"<release>\"; annotation validation error: missing key \"meta.helm.sh/release-namespace\": must be set to {release_ns:?}"
+            "; annotation validation error: missing key \"meta.helm.sh/release-name\": must be set to {:?}; annotation validation error: missing key \"meta.helm.sh/release-namespace\": must be set to {:?}",
+            release.name, release.namespace
         ));
-        if live.origin == Origin::Hook {
-            text.push_str(&format!(" (it was created by a hook of revision {}, and hooks never get ownership metadata)", live.created_by));
+        match live.origin {
+            Origin::Hook => text.push_str(&format!(
+                " (it was created by a hook of revision {}, and hooks never get ownership metadata)",
+                live.created_by
+            )),
+            Origin::Manifest => text.push_str(&format!(
+                " (revision {} applied it without ownership metadata: Helm 3.0/3.1, or a rollback before 3.9)",
+                live.created_by
+            )),
         }
         text
     }
@@ -670,14 +1000,26 @@ impl Sim {
                     format!("helm uninstall silently skips it: helm.sh/resource-policy is {v:?}, not keep"),
                 ),
                 helm_why_release::manifest::UninstallPolicy::Delete => {
-                    if self.world.remove(&o.key).is_some() {
+                    if self.world.get(&o.key).is_none() {
+                        continue;
+                    }
+                    if o.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion() {
+                        self.orphaned.insert(ObjectId::of(&o.key));
+                        self.event(Phase::Uninstall, Action::Orphan, &o.key, Some(Cause::Uninstall), "not deleted by helm uninstall: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions".into());
+                    } else if complete {
+                        self.world.remove(&o.key);
                         self.event(Phase::Uninstall, Action::Delete, &o.key, Some(Cause::Uninstall), "deleted by helm uninstall".into());
+                    } else {
+                        // Stuck in `uninstalling` past the pre-delete hooks: killed, or (≥ 3.10)
+                        // a delete error aborted it; which deletions happened is unknown.
+                        self.world.set_uncertain(&o.key);
+                        self.event(Phase::Uninstall, Action::Unknown, &o.key, Some(Cause::Uninstall), "may have been deleted by helm uninstall: the uninstall did not finish (status uninstalling)".into());
                     }
                 }
             }
         }
         if !complete {
-            self.note("the uninstall did not finish (status uninstalling): some deletions may not have happened".into());
+            self.note("the uninstall did not finish (status uninstalling): which deletions happened is unknown".into());
             return;
         }
         let _ = self.run_hooks(&HookEvent::PostDelete, view, Some(view));
@@ -701,6 +1043,8 @@ impl Sim {
 
     /// Report objects that no revision tracks any more.
     fn orphans(&mut self, tracked: &BTreeSet<ObjectId>) {
+        // Tracked again (re-added or adopted): a later orphaning is news again.
+        self.orphaned.retain(|id| !tracked.contains(id));
         let candidates: Vec<(ObjectId, Live)> = self
             .world
             .iter()
@@ -776,7 +1120,7 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
         .iter()
         .map(|v| (v.revision(), &v.release.info.status))
         .collect();
-    let missing: BTreeSet<u64> = history.missing.iter().copied().collect();
+    let missing = &history.missing;
     let mut sim = Sim::new(profile);
     let mut statuses: BTreeMap<u64, Status> = BTreeMap::new();
     let mut steps = Vec::with_capacity(views.len());
@@ -810,15 +1154,23 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
             .checked_sub(1)
             .and_then(|p| views.get(p))
             .map_or(1, |v| v.revision() + 1);
-        let gap: Vec<u64> = (gap_start..rev).filter(|r| missing.contains(r)).collect();
+        // Ranges, not numbers: a hostile record may claim revision 2^64 - 1.
+        let gap: Vec<RevisionRange> = missing
+            .iter()
+            .filter(|m| m.last >= gap_start && m.first < rev)
+            .map(|m| RevisionRange {
+                first: m.first.max(gap_start),
+                last: m.last.min(rev - 1),
+            })
+            .collect();
         let mut base_rev = None;
         if !gap.is_empty() {
             sim.world.mark_uncertain();
             sim.note(format!(
                 "revision{} {} {} missing: what happened there is unknown, and objects seen before may or may not exist",
-                if gap.len() == 1 { "" } else { "s" },
-                format_ranges(&gap),
-                if gap.len() == 1 { "is" } else { "are" }
+                if helm_why_release::history::count(&gap) == 1 { "" } else { "s" },
+                format_range_list(&gap),
+                if helm_why_release::history::count(&gap) == 1 { "is" } else { "are" }
             ));
             for (_, live) in sim
                 .world
@@ -833,7 +1185,7 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
                     Some(Cause::HistoryPruned),
                     format!(
                         "state unknown: revisions {} are missing",
-                        format_ranges(&gap)
+                        format_range_list(&gap)
                     ),
                 );
             }
@@ -842,7 +1194,7 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
                 Severity::Low,
                 Some(rev),
                 None,
-                format!("revisions {} are missing (pruned by --history-max or deleted): nothing can be explained inside the gap", format_ranges(&gap)),
+                format!("revisions {} are missing (pruned by --history-max or deleted): nothing can be explained inside the gap", format_range_list(&gap)),
             ));
         }
         match &operation {
@@ -854,6 +1206,7 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
                         origin: Origin::Manifest,
                         created_by: rev,
                         owned: true,
+                        labelled: true,
                         keep: o.keep_on_upgrade(),
                         certain: false,
                     });
@@ -883,7 +1236,7 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
                                 Severity::Medium,
                                 Some(rev),
                                 None,
-                                format!("revision {rev} was diffed against revision {b}, skipping failed revisions {}", format_ranges(&((b + 1)..rev).collect::<Vec<_>>())),
+                                format!("revision {rev} was diffed against revision {b}, skipping failed revisions {}", RevisionRange { first: b + 1, last: rev - 1 }),
                             ));
                         }
                         sim.operate(&operation, Some(bv), view, &inferred.outcome);
@@ -929,6 +1282,15 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
                 Operation::Install => {}
             }
         }
+        // A rollback whose Update failed marks the revision it started from superseded
+        // (helm-semantics.md §6.6), even when that was the deployed one.
+        if matches!(operation, Operation::Rollback { .. })
+            && matches!(inferred.outcome, Outcome::Failed { .. })
+            && release.info.description.starts_with("Rollback ")
+            && let Some(b) = base_rev
+        {
+            statuses.insert(b, Status::Superseded);
+        }
         statuses.insert(rev, own);
         if inferred.afterwards != Afterwards::Nothing {
             sim.uninstall(view, inferred.afterwards == Afterwards::Uninstalled);
@@ -947,6 +1309,7 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
                 hazards.push(h);
             }
         }
+        hazards.extend(sim.take_hazards());
         let present_after = sim
             .world
             .iter()
@@ -977,6 +1340,20 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
             format!(
                 "revision {} is still {}: every helm upgrade fails with \"another operation (install/upgrade/rollback) is in progress\" until it is rolled back or its record is fixed",
                 last.revision, last.status
+            ),
+        ));
+    }
+    if let Some(last) = steps.last()
+        && last.inferred.afterwards == Afterwards::UninstallIncomplete
+    {
+        hazards.push(Hazard::new(
+            "stuck-uninstalling",
+            Severity::High,
+            Some(last.revision),
+            None,
+            format!(
+                "revision {} is still uninstalling (a pre-delete hook or a delete failed, or helm was killed): helm upgrade fails with \"{}\" has no deployed releases, helm install with \"cannot re-use a name that is still in use\"; running helm uninstall again finishes it",
+                last.revision, history.id.name
             ),
         ));
     }
@@ -1040,4 +1417,94 @@ pub(crate) fn next_base(statuses: &BTreeMap<u64, Status>, profile: &Profile) -> 
         return Some(*last);
     }
     None
+}
+
+/// The label Helm's ownership metadata sets (and that charts sometimes template).
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// Whether a manifest object reads ConfigMap/Secret `name`: `envFrom` (`configMapRef`,
+/// `secretRef`), `env[].valueFrom` (`configMapKeyRef`, `secretKeyRef`), volumes and
+/// projected sources (`configMap.name`, `secret.secretName`).
+fn references(value: &Value, kind: &str, name: &str) -> bool {
+    let keys: &[(&str, &str)] = match kind {
+        "ConfigMap" => &[
+            ("configMapRef", "name"),
+            ("configMapKeyRef", "name"),
+            ("configMap", "name"),
+        ],
+        "Secret" => &[
+            ("secretRef", "name"),
+            ("secretKeyRef", "name"),
+            ("secret", "secretName"),
+        ],
+        _ => return false,
+    };
+    match value {
+        Value::Object(map) => map.iter().any(|(k, v)| {
+            keys.iter()
+                .any(|(key, field)| k == key && v.get(field).and_then(Value::as_str) == Some(name))
+                || references(v, kind, name)
+        }),
+        Value::Array(items) => items.iter().any(|v| references(v, kind, name)),
+        _ => false,
+    }
+}
+
+/// One object whose DELETE failed, read from Helm 4's Update error (helm-semantics.md §4.3c).
+struct DeleteFailure {
+    namespace: Option<String>,
+    name: String,
+    kind: Option<String>,
+    error: String,
+}
+
+impl DeleteFailure {
+    fn matches(&self, key: &ResourceKey) -> bool {
+        self.name == key.name
+            && self.kind.as_deref().is_none_or(|k| k == key.kind)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|n| n == key.namespace.as_deref().unwrap_or(""))
+    }
+}
+
+/// The objects named in `failed to delete resource namespace=<ns>, name=<n>, kind=<K>: <err>`
+/// (≥ 4.2.0) or `failed to delete resource <n>: <err>` (4.0–4.1), errors joined by ` && `.
+fn delete_failures(message: &str) -> Vec<DeleteFailure> {
+    const MARK: &str = "failed to delete resource ";
+    let mut out = Vec::new();
+    for part in message.split(" && ") {
+        let Some(i) = part.find(MARK) else {
+            continue;
+        };
+        let rest = &part[i + MARK.len()..];
+        let Some((head, error)) = rest.split_once(": ") else {
+            continue;
+        };
+        let error = error.trim().to_owned();
+        if head.starts_with("namespace=") {
+            let field = |name: &str| {
+                head.split(", ")
+                    .find_map(|kv| kv.strip_prefix(name))
+                    .map(str::to_owned)
+            };
+            if let Some(name) = field("name=") {
+                out.push(DeleteFailure {
+                    namespace: field("namespace="),
+                    name,
+                    kind: field("kind="),
+                    error,
+                });
+            }
+        } else {
+            out.push(DeleteFailure {
+                namespace: None,
+                name: head.trim().to_owned(),
+                kind: None,
+                error,
+            });
+        }
+    }
+    out
 }

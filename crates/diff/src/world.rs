@@ -71,6 +71,9 @@ pub struct Live {
     pub created_by: u64,
     /// Whether it carries Helm's ownership metadata for this release.
     pub owned: bool,
+    /// Whether it carries the label `app.kubernetes.io/managed-by: Helm` (set with the
+    /// ownership metadata, or templated by the chart, e.g. on a hook).
+    pub labelled: bool,
     /// Whether the document last applied to it has `helm.sh/resource-policy: keep`.
     pub keep: bool,
     /// Whether its existence is certain (false after a gap in the history).
@@ -102,6 +105,13 @@ impl World {
     /// Every live object.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Live)> {
         self.objects.iter()
+    }
+
+    /// Mark one object uncertain (an operation that may or may not have reached it).
+    pub fn set_uncertain(&mut self, key: &ResourceKey) {
+        if let Some(live) = self.objects.get_mut(&ObjectId::of(key)) {
+            live.certain = false;
+        }
     }
 
     /// Mark everything uncertain (after a gap in the history).

@@ -53,6 +53,9 @@ pub struct RecordRef {
     /// The Kubernetes object name (`sh.helm.release.v1.<release>.v<N>`), or SQL key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// The namespace the record is stored in, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 impl RecordRef {
@@ -68,6 +71,7 @@ impl RecordRef {
     pub fn cluster(namespace: &str) -> Self {
         RecordRef {
             origin: format!("namespace/{namespace}"),
+            namespace: Some(namespace.to_owned()),
             ..RecordRef::default()
         }
     }
@@ -81,6 +85,12 @@ impl RecordRef {
     /// The same reference, pointing at item `item` of a List.
     pub fn with_item(mut self, item: usize) -> Self {
         self.item = Some(item);
+        self
+    }
+
+    /// The same reference, with the namespace the record is stored in.
+    pub fn with_namespace(mut self, namespace: Option<String>) -> Self {
+        self.namespace = namespace;
         self
     }
 

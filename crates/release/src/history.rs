@@ -45,8 +45,8 @@ pub enum Finding {
     },
     /// Revisions absent from the history (pruned by `--history-max`, or deleted by hand).
     MissingRevisions {
-        /// The revisions.
-        revisions: Vec<u64>,
+        /// The revisions, as inclusive ranges.
+        revisions: Vec<RevisionRange>,
     },
     /// A record of this release could not be decoded (Helm's own `history` silently omits it).
     Undecodable {
@@ -71,15 +71,15 @@ impl std::fmt::Display for Finding {
             ),
             Finding::DuplicateRevision { revision, records } => write!(
                 f,
-                "revision {revision} is stored {} times ({}); using the first",
+                "revision {revision} is stored {} times with different content ({}); using the first, the furthest along Helm's status lifecycle",
                 records.len(),
                 records.join(", ")
             ),
             Finding::MissingRevisions { revisions } => write!(
                 f,
                 "revision{} {} missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap",
-                if revisions.len() == 1 { "" } else { "s" },
-                format_ranges(revisions)
+                if count(revisions) == 1 { "" } else { "s" },
+                format_range_list(revisions)
             ),
             Finding::Undecodable { revision, error } => match revision {
                 Some(r) => write!(f, "revision {r} could not be decoded: {error}"),
@@ -99,8 +99,9 @@ pub struct History {
     pub id: ReleaseId,
     /// Decoded revisions, ascending, one per revision number.
     pub revisions: Vec<Record>,
-    /// Revision numbers below the highest known one that have no record at all.
-    pub missing: Vec<u64>,
+    /// Revision numbers below the highest known one that have no record at all, as ranges
+    /// (a hostile record can claim revision 2^64 - 1: the gap is never listed one by one).
+    pub missing: Vec<RevisionRange>,
     /// Records of this release that failed to decode, with the revision their name claims.
     pub undecodable: Vec<Undecodable>,
     /// Consistency findings, in a stable order.
@@ -154,7 +155,7 @@ impl Histories {
 /// let text = format!("- {}\n- {}\n", rel(1), rel(4));
 /// let out = read_input(text.as_bytes(), "x.yaml", &Limits::default());
 /// let h = group(out.records, out.errors);
-/// assert_eq!(h.releases[0].missing, vec![2, 3]);
+/// assert_eq!(h.releases[0].missing[0].to_string(), "2-3");
 /// ```
 pub fn group(records: Vec<Record>, errors: Vec<DecodeError>) -> Histories {
     let mut by_release: BTreeMap<ReleaseId, (Vec<Record>, Vec<Undecodable>)> = BTreeMap::new();
@@ -177,13 +178,18 @@ pub fn group(records: Vec<Record>, errors: Vec<DecodeError>) -> Histories {
             unattributed.push(error);
             continue;
         };
-        // A failed record belongs to the release its key names, in the namespace its siblings
-        // share when the error carries none (files); otherwise it stands alone.
-        let namespace = by_release
-            .keys()
-            .find(|id| id.name == name)
-            .map(|id| id.namespace.clone())
-            .unwrap_or_default();
+        // A failed record belongs to the release its key names, in its storage namespace;
+        // without one (a bare payload), in the only namespace that release has.
+        let namespace = match &error.record.namespace {
+            Some(ns) => ns.clone(),
+            None => {
+                let mut spaces = by_release.keys().filter(|id| id.name == name);
+                match (spaces.next(), spaces.next()) {
+                    (Some(only), None) => only.namespace.clone(),
+                    _ => String::new(),
+                }
+            }
+        };
         by_release
             .entry(ReleaseId { namespace, name })
             .or_default()
@@ -209,19 +215,33 @@ fn build_history(
     for record in &records {
         mismatch_findings(record, &mut findings);
     }
-    // Stable: by payload revision, then the record whose object name agrees first.
+    // Stable: by payload revision; among copies of one revision, the record whose object
+    // name agrees, then the one furthest along Helm's status lifecycle (a copy saying
+    // `superseded` was written after one saying `deployed`), then input order.
     records.sort_by(|a, b| {
-        let agrees = |r: &Record| r.meta.name_revision() != Some(r.release.version);
-        (a.release.version, agrees(a), &a.meta.reference).cmp(&(
-            b.release.version,
-            agrees(b),
-            &b.meta.reference,
-        ))
+        let disagrees = |r: &Record| {
+            r.meta
+                .name_revision()
+                .is_some_and(|n| n != r.release.version)
+        };
+        (
+            a.release.version,
+            disagrees(a),
+            std::cmp::Reverse(lifecycle(&a.release.info.status)),
+            &a.meta.reference,
+        )
+            .cmp(&(
+                b.release.version,
+                disagrees(b),
+                std::cmp::Reverse(lifecycle(&b.release.info.status)),
+                &b.meta.reference,
+            ))
     });
     let mut unique: Vec<Record> = Vec::with_capacity(records.len());
     let mut duplicates: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for record in records {
         match unique.last() {
+            Some(prev) if prev.release == record.release => {}
             Some(prev) if prev.release.version == record.release.version => {
                 let entry = duplicates
                     .entry(record.release.version)
@@ -246,8 +266,17 @@ fn build_history(
         .map(|r| r.release.version)
         .chain(undecodable.iter().filter_map(|(r, _)| *r))
         .collect();
-    let last = present.iter().next_back().copied().unwrap_or(0);
-    let missing: Vec<u64> = (1..last).filter(|r| !present.contains(r)).collect();
+    let mut missing = Vec::new();
+    let mut expected = 1u64;
+    for &rev in &present {
+        if rev > expected {
+            missing.push(RevisionRange {
+                first: expected,
+                last: rev - 1,
+            });
+        }
+        expected = rev.saturating_add(1);
+    }
     if !missing.is_empty() {
         findings.push(Finding::MissingRevisions {
             revisions: missing.clone(),
@@ -315,6 +344,56 @@ fn mismatch_findings(record: &Record, findings: &mut Vec<Finding>) {
     }
 }
 
+/// An inclusive range of revision numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct RevisionRange {
+    /// First revision.
+    pub first: u64,
+    /// Last revision (inclusive).
+    pub last: u64,
+}
+
+impl RevisionRange {
+    /// Whether `rev` is in the range.
+    pub fn contains(&self, rev: u64) -> bool {
+        (self.first..=self.last).contains(&rev)
+    }
+
+    /// How many revisions.
+    pub fn len(&self) -> u64 {
+        (self.last - self.first).saturating_add(1)
+    }
+
+    /// Never empty; here for clippy's `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for RevisionRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}-{}", self.first, self.last)
+        }
+    }
+}
+
+/// How many revisions a list of ranges holds (saturating).
+pub fn count(ranges: &[RevisionRange]) -> u64 {
+    ranges.iter().fold(0u64, |n, r| n.saturating_add(r.len()))
+}
+
+/// `1-3, 7`.
+pub fn format_range_list(ranges: &[RevisionRange]) -> String {
+    ranges
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `1-3, 7` for `[1, 2, 3, 7]`.
 pub fn format_ranges(revisions: &[u64]) -> String {
     let mut parts = Vec::new();
@@ -334,4 +413,17 @@ pub fn format_ranges(revisions: &[u64]) -> String {
         i += 1;
     }
     parts.join(", ")
+}
+
+/// Order of statuses in a revision's life: a later one was written after an earlier one.
+fn lifecycle(status: &crate::Status) -> u8 {
+    use crate::Status;
+    match status {
+        Status::PendingInstall | Status::PendingUpgrade | Status::PendingRollback => 1,
+        Status::Deployed => 2,
+        Status::Failed | Status::Superseded => 3,
+        Status::Uninstalling => 4,
+        Status::Uninstalled => 5,
+        Status::Unknown | Status::Other(_) => 0,
+    }
 }

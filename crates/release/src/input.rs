@@ -146,7 +146,9 @@ fn read_object(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    if kind.ends_with("List") && map.get("items").is_some_and(Value::is_array) {
+    // A List; also one whose trailing `kind: List` was cut off (kubectl prints `items` first).
+    if (kind.ends_with("List") || kind.is_empty()) && map.get("items").is_some_and(Value::is_array)
+    {
         if let Some(Value::Array(items)) = map.remove("items") {
             for (i, item) in items.into_iter().enumerate() {
                 read_value(item, reference.clone().with_item(i), limits, out);
@@ -156,6 +158,10 @@ fn read_object(
     }
     match kind.as_str() {
         "Secret" | "ConfigMap" => read_storage_object(&kind, &map, reference, limits, out),
+        // A storage object whose `kind` was cut off (kubectl prints `data` before `kind`).
+        "" if map.get("data").and_then(|d| d.get("release")).is_some() => {
+            read_storage_object("", &map, reference, limits, out)
+        }
         "" if map.contains_key("body") => read_sql_row(&map, reference, limits, out),
         "" if looks_like_release(&map) => {
             let result = serde_json::from_value::<ReleaseRaw>(Value::Object(map))
@@ -220,7 +226,8 @@ fn read_storage_object(
     let reference = match &name {
         Some(n) => reference.with_object(n.clone()),
         None => reference,
-    };
+    }
+    .with_namespace(namespace.clone());
     let secret_type = map.get("type").and_then(Value::as_str).unwrap_or("");
     let is_helm = labels.get("owner").map(String::as_str) == Some("helm")
         || secret_type == "helm.sh/release.v1"
@@ -235,7 +242,7 @@ fn read_storage_object(
         ));
         return;
     }
-    if !is_helm {
+    if !is_helm && !kind.is_empty() {
         out.ignored.push(IgnoredObject {
             reference,
             what: format!("{kind} {}", name.as_deref().unwrap_or(""))
@@ -244,10 +251,9 @@ fn read_storage_object(
         });
         return;
     }
-    let driver = if kind == "Secret" {
-        Driver::Secret
-    } else {
-        Driver::ConfigMap
+    let driver = match kind {
+        "ConfigMap" => Driver::ConfigMap,
+        _ => Driver::Secret,
     };
     // Secret `data` is base64 through the API; `stringData` (a hand-written manifest) is not.
     let payload = map
@@ -260,14 +266,23 @@ fn read_storage_object(
         out.errors.push(DecodeError::new(
             reference,
             Layer::Object,
-            format!("the {kind} has no `release` key in its data"),
+            format!(
+                "the {} has no `release` key in its data",
+                if kind.is_empty() { "object" } else { kind }
+            ),
         ));
         return;
     };
     let meta = RecordMeta::object(driver, reference, name, namespace, labels);
     match decode_record(payload.as_bytes(), meta, limits) {
         Ok(r) => out.records.push(r),
-        Err(e) => out.errors.push(e),
+        Err(mut e) => {
+            if kind.is_empty() {
+                e.detail
+                    .push_str(" (the object has no kind or name: the file looks truncated)");
+            }
+            out.errors.push(e);
+        }
     }
 }
 
@@ -291,7 +306,8 @@ fn read_sql_row(
     let reference = match &key {
         Some(k) => reference.with_object(k.clone()),
         None => reference,
-    };
+    }
+    .with_namespace(namespace.clone());
     let Some(body) = map.get("body").and_then(Value::as_str) else {
         out.errors.push(DecodeError::new(
             reference,

@@ -127,7 +127,9 @@ fn yaml_options() -> serde_saphyr::Options {
     budget.max_nodes = 5_000_000;
     budget.max_documents = 100_000;
     budget.max_total_scalar_bytes = 256 * 1024 * 1024;
-    budget.max_depth = 128;
+    // Deep enough for any real manifest (CRD schemas nest ~30 levels), shallow enough that a
+    // debug build's recursive descent fits a 2 MiB thread stack.
+    budget.max_depth = 64;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;

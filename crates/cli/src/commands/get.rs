@@ -22,7 +22,7 @@ pub async fn run(args: &GetArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
     let record: &Record = match args.revision {
         Some(rev) => history.revision(rev).ok_or_else(|| {
-            let why = if history.missing.contains(&rev) {
+            let why = if history.missing.iter().any(|m| m.contains(rev)) {
                 "its record is missing (pruned by --history-max or deleted)".to_owned()
             } else if history.undecodable.iter().any(|(r, _)| *r == Some(rev)) {
                 "its record could not be decoded".to_owned()

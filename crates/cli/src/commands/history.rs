@@ -50,11 +50,18 @@ pub struct HistoryReport {
     pub namespace: String,
     /// Rows, by revision.
     pub revisions: Vec<RevisionRow>,
-    /// Revisions with no record (pruned or deleted).
+    /// Revisions with no record (pruned or deleted), at most [`MAX_LISTED_MISSING`] of them
+    /// (the rest are counted in a warning: a corrupt record can claim revision 2^64 - 1).
     pub missing_revisions: Vec<u64>,
+    /// The same, as ranges (for the table).
+    #[serde(skip)]
+    pub missing_ranges: Vec<helm_why_release::history::RevisionRange>,
     /// Findings about the records.
     pub warnings: Vec<String>,
 }
+
+/// How many missing revision numbers JSON lists one by one.
+pub const MAX_LISTED_MISSING: usize = 10_000;
 
 /// Build the report of one history.
 pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> HistoryReport {
@@ -108,11 +115,23 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
     }
     rows.sort_by_key(|r| r.revision);
     warnings.extend(history.findings.iter().map(ToString::to_string));
+    let missing = helm_why_release::history::count(&history.missing);
+    if missing > MAX_LISTED_MISSING as u64 {
+        warnings.push(format!(
+            "{missing} revisions are missing; missing_revisions lists the first {MAX_LISTED_MISSING}"
+        ));
+    }
     HistoryReport {
         release: history.id.name.clone(),
         namespace: history.id.namespace.clone(),
         revisions: rows,
-        missing_revisions: history.missing.clone(),
+        missing_revisions: history
+            .missing
+            .iter()
+            .flat_map(|m| m.first..=m.last)
+            .take(MAX_LISTED_MISSING)
+            .collect(),
+        missing_ranges: history.missing.clone(),
         warnings,
     }
 }

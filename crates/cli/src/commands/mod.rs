@@ -1,8 +1,10 @@
 //! One module per command; each builds a report and hands it to a renderer.
 
+pub mod explain;
 pub mod get;
 pub mod history;
 pub mod list;
+pub mod timeline;
 
 use std::io::Write;
 
@@ -44,9 +46,8 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         Command::List(args) => list::run(args, config, ui).await,
         Command::History(args) => history::run(args, config, ui).await,
         Command::Get(args) => get::run(args, config, ui).await,
-        Command::Explain(_) | Command::Timeline(_) => {
-            Err(crate::error::UserError::new("this command is not available yet").into())
-        }
+        Command::Explain(args) => explain::run(args, config, ui).await,
+        Command::Timeline(args) => timeline::run(args, config, ui).await,
     }
 }
 

@@ -60,7 +60,11 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
     ]);
     let placeholder = |row: &RevisionRow| row.status == "undecodable";
     // Missing revisions come in runs (pruning removes the oldest): one row per run.
-    let mut gaps = missing_runs(&report.missing_revisions)
+    let mut gaps = report
+        .missing_ranges
+        .iter()
+        .map(|r| (r.first, r.last))
+        .collect::<Vec<_>>()
         .into_iter()
         .peekable();
     for row in &report.revisions {
@@ -111,18 +115,6 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
     };
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)
-}
-
-/// Runs of consecutive revisions: `[2, 3, 4, 7]` → `[(2, 4), (7, 7)]`.
-fn missing_runs(revisions: &[u64]) -> Vec<(u64, u64)> {
-    let mut runs: Vec<(u64, u64)> = Vec::new();
-    for &rev in revisions {
-        match runs.last_mut() {
-            Some((_, last)) if *last + 1 == rev => *last = rev,
-            _ => runs.push((rev, rev)),
-        }
-    }
-    runs
 }
 
 fn gap_row(first: u64, last: u64) -> Vec<String> {

@@ -1,8 +1,10 @@
 //! Presentation: turning report values into tables, Markdown and JSON. Commands build a
 //! report; only this module decides how it looks.
 
+pub mod explain;
 pub mod history;
 pub mod list;
+pub mod timeline;
 
 use std::io::Write;
 

@@ -1,15 +1,515 @@
 //! Records from a live cluster, through the Kubernetes API (read-only: get and list only).
+//!
+//! The kubeconfig is resolved as kubectl does (`--kubeconfig` or `KUBECONFIG`, which may list
+//! several files, else `~/.kube/config`, else the in-cluster service account). Then ONE
+//! paginated LIST of the storage objects is made with Helm's own label selector: `owner=helm,
+//! name=<release>` for a release, `owner=helm` for `list`. `Api::list` is the only API call in
+//! this module, by design (a unit test checks it).
+//!
+//! `images` also makes one paginated LIST of the Pods of the release namespace ([`list_pods`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
+use helm_why_release::history::group;
+use helm_why_release::record::{Driver, RecordMeta, decode_record};
+use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::ResourceExt as _;
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::{Loaded, Request};
-use crate::config::{ClusterSpec, Config};
+use crate::config::{ClusterSpec, Config, StorageDriver};
 use crate::error::UserError;
+
+/// Objects per LIST page.
+const PAGE_SIZE: u32 = 100;
+/// Retries of a page the API server asks to retry (429, 503, 504).
+const RETRIES: u32 = 3;
+
+/// The cluster one run talks to.
+struct Target {
+    client: kube::Client,
+    /// The release namespace: `-n`/`HELM_NAMESPACE`, else the context's, else `default`.
+    namespace: String,
+    /// `context kind-dev`, or `in-cluster`.
+    source: String,
+    /// The server URL, for messages.
+    server: String,
+}
+
+/// What one LIST asks for.
+struct Listing {
+    resource: &'static str,
+    /// `None`: every namespace.
+    namespace: Option<String>,
+    selector: String,
+}
+
+impl Listing {
+    fn scope(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("in namespace {ns:?}"),
+            None => "in all namespaces".to_owned(),
+        }
+    }
+}
 
 /// Read the records `request` needs.
 ///
 /// # Errors
-/// Not wired yet.
-pub async fn load(_spec: &ClusterSpec, _config: &Config, _request: Request<'_>) -> Result<Loaded> {
-    Err(UserError::with_hint("reading from a cluster is not wired yet", "use --from FILE").into())
+/// An unusable kubeconfig, an unreachable cluster, or an API error (401, 403, 404, 5xx).
+pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> Result<Loaded> {
+    let target = connect(spec).await?;
+    let all_namespaces = match request {
+        Request::All { all_namespaces } => all_namespaces,
+        Request::Release(_) => false,
+    };
+    let listing = Listing {
+        resource: match spec.driver {
+            StorageDriver::Secret => "secrets",
+            StorageDriver::ConfigMap => "configmaps",
+        },
+        namespace: (!all_namespaces).then(|| target.namespace.clone()),
+        selector: match request {
+            Request::Release(name) => format!("owner=helm,name={name}"),
+            Request::All { .. } => "owner=helm".to_owned(),
+        },
+    };
+    // Through the typed API a Secret's data is already base64-decoded once: what is left is
+    // Helm's own base64 text, as in a ConfigMap.
+    let mut decoded = Decoded::default();
+    match spec.driver {
+        StorageDriver::Secret => {
+            for s in list_all::<Secret>(&target, &listing).await? {
+                let payload = s.data.as_ref().and_then(|d| d.get("release"));
+                let payload = payload.map(|b| b.0.as_slice());
+                decoded.add(&s, payload, Driver::Secret, &config.limits);
+            }
+        }
+        StorageDriver::ConfigMap => {
+            for c in list_all::<ConfigMap>(&target, &listing).await? {
+                let payload = c.data.as_ref().and_then(|d| d.get("release"));
+                let payload = payload.map(String::as_bytes);
+                decoded.add(&c, payload, Driver::ConfigMap, &config.limits);
+            }
+        }
+    }
+    let origin = if all_namespaces {
+        format!("all namespaces ({})", target.source)
+    } else {
+        format!("namespace {:?} ({})", target.namespace, target.source)
+    };
+    let histories = group(decoded.records, decoded.errors);
+    Ok(Loaded {
+        histories,
+        ignored: Vec::new(),
+        origin,
+    })
+}
+
+/// Every Pod of `namespace`, in one paginated LIST without a label selector (Helm puts no
+/// label of its own on the pods of a release; they are matched to its workloads by owner).
+///
+/// # Errors
+/// As [`load`]: an unusable kubeconfig, an unreachable cluster, or an API error (a 403 names
+/// the `list` permission on `pods` that is missing).
+pub async fn list_pods(spec: &ClusterSpec, namespace: &str) -> Result<Vec<Pod>> {
+    let target = connect(spec).await?;
+    let listing = Listing {
+        resource: "pods",
+        namespace: Some(namespace.to_owned()),
+        selector: String::new(),
+    };
+    list_all::<Pod>(&target, &listing).await
+}
+
+/// Records and decode errors, as `history::group` takes them.
+#[derive(Default)]
+struct Decoded {
+    records: Vec<Record>,
+    errors: Vec<DecodeError>,
+}
+
+impl Decoded {
+    /// Decode the record a storage object holds; Tiller's records and objects without a
+    /// `release` key are decode errors, as they are in files.
+    fn add(
+        &mut self,
+        object: &impl kube::Resource,
+        payload: Option<&[u8]>,
+        driver: Driver,
+        limits: &Limits,
+    ) {
+        let (name, namespace) = (object.name_any(), object.namespace().unwrap_or_default());
+        let reference = RecordRef::cluster(&namespace).with_object(name.clone());
+        if object.labels().get("OWNER").map(String::as_str) == Some("TILLER") {
+            let detail = "Helm 2 (Tiller) record: protobuf records are not supported yet; \
+                          convert the release with the helm-2to3 plugin";
+            self.errors
+                .push(DecodeError::new(reference, Layer::Object, detail));
+            return;
+        }
+        let Some(payload) = payload else {
+            let kind = if driver == Driver::Secret {
+                "Secret"
+            } else {
+                "ConfigMap"
+            };
+            let detail = format!("the {kind} has no `release` key in its data");
+            self.errors
+                .push(DecodeError::new(reference, Layer::Object, detail));
+            return;
+        };
+        let labels = object.labels().clone();
+        let meta = RecordMeta::object(driver, reference, Some(name), Some(namespace), labels);
+        match decode_record(payload, meta, limits) {
+            Ok(record) => self.records.push(record),
+            Err(error) => self.errors.push(error),
+        }
+    }
+}
+
+/// Every page of one LIST, following `continue` tokens; a page the server asks to retry
+/// (429, 503, 504) is retried a few times.
+async fn list_all<K>(target: &Target, listing: &Listing) -> Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let api: Api<K> = match &listing.namespace {
+        Some(ns) => Api::namespaced(target.client.clone(), ns),
+        None => Api::all(target.client.clone()),
+    };
+    let (mut items, mut token, mut retries) = (Vec::new(), None::<String>, 0);
+    loop {
+        let mut params = ListParams::default()
+            .labels(&listing.selector)
+            .limit(PAGE_SIZE);
+        if let Some(t) = &token {
+            params = params.continue_token(t);
+        }
+        let page = match api.list(&params).await {
+            Ok(page) => page,
+            Err(kube::Error::Api(s)) if matches!(s.code, 429 | 503 | 504) && retries < RETRIES => {
+                retries += 1;
+                tokio::time::sleep(Duration::from_millis(100 << retries)).await;
+                continue;
+            }
+            Err(e) => return Err(request_error(e, target, listing).into()),
+        };
+        items.extend(page.items);
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(next) if token.as_ref() == Some(&next) => {
+                let what = format!("{} {}", listing.resource, listing.scope());
+                let msg =
+                    format!("the API server sent the same continue token twice listing {what}");
+                return Err(UserError::new(msg).into());
+            }
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Turn a failed LIST into a message that says what to do.
+fn request_error(err: kube::Error, target: &Target, listing: &Listing) -> UserError {
+    let (resource, scope, server) = (listing.resource, listing.scope(), &target.server);
+    let status = match err {
+        kube::Error::Api(status) => status,
+        kube::Error::Auth(e) => {
+            return UserError::with_hint(
+                format!("cannot authenticate with {}: {e}", target.source),
+                "check the kubeconfig user (its token, certificate or exec plugin)",
+            );
+        }
+        other => return transport_error(&other, target),
+    };
+    let said = Some(&status.message)
+        .filter(|m| !m.is_empty())
+        .map_or(String::new(), |m| format!(": {m}"));
+    match (status.code, &listing.namespace) {
+        (401, _) => UserError::with_hint(
+            format!(
+                "the cluster refused the credentials of {} (401 Unauthorized)",
+                target.source
+            ),
+            "check the kubeconfig user: its token or certificate may have expired (try `kubectl auth whoami`)",
+        ),
+        (403, ns) => {
+            let (role, flag) = match ns {
+                Some(ns) => (format!("a Role in namespace {ns}"), format!("-n {ns}")),
+                None => ("a ClusterRole".to_owned(), "--all-namespaces".to_owned()),
+            };
+            UserError::with_hint(
+                format!("forbidden: helm-why needs list on {resource} {scope}{said}"),
+                format!(
+                    "grant {role} with verbs [get, list] on resource {resource} (apiGroup \"\"); \
+                     check with `kubectl auth can-i list {resource} {flag}`"
+                ),
+            )
+        }
+        (404, Some(ns)) => UserError::with_hint(
+            format!("namespace {ns:?} not found ({}, {server})", target.source),
+            "check -n/--namespace and --context",
+        ),
+        (code @ 500..=599, _) => UserError::with_hint(
+            format!("the API server at {server} failed to list {resource} {scope} ({code}{said})"),
+            "the cluster is unhealthy or overloaded; retry later, or check `kubectl get --raw /readyz`",
+        ),
+        (code, _) => UserError::new(format!(
+            "the API server at {server} refused to list {resource} {scope} ({code} {}{said})",
+            status.reason
+        )),
+    }
+}
+
+/// The cluster could not be reached at all.
+fn transport_error(err: &kube::Error, target: &Target) -> UserError {
+    let mut cause: &(dyn std::error::Error + 'static) = err;
+    loop {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return UserError::with_hint(
+                format!(
+                    "cannot connect to the cluster at {}: connection refused",
+                    target.server
+                ),
+                format!(
+                    "is the cluster running, and is the server URL of {} right?",
+                    target.source
+                ),
+            );
+        }
+        match cause.source() {
+            Some(inner) => cause = inner,
+            None => break,
+        }
+    }
+    UserError::with_hint(
+        format!("cannot reach the cluster at {}: {cause}", target.server),
+        format!("check the network and the server URL of {}", target.source),
+    )
+}
+
+/// Resolve the kubeconfig, context and namespace, and build a client.
+async fn connect(spec: &ClusterSpec) -> Result<Target> {
+    let (mut config, source) = match kubeconfig_paths(spec) {
+        Some(paths) => {
+            let kubeconfig = read_kubeconfigs(&paths)?;
+            let context = pick_context(&kubeconfig, spec.context.as_deref())?;
+            let options = KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| {
+                    UserError::with_hint(
+                        format!("invalid kubeconfig for context {context}: {e}"),
+                        format!("check it with `kubectl config view --minify --context {context}`"),
+                    )
+                })?;
+            (config, format!("context {context}"))
+        }
+        None => {
+            let home = default_kubeconfig().unwrap_or_else(|| "~/.kube/config".into());
+            let config = kube::Config::incluster().map_err(|_| {
+                UserError::with_hint(
+                    format!(
+                        "no kubeconfig: {} does not exist and helm-why is not running inside a cluster",
+                        home.display()
+                    ),
+                    "pass --kubeconfig FILE or set KUBECONFIG, or read exported records with --from FILE",
+                )
+            })?;
+            (config, "in-cluster".to_owned())
+        }
+    };
+    // Fail fast: kube's default retry policy can back off for minutes; list_all retries.
+    config.default_retry = false;
+    config.read_timeout = Some(Duration::from_secs(60));
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_owned();
+    let namespace = spec
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let client = kube::Client::try_from(config).map_err(|e| {
+        UserError::with_hint(
+            format!("cannot set up a client for {source}: {e}"),
+            "check the certificates and user of the context in the kubeconfig",
+        )
+    })?;
+    Ok(Target {
+        client,
+        namespace,
+        source,
+        server,
+    })
+}
+
+/// The kubeconfig files to read; `None` when there is none and the in-cluster config applies.
+fn kubeconfig_paths(spec: &ClusterSpec) -> Option<Vec<PathBuf>> {
+    match spec.kubeconfig.as_deref() {
+        Some(list) => {
+            let paths: Vec<PathBuf> = std::env::split_paths(list)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            (!paths.is_empty()).then_some(paths)
+        }
+        None => default_kubeconfig().filter(|p| p.exists()).map(|p| vec![p]),
+    }
+}
+
+fn default_kubeconfig() -> Option<PathBuf> {
+    std::env::home_dir().map(|home| home.join(".kube").join("config"))
+}
+
+/// Read and merge the files that exist, the first to set a value winning, as kubectl does.
+fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
+    let mut merged: Option<Kubeconfig> = None;
+    for path in paths.iter().filter(|p| p.exists()) {
+        let invalid = |e| UserError::new(format!("invalid kubeconfig {}: {e}", path.display()));
+        let file = Kubeconfig::read_from(path).map_err(invalid)?;
+        merged = Some(match merged {
+            Some(m) => m.merge(file).map_err(invalid)?,
+            None => file,
+        });
+    }
+    merged.ok_or_else(|| {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        UserError::with_hint(
+            format!("kubeconfig {} not found", names.join(":")),
+            "check --kubeconfig and KUBECONFIG, or read exported records with --from FILE",
+        )
+        .into()
+    })
+}
+
+/// `--context`/`HELM_KUBECONTEXT`, else the current context; it must exist.
+fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<String> {
+    let names: Vec<&str> = kubeconfig
+        .contexts
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let available = match names.as_slice() {
+        [] => "the kubeconfig defines no context".to_owned(),
+        names => format!("contexts in the kubeconfig: {}", names.join(", ")),
+    };
+    let current = kubeconfig
+        .current_context
+        .as_deref()
+        .filter(|c| !c.is_empty());
+    let Some(name) = wanted.filter(|c| !c.is_empty()).or(current) else {
+        let hint = format!("pick one with --context NAME ({available})");
+        return Err(UserError::with_hint("the kubeconfig has no current context", hint).into());
+    };
+    if !names.contains(&name) {
+        let message = format!("context {name:?} not found in the kubeconfig");
+        return Err(UserError::with_hint(message, available).into());
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// helm-why never writes: the only Kubernetes API call in this module is `Api::list`.
+    #[test]
+    fn only_lists() {
+        let source = include_str!("cluster.rs");
+        let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+        for call in [
+            ".create(",
+            ".patch(",
+            ".replace(",
+            ".delete(",
+            ".delete_collection(",
+            ".evict(",
+            ".exec(",
+            ".attach(",
+            ".portforward(",
+            "_subresource(",
+            "_status(",
+            "_metadata(",
+            ".request(",
+            ".request_text(",
+            "Request::new",
+            "http::Request",
+            "Method::",
+        ] {
+            assert!(!code.contains(call), "cluster.rs must not call {call}");
+        }
+        // Every call on the typed API is a LIST.
+        let calls: Vec<&str> = code
+            .split("api.")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('(').unwrap_or(0)])
+            .collect();
+        assert_eq!(calls, ["list"]);
+    }
+
+    #[test]
+    fn contexts() {
+        let kc = Kubeconfig::from_yaml(
+            "contexts:\n- name: a\n  context: {cluster: c}\n- name: b\n  context: {cluster: c}\ncurrent-context: b\n",
+        )
+        .unwrap();
+        assert_eq!(pick_context(&kc, None).unwrap(), "b");
+        assert_eq!(pick_context(&kc, Some("")).unwrap(), "b");
+        assert_eq!(pick_context(&kc, Some("a")).unwrap(), "a");
+        let err = pick_context(&kc, Some("zz")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "context \"zz\" not found in the kubeconfig"
+        );
+        assert!(pick_context(&Kubeconfig::default(), None).is_err());
+    }
+
+    #[test]
+    fn tiller_and_keyless_objects_are_decode_errors() {
+        let object = |labels: &[(&str, &str)]| ConfigMap {
+            metadata: kube::api::ObjectMeta {
+                name: Some("sh.helm.release.v1.web.v1".into()),
+                namespace: Some("shop".into()),
+                labels: Some(
+                    labels
+                        .iter()
+                        .map(|(k, v)| ((*k).into(), (*v).into()))
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let limits = Limits::default();
+        let mut decoded = Decoded::default();
+        decoded.add(
+            &object(&[("OWNER", "TILLER")]),
+            Some(b"x"),
+            Driver::ConfigMap,
+            &limits,
+        );
+        decoded.add(&object(&[("owner", "helm")]), None, Driver::Secret, &limits);
+        assert!(decoded.records.is_empty());
+        let [tiller, keyless] = decoded.errors.as_slice() else {
+            panic!("{:?}", decoded.errors)
+        };
+        assert!(tiller.detail.contains("Helm 2"));
+        assert_eq!(keyless.layer, Layer::Object);
+        assert_eq!(
+            keyless.to_string(),
+            "sh.helm.release.v1.web.v1 (namespace/shop): object: the Secret has no `release` key in its data"
+        );
+    }
 }

@@ -4,8 +4,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use helm_why_release::Layer;
 use helm_why_release::history::group;
-use helm_why_release::input::{InputOutcome, read_input};
+use helm_why_release::input::{IgnoredObject, InputOutcome, read_input};
 
 use super::{Loaded, Request};
 use crate::config::Config;
@@ -28,14 +29,15 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
             files += 1;
             continue;
         }
+        let walked = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
         for file in expand(path)? {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            outcome.extend(read_input(
-                &bytes,
-                &file.display().to_string(),
-                &config.limits,
-            ));
+            let mut one = read_input(&bytes, &file.display().to_string(), &config.limits);
+            if walked {
+                skip_unparsable(&mut one);
+            }
+            outcome.extend(one);
             files += 1;
         }
     }
@@ -57,6 +59,24 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         ignored: outcome.ignored,
         origin,
     })
+}
+
+/// Inside a directory, a `.yaml` that is not YAML at all (a chart template, say) is not a
+/// broken record: it is counted among the ignored objects instead of reported as an error.
+fn skip_unparsable(outcome: &mut InputOutcome) {
+    let (whole_file, rest): (Vec<_>, Vec<_>) = outcome.errors.drain(..).partition(|e| {
+        e.record.object.is_none()
+            && e.record.item.is_none()
+            && e.record.document.is_none()
+            && matches!(e.layer, Layer::Yaml | Layer::Json)
+    });
+    outcome.errors = rest;
+    outcome
+        .ignored
+        .extend(whole_file.into_iter().map(|e| IgnoredObject {
+            what: "a file that is not YAML or JSON (a chart template?)".to_owned(),
+            reference: e.record,
+        }));
 }
 
 /// A file, or every file below a directory (sorted, hidden entries skipped).

@@ -1,0 +1,197 @@
+//! `helm-why explain RELEASE KIND/NAME`: the story of one object across every revision.
+
+use anyhow::Result;
+use helm_why_diff::{Event, ObjectQuery, Replay, ReplayOptions, replay};
+use helm_why_release::{History, ResourceKey};
+use serde::Serialize;
+
+use super::{Ui, source_warnings};
+use crate::args::ExplainArgs;
+use crate::config::Config;
+use crate::error::{UserError, exit};
+use crate::source::{Request, load, select_release};
+
+/// The `explain` report (JSON contract in docs/json.md).
+#[derive(Debug, Serialize)]
+pub struct ExplainReport {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The rules used, e.g. `3.21.4`.
+    pub helm_version: String,
+    /// The object.
+    pub object: ResourceKey,
+    /// Everything Helm did to it, in order.
+    pub events: Vec<Event>,
+    /// Whether it should exist now according to the records (`null`: unknown).
+    pub expected_present: Option<bool>,
+    /// Whether it exists in the cluster (`null`: not checked, e.g. reading files).
+    pub observed_present: Option<bool>,
+    /// One sentence on the state now.
+    pub summary: String,
+    /// Remarks from the replay that concern the revisions shown.
+    pub notes: Vec<String>,
+    /// Problems with the input.
+    pub warnings: Vec<String>,
+    /// When each revision's operation started, for the table.
+    #[serde(skip)]
+    pub times: Vec<(u64, Option<String>)>,
+}
+
+/// Replay one history with the configured rules.
+///
+/// # Errors
+/// An unparsable `--helm-version`.
+pub fn replay_history(history: &History, config: &Config) -> Result<Replay> {
+    let profile = match &config.helm_version {
+        Some(v) => Some(helm_why_diff::Profile::new(v.parse().map_err(|e| {
+            UserError::with_hint(format!("{e}"), "helm version looks like 3.17.1 or 4.1.4")
+        })?)),
+        None => None,
+    };
+    Ok(replay(
+        history,
+        &ReplayOptions {
+            profile,
+            scopes: config.scopes.clone(),
+        },
+    ))
+}
+
+/// Find the object a query names among everything the replay saw.
+///
+/// # Errors
+/// No object, or several, match.
+pub fn find_object<'a>(replay: &'a Replay, query: &ObjectQuery) -> Result<&'a ResourceKey> {
+    let found: Vec<&ResourceKey> = replay.objects.iter().filter(|k| query.matches(k)).collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let mut known: Vec<String> = replay
+                .objects
+                .iter()
+                .map(|k| format!("{}/{}", k.kind.to_lowercase(), k.name))
+                .collect();
+            known.dedup();
+            Err(UserError::with_hint(
+                format!(
+                    "no object {}/{} in any revision of release {:?}",
+                    query.kind, query.name, replay.release
+                ),
+                format!("objects seen: {}", known.join(", ")),
+            )
+            .into())
+        }
+        several => Err(UserError::with_hint(
+            format!(
+                "{} objects match {}/{}: {}",
+                several.len(),
+                query.kind,
+                query.name,
+                several.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            "name the group (ingress.networking.k8s.io/NAME) or the namespace with --object-namespace",
+        )
+        .into()),
+    }
+}
+
+/// Build the report for one object.
+pub fn build(replay: &Replay, key: &ResourceKey, warnings: Vec<String>) -> ExplainReport {
+    let events: Vec<Event> = replay.events_for(key).cloned().collect();
+    let expected_present = replay.expected_present(key);
+    let revisions: Vec<u64> = events.iter().map(|e| e.revision).collect();
+    let notes = replay
+        .steps
+        .iter()
+        .filter(|s| revisions.contains(&s.revision))
+        .flat_map(|s| {
+            s.notes
+                .iter()
+                .map(move |n| format!("revision {}: {n}", s.revision))
+        })
+        .collect();
+    let times = replay
+        .steps
+        .iter()
+        .map(|s| (s.revision, s.started.clone()))
+        .collect();
+    ExplainReport {
+        release: replay.release.clone(),
+        namespace: replay.namespace.clone(),
+        helm_version: replay.profile.version.to_string(),
+        object: key.clone(),
+        summary: summary(replay, key, &events, expected_present),
+        events,
+        expected_present,
+        observed_present: None,
+        notes,
+        warnings,
+        times,
+    }
+}
+
+fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option<bool>) -> String {
+    let last_rev = replay.steps.last().map_or(0, |s| s.revision);
+    let tracked = replay.steps.last().is_some_and(|_| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.revision == last_rev)
+            .is_some_and(|e| {
+                matches!(
+                    e.action,
+                    helm_why_diff::Action::Create
+                        | helm_why_diff::Action::Patch
+                        | helm_why_diff::Action::Unchanged
+                        | helm_why_diff::Action::Adopt
+                )
+            })
+    });
+    let last = events.last();
+    match present {
+        None => format!(
+            "Now: unknown — revisions {} are missing, so whether {} exists cannot be told from the records.",
+            helm_why_release::history::format_range_list(&replay.missing),
+            key
+        ),
+        Some(false) => match last {
+            Some(e) => format!(
+                "Now: expected absent — last {} by revision {} ({}).",
+                e.action.as_str(),
+                e.revision,
+                e.cause.map_or("no cause recorded", |c| c.code())
+            ),
+            None => "Now: expected absent.".to_owned(),
+        },
+        Some(true) if tracked => {
+            format!("Now: expected present and tracked by revision {last_rev}.")
+        }
+        Some(true) => match last {
+            Some(e) => format!(
+                "Now: expected present but not tracked by any revision — {}",
+                e.message
+            ),
+            None => "Now: expected present.".to_owned(),
+        },
+    }
+}
+
+/// Run `explain`.
+///
+/// # Errors
+/// Source errors, unknown release or object.
+pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let query = ObjectQuery::parse(&args.object, args.object_namespace.as_deref())
+        .map_err(UserError::new)?;
+    let loaded = load(config, Request::Release(&args.release)).await?;
+    let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    let replay = replay_history(history, config)?;
+    let key = find_object(&replay, &query)?;
+    let mut warnings = source_warnings(&loaded);
+    warnings.extend(history.findings.iter().map(ToString::to_string));
+    let report = build(&replay, key, warnings);
+    crate::render::explain::render(&report, ui)?;
+    Ok(exit::OK)
+}

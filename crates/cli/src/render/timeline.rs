@@ -1,0 +1,64 @@
+//! Rendering of `timeline`: objects × revisions, then hazards.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+
+use super::{Grid, write_json};
+use crate::args::OutputFormat;
+use crate::commands::Ui;
+use crate::commands::timeline::TimelineReport;
+
+/// Print the timeline in the chosen format.
+///
+/// # Errors
+/// Write errors.
+pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
+    if ui.format == OutputFormat::Json {
+        return write_json(ui.out, report);
+    }
+    let mut header = vec!["OBJECT".to_owned()];
+    header.extend(report.revisions.iter().map(|(r, op)| format!("{r} {op}")));
+    let mut grid = Grid {
+        header,
+        rows: Vec::new(),
+    };
+    for o in &report.objects {
+        let mut row = vec![format!("{}/{}", o.object.kind_with_group(), o.object.name)];
+        row.extend(o.timeline.iter().map(|c| c.state.as_str().to_owned()));
+        grid.row(row);
+    }
+    let md = ui.format == OutputFormat::Markdown;
+    let mut out = if md {
+        format!(
+            "## Release `{}` in namespace `{}` (Helm {} rules)\n\n{}",
+            report.release,
+            report.namespace,
+            report.helm_version,
+            grid.to_markdown()
+        )
+    } else {
+        grid.to_table()
+    };
+    if report.hazards.is_empty() {
+        let _ = writeln!(out, "\nNo hazards found.");
+    } else {
+        let _ = writeln!(out, "\n{}Hazards:", if md { "### " } else { "" });
+        for h in &report.hazards {
+            let rev = h
+                .revision
+                .map(|r| format!("revision {r}: "))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}{} [{}] {rev}{}",
+                if md { "- " } else { "  " },
+                h.severity.as_str(),
+                h.code,
+                h.message
+            );
+        }
+    }
+    ui.out.write_all(out.as_bytes())?;
+    ui.warnings(&report.warnings)
+}

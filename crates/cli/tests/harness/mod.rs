@@ -1,0 +1,44 @@
+//! Running the real `helm-why` binary hermetically and printing what it did, jj-style:
+//! stdout, then stderr, then the exit status.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root, where fixture paths in snapshots are relative to.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A `helm-why` command with an empty environment (no kubeconfig, no HELM_* variables).
+pub fn helm_why() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_helm-why"));
+    cmd.env_clear()
+        .env("HOME", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .current_dir(root());
+    cmd
+}
+
+/// Run and render `stdout`, `stderr` and the exit status as one text.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the helm-why binary runs");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stderr.is_empty() {
+        text.push_str("------- stderr -------\n");
+        text.push_str(&stderr);
+    }
+    text.push_str(&format!(
+        "[exit status: {}]\n",
+        out.status.code().unwrap_or(-1)
+    ));
+    text
+}
+
+/// Run `helm-why ARGS…` and render it.
+pub fn run_args(args: &[&str]) -> String {
+    run(helm_why().args(args))
+}

@@ -1,0 +1,497 @@
+//! The real `helm-why` binary against a test API server (`testkube`): kubeconfig, context and
+//! namespace resolution, pagination, both storage drivers, and the errors a cluster can give.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::Command;
+
+use helm_why_release::Status;
+use helm_why_release::builder::ReleaseBuilder;
+use helm_why_release::codec::encode_base64;
+use serde_json::{Value, json};
+use testkube::{RecordedRequest, TestCluster};
+
+const DEPLOYMENT: &str =
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1";
+const SERVICE: &str =
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80";
+
+/// Revision `rev` of release `name`: chart 1.<rev-1>.0, a Deployment and a Service, plus a
+/// ConfigMap from revision 2 on; the last of `last` revisions is deployed, the rest superseded.
+fn revision(name: &str, ns: &str, rev: u64, last: u64) -> ReleaseBuilder {
+    let mut b = ReleaseBuilder::new(name, ns, rev)
+        .chart(name, &format!("1.{}.0", rev - 1))
+        .app_version(&format!("2.{rev}"))
+        .manifest_doc(
+            &format!("{name}/templates/deployment.yaml"),
+            &DEPLOYMENT.replace("replicas: 1", &format!("replicas: {rev}")),
+        )
+        .manifest_doc(&format!("{name}/templates/service.yaml"), SERVICE);
+    if rev >= 2 {
+        b = b.manifest_doc(
+            &format!("{name}/templates/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config",
+        );
+    }
+    let description = if rev == 1 {
+        "Install complete"
+    } else {
+        "Upgrade complete"
+    };
+    if rev < last {
+        b = b.status(Status::Superseded, description);
+    }
+    b
+}
+
+/// Every revision of a release, as Secrets.
+fn secrets(name: &str, ns: &str, revisions: u64) -> Vec<Value> {
+    (1..=revisions)
+        .map(|r| revision(name, ns, r, revisions).secret())
+        .collect()
+}
+
+/// A cluster holding:
+/// - `shop`: `web` (3 revisions, the last failed), `api` (2 revisions and a corrupt third),
+///   and an unrelated Secret;
+/// - `other`: another `web` (2 revisions);
+/// - `busy`: `web` with 230 revisions (three pages of 100);
+/// - `legacy`: `old` stored as ConfigMaps (`HELM_DRIVER=configmap`).
+fn loaded_cluster() -> TestCluster {
+    let cluster = TestCluster::start();
+    cluster.add_all(secrets("web", "shop", 2));
+    cluster.add(
+        revision("web", "shop", 3, 3)
+            .status(
+                Status::Failed,
+                "Upgrade \"web\" failed: context deadline exceeded",
+            )
+            .secret(),
+    );
+    cluster.add_all(secrets("api", "shop", 2));
+    let mut corrupt = revision("api", "shop", 3, 3).secret();
+    // Helm's base64 text cut in half (on a 4-character boundary): a truncated gzip stream.
+    let payload = revision("api", "shop", 3, 3).payload();
+    let half = (payload.len() / 2) & !3;
+    corrupt["data"]["release"] = json!(encode_base64(&payload.as_bytes()[..half]));
+    cluster.add(corrupt);
+    cluster.add(json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "db-password", "namespace": "shop"},
+        "data": {"password": "aHVudGVyMg=="},
+    }));
+    cluster.add_all(secrets("web", "other", 2));
+    cluster.add_all(secrets("web", "busy", 230));
+    cluster.add_all((1..=2).map(|r| revision("old", "legacy", r, 2).configmap()));
+    cluster
+}
+
+/// A kubeconfig file in a temporary directory.
+struct Kubeconfig {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn write_kubeconfig(text: &str) -> Kubeconfig {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, text).unwrap();
+    Kubeconfig { _dir: dir, path }
+}
+
+/// What one run printed, with server URLs replaced by `<server>` for stable snapshots.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// `exit code` then stderr, for error snapshots.
+    fn failure(&self) -> String {
+        format!("exit {}\n{}", self.code, self.stderr)
+    }
+}
+
+/// Run the binary with nothing but `KUBECONFIG` and `env` in its environment.
+fn helm_why(kubeconfig: impl AsRef<OsStr>, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let kubeconfig = kubeconfig.as_ref();
+    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
+        .env_clear()
+        .env("KUBECONFIG", kubeconfig)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| {
+        let mut s = String::from_utf8_lossy(b).into_owned();
+        const LOCAL: &str = "http://127.0.0.1:";
+        while let Some(start) = s.find(LOCAL) {
+            let port = &s[start + LOCAL.len()..];
+            let end = start
+                + LOCAL.len()
+                + port
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(port.len());
+            s.replace_range(start..end, "<server>");
+        }
+        s.replace(&*kubeconfig.to_string_lossy(), "<kubeconfig>")
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: text(&out.stdout),
+        stderr: text(&out.stderr),
+    }
+}
+
+/// The request log, one line per request; asserts first that nothing but GET was ever sent.
+fn requests(cluster: &TestCluster) -> Vec<String> {
+    let log = cluster.requests();
+    assert!(
+        log.iter().all(|r| r.method == "GET"),
+        "helm-why must only read: {log:#?}"
+    );
+    log.iter().map(RecordedRequest::to_string).collect()
+}
+
+#[test]
+fn history_of_a_release_in_the_context_namespace() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let run = helm_why(&kc.path, &[], &["history", "web"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @r#"
+        REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
+        1         2026-01-01 00:00:01 UTC  superseded  web-1.0.0  2.1          2        0      +2 (initial)  Install complete
+        2         2026-01-01 00:00:02 UTC  deployed    web-1.1.0  2.2          3        0      +1 ~1         Upgrade complete
+        3         2026-01-01 00:00:03 UTC  failed      web-1.2.0  2.3          3        0      ~1            Upgrade "web" failed: context deadline exceeded
+        "#);
+    insta::assert_snapshot!(run.stderr, @"");
+    assert_eq!(
+        requests(&cluster),
+        ["GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm,name=web&limit=100"]
+    );
+}
+
+#[test]
+fn namespace_from_the_flag_then_helm_namespace_then_default() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let flag = helm_why(
+        &kc.path,
+        &[("HELM_NAMESPACE", "shop")],
+        &["history", "web", "-n", "other"],
+    );
+    assert_eq!(flag.code, 0, "{flag:?}");
+    insta::assert_snapshot!(flag.stdout, @r"
+        REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
+        1         2026-01-01 00:00:01 UTC  superseded  web-1.0.0  2.1          2        0      +2 (initial)  Install complete
+        2         2026-01-01 00:00:02 UTC  deployed    web-1.1.0  2.2          3        0      +1 ~1         Upgrade complete
+        ");
+    let env = helm_why(
+        &kc.path,
+        &[("HELM_NAMESPACE", "other")],
+        &["history", "web"],
+    );
+    assert_eq!(env.stdout, flag.stdout);
+    // A context without a namespace means `default`, where nothing is stored.
+    let bare = write_kubeconfig(&cluster.kubeconfig(None));
+    let none = helm_why(&bare.path, &[], &["history", "web"]);
+    insta::assert_snapshot!(none.failure(), @r#"
+        exit 1
+        helm-why: release "web" not found in namespace "default" (context test)
+        hint: check --namespace and --context, or the files given to --from
+        "#);
+    assert_eq!(
+        requests(&cluster),
+        [
+            "GET /api/v1/namespaces/other/secrets?labelSelector=owner=helm,name=web&limit=100",
+            "GET /api/v1/namespaces/other/secrets?labelSelector=owner=helm,name=web&limit=100",
+            "GET /api/v1/namespaces/default/secrets?labelSelector=owner=helm,name=web&limit=100",
+        ]
+    );
+}
+
+#[test]
+fn context_from_the_flag_then_helm_kubecontext_then_current() {
+    let dev = TestCluster::start();
+    dev.add_all(secrets("web", "shop", 1));
+    let prod = loaded_cluster();
+    // KUBECONFIG lists several files, like kubectl's: missing ones are skipped, the first
+    // current-context wins, and contexts from every file can be picked.
+    let first = write_kubeconfig(&testkube::kubeconfig(
+        &[dev.context("dev", Some("shop"))],
+        Some("dev"),
+    ));
+    let second = write_kubeconfig(&testkube::kubeconfig(
+        &[prod.context("prod", Some("other"))],
+        Some("prod"),
+    ));
+    let list = std::env::join_paths([
+        &first.path,
+        &PathBuf::from("/nonexistent/config"),
+        &second.path,
+    ])
+    .unwrap();
+    let current = helm_why(&list, &[], &["list"]);
+    insta::assert_snapshot!(current.stdout, @r"
+        NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART      APP VERSION
+        web   shop       1         2026-01-01 00:00:01 UTC  deployed  web-1.0.0  2.1
+        ");
+    let flag = helm_why(
+        &list,
+        &[("HELM_KUBECONTEXT", "dev")],
+        &["list", "--context", "prod"],
+    );
+    insta::assert_snapshot!(flag.stdout, @r"
+        NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART      APP VERSION
+        web   other      2         2026-01-01 00:00:02 UTC  deployed  web-1.1.0  2.2
+        ");
+    let env = helm_why(&list, &[("HELM_KUBECONTEXT", "prod")], &["list"]);
+    assert_eq!(env.stdout, flag.stdout);
+    let unknown = helm_why(&list, &[], &["list", "--kube-context", "staging"]);
+    insta::assert_snapshot!(unknown.failure(), @r#"
+        exit 1
+        helm-why: context "staging" not found in the kubeconfig
+        hint: contexts in the kubeconfig: dev, prod
+        "#);
+    assert_eq!(
+        requests(&dev),
+        ["GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm&limit=100"]
+    );
+    assert_eq!(requests(&prod).len(), 2);
+}
+
+#[test]
+fn list_in_all_namespaces() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let run = helm_why(&kc.path, &[], &["list", "-A"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @r"
+        NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART        APP VERSION
+        web   busy       230       2026-01-01 00:03:50 UTC  deployed  web-1.229.0  2.230
+        web   other      2         2026-01-01 00:00:02 UTC  deployed  web-1.1.0    2.2
+        api   shop       3         2026-01-01 00:00:02 UTC  deployed  api-1.1.0    2.2
+        web   shop       3         2026-01-01 00:00:03 UTC  failed    web-1.2.0    2.3
+        ");
+    insta::assert_snapshot!(run.stderr, @"warning: shop/api: revision 3 could not be decoded: sh.helm.release.v1.api.v3 (namespace/shop): gzip: truncated gzip stream (unexpected end of data)");
+    let log = requests(&cluster);
+    assert_eq!(log.len(), 3, "{log:#?}");
+    assert!(
+        log.iter()
+            .all(|r| r.starts_with("GET /api/v1/secrets?labelSelector=owner=helm&limit=100"))
+    );
+}
+
+#[test]
+fn a_long_history_is_read_in_pages() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("busy")));
+    let run = helm_why(&kc.path, &[], &["history", "web"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 231);
+    insta::assert_snapshot!(lines[229..].join("\n"), @r"
+        229       2026-01-01 00:03:49 UTC  superseded  web-1.228.0  2.229        3        0      ~1            Upgrade complete
+        230       2026-01-01 00:03:50 UTC  deployed    web-1.229.0  2.230        3        0      ~1            Upgrade complete
+        ");
+    let log = cluster.requests();
+    assert_eq!(log.len(), 3, "{log:#?}");
+    let mut previous: Option<String> = None;
+    for (i, request) in log.iter().enumerate() {
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.path, "/api/v1/namespaces/busy/secrets");
+        assert_eq!(request.param("labelSelector"), Some("owner=helm,name=web"));
+        assert_eq!(request.param("limit"), Some("100"));
+        // Each page after the first sends the token the previous page returned.
+        let token = request.param("continue").map(str::to_owned);
+        assert_eq!(token.is_some(), i > 0, "{request}");
+        if i > 0 {
+            assert_ne!(token, previous, "a new token for every page");
+        }
+        previous = token;
+    }
+}
+
+#[test]
+fn configmap_driver() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("legacy")));
+    let run = helm_why(
+        &kc.path,
+        &[("HELM_DRIVER", "configmap")],
+        &["history", "old"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @r"
+        REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
+        1         2026-01-01 00:00:01 UTC  superseded  old-1.0.0  2.1          2        0      +2 (initial)  Install complete
+        2         2026-01-01 00:00:02 UTC  deployed    old-1.1.0  2.2          3        0      +1 ~1         Upgrade complete
+        ");
+    let flag = helm_why(&kc.path, &[], &["history", "old", "--driver", "configmaps"]);
+    assert_eq!(flag.stdout, run.stdout);
+    let secrets = helm_why(&kc.path, &[], &["history", "old"]);
+    insta::assert_snapshot!(secrets.failure(), @r#"
+        exit 1
+        helm-why: release "old" not found in namespace "legacy" (context test)
+        hint: check --namespace and --context, or the files given to --from
+        "#);
+    assert_eq!(
+        requests(&cluster),
+        [
+            "GET /api/v1/namespaces/legacy/configmaps?labelSelector=owner=helm,name=old&limit=100",
+            "GET /api/v1/namespaces/legacy/configmaps?labelSelector=owner=helm,name=old&limit=100",
+            "GET /api/v1/namespaces/legacy/secrets?labelSelector=owner=helm,name=old&limit=100",
+        ]
+    );
+}
+
+#[test]
+fn a_corrupt_record_is_a_row_and_a_warning() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let run = helm_why(&kc.path, &[], &["history", "api"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @r"
+        REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
+        1         2026-01-01 00:00:01 UTC  superseded   api-1.0.0  2.1          2        0      +2 (initial)  Install complete
+        2         2026-01-01 00:00:02 UTC  deployed     api-1.1.0  2.2          3        0      +1 ~1         Upgrade complete
+        3         -                        undecodable  -          -            -        -      -             gzip: truncated gzip stream (unexpected end of data)
+        ");
+    insta::assert_snapshot!(run.stderr, @"warning: revision 3 could not be decoded: sh.helm.release.v1.api.v3 (namespace/shop): gzip: truncated gzip stream (unexpected end of data)");
+    let get = helm_why(&kc.path, &[], &["get", "api", "values", "--revision", "3"]);
+    insta::assert_snapshot!(get.failure(), @r#"
+        exit 1
+        helm-why: release "api" has no revision 3: its record could not be decoded
+        hint: run `helm-why history` to see the revisions
+        "#);
+    requests(&cluster);
+}
+
+#[test]
+fn api_errors_explain_themselves() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let mut out = String::new();
+    for (code, args) in [
+        (401, &["history", "web"][..]),
+        (403, &["history", "web"][..]),
+        (403, &["list", "-A"][..]),
+        (404, &["history", "web"][..]),
+        (500, &["list"][..]),
+    ] {
+        cluster.clear_failures();
+        cluster.fail_all(code);
+        let run = helm_why(&kc.path, &[], args);
+        out.push_str(&format!(
+            "$ helm-why {} ({code})\n{}\n",
+            args.join(" "),
+            run.failure()
+        ));
+    }
+    insta::assert_snapshot!(out, @r#"
+        $ helm-why history web (401)
+        exit 1
+        helm-why: the cluster refused the credentials of context test (401 Unauthorized)
+        hint: check the kubeconfig user: its token or certificate may have expired (try `kubectl auth whoami`)
+
+        $ helm-why history web (403)
+        exit 1
+        helm-why: forbidden: helm-why needs list on secrets in namespace "shop": secrets is forbidden: User "system:serviceaccount:default:test" cannot list resource "secrets" in API group "" in the namespace "shop"
+        hint: grant a Role in namespace shop with verbs [get, list] on resource secrets (apiGroup ""); check with `kubectl auth can-i list secrets -n shop`
+
+        $ helm-why list -A (403)
+        exit 1
+        helm-why: forbidden: helm-why needs list on secrets in all namespaces: secrets is forbidden: User "system:serviceaccount:default:test" cannot list resource "secrets" in API group "" at the cluster scope
+        hint: grant a ClusterRole with verbs [get, list] on resource secrets (apiGroup ""); check with `kubectl auth can-i list secrets --all-namespaces`
+
+        $ helm-why history web (404)
+        exit 1
+        helm-why: namespace "shop" not found (context test, <server>)
+        hint: check -n/--namespace and --context
+
+        $ helm-why list (500)
+        exit 1
+        helm-why: the API server at <server> failed to list secrets in namespace "shop" (500: Internal error occurred: etcdserver: request timed out)
+        hint: the cluster is unhealthy or overloaded; retry later, or check `kubectl get --raw /readyz`
+        "#);
+    // One request per run: 401, 403, 404 and 500 are not retried.
+    assert_eq!(requests(&cluster).len(), 5);
+}
+
+#[test]
+fn a_wrong_token_is_refused() {
+    let cluster = loaded_cluster();
+    let kc = write_kubeconfig(
+        &cluster
+            .kubeconfig(Some("shop"))
+            .replace(cluster.token(), "stale"),
+    );
+    let run = helm_why(&kc.path, &[], &["history", "web"]);
+    insta::assert_snapshot!(run.failure(), @r"
+        exit 1
+        helm-why: the cluster refused the credentials of context test (401 Unauthorized)
+        hint: check the kubeconfig user: its token or certificate may have expired (try `kubectl auth whoami`)
+        ");
+}
+
+#[test]
+fn connection_and_kubeconfig_errors() {
+    let nobody = write_kubeconfig(&testkube::kubeconfig(
+        &[testkube::Context {
+            name: "gone".into(),
+            server: testkube::unused_url(),
+            token: "t".into(),
+            namespace: None,
+        }],
+        Some("gone"),
+    ));
+    let refused = helm_why(&nobody.path, &[], &["history", "web"]);
+    insta::assert_snapshot!(refused.failure(), @r"
+        exit 1
+        helm-why: cannot connect to the cluster at <server>: connection refused
+        hint: is the cluster running, and is the server URL of context gone right?
+        ");
+
+    let missing = helm_why("/nonexistent/kubeconfig", &[], &["list"]);
+    insta::assert_snapshot!(missing.failure(), @r"
+        exit 1
+        helm-why: kubeconfig <kubeconfig> not found
+        hint: check --kubeconfig and KUBECONFIG, or read exported records with --from FILE
+        ");
+
+    let invalid = write_kubeconfig("clusters: [this is not a kubeconfig");
+    let run = helm_why(&invalid.path, &[], &["list"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("helm-why: invalid kubeconfig <kubeconfig>: "),
+        "{run:?}"
+    );
+
+    let no_context = write_kubeconfig("apiVersion: v1\nkind: Config\ncontexts: []\n");
+    let run = helm_why(&no_context.path, &[], &["list"]);
+    insta::assert_snapshot!(run.failure(), @r"
+        exit 1
+        helm-why: the kubeconfig has no current context
+        hint: pick one with --context NAME (the kubeconfig defines no context)
+        ");
+
+    // No KUBECONFIG, no ~/.kube/config, not in a pod.
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
+        .env_clear()
+        .env("HOME", home.path())
+        .args(["list"])
+        .output()
+        .unwrap();
+    let stderr =
+        String::from_utf8_lossy(&out.stderr).replace(&home.path().display().to_string(), "<home>");
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(stderr, @r"
+        helm-why: no kubeconfig: <home>/.kube/config does not exist and helm-why is not running inside a cluster
+        hint: pass --kubeconfig FILE or set KUBECONFIG, or read exported records with --from FILE
+        ");
+}
