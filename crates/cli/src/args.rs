@@ -100,6 +100,14 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Show what happened to every object at every revision, then the hazards found
     Timeline(TimelineArgs),
+    /// Predict what the next helm upgrade will create, patch and delete, and fail on hazards
+    Plan(PlanArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Print the man page
+    Man,
+    /// Show every container image per revision, tag mutability and pull policy, and whether a rollout happened
+    Images(ImagesArgs),
 }
 
 /// `list`
@@ -165,6 +173,58 @@ pub struct ExplainArgs {
 pub struct TimelineArgs {
     /// Release name
     pub release: String,
+}
+
+/// `images`
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Release name
+    pub release: String,
+}
+
+/// `plan`
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Release name
+    pub release: String,
+    /// Chart to render with $HELM_BIN (helm plugin mode); omit with --manifest
+    pub chart: Option<String>,
+    /// The candidate: helm template output, helm upgrade --dry-run text or its -o json (- for stdin)
+    #[arg(long, value_name = "FILE", conflicts_with = "chart")]
+    pub manifest: Option<std::path::PathBuf>,
+    /// Exit 2 when a hazard of this severity or worse is found
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Show a unified diff of every changed object
+    #[arg(long)]
+    pub diff: bool,
+    /// Print Secret data in --diff instead of <redacted>
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Flags passed on to `helm upgrade --dry-run` / `helm template` (after --)
+    #[arg(last = true, value_name = "HELM FLAGS")]
+    pub helm_args: Vec<String>,
+}
+
+/// Severity threshold of `plan --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any hazard
+    Low,
+    /// Medium and high hazards
+    Medium,
+    /// Only high hazards
+    High,
+    /// Never fail on hazards
+    Never,
+}
+
+/// `completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Parse `64MiB`, `1GiB`, `500k`, `1000000`.

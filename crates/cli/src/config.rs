@@ -19,6 +19,8 @@ pub struct Env {
     pub helm_driver: Option<String>,
     /// `KUBECONFIG`.
     pub kubeconfig: Option<String>,
+    /// `HELM_BIN` (set by Helm for plugins): the helm that `plan CHART` runs.
+    pub helm_bin: Option<String>,
 }
 
 impl Env {
@@ -30,6 +32,7 @@ impl Env {
             helm_kubecontext: var("HELM_KUBECONTEXT"),
             helm_driver: var("HELM_DRIVER"),
             kubeconfig: var("KUBECONFIG"),
+            helm_bin: var("HELM_BIN"),
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct Config {
     pub scopes: ScopeResolver,
     /// `--helm-version`, unparsed until the simulator reads it.
     pub helm_version: Option<String>,
+    /// `HELM_BIN`.
+    pub helm_bin: Option<String>,
 }
 
 impl Config {
@@ -148,6 +153,7 @@ impl Config {
             limits: Limits::with_max_record_bytes(global.max_record_bytes),
             scopes,
             helm_version: global.helm_version.clone(),
+            helm_bin: env.helm_bin.clone(),
         })
     }
 }

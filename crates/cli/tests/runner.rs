@@ -4,5 +4,9 @@
 
 mod harness;
 mod test_files;
+mod test_images;
+mod test_plan;
+mod test_plugins;
 
 mod test_cluster;
+mod test_live;

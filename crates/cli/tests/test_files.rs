@@ -136,8 +136,7 @@ fn timeline_with_keep_policy() {
     Service/s4b-extra   created    kept       adopted
 
     Hazards:
-      low [kept-untracked] revision 2: deleted: its template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled: true → false; not deleted: it carries helm.sh/resource-policy: keep (from the manifest; Helm reads the live object) and is no longer tracked
-      low [kept-untracked] revision 2: present but untracked: kept by helm.sh/resource-policy: keep; Helm will not delete it again
+      low [kept-untracked] revision 2: left the manifest (its template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled: true → false), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
     [exit status: 0]
     ");
 }

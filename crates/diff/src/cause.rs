@@ -62,7 +62,7 @@ pub fn removal_cause(
         return (
             Cause::MovedToHook,
             format!(
-                "deleted: it became a hook ({}, delete policy {}) in {}, and hooks are not tracked, so the upgrade treats it as removed{tail}",
+                "it became a hook ({}, delete policy {}) in {}, and hooks are not tracked, so the upgrade treats it as removed{tail}",
                 events.join(","),
                 policies.join(","),
                 h.hook.path
@@ -91,7 +91,7 @@ pub fn removal_cause(
         return (
             cause,
             format!(
-                "deleted: its {what} changed from {} to {}; the API server serves one object under both, so deleting the old entry deletes the object just patched ({versions}; rules used: {} — {})",
+                "its {what} changed from {} to {}; the API server serves one object under both, so deleting the old entry deletes the object just patched ({versions}; rules used: {} — {})",
                 key.api_version(),
                 t.key.api_version(),
                 profile.version,
@@ -110,7 +110,7 @@ pub fn removal_cause(
         return (
             Cause::ApiGroupChanged,
             format!(
-                "deleted: its API group changed from {} to {}, which serve a different resource (not one object under two groups), so the old one goes (rules used: {} — {})",
+                "its API group changed from {} to {}, which serve a different resource (not one object under two groups), so the old one goes (rules used: {} — {})",
                 key.api_version(),
                 t.key.api_version(),
                 profile.version,
@@ -124,7 +124,7 @@ pub fn removal_cause(
         });
         return (
             Cause::Rollback,
-            format!("deleted by the rollback: {which} does not have it"),
+            format!("the rollback: {which} does not have it"),
         );
     }
     if let Some(t) = target.objects.iter().find(|t| {
@@ -133,7 +133,7 @@ pub fn removal_cause(
         return (
             Cause::NamespaceChanged,
             format!(
-                "deleted: it moved to namespace {}; Helm creates the new one first and deletes the old one at the end",
+                "it moved to namespace {}; Helm creates the new one first and deletes the old one at the end",
                 t.key.namespace.as_deref().unwrap_or("(cluster)")
             ),
         );
@@ -142,9 +142,19 @@ pub fn removal_cause(
         return (
             Cause::Renamed,
             format!(
-                "deleted: renamed to {} (same template {}); Helm creates the new one and deletes the old one",
+                "renamed to {} (same template {}); Helm creates the new one and deletes the old one",
                 t.key.name,
                 source.unwrap_or("")
+            ),
+        );
+    }
+    if target.release.chart.templates.is_empty() && target.release.chart.metadata.name.is_empty() {
+        // A candidate read from `helm template` output carries no chart: say only what is known.
+        return (
+            Cause::Removed,
+            format!(
+                "revision {} no longer renders it (the candidate carries no chart or values to tell why)",
+                target.revision()
             ),
         );
     }
@@ -152,7 +162,7 @@ pub fn removal_cause(
         return (
             Cause::Removed,
             format!(
-                "deleted: revision {} no longer renders it{}",
+                "revision {} no longer renders it{}",
                 target.revision(),
                 if source.is_some_and(|s| s.contains("/charts/")) {
                     " (its template belongs to a subchart, which the record does not store)"
@@ -166,7 +176,7 @@ pub fn removal_cause(
         return (
             Cause::RemovedFromChart,
             format!(
-                "deleted: its template {template} is not in chart {} any more",
+                "its template {template} is not in chart {} any more",
                 target.release.chart_label()
             ),
         );
@@ -176,7 +186,7 @@ pub fn removal_cause(
         return (
             Cause::UnknownHookEvent,
             format!(
-                "deleted: its template now sets helm.sh/hook: {raw}, which names an event Helm 3/4 do not know, so Helm drops the document entirely"
+                "its template now sets helm.sh/hook: {raw}, which names an event Helm 3/4 do not know, so Helm drops the document entirely"
             ),
         );
     }
@@ -186,7 +196,7 @@ pub fn removal_cause(
     if changes.is_empty() && target.objects.is_empty() {
         return (
             Cause::EmptyTarget,
-            "deleted: the new manifest is empty, so every tracked object goes".into(),
+            "the new manifest is empty, so every tracked object goes".into(),
         );
     }
     let because = if changes.is_empty() {
@@ -201,7 +211,7 @@ pub fn removal_cause(
     (
         Cause::NotRendered,
         format!(
-            "deleted: its template {template} rendered nothing in revision {}: {because}",
+            "its template {template} rendered nothing in revision {}: {because}",
             target.revision()
         ),
     )

@@ -34,7 +34,9 @@
 mod cause;
 mod event;
 mod hazard;
+pub mod images;
 pub mod ops;
+mod plan;
 mod profile;
 mod query;
 mod replay;
@@ -45,6 +47,7 @@ mod world;
 pub use cause::template_name;
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity};
+pub use plan::{Change, ChangeOp, Plan, plan};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
 pub use query::ObjectQuery;
 pub use replay::{Replay, ReplayOptions, Step, replay};

@@ -823,7 +823,7 @@ impl Sim {
                         Action::Keep,
                         &c.key,
                         Some(Cause::KeepPolicy),
-                        format!("{why}; not deleted: it carries helm.sh/resource-policy: keep (from the manifest; Helm reads the live object) and is no longer tracked"),
+                        format!("left the manifest ({why}), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision"),
                     );
                     continue;
                 }
@@ -834,7 +834,7 @@ impl Sim {
                         Action::Orphan,
                         &c.key,
                         Some(cause),
-                        format!("{why}; not deleted: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions, so it stays, tracked by no revision"),
+                        format!("left the manifest ({why}), but not deleted: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions, so it stays, tracked by no revision"),
                     );
                     continue;
                 }
@@ -846,7 +846,7 @@ impl Sim {
                         &c.key,
                         Some(cause),
                         format!(
-                            "{why}; whether it was deleted is unknown: the operation never finished"
+                            "left the manifest ({why}); whether it was deleted is unknown: the operation never finished"
                         ),
                     );
                     continue;
@@ -858,14 +858,20 @@ impl Sim {
                         &c.key,
                         Some(Cause::DeleteError),
                         format!(
-                            "{why}; but its DELETE failed: {} — Helm 4 marks the revision failed, the object survives, and the next upgrade diffs against the last deployed revision again",
+                            "left the manifest ({why}), but its DELETE failed: {} — Helm 4 marks the revision failed, the object survives, and the next upgrade diffs against the last deployed revision again",
                             err.error
                         ),
                     );
                     continue;
                 }
                 self.world.remove(&c.key);
-                self.event(Phase::Delete, Action::Delete, &c.key, Some(cause), why);
+                self.event(
+                    Phase::Delete,
+                    Action::Delete,
+                    &c.key,
+                    Some(cause),
+                    format!("deleted: {why}"),
+                );
             }
         }
         if unsure {
@@ -1104,6 +1110,18 @@ impl Sim {
 /// assert_eq!(r.expected_present(&last.object), Some(false));
 /// ```
 pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
+    run(history, options).replay
+}
+
+/// A finished replay with the simulator state the next operation would start from.
+pub(crate) struct Ended {
+    pub(crate) replay: Replay,
+    pub(crate) sim: Sim,
+    pub(crate) statuses: BTreeMap<u64, Status>,
+}
+
+/// Replay, keeping the simulated cluster and the statuses for a planned next operation.
+pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
     let helm4 = history
         .revisions
         .iter()
@@ -1357,7 +1375,8 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
             ),
         ));
     }
-    Replay {
+    dedupe_hazards(&mut hazards);
+    let replay = Replay {
         release: history.id.name.clone(),
         namespace: views.last().map_or_else(
             || history.id.namespace.clone(),
@@ -1368,6 +1387,11 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
         missing: history.missing.clone(),
         objects: objects.into_values().collect(),
         hazards,
+    };
+    Ended {
+        replay,
+        sim,
+        statuses,
     }
 }
 
@@ -1507,4 +1531,22 @@ fn delete_failures(message: &str) -> Vec<DeleteFailure> {
         }
     }
     out
+}
+
+/// One hazard per (code, revision, object): an object deleted in the pre-upgrade hooks and
+/// again in the delete phase is one hazard. The fullest message (the longest) describes it;
+/// order is that of first appearance.
+pub(crate) fn dedupe_hazards(hazards: &mut Vec<Hazard>) {
+    let mut kept: Vec<Hazard> = Vec::with_capacity(hazards.len());
+    for h in hazards.drain(..) {
+        match kept
+            .iter_mut()
+            .find(|k| k.code == h.code && k.revision == h.revision && k.object == h.object)
+        {
+            Some(k) if h.message.len() >= k.message.len() => *k = h,
+            Some(_) => {}
+            None => kept.push(h),
+        }
+    }
+    *hazards = kept;
 }

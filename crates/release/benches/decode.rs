@@ -2,13 +2,21 @@
 //! with 1 and 2 threads, beside raw gzip decompression of the same bytes (the physical limit).
 //!
 //! ```text
-//! cargo bench -p helm-why-release --bench decode            # full run (about a minute)
+//! cargo bench -p helm-why-release --bench decode            # full run (about 70 s)
 //! cargo bench -p helm-why-release --bench decode -- large   # only the sizes whose name contains "large"
+//! cargo bench -p helm-why-release --bench decode -- --retry-busy=5   # on a shared machine
 //! ```
 //!
 //! The records are generated with [`ReleaseBuilder`] from a fixed-seed LCG, so every run
 //! decodes the same bytes: a small chart (5 documents), a medium one (60), a large one (600)
 //! and an "xl" one sized so that its Secret payload is just under the 1 MiB Secret limit.
+//!
+//! Each row alternates 1-thread and 2-thread batches of about 0.2 s, five of each (at least
+//! 1 s per thread count), and reports the fastest batch of each. The `other load` column is the
+//! CPU time other processes used meanwhile (from `/proc/stat`); a row with more than ~0.1 of
+//! it, the 2-thread column above all, is disturbed; `--retry-busy=N` measures such a row again
+//! up to N times and keeps the least disturbed attempt. A pure integer loop measured the same way
+//! first shows how well the machine itself scales to 2 threads.
 //!
 //! Without `--bench` (as `cargo test --all-targets` runs it) every measurement does a single
 //! iteration on the small and medium records only, as a smoke test.
@@ -30,6 +38,9 @@ const SECRET_LIMIT: usize = 1024 * 1024;
 /// Helm's default `--history-max`: the number of revisions a `v1 List` holds.
 const HISTORY: u64 = 10;
 
+/// Other load (in CPUs) above which a row is reported as disturbed.
+const BUSY: f64 = 0.1;
+
 /// The release name every generated record carries.
 const RELEASE: &str = "shop";
 
@@ -41,16 +52,22 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .map(String::as_str)
         .collect();
+    // `--retry-busy=N`: measure a row again, up to N more times, while other processes use
+    // more than `BUSY` CPUs during it.
+    let retries: u32 = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--retry-busy="))
+        .map_or(0, |n| n.parse().expect("--retry-busy=N takes a number"));
     let mode = if full {
         Mode {
-            min_time: Duration::from_millis(1050),
-            repeats: 3,
+            batch_time: Duration::from_millis(200),
+            repeats: 5,
             calibrate: Duration::from_millis(150),
             history: HISTORY,
         }
     } else {
         Mode {
-            min_time: Duration::ZERO,
+            batch_time: Duration::ZERO,
             repeats: 1,
             calibrate: Duration::ZERO,
             history: 2,
@@ -98,7 +115,7 @@ fn main() {
         json_bytes: 0,
         run: Box::new(spin),
     };
-    let (one, two) = (measure(&reference, 1, &mode), measure(&reference, 2, &mode));
+    let [one, two] = measure(&reference, &mode);
     println!(
         "machine reference: a pure integer loop runs {:.2}x as fast on 2 threads as on 1",
         two.records_per_sec / one.records_per_sec
@@ -112,10 +129,26 @@ fn main() {
     let mut worst_load = 0f64;
     for fixture in &fixtures {
         for case in fixture.cases() {
-            let before = CpuSample::now();
-            let one = measure(&case, 1, &mode);
-            let two = measure(&case, 2, &mode);
-            let load = before.and_then(|b| b.others_since());
+            let mut attempts = 0;
+            let mut kept: Option<([Throughput; 2], Option<f64>)> = None;
+            loop {
+                let before = CpuSample::now();
+                let result = measure(&case, &mode);
+                let load = before.and_then(|b| b.others_since());
+                attempts += 1;
+                // Keep the attempt least disturbed by other processes.
+                if kept.as_ref().is_none_or(|(_, kept_load)| {
+                    load.unwrap_or(f64::INFINITY) < kept_load.unwrap_or(f64::INFINITY)
+                }) {
+                    kept = Some((result, load));
+                }
+                if load.is_none_or(|l| l <= BUSY) || attempts > retries {
+                    break;
+                }
+            }
+            let Some(([one, two], load)) = kept else {
+                unreachable!("the loop measures at least once");
+            };
             worst_load = worst_load.max(load.unwrap_or(0.0));
             println!(
                 "| {} | {} | {} | {:.0} | {} | {:.0} | {:.2} | {} |",
@@ -137,7 +170,7 @@ fn main() {
          above ~0.1 the row, and the 2-thread column most, is not trustworthy"
         );
     }
-    if worst_load > 0.1 {
+    if worst_load > BUSY {
         println!("WARNING: the machine was busy (up to {worst_load:.2} CPUs of other load)");
     }
     match peak_rss() {
@@ -151,9 +184,9 @@ fn main() {
 
 /// How long to measure.
 struct Mode {
-    /// Each measurement runs at least this long (wall clock), split into `repeats` batches.
-    min_time: Duration,
-    /// Batches per measurement; the fastest is reported.
+    /// How long one batch lasts (wall clock).
+    batch_time: Duration,
+    /// Batches per thread count; the fastest is reported.
     repeats: u32,
     /// How long the single-thread calibration run lasts.
     calibrate: Duration,
@@ -355,10 +388,12 @@ struct Throughput {
     mb_per_sec: f64,
 }
 
-/// Run `case` on `threads` workers, each doing its share of a batch; `mode.repeats` batches
-/// sized to last `mode.min_time` together, keeping the fastest (the least disturbed by other
-/// processes on a shared machine).
-fn measure(case: &Case<'_>, threads: usize, mode: &Mode) -> Throughput {
+/// Run `case` on 1 and on 2 workers, each worker doing its share of a batch.
+///
+/// The two thread counts alternate for `mode.repeats` rounds of about `mode.batch_time` each,
+/// and the fastest batch of each is kept: on a shared machine that is the one least disturbed
+/// by other processes.
+fn measure(case: &Case<'_>, mode: &Mode) -> [Throughput; 2] {
     // Calibrate on one thread (this also warms caches and the allocator).
     let started = Instant::now();
     let mut calls = 0u64;
@@ -371,29 +406,33 @@ fn measure(case: &Case<'_>, threads: usize, mode: &Mode) -> Throughput {
     }
     let per_call = started.elapsed().as_secs_f64() / calls as f64;
     // Size each batch as if the threads scaled perfectly; never fewer than one call per thread.
-    let batch_time = mode.min_time.as_secs_f64() / f64::from(mode.repeats);
-    let wanted = (batch_time * threads as f64 / per_call).ceil() as usize;
-    let batch = wanted.max(threads);
-
-    let mut best = f64::INFINITY;
+    let batch = |threads: usize| {
+        let wanted = (mode.batch_time.as_secs_f64() * threads as f64 / per_call).ceil() as usize;
+        wanted.max(threads)
+    };
+    let batches = [batch(1), batch(2)];
+    let mut best = [f64::INFINITY; 2];
     for _ in 0..mode.repeats {
-        let started = Instant::now();
-        std::thread::scope(|scope| {
-            for t in 0..threads {
-                let share = batch / threads + usize::from(t < batch % threads);
-                scope.spawn(move || {
-                    for _ in 0..share {
-                        (case.run)();
-                    }
-                });
-            }
-        });
-        best = best.min(started.elapsed().as_secs_f64());
+        for (slot, threads) in [1usize, 2].into_iter().enumerate() {
+            let calls = batches[slot];
+            let started = Instant::now();
+            std::thread::scope(|scope| {
+                for t in 0..threads {
+                    let share = calls / threads + usize::from(t < calls % threads);
+                    scope.spawn(move || {
+                        for _ in 0..share {
+                            (case.run)();
+                        }
+                    });
+                }
+            });
+            best[slot] = best[slot].min(started.elapsed().as_secs_f64());
+        }
     }
-    Throughput {
-        records_per_sec: (batch * case.records) as f64 / best,
-        mb_per_sec: (batch * case.json_bytes) as f64 / best / 1e6,
-    }
+    [0, 1].map(|slot| Throughput {
+        records_per_sec: (batches[slot] * case.records) as f64 / best[slot],
+        mb_per_sec: (batches[slot] * case.json_bytes) as f64 / best[slot] / 1e6,
+    })
 }
 
 /// A pure integer loop (no memory traffic): how much faster 2 threads can be than 1 at all.

@@ -30,10 +30,12 @@
 #![deny(missing_docs)]
 
 pub mod builder;
+pub mod candidate;
 pub mod codec;
 mod error;
 pub mod history;
 mod identity;
+pub mod images;
 pub mod input;
 pub mod manifest;
 pub mod model;

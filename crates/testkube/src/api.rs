@@ -730,9 +730,14 @@ fn failure_status(code: u16, path: &str) -> Response {
                     Some(ns) => format!(" in the namespace \"{ns}\""),
                     None => " at the cluster scope".to_owned(),
                 };
+                // The subject names the resource with its group, as the API server does.
+                let resource = match t.group {
+                    "" => t.plural.to_owned(),
+                    group => format!("{}.{group}", t.plural),
+                };
                 let (subject, verb) = match t.name {
-                    Some(name) => (format!("{} \"{name}\"", t.plural), "get"),
-                    None => (t.plural.to_owned(), "list"),
+                    Some(name) => (format!("{resource} \"{name}\""), "get"),
+                    None => (resource, "list"),
                 };
                 status(
                     403,

@@ -2,10 +2,11 @@
 
 use anyhow::Result;
 use helm_why_diff::{Event, ObjectQuery, Replay, ReplayOptions, replay};
-use helm_why_release::{History, ResourceKey};
+use helm_why_release::{History, ResourceKey, ScopeResolver};
 use serde::Serialize;
 
-use super::{Ui, source_warnings};
+use super::live::{Observed, Records};
+use super::{Ui, refine_scopes, source_warnings};
 use crate::args::ExplainArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
@@ -28,6 +29,13 @@ pub struct ExplainReport {
     pub expected_present: Option<bool>,
     /// Whether it exists in the cluster (`null`: not checked, e.g. reading files).
     pub observed_present: Option<bool>,
+    /// The live object and how it compares with the records; only when the records come
+    /// from a cluster (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
+    /// Where the live object was looked at (`context test`), for the table.
+    #[serde(skip)]
+    pub live_source: Option<String>,
     /// One sentence on the state now.
     pub summary: String,
     /// Remarks from the replay that concern the revisions shown.
@@ -44,6 +52,19 @@ pub struct ExplainReport {
 /// # Errors
 /// An unparsable `--helm-version`.
 pub fn replay_history(history: &History, config: &Config) -> Result<Replay> {
+    replay_with_scopes(history, config, &config.scopes)
+}
+
+/// Replay one history with the configured rules and these kind scopes (refined by API
+/// discovery, see [`refine_scopes`]).
+///
+/// # Errors
+/// An unparsable `--helm-version`.
+pub fn replay_with_scopes(
+    history: &History,
+    config: &Config,
+    scopes: &ScopeResolver,
+) -> Result<Replay> {
     let profile = match &config.helm_version {
         Some(v) => Some(helm_why_diff::Profile::new(v.parse().map_err(|e| {
             UserError::with_hint(format!("{e}"), "helm version looks like 3.17.1 or 4.1.4")
@@ -54,7 +75,7 @@ pub fn replay_history(history: &History, config: &Config) -> Result<Replay> {
         history,
         &ReplayOptions {
             profile,
-            scopes: config.scopes.clone(),
+            scopes: scopes.clone(),
         },
     ))
 }
@@ -126,6 +147,8 @@ pub fn build(replay: &Replay, key: &ResourceKey, warnings: Vec<String>) -> Expla
         events,
         expected_present,
         observed_present: None,
+        observed: None,
+        live_source: None,
         notes,
         warnings,
         times,
@@ -187,11 +210,21 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
         .map_err(UserError::new)?;
     let loaded = load(config, Request::Release(&args.release)).await?;
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
-    let replay = replay_history(history, config)?;
-    let key = find_object(&replay, &query)?;
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
-    let report = build(&replay, key, warnings);
+    let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
+    let replay = replay_with_scopes(history, config, &scopes)?;
+    let key = find_object(&replay, &query)?;
+    let mut report = build(&replay, key, warnings);
+    if let Some(cluster) = &loaded.cluster {
+        let observations = cluster.observe(std::slice::from_ref(key)).await;
+        if let Some(observation) = observations.first() {
+            let observed = Records::new(&replay, history, &scopes).compare(key, observation);
+            report.observed_present = observed.present();
+            report.observed = Some(observed);
+            report.live_source = Some(cluster.source().to_owned());
+        }
+    }
     crate::render::explain::render(&report, ui)?;
     Ok(exit::OK)
 }

@@ -160,7 +160,13 @@ fn placeholder(revision: u64, status: &str, description: String) -> RevisionRow 
 pub async fn run(args: &HistoryArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
     let loaded = load(config, Request::Release(&args.release)).await?;
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
-    let report = build(history, config, source_warnings(&loaded));
+    let mut warnings = source_warnings(&loaded);
+    let scopes = super::refine_scopes(&loaded, history, config, &mut warnings).await;
+    let config = Config {
+        scopes,
+        ..config.clone()
+    };
+    let report = build(history, &config, warnings);
     crate::render::history::render(&report, ui)?;
     Ok(exit::OK)
 }

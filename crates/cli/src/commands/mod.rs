@@ -3,12 +3,18 @@
 pub mod explain;
 pub mod get;
 pub mod history;
+pub mod images;
 pub mod list;
+pub mod live;
+pub mod plan;
 pub mod timeline;
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::Result;
+use helm_why_diff::RevisionView;
+use helm_why_release::{History, ScopeResolver};
 
 use crate::args::{Command, OutputFormat};
 use crate::config::Config;
@@ -48,6 +54,18 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         Command::Get(args) => get::run(args, config, ui).await,
         Command::Explain(args) => explain::run(args, config, ui).await,
         Command::Timeline(args) => timeline::run(args, config, ui).await,
+        Command::Plan(args) => plan::run(args, config, ui).await,
+        Command::Completions(args) => {
+            let mut cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "helm-why", ui.out);
+            Ok(crate::error::exit::OK)
+        }
+        Command::Man => {
+            let cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(ui.out)?;
+            Ok(crate::error::exit::OK)
+        }
+        Command::Images(args) => images::run(args, config, ui).await,
     }
 }
 
@@ -70,4 +88,49 @@ pub fn source_warnings(loaded: &Loaded) -> Vec<String> {
         )),
     }
     out
+}
+
+/// Every kind (group, version, kind) of a history's manifests and hooks.
+pub fn kinds_in(history: &History) -> BTreeSet<(String, String, String)> {
+    // Only the group, version and kind are read: the scopes used to parse do not matter.
+    let scopes = ScopeResolver::builtin();
+    let mut kinds = BTreeSet::new();
+    let mut previous: Option<&helm_why_release::Release> = None;
+    for record in &history.revisions {
+        let release = &record.release;
+        // Consecutive revisions often store the same documents: parse them once.
+        if previous.is_some_and(|p| p.manifest == release.manifest && p.hooks == release.hooks) {
+            continue;
+        }
+        previous = Some(release);
+        let view = RevisionView::new(release, &scopes);
+        let keys = view
+            .objects
+            .iter()
+            .map(|o| &o.key)
+            .chain(view.hooks.iter().map(|h| &h.object.key));
+        for key in keys {
+            kinds.insert((key.group.clone(), key.version.clone(), key.kind.clone()));
+        }
+    }
+    kinds
+}
+
+/// The kind scopes to replay `history` with: the configured ones (built-in table and
+/// `--cluster-scoped`), refined by API discovery when the records come from a cluster.
+/// Discovery problems become warnings.
+pub async fn refine_scopes(
+    loaded: &Loaded,
+    history: &History,
+    config: &Config,
+    warnings: &mut Vec<String>,
+) -> ScopeResolver {
+    let mut scopes = config.scopes.clone();
+    if let Some(cluster) = &loaded.cluster {
+        let found = cluster
+            .discover_scopes(&kinds_in(history), &mut scopes)
+            .await;
+        warnings.extend(found);
+    }
+    scopes
 }

@@ -5,9 +5,10 @@ use helm_why_diff::{Action, Event, Hazard, Replay};
 use helm_why_release::ResourceKey;
 use serde::Serialize;
 
-use super::{Ui, source_warnings};
+use super::live::{Observed, Records};
+use super::{Ui, refine_scopes, source_warnings};
 use crate::args::TimelineArgs;
-use crate::commands::explain::replay_history;
+use crate::commands::explain::replay_with_scopes;
 use crate::config::Config;
 use crate::error::exit;
 use crate::source::{Request, load, select_release};
@@ -79,6 +80,10 @@ pub struct ObjectTimeline {
     pub events: Vec<Event>,
     /// Expected to exist now (`null`: unknown).
     pub expected_present: Option<bool>,
+    /// The live object and how it compares with the records; only when the records come
+    /// from a cluster (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
 }
 
 /// The state of an object at one revision.
@@ -107,6 +112,9 @@ pub struct TimelineReport {
     pub hazards: Vec<Hazard>,
     /// Problems with the input.
     pub warnings: Vec<String>,
+    /// Where the live objects were looked at (`context test`); `None` reading files.
+    #[serde(skip)]
+    pub live_source: Option<String>,
 }
 
 /// Summarise one object's events within one step.
@@ -185,6 +193,7 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
                 timeline,
                 events: replay.events_for(key).cloned().collect(),
                 expected_present: replay.expected_present(key),
+                observed: None,
             }
         })
         .collect();
@@ -200,6 +209,7 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
         objects,
         hazards: replay.hazards.clone(),
         warnings,
+        live_source: None,
     }
 }
 
@@ -210,10 +220,19 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
 pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
     let loaded = load(config, Request::Release(&args.release)).await?;
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
-    let replay = replay_history(history, config)?;
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
-    let report = build(&replay, warnings);
+    let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
+    let replay = replay_with_scopes(history, config, &scopes)?;
+    let mut report = build(&replay, warnings);
+    if let Some(cluster) = &loaded.cluster {
+        let observations = cluster.observe(&replay.objects).await;
+        let mut records = Records::new(&replay, history, &scopes);
+        for (row, observation) in report.objects.iter_mut().zip(&observations) {
+            row.observed = Some(records.compare(&row.object, observation));
+        }
+        report.live_source = Some(cluster.source().to_owned());
+    }
     crate::render::timeline::render(&report, ui)?;
     Ok(exit::OK)
 }

@@ -9,6 +9,7 @@ use super::write_json;
 use crate::args::OutputFormat;
 use crate::commands::Ui;
 use crate::commands::explain::ExplainReport;
+use crate::commands::live::{CheckCode, LiveCheck, LiveStatus, Observed};
 
 /// Print the story in the chosen format.
 ///
@@ -77,6 +78,9 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
         }
     }
     let _ = writeln!(out, "\n{}", report.summary);
+    if let (Some(observed), Some(source)) = (&report.observed, &report.live_source) {
+        live(&mut out, observed, source, &report.release, md);
+    }
     if !report.notes.is_empty() {
         let _ = writeln!(out);
         for n in &report.notes {
@@ -85,4 +89,77 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
     }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)
+}
+
+/// `exists · uid … · created … · no Helm ownership metadata`, or why it was not checked.
+pub fn live_state(observed: &Observed, release: &str) -> String {
+    match observed.status {
+        LiveStatus::Absent => "missing".to_owned(),
+        LiveStatus::Unknown => format!(
+            "not checked — {}",
+            observed.reason.as_deref().unwrap_or("unknown reason")
+        ),
+        LiveStatus::Present => {
+            let mut parts = vec!["exists".to_owned()];
+            if let Some(uid) = &observed.uid {
+                parts.push(format!("uid {uid}"));
+            }
+            if let Some(created) = &observed.created {
+                parts.push(format!(
+                    "created {}",
+                    Timestamp::new(created.as_str()).display_seconds()
+                ));
+            }
+            let ownership = observed.ownership.as_ref();
+            let named = ownership.and_then(|o| o.release_name.as_deref());
+            parts.push(match (observed.owned_by_release, named) {
+                (Some(true), _) => format!("owned by release {release}"),
+                (_, Some(other)) if other != release => format!("owned by release {other}"),
+                _ if ownership.is_some_and(|o| {
+                    o.managed_by.is_none()
+                        && o.release_name.is_none()
+                        && o.release_namespace.is_none()
+                }) =>
+                {
+                    "no Helm ownership metadata".to_owned()
+                }
+                _ => "incomplete Helm ownership metadata".to_owned(),
+            });
+            if let Some(policy) = &observed.resource_policy {
+                parts.push(format!("helm.sh/resource-policy: {policy}"));
+            }
+            parts.join(" · ")
+        }
+    }
+}
+
+/// `agrees`, `differs` or `note`.
+pub fn check_label(check: &LiveCheck) -> &'static str {
+    match check.agrees {
+        Some(true) => "agrees",
+        Some(false) => "differs",
+        None => "note",
+    }
+}
+
+/// The live object and the comparisons, after the summary.
+fn live(out: &mut String, observed: &Observed, source: &str, release: &str, md: bool) {
+    let state = live_state(observed, release);
+    if md {
+        let _ = writeln!(out, "\n### Live ({source})\n\n{state}\n");
+    } else {
+        let _ = writeln!(out, "\nLive ({source}): {state}");
+    }
+    for check in observed
+        .checks
+        .iter()
+        .filter(|c| c.code != CheckCode::Unknown)
+    {
+        let label = check_label(check);
+        if md {
+            let _ = writeln!(out, "- **{label}**: {}", check.message);
+        } else {
+            let _ = writeln!(out, "  {label}: {}", check.message);
+        }
+    }
 }

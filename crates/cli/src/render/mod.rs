@@ -3,7 +3,9 @@
 
 pub mod explain;
 pub mod history;
+pub mod images;
 pub mod list;
+pub mod plan;
 pub mod timeline;
 
 use std::io::Write;

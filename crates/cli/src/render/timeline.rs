@@ -7,6 +7,7 @@ use anyhow::Result;
 use super::{Grid, write_json};
 use crate::args::OutputFormat;
 use crate::commands::Ui;
+use crate::commands::live::LiveStatus;
 use crate::commands::timeline::TimelineReport;
 
 /// Print the timeline in the chosen format.
@@ -19,6 +20,9 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     }
     let mut header = vec!["OBJECT".to_owned()];
     header.extend(report.revisions.iter().map(|(r, op)| format!("{r} {op}")));
+    if report.live_source.is_some() {
+        header.push("LIVE".to_owned());
+    }
     let mut grid = Grid {
         header,
         rows: Vec::new(),
@@ -26,6 +30,14 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     for o in &report.objects {
         let mut row = vec![format!("{}/{}", o.object.kind_with_group(), o.object.name)];
         row.extend(o.timeline.iter().map(|c| c.state.as_str().to_owned()));
+        if report.live_source.is_some() {
+            let live = match o.observed.as_ref().map(|l| l.status) {
+                Some(LiveStatus::Present) => "exists",
+                Some(LiveStatus::Absent) => "missing",
+                Some(LiveStatus::Unknown) | None => "?",
+            };
+            row.push(live.to_owned());
+        }
         grid.row(row);
     }
     let md = ui.format == OutputFormat::Markdown;
@@ -40,6 +52,33 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     } else {
         grid.to_table()
     };
+    if let Some(source) = &report.live_source {
+        let lines: Vec<String> = report
+            .objects
+            .iter()
+            .flat_map(|o| {
+                let name = format!("{}/{}", o.object.kind_with_group(), o.object.name);
+                o.observed
+                    .iter()
+                    .flat_map(|l| l.disagreements())
+                    .map(move |c| match c.agrees {
+                        Some(false) => format!("{name}: differs: {}", c.message),
+                        _ => format!("{name}: {}", c.message),
+                    })
+            })
+            .collect();
+        if lines.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nLive ({source}): the cluster agrees with the records."
+            );
+        } else {
+            let _ = writeln!(out, "\n{}Live ({source}):", if md { "### " } else { "" });
+            for line in lines {
+                let _ = writeln!(out, "{}{line}", if md { "- " } else { "  " });
+            }
+        }
+    }
     if report.hazards.is_empty() {
         let _ = writeln!(out, "\nNo hazards found.");
     } else {

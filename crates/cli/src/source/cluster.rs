@@ -3,23 +3,34 @@
 //! The kubeconfig is resolved as kubectl does (`--kubeconfig` or `KUBECONFIG`, which may list
 //! several files, else `~/.kube/config`, else the in-cluster service account). Then ONE
 //! paginated LIST of the storage objects is made with Helm's own label selector: `owner=helm,
-//! name=<release>` for a release, `owner=helm` for `list`. `Api::list` is the only API call in
-//! this module, by design (a unit test checks it).
+//! name=<release>` for a release, `owner=helm` for `list`. `Api::list`, `Api::get_opt` and
+//! pinned discovery are the only API calls in this module, by design (a unit test checks it).
 //!
 //! `images` also makes one paginated LIST of the Pods of the release namespace ([`list_pods`]).
+//!
+//! Commands that compare the records with the cluster keep the connection ([`Connection`]) and
+//! then only read: API discovery, one `GET /apis/{group}/{version}` per group version needed
+//! (never a discovery of every group), to learn the scope of custom kinds
+//! ([`Connection::discover_scopes`]) and the resource names of the objects to look at; and one
+//! GET per object (`Api::get_opt`, [`Connection::observe`]).
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Result;
 use helm_why_release::history::group;
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
-use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef};
+use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ResourceKey, ScopeResolver};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::ResourceExt as _;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::gvk::GroupVersion;
+use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 
 use super::{Loaded, Request};
 use crate::config::{ClusterSpec, Config, StorageDriver};
@@ -108,6 +119,7 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         histories,
         ignored: Vec::new(),
         origin,
+        cluster: Some(Connection::new(target)),
     })
 }
 
@@ -420,11 +432,285 @@ fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<String>
     Ok(name.to_owned())
 }
 
+// --- Live objects and API discovery ------------------------------------------------------------
+
+/// Kubernetes' own API groups: the scope of their kinds is known without asking
+/// ([`ScopeResolver::builtin`]), so scope discovery only asks about other groups (custom
+/// resources and aggregated APIs).
+const BUILTIN_GROUPS: &[&str] = &[
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "extensions",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+/// What discovery answered for one group version: its resources, or why it could not tell.
+type Discovered = std::result::Result<Vec<(ApiResource, ApiCapabilities)>, String>;
+
+/// The cluster the records were read from, kept to look at live objects. It only reads:
+/// discovery documents and single objects.
+pub struct Connection {
+    target: Target,
+    /// Discovery answers by `apiVersion`: each group version is asked about once per run.
+    discovered: Mutex<BTreeMap<String, Discovered>>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("source", &self.target.source)
+            .field("server", &self.target.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the cluster said about one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observation {
+    /// The object exists.
+    Present(LiveObject),
+    /// There is no such object.
+    Absent,
+    /// The object could not be looked at (forbidden, kind not served, …): why.
+    Unknown(String),
+}
+
+/// What helm-why reads of a live object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveObject {
+    /// `metadata.uid`.
+    pub uid: Option<String>,
+    /// `metadata.creationTimestamp` (RFC 3339).
+    pub created: Option<String>,
+    /// The label `app.kubernetes.io/managed-by`.
+    pub managed_by: Option<String>,
+    /// The annotation `meta.helm.sh/release-name`.
+    pub release_name: Option<String>,
+    /// The annotation `meta.helm.sh/release-namespace`.
+    pub release_namespace: Option<String>,
+    /// The annotation `helm.sh/resource-policy`.
+    pub resource_policy: Option<String>,
+}
+
+impl LiveObject {
+    /// Read the fields helm-why compares from an object's metadata.
+    fn of(object: &DynamicObject) -> Self {
+        let meta = &object.metadata;
+        let label = |k: &str| meta.labels.as_ref().and_then(|l| l.get(k)).cloned();
+        let annotation = |k: &str| meta.annotations.as_ref().and_then(|a| a.get(k)).cloned();
+        LiveObject {
+            uid: meta.uid.clone(),
+            created: meta
+                .creation_timestamp
+                .as_ref()
+                .and_then(|t| serde_json::to_value(t).ok())
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            managed_by: label("app.kubernetes.io/managed-by"),
+            release_name: annotation("meta.helm.sh/release-name"),
+            release_namespace: annotation("meta.helm.sh/release-namespace"),
+            resource_policy: annotation("helm.sh/resource-policy"),
+        }
+    }
+
+    /// Whether it carries the ownership metadata Helm checks before adopting an existing
+    /// object into `release` of `namespace`: the label `app.kubernetes.io/managed-by=Helm` and
+    /// the annotations `meta.helm.sh/release-name` and `meta.helm.sh/release-namespace`.
+    pub fn owned_by(&self, release: &str, namespace: &str) -> bool {
+        self.managed_by.as_deref() == Some("Helm")
+            && self.release_name.as_deref() == Some(release)
+            && self.release_namespace.as_deref() == Some(namespace)
+    }
+}
+
+impl Connection {
+    fn new(target: Target) -> Self {
+        Connection {
+            target,
+            discovered: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// `context kind-dev`, or `in-cluster`.
+    pub fn source(&self) -> &str {
+        &self.target.source
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Discovered>> {
+        self.discovered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The resources of one group version (`GET /api/v1` or `/apis/{group}/{version}`), asked
+    /// once per run.
+    async fn resources(&self, group: &str, version: &str) -> Discovered {
+        let gv = GroupVersion::gv(group, version);
+        let api_version = gv.api_version();
+        if let Some(known) = self.cache().get(&api_version) {
+            return known.clone();
+        }
+        let answer = kube::discovery::pinned_group(&self.target.client, &gv)
+            .await
+            .map(|g| g.versioned_resources(version))
+            .map_err(|e| error_reason(&e, &self.target));
+        self.cache().insert(api_version, answer.clone());
+        answer
+    }
+
+    /// Learn from API discovery whether each kind of `kinds` (group, version, kind) is
+    /// namespaced, and tell `scopes`. Kinds of Kubernetes' own groups are known already;
+    /// the others cost one discovery request per group version. What discovery cannot tell
+    /// (forbidden, not served) is left to the built-in table and `--cluster-scoped`, with a
+    /// warning; nothing here fails the command.
+    pub async fn discover_scopes(
+        &self,
+        kinds: &BTreeSet<(String, String, String)>,
+        scopes: &mut ScopeResolver,
+    ) -> Vec<String> {
+        let mut by_gv: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        for (group, version, kind) in kinds {
+            if !BUILTIN_GROUPS.contains(&group.as_str()) && !version.is_empty() {
+                by_gv.entry((group, version)).or_default().push(kind);
+            }
+        }
+        let mut warnings = Vec::new();
+        for ((group, version), kinds) in by_gv {
+            let api_version = GroupVersion::gv(group, version).api_version();
+            let (served, failure) = match self.resources(group, version).await {
+                Ok(resources) => (resources, None),
+                Err(reason) => (Vec::new(), Some(reason)),
+            };
+            let mut unknown = Vec::new();
+            for kind in kinds {
+                match served.iter().find(|(ar, _)| ar.kind == kind) {
+                    Some((_, caps)) => {
+                        scopes.add_discovered(group, kind, caps.scope == Scope::Namespaced);
+                    }
+                    None => unknown.push(kind),
+                }
+            }
+            if unknown.is_empty() {
+                continue;
+            }
+            let assumed: Vec<String> = unknown
+                .iter()
+                .map(|kind| {
+                    let scope = match scopes.scope(group, kind) {
+                        helm_why_release::Scope::Namespaced => "namespaced",
+                        helm_why_release::Scope::Cluster => "cluster-scoped",
+                    };
+                    format!("{kind}.{group} is taken as {scope}")
+                })
+                .collect();
+            let why = match failure {
+                Some(reason) => format!("API discovery of {api_version} failed ({reason})"),
+                None => format!(
+                    "the cluster does not serve {} in {api_version}",
+                    unknown.join(", ")
+                ),
+            };
+            warnings.push(format!(
+                "{why}: {} (--cluster-scoped KIND.GROUP declares a cluster-scoped kind)",
+                assumed.join(", ")
+            ));
+        }
+        warnings
+    }
+
+    /// Look at each object of `keys` in the cluster: one GET per object, after the discovery
+    /// of its group version. An object that cannot be looked at is [`Observation::Unknown`]
+    /// with the reason; nothing here fails the command.
+    pub async fn observe(&self, keys: &[ResourceKey]) -> Vec<Observation> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.observe_one(key).await);
+        }
+        out
+    }
+
+    async fn observe_one(&self, key: &ResourceKey) -> Observation {
+        let resources = match self.resources(&key.group, &key.version).await {
+            Ok(r) => r,
+            Err(reason) => {
+                let api_version = key.api_version();
+                return Observation::Unknown(format!("cannot discover {api_version}: {reason}"));
+            }
+        };
+        let Some((ar, caps)) = resources.iter().find(|(ar, _)| ar.kind == key.kind) else {
+            return Observation::Unknown(format!(
+                "the cluster does not serve {} in {}",
+                key.kind,
+                key.api_version()
+            ));
+        };
+        let api: Api<DynamicObject> = match (&caps.scope, &key.namespace) {
+            (Scope::Namespaced, Some(ns)) => {
+                Api::namespaced_with(self.target.client.clone(), ns, ar)
+            }
+            (Scope::Namespaced, None) => {
+                return Observation::Unknown(format!(
+                    "{} is namespaced, but the records give {} no namespace",
+                    ar.kind, key.name
+                ));
+            }
+            (Scope::Cluster, _) => Api::all_with(self.target.client.clone(), ar),
+        };
+        match api.get_opt(&key.name).await {
+            Ok(Some(object)) => Observation::Present(LiveObject::of(&object)),
+            Ok(None) => Observation::Absent,
+            Err(e) => Observation::Unknown(error_reason(&e, &self.target)),
+        }
+    }
+}
+
+/// A short reason for a failed discovery or GET: the API server's message and the status code.
+fn error_reason(err: &kube::Error, target: &Target) -> String {
+    match err {
+        kube::Error::Api(status) => {
+            let label = match status.code {
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not found",
+                500..=599 => "server error",
+                _ => status.reason.as_str(),
+            };
+            match status.message.as_str() {
+                "" => format!("{label} ({})", status.code),
+                message => format!("{message} ({})", status.code),
+            }
+        }
+        kube::Error::Auth(e) => format!("cannot authenticate: {e}"),
+        kube::Error::Discovery(e) => e.to_string(),
+        other => transport_error(other, target).to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// helm-why never writes: the only Kubernetes API call in this module is `Api::list`.
+    /// helm-why never writes: the only Kubernetes API calls in this module are `Api::list`,
+    /// `Api::get_opt` and pinned discovery.
     #[test]
     fn only_lists() {
         let source = include_str!("cluster.rs");
@@ -450,13 +736,18 @@ mod tests {
         ] {
             assert!(!code.contains(call), "cluster.rs must not call {call}");
         }
-        // Every call on the typed API is a LIST.
-        let calls: Vec<&str> = code
+        // Every call on the typed API is a LIST or a GET of one object.
+        let mut calls: Vec<&str> = code
             .split("api.")
             .skip(1)
             .map(|rest| &rest[..rest.find('(').unwrap_or(0)])
             .collect();
-        assert_eq!(calls, ["list"]);
+        calls.sort_unstable();
+        calls.dedup();
+        assert_eq!(calls, ["get_opt", "list"]);
+        // Discovery is pinned to the group versions needed, never a walk of every group.
+        assert!(!code.contains("Discovery::new"));
+        assert_eq!(code.matches("discovery::pinned_group(").count(), 1);
     }
 
     #[test]

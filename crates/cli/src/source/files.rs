@@ -58,6 +58,7 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         histories,
         ignored: outcome.ignored,
         origin,
+        cluster: None,
     })
 }
 

@@ -8,6 +8,8 @@ use anyhow::Result;
 use helm_why_release::input::IgnoredObject;
 use helm_why_release::{DecodeError, Histories, History};
 
+pub use cluster::{Connection, LiveObject, Observation};
+
 use crate::config::{Config, SourceSpec};
 use crate::error::UserError;
 
@@ -32,6 +34,8 @@ pub struct Loaded {
     pub ignored: Vec<IgnoredObject>,
     /// Where the records came from, for messages (`namespace "shop"`, `2 files`).
     pub origin: String,
+    /// The cluster the records were read from, to look at live objects (`None` for files).
+    pub cluster: Option<Connection>,
 }
 
 impl Loaded {

@@ -1,0 +1,244 @@
+//! `helm-why plan RELEASE`: what the next `helm upgrade` will do, as a CI gate.
+
+use std::io::Read as _;
+use std::process::Command;
+
+use anyhow::{Context as _, Result};
+use helm_why_diff::{ChangeOp, Plan, ReplayOptions, RevisionView, Severity, plan};
+use helm_why_release::candidate::{Candidate, CandidateFormat, parse_candidate};
+use helm_why_release::{History, Info, Release, Status};
+
+use super::{Ui, source_warnings};
+use crate::args::{FailOn, PlanArgs};
+use crate::config::{Config, SourceSpec};
+use crate::error::{UserError, exit};
+use crate::redact::redact_manifest;
+use crate::source::{Request, load, select_release};
+
+/// What `plan` prints, besides the plan itself.
+#[derive(Debug, serde::Serialize)]
+pub struct PlanReport {
+    /// The plan.
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// How the candidate was obtained (`helm template`, a file, …).
+    pub candidate: String,
+    /// Problems with the input.
+    pub warnings: Vec<String>,
+    /// Unified diffs of patched objects (`--diff`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<String>,
+}
+
+/// Run `plan`.
+///
+/// # Errors
+/// Source errors, an unreadable candidate, a failing helm.
+pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let (text, how) = candidate_text(args, config)?;
+    let candidate = parse_candidate(&text, &how).map_err(|e| UserError::new(e.to_string()))?;
+    let loaded = load(config, Request::Release(&args.release)).await?;
+    let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    let mut warnings = source_warnings(&loaded);
+    warnings.extend(history.findings.iter().map(ToString::to_string));
+    for (source, raw) in &candidate.dropped {
+        warnings.push(format!(
+            "{}: helm.sh/hook: {raw} names an event Helm does not know: Helm drops this document, so the object is never created",
+            source.as_deref().unwrap_or("a document")
+        ));
+    }
+    for p in &candidate.problems {
+        warnings.push(format!(
+            "candidate document {} could not be parsed: {}",
+            p.index, p.detail
+        ));
+    }
+    let format = candidate.format;
+    let release = candidate_release(candidate, history);
+    let profile = crate::commands::explain::replay_history(history, config)?.profile;
+    let options = ReplayOptions {
+        profile: Some(profile),
+        scopes: config.scopes.clone(),
+    };
+    let planned = plan(history, &release, &options);
+    let diffs = if args.diff {
+        diffs(history, &planned, &release, config, args.show_secrets)
+    } else {
+        Vec::new()
+    };
+    let report = PlanReport {
+        candidate: format!("{how} ({})", describe(format)),
+        plan: planned,
+        warnings,
+        diffs,
+    };
+    crate::render::plan::render(&report, ui)?;
+    let threshold = match args.fail_on {
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Never => None,
+    };
+    Ok(match (report.plan.worst(), threshold) {
+        (Some(worst), Some(t)) if worst >= t => exit::HAZARDS,
+        _ => exit::OK,
+    })
+}
+
+fn describe(format: CandidateFormat) -> &'static str {
+    match format {
+        CandidateFormat::Template => "helm template output",
+        CandidateFormat::DryRunText => "helm upgrade --dry-run output",
+        CandidateFormat::ReleaseJson => "release JSON",
+    }
+}
+
+/// The candidate text: from `--manifest`, or by running helm on the chart.
+fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> {
+    if let Some(path) = &args.manifest {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the candidate from standard input")?;
+            return Ok((text, "-".to_owned()));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UserError::new(format!("cannot read {}: {e}", path.display())))?;
+        return Ok((text, path.display().to_string()));
+    }
+    let Some(chart) = &args.chart else {
+        return Err(UserError::with_hint(
+            "plan needs the candidate revision",
+            "give --manifest FILE (helm template or helm upgrade --dry-run output), or a CHART to render with helm",
+        )
+        .into());
+    };
+    let helm = config.helm_bin.clone().unwrap_or_else(|| "helm".to_owned());
+    let mut common: Vec<String> = Vec::new();
+    if let SourceSpec::Cluster(spec) = &config.source {
+        if let Some(ns) = &spec.namespace {
+            common.extend(["--namespace".to_owned(), ns.clone()]);
+        }
+        if let Some(ctx) = &spec.context {
+            common.extend(["--kube-context".to_owned(), ctx.clone()]);
+        }
+    } else if let Some(ns) = &config.namespace_filter {
+        common.extend(["--namespace".to_owned(), ns.clone()]);
+    }
+    let upgrade = Command::new(&helm)
+        .args(["upgrade", &args.release, chart, "--dry-run", "-o", "json"])
+        .args(&common)
+        .args(&args.helm_args)
+        .output();
+    if let Ok(out) = &upgrade
+        && out.status.success()
+        && out.stdout.trim_ascii_start().starts_with(b"{")
+    {
+        return Ok((
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            format!("{helm} upgrade --dry-run -o json"),
+        ));
+    }
+    // No cluster (or an old helm): render the chart without one.
+    let out = Command::new(&helm)
+        .args(["template", &args.release, chart])
+        .args(&common)
+        .args(&args.helm_args)
+        .output()
+        .map_err(|e| {
+            UserError::with_hint(
+                format!("cannot run {helm}: {e}"),
+                "set HELM_BIN to the helm binary, or give --manifest FILE",
+            )
+        })?;
+    if !out.status.success() {
+        return Err(UserError::new(format!(
+            "{helm} template failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    Ok((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        format!("{helm} template"),
+    ))
+}
+
+/// The release Helm would write: release JSON as given, or the rendered documents with the
+/// history's name, namespace and apply method (Helm 4 upgrades keep the last one's).
+fn candidate_release(candidate: Candidate, history: &History) -> Release {
+    let next = history.last_revision().unwrap_or(0).saturating_add(1);
+    let latest = history.latest().map(|r| &r.release);
+    match candidate.release {
+        Some(mut r) => {
+            if r.name.is_empty() {
+                r.name = history.id.name.clone();
+            }
+            if r.namespace.is_empty() {
+                r.namespace =
+                    latest.map_or_else(|| history.id.namespace.clone(), |l| l.namespace.clone());
+            }
+            r.version = next;
+            r
+        }
+        None => Release {
+            name: history.id.name.clone(),
+            namespace: latest.map_or_else(|| history.id.namespace.clone(), |l| l.namespace.clone()),
+            version: next,
+            info: Info {
+                status: Status::PendingUpgrade,
+                description: "Preparing upgrade".to_owned(),
+                ..Info::default()
+            },
+            manifest: candidate.manifest,
+            hooks: candidate.hooks,
+            apply_method: latest.and_then(|l| l.apply_method.clone()),
+            ..Release::default()
+        },
+    }
+}
+
+/// Unified diffs of the objects the plan patches (base document → candidate document).
+fn diffs(
+    history: &History,
+    planned: &Plan,
+    candidate: &Release,
+    config: &Config,
+    show_secrets: bool,
+) -> Vec<String> {
+    let Some(base) = planned.base_revision.and_then(|b| history.revision(b)) else {
+        return Vec::new();
+    };
+    let base = RevisionView::new(&base.release, &config.scopes);
+    let target = RevisionView::new(candidate, &config.scopes);
+    let text = |t: &str| {
+        let doc = format!("{t}\n");
+        if show_secrets {
+            doc
+        } else {
+            redact_manifest(&doc)
+        }
+    };
+    planned
+        .changes
+        .iter()
+        .filter(|c| c.op == ChangeOp::Patch)
+        .filter_map(|c| {
+            let old = base.object(&c.object)?;
+            let new = target.object(&c.object)?;
+            let (a, b) = (text(old.text), text(new.text));
+            let name = c.object.to_string();
+            Some(
+                similar::TextDiff::from_lines(&a, &b)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(
+                        &format!("{name} (revision {})", base.revision()),
+                        &format!("{name} (candidate)"),
+                    )
+                    .to_string(),
+            )
+        })
+        .collect()
+}

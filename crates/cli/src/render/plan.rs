@@ -1,0 +1,103 @@
+//! Rendering of `plan`: a kapp-style change table, counts, hazards.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::Result;
+
+use super::{Grid, write_json};
+use crate::args::OutputFormat;
+use crate::commands::Ui;
+use crate::commands::plan::PlanReport;
+
+/// Print the plan in the chosen format.
+///
+/// # Errors
+/// Write errors.
+pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
+    if ui.format == OutputFormat::Json {
+        return write_json(ui.out, report);
+    }
+    let md = ui.format == OutputFormat::Markdown;
+    let p = &report.plan;
+    let mut out = String::new();
+    let base = p.base_revision.map_or("no base (install)".to_owned(), |b| {
+        format!("base revision {b}")
+    });
+    if md {
+        let _ = writeln!(
+            out,
+            "## Plan for `{}` (namespace `{}`): revision {}, {base}, Helm {} rules\n",
+            p.release, p.namespace, p.revision, p.helm_version
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Plan for {} (namespace {}): revision {}, {base}, Helm {} rules",
+            p.release, p.namespace, p.revision, p.helm_version
+        );
+        let _ = writeln!(out, "Candidate: {}\n", report.candidate);
+    }
+    if let Some(refused) = &p.refused {
+        let _ = writeln!(out, "helm upgrade will refuse to start: {refused}\n");
+    }
+    let mut grid = Grid::new(&["OP", "PHASE", "KIND", "NAMESPACE", "NAME", "WHY"]);
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &p.changes {
+        *counts.entry(c.op.as_str()).or_default() += 1;
+        let why = match c.cause {
+            Some(cause) => format!("{}: {}", cause.code(), c.message),
+            None => c.message.clone(),
+        };
+        grid.row(vec![
+            c.op.as_str().to_owned(),
+            c.phase.to_string(),
+            c.object.kind_with_group(),
+            c.object.namespace.clone().unwrap_or_else(|| "-".to_owned()),
+            c.object.name.clone(),
+            why,
+        ]);
+    }
+    out.push_str(&if md {
+        grid.to_markdown()
+    } else {
+        grid.to_table()
+    });
+    let summary: Vec<String> = counts.iter().map(|(op, n)| format!("{n} {op}")).collect();
+    let _ = writeln!(
+        out,
+        "\n{}",
+        if summary.is_empty() {
+            "No changes.".to_owned()
+        } else {
+            summary.join(", ")
+        }
+    );
+    if p.hazards.is_empty() {
+        let _ = writeln!(out, "No hazards.");
+    } else {
+        let _ = writeln!(out, "\n{}Hazards:", if md { "### " } else { "" });
+        for h in &p.hazards {
+            let _ = writeln!(
+                out,
+                "{}{} [{}] {}",
+                if md { "- " } else { "  " },
+                h.severity.as_str(),
+                h.code,
+                h.message
+            );
+        }
+    }
+    for n in &p.notes {
+        let _ = writeln!(out, "{}note: {n}", if md { "- " } else { "" });
+    }
+    for d in &report.diffs {
+        if md {
+            let _ = writeln!(out, "\n```diff\n{d}```");
+        } else {
+            let _ = writeln!(out, "\n{d}");
+        }
+    }
+    ui.out.write_all(out.as_bytes())?;
+    ui.warnings(&report.warnings)
+}

@@ -1,0 +1,203 @@
+//! helm-why as a kubectl plugin and as a helm plugin, run through the real kubectl and helm.
+//!
+//! The binaries come from `HELM_WHY_TEST_KUBECTL` / `HELM_WHY_TEST_HELM` (`.ci/run` fetches
+//! the official Helm 3.17.3 and kubectl 1.31 builds), else from PATH. When one is missing the
+//! test says so and checks nothing else.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::root;
+
+fn tool(env: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A directory holding only `kubectl-helm_why`, to put first on PATH.
+fn plugin_path(dir: &Path) -> String {
+    let bin = dir.join("kubectl-helm_why");
+    std::fs::copy(env!("CARGO_BIN_EXE_kubectl-helm_why"), &bin).unwrap();
+    let rest = std::env::var("PATH").unwrap_or_default();
+    format!("{}:{rest}", dir.display())
+}
+
+#[test]
+fn kubectl_finds_and_runs_the_plugin() {
+    let Some(kubectl) = tool("HELM_WHY_TEST_KUBECTL", "kubectl") else {
+        eprintln!("skipped: no kubectl (set HELM_WHY_TEST_KUBECTL; .ci/run fetches one)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    let list = Command::new(&kubectl)
+        .args(["plugin", "list"])
+        .env("PATH", &path)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("kubectl-helm_why"),
+        "kubectl plugin list: {listed}{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let help = Command::new(&kubectl)
+        .args(["helm-why", "--help"])
+        .env("PATH", &path)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Usage: kubectl helm-why [OPTIONS] <COMMAND>"),
+        "{text}"
+    );
+    // And it does real work through kubectl: explain from the bundled example.
+    let explain = Command::new(&kubectl)
+        .args([
+            "helm-why",
+            "explain",
+            "a1",
+            "cm/a1-app-config",
+            "--from",
+            "examples/a1-hook-conversion/release-secrets.yaml",
+            "-o",
+            "json",
+        ])
+        .current_dir(root())
+        .env("PATH", &path)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        explain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explain.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&explain.stdout).unwrap();
+    assert_eq!(v["object"]["name"], "a1-app-config");
+}
+
+/// A helm command with a throwaway helm home and no cluster.
+fn helm_cmd(helm: &Path, home: &Path) -> Command {
+    let mut cmd = Command::new(helm);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("KUBECONFIG", home.join("no-kubeconfig"))
+        .current_dir(root());
+    cmd
+}
+
+/// Install `plugin/<flavour>` with the built binary into the throwaway helm home.
+fn install_helm_plugin(helm: &Path, home: &Path, flavour: &str) {
+    let plugin = home.join("src").join("why");
+    std::fs::create_dir_all(plugin.join("bin")).unwrap();
+    std::fs::copy(
+        root().join("plugin").join(flavour).join("plugin.yaml"),
+        plugin.join("plugin.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_helm-why"), plugin.join("bin/helm-why")).unwrap();
+    let out = helm_cmd(helm, home)
+        .args(["plugin", "install"])
+        .arg(&plugin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "helm plugin install: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn helm_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
+    let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
+        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    install_helm_plugin(&helm, home.path(), "helm3");
+    let out = helm_cmd(&helm, home.path())
+        .args(["plugin", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("why"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // `helm why plan RELEASE CHART`: helm-why runs $HELM_BIN; with no cluster,
+    // `helm upgrade --dry-run` fails and it falls back to `helm template`.
+    let out = helm_cmd(&helm, home.path())
+        .args([
+            "why",
+            "plan",
+            "a1",
+            "tests/fixtures/real-helm/cli-v3.17.3/A1/charts/v2",
+            "--from",
+            "tests/fixtures/real-helm/cli-v3.17.3/A1/step1-install/release-secrets.yaml",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["candidate"].as_str().unwrap().contains("template"), "{v}");
+    let ops: Vec<(&str, &str)> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["op"].as_str().unwrap(),
+                c["object"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // What Helm 3.17.3 really did at step 2 (tests/fixtures/real-helm/cli-v3.17.3/A1/step2-upgrade/api-calls.txt).
+    assert_eq!(
+        ops,
+        [
+            ("hook-delete", "a1-app-config"),
+            ("hook-create", "a1-app-config"),
+            ("patch", "a1-app"),
+            ("delete", "a1-app-config")
+        ]
+    );
+}
+
+#[test]
+fn helm4_plugin_manifest_is_valid_yaml_with_the_v1_schema() {
+    let text = std::fs::read_to_string(root().join("plugin/helm4/plugin.yaml")).unwrap();
+    let v = helm_why_release::manifest::parse_yaml(&text).unwrap();
+    assert_eq!(v["apiVersion"], "v1");
+    assert_eq!(v["type"], "cli/v1");
+    assert_eq!(v["name"], "why");
+    assert_eq!(v["runtime"], "subprocess");
+    assert!(
+        v["runtimeConfig"]["platformCommand"][0]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("/bin/helm-why")
+    );
+}

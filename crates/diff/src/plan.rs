@@ -1,0 +1,304 @@
+//! Planning the next upgrade: the candidate revision replayed against the base Helm would
+//! pick, with the same simulator and rules as the history — no second copy of the rules.
+
+use helm_why_release::{History, Release, ResourceKey};
+
+use crate::event::{Action, Cause, Event, Phase};
+use crate::hazard::{Hazard, Severity};
+use crate::ops::{Operation, Outcome};
+use crate::profile::Profile;
+use crate::replay::{ReplayOptions, dedupe_hazards, next_base, run};
+use crate::view::RevisionView;
+
+/// What a planned change does to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeOp {
+    /// Created from the manifest.
+    Create,
+    /// Patched (its document changes, or it is adopted).
+    Patch,
+    /// Applied with an identical document.
+    Unchanged,
+    /// Deleted.
+    Delete,
+    /// Created by a hook.
+    HookCreate,
+    /// A hook object deleted by its policy (or a live object deleted by before-hook-creation).
+    HookDelete,
+    /// Spared by `helm.sh/resource-policy: keep`.
+    Keep,
+    /// Helm will stop here with an error.
+    Conflict,
+}
+
+impl ChangeOp {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeOp::Create => "create",
+            ChangeOp::Patch => "patch",
+            ChangeOp::Unchanged => "unchanged",
+            ChangeOp::Delete => "delete",
+            ChangeOp::HookCreate => "hook-create",
+            ChangeOp::HookDelete => "hook-delete",
+            ChangeOp::Keep => "keep",
+            ChangeOp::Conflict => "conflict",
+        }
+    }
+}
+
+/// One planned change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// What happens.
+    pub op: ChangeOp,
+    /// When.
+    pub phase: Phase,
+    /// To what.
+    pub object: ResourceKey,
+    /// Why (stable code).
+    pub cause: Option<Cause>,
+    /// One sentence.
+    pub message: String,
+}
+
+/// The predicted upgrade.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The revision the upgrade will diff against.
+    pub base_revision: Option<u64>,
+    /// The revision number the upgrade will write.
+    pub revision: u64,
+    /// The rules used.
+    pub helm_version: String,
+    /// Why those rules.
+    pub profile: Profile,
+    /// Every change, in Helm's order.
+    pub changes: Vec<Change>,
+    /// Hazards, most severe first.
+    pub hazards: Vec<Hazard>,
+    /// Remarks: base choice, assumptions made offline.
+    pub notes: Vec<String>,
+    /// Helm's error when it will refuse the upgrade before changing anything.
+    pub refused: Option<String>,
+}
+
+impl Plan {
+    /// The most severe hazard, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.hazards.iter().map(|h| h.severity).max()
+    }
+}
+
+/// Kinds whose rename or namespace move loses data or an address.
+const STATEFUL_KINDS: [&str; 3] = ["StatefulSet", "PersistentVolumeClaim", "Service"];
+
+/// Predict what `helm upgrade` to `candidate` will do to the release whose stored history is
+/// `history`.
+///
+/// The cluster is assumed to be what the replay of the history ends with; objects created
+/// outside Helm are unknown offline and assumed absent (the notes say so).
+///
+/// ```
+/// use helm_why_release::builder::ReleaseBuilder;
+/// use helm_why_release::{history::group, Record, RecordMeta, Status};
+/// use helm_why_diff::{plan, ChangeOp, ReplayOptions};
+/// let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n";
+/// let v1 = ReleaseBuilder::new("web", "shop", 1).manifest_doc("web/templates/cm.yaml", cm).build();
+/// let history = group(vec![Record { meta: RecordMeta::raw(Default::default()), release: v1 }], vec![])
+///     .releases.remove(0);
+/// let hooked = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  annotations:\n    helm.sh/hook: pre-upgrade\n";
+/// let candidate = ReleaseBuilder::new("web", "shop", 2).hook("web/templates/cm.yaml", hooked).build();
+/// let p = plan(&history, &candidate, &ReplayOptions::default());
+/// assert_eq!(p.base_revision, Some(1));
+/// assert!(p.changes.iter().any(|c| c.op == ChangeOp::Delete && c.phase.as_str() == "delete"));
+/// assert_eq!(p.hazards[0].code, "deleted-after-hook-conversion");
+/// ```
+pub fn plan(history: &History, candidate: &Release, options: &ReplayOptions) -> Plan {
+    let ended = run(history, options);
+    let mut sim = ended.sim;
+    let replay = ended.replay;
+    let profile = replay.profile;
+    let revision = history.last_revision().unwrap_or(0).saturating_add(1);
+    let mut notes = Vec::new();
+    let mut hazards = Vec::new();
+    let mut refused = None;
+
+    let last = ended.statuses.iter().next_back();
+    if let Some((rev, status)) = last
+        && status.is_pending()
+        && profile.pending_blocks_upgrade()
+    {
+        let text = "another operation (install/upgrade/rollback) is in progress".to_owned();
+        hazards.push(Hazard::new(
+            "pending-release",
+            Severity::High,
+            Some(*rev),
+            None,
+            format!("revision {rev} is {status}: helm upgrade will refuse with \"{text}\" (roll back, or fix the record, first)"),
+        ));
+        refused = Some(text);
+    }
+    let base_rev = next_base(&ended.statuses, &profile);
+    if base_rev.is_none() && refused.is_none() && last.is_some() {
+        let text = format!("{:?} has no deployed releases", history.id.name);
+        hazards.push(Hazard::new(
+            "no-deployed-release",
+            Severity::High,
+            last.map(|(r, _)| *r),
+            None,
+            format!("helm upgrade will refuse with \"{text}\""),
+        ));
+        refused = Some(text);
+    }
+    if let (Some(b), Some((l, _)), None) = (base_rev, last, &refused)
+        && b != *l
+    {
+        let skipped: Vec<String> = ended
+            .statuses
+            .range(b + 1..)
+            .map(|(r, s)| format!("{r} ({s})"))
+            .collect();
+        hazards.push(Hazard::new(
+            "stale-base",
+            Severity::Medium,
+            Some(b),
+            None,
+            format!(
+                "the upgrade will diff against revision {b}, the last deployed one, not against {}: objects those revisions created and the candidate lacks are never deleted",
+                skipped.join(", ")
+            ),
+        ));
+    }
+    notes.push(
+        "offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests".to_owned(),
+    );
+
+    let base_record = base_rev.and_then(|b| history.revision(b));
+    let base_view = base_record.map(|r| RevisionView::new(&r.release, &options.scopes));
+    let target = RevisionView::new(candidate, &options.scopes);
+    let operation = if base_rev.is_none() && last.is_none() {
+        Operation::Install
+    } else {
+        Operation::Upgrade
+    };
+    if refused.is_none() {
+        sim.assume_hooks_run = true;
+        sim.begin(revision, format!("{} (planned)", operation.label()));
+        sim.operate(&operation, base_view.as_ref(), &target, &Outcome::Succeeded);
+    }
+    let (events, sim_notes) = sim.take();
+    notes.extend(sim_notes);
+    hazards.extend(sim.take_hazards());
+    for e in &events {
+        if let Some(h) = Hazard::from_event(e) {
+            hazards.push(h);
+        }
+        if let Some(h) = stateful_move(e) {
+            hazards.push(h);
+        }
+    }
+    if let Some(base) = &base_view {
+        // The images side (issue 5): rollouts that will not happen, mutable tags that arrive.
+        let images = crate::images::plan_images(base, &target);
+        for n in images.no_rollout {
+            hazards.push(Hazard::new(
+                "no-rollout",
+                Severity::Medium,
+                Some(revision),
+                Some(n.workload),
+                n.message,
+            ));
+        }
+        for t in images.new_mutable_tags {
+            hazards.push(Hazard::new(
+                "new-mutable-tag",
+                Severity::Low,
+                Some(revision),
+                Some(t.workload),
+                t.message,
+            ));
+        }
+    }
+    if let Some(base) = &base_view
+        && !base.objects.is_empty()
+        && target.objects.is_empty()
+    {
+        hazards.push(Hazard::new(
+            "empty-manifest",
+            Severity::High,
+            Some(revision),
+            None,
+            format!(
+                "the candidate renders no tracked object: every one of the {} objects of revision {} will be deleted",
+                base.objects.len(),
+                base.revision()
+            ),
+        ));
+    }
+    dedupe_hazards(&mut hazards);
+    hazards.sort_by_key(|h| std::cmp::Reverse(h.severity));
+    Plan {
+        release: history.id.name.clone(),
+        namespace: replay.namespace.clone(),
+        base_revision: base_rev,
+        revision,
+        helm_version: profile.version.to_string(),
+        profile,
+        changes: events.iter().filter_map(change_of).collect(),
+        hazards,
+        notes,
+        refused,
+    }
+}
+
+fn change_of(e: &Event) -> Option<Change> {
+    let op = match e.action {
+        Action::Create => ChangeOp::Create,
+        Action::Patch | Action::Adopt => ChangeOp::Patch,
+        Action::Unchanged => ChangeOp::Unchanged,
+        Action::Delete if matches!(e.phase, Phase::Hooks(_)) => ChangeOp::HookDelete,
+        Action::Delete => ChangeOp::Delete,
+        Action::HookCreate => ChangeOp::HookCreate,
+        Action::HookDelete => ChangeOp::HookDelete,
+        Action::Keep => ChangeOp::Keep,
+        Action::Fail => ChangeOp::Conflict,
+        Action::Orphan | Action::Unknown => return None,
+    };
+    Some(Change {
+        op,
+        phase: e.phase.clone(),
+        object: e.object.clone(),
+        cause: e.cause,
+        message: e.message.clone(),
+    })
+}
+
+/// A StatefulSet, PVC or Service deleted because it was renamed or moved: data or address loss.
+fn stateful_move(e: &Event) -> Option<Hazard> {
+    if e.action != Action::Delete
+        || !matches!(e.cause, Some(Cause::Renamed | Cause::NamespaceChanged))
+        || !STATEFUL_KINDS.contains(&e.object.kind.as_str())
+    {
+        return None;
+    }
+    let loss = match e.object.kind.as_str() {
+        "Service" => "a new cluster IP: clients holding the old address break",
+        _ => "its data: a new, empty volume is created",
+    };
+    Some(Hazard::new(
+        "stateful-rename",
+        Severity::High,
+        Some(e.revision),
+        Some(e.object.clone()),
+        format!(
+            "{} {} is deleted and created under a new identity, losing {loss}",
+            e.object.kind, e.object.name
+        ),
+    ))
+}

@@ -1,0 +1,305 @@
+//! One test per `plan` hazard code, on histories built as Helm writes them.
+
+#![allow(clippy::unwrap_used)]
+
+use helm_why_diff::{Plan, Profile, ReplayOptions, Severity, plan};
+use helm_why_release::builder::ReleaseBuilder;
+use helm_why_release::history::group;
+use helm_why_release::{History, HookEvent, Record, RecordMeta, Release, Status};
+
+fn history(revisions: Vec<ReleaseBuilder>) -> History {
+    let records = revisions
+        .into_iter()
+        .map(|b| Record {
+            meta: RecordMeta::raw(Default::default()),
+            release: b.build(),
+        })
+        .collect();
+    group(records, vec![]).releases.remove(0)
+}
+
+fn rev(n: u64) -> ReleaseBuilder {
+    ReleaseBuilder::new("web", "shop", n).status(
+        Status::Deployed,
+        if n == 1 {
+            "Install complete"
+        } else {
+            "Upgrade complete"
+        },
+    )
+}
+
+fn superseded(b: ReleaseBuilder, n: u64) -> ReleaseBuilder {
+    b.status(
+        Status::Superseded,
+        if n == 1 {
+            "Install complete"
+        } else {
+            "Upgrade complete"
+        },
+    )
+}
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+}
+
+fn codes(p: &Plan) -> Vec<(&str, Severity)> {
+    p.hazards
+        .iter()
+        .map(|h| (h.code.as_str(), h.severity))
+        .collect()
+}
+
+fn planned(h: &History, candidate: ReleaseBuilder) -> Plan {
+    plan(h, &candidate.build(), &ReplayOptions::default())
+}
+
+fn candidate() -> ReleaseBuilder {
+    ReleaseBuilder::new("web", "shop", 99).status(Status::PendingUpgrade, "Preparing upgrade")
+}
+
+#[test]
+fn deleted_after_hook_conversion() {
+    let h = history(vec![
+        rev(1)
+            .manifest_doc("web/templates/cm.yaml", &cm("cfg"))
+            .manifest_doc("web/templates/o.yaml", &cm("other")),
+    ]);
+    let hook = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  annotations:\n    helm.sh/hook: pre-upgrade\n";
+    let p = planned(
+        &h,
+        candidate()
+            .hook("web/templates/cm.yaml", hook)
+            .manifest_doc("web/templates/o.yaml", &cm("other")),
+    );
+    assert_eq!(
+        codes(&p),
+        [("deleted-after-hook-conversion", Severity::High)]
+    );
+    assert!(
+        p.hazards[0]
+            .message
+            .contains("comes back on the next upgrade")
+    );
+}
+
+#[test]
+fn hook_moving_into_the_manifest_is_an_ownership_conflict() {
+    let hook = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  annotations:\n    helm.sh/hook: pre-install\n";
+    let h = history(vec![
+        rev(1)
+            .hook("web/templates/cm.yaml", hook)
+            .hooks_ran_for(&[HookEvent::PreInstall]),
+    ]);
+    let p = planned(
+        &h,
+        candidate().manifest_doc("web/templates/cm.yaml", &cm("cfg")),
+    );
+    assert_eq!(codes(&p)[0], ("ownership-conflict", Severity::High));
+    assert!(
+        p.hazards[0]
+            .message
+            .contains("exists and cannot be imported into the current release"),
+        "{}",
+        p.hazards[0].message
+    );
+    assert!(
+        p.hazards[0].message.contains("must be set to \"web\""),
+        "{}",
+        p.hazards[0].message
+    );
+}
+
+#[test]
+fn hook_without_before_hook_creation_whose_object_exists() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-delete-policy: hook-failed\n";
+    let h = history(vec![
+        rev(1)
+            .hook("web/templates/job.yaml", job)
+            .hooks_ran_for(&[HookEvent::PreInstall]),
+    ]);
+    let p = planned(&h, candidate().hook("web/templates/job.yaml", job));
+    assert_eq!(codes(&p), [("hook-already-exists", Severity::High)]);
+    assert!(
+        p.hazards[0]
+            .message
+            .contains("jobs.batch \"migrate\" already exists"),
+        "{}",
+        p.hazards[0].message
+    );
+}
+
+#[test]
+fn hook_succeeded_config_referenced_by_a_workload() {
+    let h = history(vec![rev(1)]);
+    let hook = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-delete-policy: hook-succeeded\n";
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: web:1.0.0\n        envFrom:\n        - configMapRef:\n            name: cfg\n";
+    let p = planned(
+        &h,
+        candidate()
+            .hook("web/templates/cm.yaml", hook)
+            .manifest_doc("web/templates/d.yaml", deploy),
+    );
+    assert!(
+        codes(&p).contains(&("referenced-hook-deleted", Severity::High)),
+        "{:?}",
+        codes(&p)
+    );
+}
+
+#[test]
+fn api_group_change_deletes_the_object_with_3_17_1_but_not_3_16_4() {
+    let ing = |api: &str| {
+        format!("apiVersion: {api}\nkind: Ingress\nmetadata:\n  name: web\nspec: {{}}\n")
+    };
+    let h =
+        history(vec![rev(1).manifest_doc(
+            "web/templates/ing.yaml",
+            &ing("extensions/v1beta1"),
+        )]);
+    let c = candidate()
+        .manifest_doc("web/templates/ing.yaml", &ing("networking.k8s.io/v1"))
+        .build();
+    let with = |v: &str| {
+        plan(
+            &h,
+            &c,
+            &ReplayOptions {
+                profile: Some(Profile::new(v.parse().unwrap())),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(
+        codes(&with("3.17.1")),
+        [("deleted-after-api-change", Severity::High)]
+    );
+    assert_eq!(codes(&with("3.16.4")), []);
+}
+
+#[test]
+fn rename_of_a_statefulset_loses_data() {
+    let sts = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\nspec:\n  serviceName: db\n"
+        )
+    };
+    let h = history(vec![
+        rev(1).manifest_doc("web/templates/sts.yaml", &sts("db")),
+    ]);
+    let p = planned(
+        &h,
+        candidate().manifest_doc("web/templates/sts.yaml", &sts("db-v2")),
+    );
+    assert_eq!(codes(&p), [("stateful-rename", Severity::High)]);
+    assert!(p.hazards[0].message.contains("losing its data"));
+}
+
+#[test]
+fn empty_manifest() {
+    let h = history(vec![
+        rev(1)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .manifest_doc("web/templates/b.yaml", &cm("b")),
+    ]);
+    let p = planned(&h, candidate());
+    assert_eq!(codes(&p), [("empty-manifest", Severity::High)]);
+    assert!(p.hazards[0].message.contains("every one of the 2 objects"));
+}
+
+#[test]
+fn pending_release_refuses_the_upgrade() {
+    let h = history(vec![
+        superseded(rev(1), 1),
+        rev(2).status(Status::PendingUpgrade, "Preparing upgrade"),
+    ]);
+    let p = planned(&h, candidate());
+    assert_eq!(codes(&p), [("pending-release", Severity::High)]);
+    assert_eq!(
+        p.refused.as_deref(),
+        Some("another operation (install/upgrade/rollback) is in progress")
+    );
+    assert!(p.changes.is_empty());
+}
+
+#[test]
+fn no_deployed_release_refuses_the_upgrade() {
+    let h = history(vec![
+        rev(1).status(Status::Uninstalled, "Uninstallation complete"),
+    ]);
+    let p = planned(&h, candidate());
+    assert_eq!(codes(&p), [("no-deployed-release", Severity::High)]);
+    assert_eq!(
+        p.refused.as_deref(),
+        Some("\"web\" has no deployed releases")
+    );
+}
+
+#[test]
+fn base_older_than_the_last_revision() {
+    let h = history(vec![
+        rev(1).manifest_doc("web/templates/a.yaml", &cm("a")),
+        rev(2)
+            .status(
+                Status::Failed,
+                "Upgrade \"web\" failed: timed out waiting for the condition",
+            )
+            .manifest_doc("web/templates/a.yaml", &cm("a")),
+    ]);
+    let p = planned(
+        &h,
+        candidate().manifest_doc("web/templates/a.yaml", &cm("a")),
+    );
+    assert_eq!(p.base_revision, Some(1));
+    assert_eq!(codes(&p), [("stale-base", Severity::Medium)]);
+}
+
+#[test]
+fn no_rollout_and_new_mutable_tag() {
+    let deploy = |tag: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: myimage:{tag}\n"
+        )
+    };
+    let h = history(vec![
+        rev(1)
+            .manifest_doc("web/templates/d.yaml", &deploy("v1"))
+            .manifest_doc("web/templates/cm.yaml", &cm("cfg")),
+    ]);
+    let mut next = candidate()
+        .manifest_doc("web/templates/d.yaml", &deploy("v1"))
+        .manifest_doc(
+            "web/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  k: changed\n",
+        );
+    next = next.config(serde_json::json!({"greeting": "hi"}));
+    let p = planned(&h, next);
+    assert!(
+        codes(&p).contains(&("no-rollout", Severity::Medium)),
+        "{:?}",
+        codes(&p)
+    );
+    let h2 = history(vec![
+        rev(1).manifest_doc("web/templates/d.yaml", &deploy("1.0.0")),
+    ]);
+    let p2 = planned(
+        &h2,
+        candidate().manifest_doc("web/templates/d.yaml", &deploy("v2")),
+    );
+    assert!(
+        codes(&p2).contains(&("new-mutable-tag", Severity::Low)),
+        "{:?}",
+        codes(&p2)
+    );
+}
+
+#[test]
+fn the_plan_does_not_change_the_history() {
+    // Planning reads; the release passed in is not stored anywhere.
+    let h = history(vec![rev(1).manifest_doc("web/templates/a.yaml", &cm("a"))]);
+    let c: Release = candidate().build();
+    let p = plan(&h, &c, &ReplayOptions::default());
+    assert_eq!(p.revision, 2);
+    assert_eq!(h.revisions.len(), 1);
+}

@@ -1,0 +1,126 @@
+//! The candidate revision of a planned upgrade, read from what Helm prints before upgrading:
+//! `helm template` output, the text of `helm upgrade --dry-run`, or its `-o json` release.
+
+use crate::error::{DecodeError, Layer, RecordRef};
+use crate::manifest::{DocumentProblem, split_rendered};
+use crate::model::{Hook, Release, parse_release_json};
+
+/// Which form the candidate was given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CandidateFormat {
+    /// `helm template` output: hooks and objects mixed, classified here by `helm.sh/hook`.
+    Template,
+    /// The text of `helm upgrade --dry-run`: `HOOKS:` and `MANIFEST:` sections.
+    DryRunText,
+    /// `helm upgrade --dry-run -o json` (or any release JSON): Helm already classified it.
+    ReleaseJson,
+}
+
+/// What a planned upgrade would store as its new revision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The form it was read from.
+    pub format: CandidateFormat,
+    /// The manifest Helm would store (tracked objects).
+    pub manifest: String,
+    /// The hooks Helm would store.
+    pub hooks: Vec<Hook>,
+    /// Documents Helm would drop for an unknown hook event: (template path, annotation value).
+    pub dropped: Vec<(Option<String>, String)>,
+    /// Documents that could not be parsed.
+    pub problems: Vec<DocumentProblem>,
+    /// The whole release, when the input was release JSON (chart and values included).
+    pub release: Option<Release>,
+}
+
+/// Read a candidate, detecting its form from the content.
+///
+/// ```
+/// use helm_why_release::candidate::{parse_candidate, CandidateFormat};
+/// let text = "Release \"web\" has been upgraded. Happy Helming!\nNAME: web\nHOOKS:\n---\n# Source: web/templates/job.yaml\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-upgrade\nMANIFEST:\n---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n\nNOTES:\nThanks\n";
+/// let c = parse_candidate(text, "dry-run.txt").unwrap();
+/// assert_eq!(c.format, CandidateFormat::DryRunText);
+/// assert_eq!(c.hooks[0].name, "migrate");
+/// assert!(c.manifest.contains("name: web") && !c.manifest.contains("Thanks"));
+/// ```
+///
+/// # Errors
+/// Release JSON that does not parse, or input with no document at all.
+pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.starts_with('{') {
+        let release = parse_release_json(trimmed.as_bytes()).map_err(|detail| {
+            DecodeError::new(
+                RecordRef::file(origin),
+                Layer::Json,
+                format!("not a release: {detail}"),
+            )
+        })?;
+        return Ok(Candidate {
+            format: CandidateFormat::ReleaseJson,
+            manifest: release.manifest.clone(),
+            hooks: release.hooks.clone(),
+            dropped: Vec::new(),
+            problems: Vec::new(),
+            release: Some(release),
+        });
+    }
+    let (format, rendered) = match dry_run_sections(trimmed) {
+        Some(sections) => (CandidateFormat::DryRunText, sections),
+        None => (CandidateFormat::Template, trimmed.to_owned()),
+    };
+    let split = split_rendered(&rendered);
+    if split.manifest.is_empty() && split.hooks.is_empty() && split.dropped.is_empty() {
+        let detail = match split.problems.first() {
+            Some(p) => format!("no Kubernetes document could be read: {}", p.detail),
+            None => "no Kubernetes document in the input (expected helm template output, helm upgrade --dry-run text or its -o json)".to_owned(),
+        };
+        return Err(DecodeError::new(
+            RecordRef::file(origin),
+            Layer::Yaml,
+            detail,
+        ));
+    }
+    Ok(Candidate {
+        format,
+        manifest: split.manifest,
+        hooks: split.hooks,
+        dropped: split.dropped,
+        problems: split.problems,
+        release: None,
+    })
+}
+
+/// The `HOOKS:` and `MANIFEST:` sections of `helm upgrade --dry-run` text, joined; `None`
+/// when there is no `MANIFEST:` line (then it is `helm template` output).
+fn dry_run_sections(text: &str) -> Option<String> {
+    #[derive(PartialEq)]
+    enum Section {
+        Header,
+        Hooks,
+        Manifest,
+        Notes,
+    }
+    let mut section = Section::Header;
+    let mut seen_manifest = false;
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.trim_end() {
+            "HOOKS:" => section = Section::Hooks,
+            "MANIFEST:" => {
+                section = Section::Manifest;
+                seen_manifest = true;
+                // Hooks and manifest documents each start with `---`; keep them apart.
+                out.push_str("---\n");
+            }
+            "NOTES:" if section != Section::Header => section = Section::Notes,
+            _ if matches!(section, Section::Hooks | Section::Manifest) => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    seen_manifest.then_some(out)
+}
