@@ -97,7 +97,7 @@ fn explain_the_seed_story() {
       pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall
       after: orphan (hook) — present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
 
-    Now: expected present but not tracked by any revision — present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+    Now: expected present, but no revision tracks it — the hook of revision 3 created it; no upgrade or uninstall will delete it
     [exit status: 0]
     ");
 }

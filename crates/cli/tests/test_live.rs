@@ -152,7 +152,7 @@ fn explain_sees_the_hook_made_configmap_helm_cannot_adopt() {
       pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall
       after: orphan (hook) — present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
 
-    Now: expected present but not tracked by any revision — present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+    Now: expected present, but no revision tracks it — the hook of revision 3 created it; no upgrade or uninstall will delete it
 
     Live (context test): exists · uid 7c2f0d4e-0000-4000-8000-00000000c0de · created 2026-03-01 10:20:01 UTC · no Helm ownership metadata
       agrees: expected present, and it exists
@@ -493,5 +493,56 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
             "GET /apis/apps/v1",
             "GET /apis/apps/v1/namespaces/shop/deployments/a1-app",
         ]
+    );
+}
+
+#[test]
+fn plan_reads_the_cluster_and_predicts_helms_import_error() {
+    // Chart 0.3.0 moves the ConfigMap back into the manifest. The live ConfigMap was made by
+    // revision 3's hook and has no ownership metadata: Helm will refuse the upgrade.
+    let cluster = TestCluster::start();
+    cluster.add_all(s1_records());
+    cluster.add(live_deployment()).add(live_hook_configmap());
+    let config = kubeconfig(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let candidate = dir.path().join("candidate.yaml");
+    std::fs::write(
+        &candidate,
+        format!("---\n# Source: a1-app/templates/deployment.yaml\n{DEPLOYMENT}\n---\n# Source: a1-app/templates/configmap.yaml\n{CONFIG}\n"),
+    )
+    .unwrap();
+    let out = helm_why(
+        &config.path,
+        &[
+            "plan",
+            "a1",
+            "--manifest",
+            candidate.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+    );
+    let (json, status) = out.rsplit_once("[exit status: ").unwrap();
+    assert_eq!(status, "2]\n", "{out}");
+    let v: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(v["hazards"][0]["code"], "ownership-conflict", "{v}");
+    let message = v["hazards"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Unable to continue with update: ConfigMap \"a1-app-config\" in namespace \"shop\" exists and cannot be imported into the current release: invalid ownership metadata; label validation error: missing key \"app.kubernetes.io/managed-by\": must be set to \"Helm\""),
+        "{message}"
+    );
+    assert_eq!(
+        v["changes"].as_array().unwrap().len(),
+        1,
+        "Helm stops at the check: {v}"
+    );
+    assert!(
+        v["notes"][0].as_str().unwrap().starts_with("connected: "),
+        "{v}"
+    );
+    let log = requests(&cluster);
+    assert!(
+        log.iter().any(|r| r.ends_with("/configmaps/a1-app-config")),
+        "{log:#?}"
     );
 }

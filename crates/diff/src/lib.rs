@@ -47,7 +47,7 @@ mod world;
 pub use cause::template_name;
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity};
-pub use plan::{Change, ChangeOp, Plan, plan};
+pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
 pub use query::ObjectQuery;
 pub use replay::{Replay, ReplayOptions, Step, replay};

@@ -120,8 +120,41 @@ const STATEFUL_KINDS: [&str; 3] = ["StatefulSet", "PersistentVolumeClaim", "Serv
 /// assert_eq!(p.hazards[0].code, "deleted-after-hook-conversion");
 /// ```
 pub fn plan(history: &History, candidate: &Release, options: &ReplayOptions) -> Plan {
+    plan_with_live(history, candidate, options, None)
+}
+
+/// What the cluster says about one object, read before planning (`kubectl get`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveFact {
+    /// It does not exist.
+    Absent,
+    /// It exists.
+    Present {
+        /// It carries this release's ownership metadata (label and both annotations).
+        owned: bool,
+        /// It carries `app.kubernetes.io/managed-by: Helm`.
+        labelled: bool,
+        /// Its live `helm.sh/resource-policy` is exactly `keep` (what upgrade tests).
+        keep: bool,
+    },
+    /// It could not be read (forbidden, kind not served).
+    Unknown,
+}
+
+/// [`plan`], with what the cluster says about the objects involved. Live facts replace what
+/// the replay assumed: an object created outside Helm, one deleted by hand, a `keep`
+/// annotation added with kubectl.
+pub fn plan_with_live(
+    history: &History,
+    candidate: &Release,
+    options: &ReplayOptions,
+    live: Option<&[(ResourceKey, LiveFact)]>,
+) -> Plan {
     let ended = run(history, options);
     let mut sim = ended.sim;
+    if let Some(facts) = live {
+        apply_live(&mut sim.world, facts);
+    }
     let replay = ended.replay;
     let profile = replay.profile;
     let revision = history.last_revision().unwrap_or(0).saturating_add(1);
@@ -175,9 +208,27 @@ pub fn plan(history: &History, candidate: &Release, options: &ReplayOptions) -> 
             ),
         ));
     }
-    notes.push(
-        "offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests".to_owned(),
-    );
+    match live {
+        None => notes.push(
+            "offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests".to_owned(),
+        ),
+        Some(facts) => {
+            let unknown: Vec<String> = facts
+                .iter()
+                .filter(|(_, f)| *f == LiveFact::Unknown)
+                .map(|(k, _)| k.to_string())
+                .collect();
+            notes.push(format!(
+                "connected: {} objects read from the cluster (existence, ownership metadata, live keep policy){}",
+                facts.len(),
+                if unknown.is_empty() {
+                    String::new()
+                } else {
+                    format!("; unknown, assuming what the history left: {}", unknown.join(", "))
+                }
+            ));
+        }
+    }
 
     let base_record = base_rev.and_then(|b| history.revision(b));
     let base_view = base_record.map(|r| RevisionView::new(&r.release, &options.scopes));
@@ -301,4 +352,36 @@ fn stateful_move(e: &Event) -> Option<Hazard> {
             e.object.kind, e.object.name
         ),
     ))
+}
+
+/// Make the simulated cluster agree with what the real one said.
+fn apply_live(world: &mut crate::world::World, facts: &[(ResourceKey, LiveFact)]) {
+    use crate::world::{Live, Origin};
+    for (key, fact) in facts {
+        match fact {
+            LiveFact::Unknown => {}
+            LiveFact::Absent => {
+                world.remove(key);
+            }
+            LiveFact::Present {
+                owned,
+                labelled,
+                keep,
+            } => {
+                let known = world.get(key).cloned();
+                world.put(Live {
+                    key: known
+                        .as_ref()
+                        .map_or_else(|| key.clone(), |l| l.key.clone()),
+                    // Unknown to the records: created outside Helm (revision 0).
+                    origin: known.as_ref().map_or(Origin::Manifest, |l| l.origin),
+                    created_by: known.as_ref().map_or(0, |l| l.created_by),
+                    owned: *owned,
+                    labelled: *labelled,
+                    keep: *keep,
+                    certain: true,
+                });
+            }
+        }
+    }
 }

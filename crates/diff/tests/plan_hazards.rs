@@ -303,3 +303,87 @@ fn the_plan_does_not_change_the_history() {
     assert_eq!(p.revision, 2);
     assert_eq!(h.revisions.len(), 1);
 }
+
+#[test]
+fn live_facts_decide_adoption_conflicts_and_keep() {
+    use helm_why_diff::{ChangeOp, LiveFact, plan_with_live};
+    use helm_why_release::ResourceKey;
+    let h = history(vec![
+        rev(1).manifest_doc("web/templates/old.yaml", &cm("old")),
+    ]);
+    let c = candidate()
+        .manifest_doc("web/templates/new.yaml", &cm("new"))
+        .manifest_doc("web/templates/mine.yaml", &cm("mine"))
+        .build();
+    let key = |n: &str| ResourceKey::new("v1", "ConfigMap", Some("shop"), n);
+    let facts = vec![
+        // Created by someone else: Helm will refuse to import it.
+        (
+            key("new"),
+            LiveFact::Present {
+                owned: false,
+                labelled: false,
+                keep: false,
+            },
+        ),
+        // Left by this release (e.g. kept earlier): adopted.
+        (
+            key("mine"),
+            LiveFact::Present {
+                owned: true,
+                labelled: true,
+                keep: false,
+            },
+        ),
+        // Annotated keep by hand: the upgrade will not delete it.
+        (
+            key("old"),
+            LiveFact::Present {
+                owned: true,
+                labelled: true,
+                keep: true,
+            },
+        ),
+    ];
+    let p = plan_with_live(&h, &c, &ReplayOptions::default(), Some(&facts));
+    assert_eq!(codes(&p)[0], ("ownership-conflict", Severity::High));
+    assert!(
+        p.hazards[0]
+            .message
+            .contains("ConfigMap \"new\" in namespace \"shop\" exists and cannot be imported"),
+        "{}",
+        p.hazards[0].message
+    );
+    // The first conflict stops Helm's check (resources.Visit returns on the first error),
+    // before anything is written.
+    assert_eq!(
+        p.changes.iter().map(|c| c.op).collect::<Vec<_>>(),
+        [ChangeOp::Conflict]
+    );
+    // Without the foreign object: adoption, creation, and the keep honoured.
+    let facts = vec![
+        facts[1].clone(),
+        facts[2].clone(),
+        (key("new"), LiveFact::Absent),
+    ];
+    let p = plan_with_live(&h, &c, &ReplayOptions::default(), Some(&facts));
+    let ops: Vec<(ChangeOp, &str)> = p
+        .changes
+        .iter()
+        .map(|c| (c.op, c.object.name.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (ChangeOp::Patch, "mine"),
+            (ChangeOp::Create, "new"),
+            (ChangeOp::Patch, "mine"),
+            (ChangeOp::Keep, "old")
+        ]
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.starts_with("connected: 3 objects"))
+    );
+}

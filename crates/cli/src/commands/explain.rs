@@ -174,10 +174,13 @@ fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option
     });
     let last = events.last();
     match present {
-        None => format!(
+        None if !replay.missing.is_empty() => format!(
             "Now: unknown — revisions {} are missing, so whether {} exists cannot be told from the records.",
             helm_why_release::history::format_range_list(&replay.missing),
             key
+        ),
+        None => format!(
+            "Now: unknown — an operation on {key} never finished (see the notes), so the records cannot tell whether it exists."
         ),
         Some(false) => match last {
             Some(e) => format!(
@@ -193,8 +196,10 @@ fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option
         }
         Some(true) => match last {
             Some(e) => format!(
-                "Now: expected present but not tracked by any revision — {}",
+                "Now: expected present, but no revision tracks it — {}",
                 e.message
+                    .strip_prefix("present but untracked: ")
+                    .unwrap_or(&e.message)
             ),
             None => "Now: expected present.".to_owned(),
         },

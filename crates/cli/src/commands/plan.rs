@@ -4,11 +4,14 @@ use std::io::Read as _;
 use std::process::Command;
 
 use anyhow::{Context as _, Result};
-use helm_why_diff::{ChangeOp, Plan, ReplayOptions, RevisionView, Severity, plan};
+use helm_why_diff::{
+    ChangeOp, LiveFact, Plan, ReplayOptions, RevisionView, Severity, plan_with_live,
+};
 use helm_why_release::candidate::{Candidate, CandidateFormat, parse_candidate};
 use helm_why_release::{History, Info, Release, Status};
+use helm_why_release::{ResourceKey, ScopeResolver};
 
-use super::{Ui, source_warnings};
+use super::{Ui, refine_scopes, source_warnings};
 use crate::args::{FailOn, PlanArgs};
 use crate::config::{Config, SourceSpec};
 use crate::error::{UserError, exit};
@@ -55,12 +58,17 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     }
     let format = candidate.format;
     let release = candidate_release(candidate, history);
-    let profile = crate::commands::explain::replay_history(history, config)?.profile;
+    let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
+    let profile = crate::commands::explain::replay_with_scopes(history, config, &scopes)?.profile;
     let options = ReplayOptions {
         profile: Some(profile),
-        scopes: config.scopes.clone(),
+        scopes: scopes.clone(),
     };
-    let planned = plan(history, &release, &options);
+    let facts = match &loaded.cluster {
+        Some(cluster) => Some(live_facts(cluster, history, &release, &scopes).await),
+        None => None,
+    };
+    let planned = plan_with_live(history, &release, &options, facts.as_deref());
     let diffs = if args.diff {
         diffs(history, &planned, &release, config, args.show_secrets)
     } else {
@@ -163,6 +171,49 @@ fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         format!("{helm} template"),
     ))
+}
+
+/// Read what the cluster holds for every object the upgrade touches: the candidate's
+/// objects and hooks, and the base's objects (get only).
+async fn live_facts(
+    cluster: &crate::source::cluster::Connection,
+    history: &History,
+    candidate: &Release,
+    scopes: &ScopeResolver,
+) -> Vec<(ResourceKey, LiveFact)> {
+    use crate::source::cluster::Observation;
+    let mut keys: Vec<ResourceKey> = Vec::new();
+    let target = RevisionView::new(candidate, scopes);
+    keys.extend(target.objects.iter().map(|o| o.key.clone()));
+    keys.extend(target.hooks.iter().map(|h| h.object.key.clone()));
+    if let Some(latest) = history.latest() {
+        let base = RevisionView::new(&latest.release, scopes);
+        keys.extend(base.objects.iter().map(|o| o.key.clone()));
+    }
+    keys.sort();
+    keys.dedup_by(|a, b| a.same_object(b));
+    let observations = cluster.observe(&keys).await;
+    let release_ns = candidate.namespace.as_str();
+    keys.into_iter()
+        .zip(observations)
+        .map(|(key, observation)| {
+            let fact = match observation {
+                Observation::Absent => LiveFact::Absent,
+                Observation::Unknown(_) => LiveFact::Unknown,
+                Observation::Present(o) => {
+                    let labelled = o.managed_by.as_deref() == Some("Helm");
+                    LiveFact::Present {
+                        owned: labelled
+                            && o.release_name.as_deref() == Some(candidate.name.as_str())
+                            && o.release_namespace.as_deref() == Some(release_ns),
+                        labelled,
+                        keep: o.resource_policy.as_deref() == Some("keep"),
+                    }
+                }
+            };
+            (key, fact)
+        })
+        .collect()
 }
 
 /// The release Helm would write: release JSON as given, or the rendered documents with the
