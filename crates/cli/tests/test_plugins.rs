@@ -122,15 +122,14 @@ fn install_helm_plugin(helm: &Path, home: &Path, flavour: &str) {
     );
 }
 
-#[test]
-fn helm_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
-    let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
-        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
-        return;
-    };
+/// Install the plugin into `helm`, then `helm why plan RELEASE CHART`: helm-why runs
+/// $HELM_BIN; with no cluster, `helm upgrade --dry-run` fails and it falls back to
+/// `helm template`. The plan must be what Helm 3.17.3 really did at step 2 of A1
+/// (tests/fixtures/real-helm/cli-v3.17.3/A1/step2-upgrade/api-calls.txt).
+fn plan_through_helm(helm: &Path, flavour: &str) {
     let home = tempfile::tempdir().unwrap();
-    install_helm_plugin(&helm, home.path(), "helm3");
-    let out = helm_cmd(&helm, home.path())
+    install_helm_plugin(helm, home.path(), flavour);
+    let out = helm_cmd(helm, home.path())
         .args(["plugin", "list"])
         .output()
         .unwrap();
@@ -139,9 +138,7 @@ fn helm_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    // `helm why plan RELEASE CHART`: helm-why runs $HELM_BIN; with no cluster,
-    // `helm upgrade --dry-run` fails and it falls back to `helm template`.
-    let out = helm_cmd(&helm, home.path())
+    let out = helm_cmd(helm, home.path())
         .args([
             "why",
             "plan",
@@ -174,7 +171,6 @@ fn helm_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
             )
         })
         .collect();
-    // What Helm 3.17.3 really did at step 2 (tests/fixtures/real-helm/cli-v3.17.3/A1/step2-upgrade/api-calls.txt).
     assert_eq!(
         ops,
         [
@@ -184,6 +180,24 @@ fn helm_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
             ("delete", "a1-app-config")
         ]
     );
+}
+
+#[test]
+fn helm3_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
+    let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
+        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        return;
+    };
+    plan_through_helm(&helm, "helm3");
+}
+
+#[test]
+fn helm4_runs_the_v1_plugin() {
+    let Some(helm) = std::env::var_os("HELM_WHY_TEST_HELM4").map(PathBuf::from) else {
+        eprintln!("skipped: no Helm 4 (set HELM_WHY_TEST_HELM4; .ci/run fetches Helm 4.1.4)");
+        return;
+    };
+    plan_through_helm(&helm, "helm4");
 }
 
 #[test]
