@@ -204,7 +204,13 @@ fn describe_base64_error(err: base64::DecodeError) -> String {
 }
 
 fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>, LayerError> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max));
+    // The gzip trailer's ISIZE (input size mod 2^32) is a good hint for the buffer; it is
+    // attacker-controlled, so it is only a hint, capped by the limit.
+    let hint = data
+        .last_chunk::<4>()
+        .map_or(0, |b| u32::from_le_bytes(*b) as usize)
+        .max(data.len().saturating_mul(4));
+    let mut out = Vec::with_capacity(hint.min(max.saturating_add(1)));
     // Read one byte past the limit so "exactly at the limit" and "over it" can be told apart.
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     let mut reader = GzDecoder::new(data).take(limit);
