@@ -97,26 +97,14 @@ fn kubeconfig(cluster: &TestCluster) -> Kubeconfig {
     Kubeconfig { _dir: dir, path }
 }
 
-/// Run the binary with nothing but `KUBECONFIG` in its environment; stdout, then stderr, then
-/// the exit status, as one text.
+/// Run the binary with the harness's empty environment plus `KUBECONFIG`; stdout, then
+/// stderr, then the exit status, as one text.
 fn helm_why(kubeconfig: impl AsRef<OsStr>, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
-        .env_clear()
-        .env("KUBECONFIG", kubeconfig.as_ref())
-        .args(args)
-        .output()
-        .unwrap();
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !stderr.is_empty() {
-        text.push_str("------- stderr -------\n");
-        text.push_str(&stderr);
-    }
-    text.push_str(&format!(
-        "[exit status: {}]\n",
-        out.status.code().unwrap_or(-1)
-    ));
-    text
+    crate::harness::run(
+        crate::harness::helm_why()
+            .env("KUBECONFIG", kubeconfig.as_ref())
+            .args(args),
+    )
 }
 
 /// The request log, one line per request; asserts first that nothing but GET was ever sent.
