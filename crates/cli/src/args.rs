@@ -100,14 +100,14 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Show what happened to every object at every revision, then the hazards found
     Timeline(TimelineArgs),
+    /// Show every container image per revision, tag mutability and pull policy, and whether a rollout happened
+    Images(ImagesArgs),
     /// Predict what the next helm upgrade will create, patch and delete, and fail on hazards
     Plan(PlanArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page
     Man,
-    /// Show every container image per revision, tag mutability and pull policy, and whether a rollout happened
-    Images(ImagesArgs),
 }
 
 /// `list`

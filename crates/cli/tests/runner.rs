@@ -4,6 +4,7 @@
 
 mod harness;
 mod test_files;
+mod test_help;
 mod test_images;
 mod test_plan;
 mod test_plugins;

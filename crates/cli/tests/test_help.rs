@@ -1,0 +1,169 @@
+//! The command-line reference, pinned so that wording changes show up in review.
+
+use crate::harness::run_args;
+
+#[test]
+fn top_level_help() {
+    insta::assert_snapshot!(run_args(&["--help"]), @r#"
+    Explain what Helm did to your cluster at every revision, what it will do at the next upgrade, and
+    why.
+
+    helm-why reads the release records Helm keeps (Secrets sh.helm.release.v1.<release>.v<N>,
+    ConfigMaps, or exported files) and replays Helm's own rules between revisions. It only reads: it
+    never writes to the cluster.
+
+    Usage: helm-why [OPTIONS] <COMMAND>
+
+    Commands:
+      list         List releases with their last revision and status
+      history      Show every revision of a release and what changed at each
+      get          Print a stored revision's manifest, hooks, values, notes or whole record
+      explain      Tell the story of one object across every revision: why it is (or is not) there
+      timeline     Show what happened to every object at every revision, then the hazards found
+      images       Show every container image per revision, tag mutability and pull policy, and whether
+                   a rollout happened
+      plan         Predict what the next helm upgrade will create, patch and delete, and fail on hazards
+      completions  Print shell completions
+      man          Print the man page
+      help         Print this message or the help of the given subcommand(s)
+
+    Options:
+          --from <PATH>
+              Read release records from a file, a directory (recursively) or - for stdin, instead of a
+              cluster (can be repeated)
+
+      -n, --namespace <NS>
+              Namespace of the release [default: $HELM_NAMESPACE, else the kubeconfig context's, else
+              "default"; with --from: every namespace in the files]
+
+          --kubeconfig <FILE>
+              Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+
+          --context <NAME>
+              Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]
+              
+              [alias: --kube-context]
+
+          --driver <DRIVER>
+              Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+
+      -o, --output <OUTPUT>
+              Output format
+
+              Possible values:
+              - table:    Aligned columns for a terminal
+              - json:     JSON, documented in docs/json.md
+              - markdown: Markdown, for incident write-ups and pull requests
+              
+              [default: table]
+
+          --max-record-bytes <SIZE>
+              Largest decompressed size of one record, e.g. 64MiB or 1000000
+              
+              [default: 64MiB]
+
+          --cluster-scoped <KIND>
+              Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
+              to a cluster, API discovery decides)
+
+          --helm-version <X.Y.Z>
+              Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
+              when the records carry apply_method, else the newest 3.x rules]
+
+      -h, --help
+              Print help (see a summary with '-h')
+
+      -V, --version
+              Print version
+
+    Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan).
+    [exit status: 0]
+    "#);
+}
+
+#[test]
+fn plan_help() {
+    insta::assert_snapshot!(run_args(&["plan", "--help"]), @r#"
+    Predict what the next helm upgrade will create, patch and delete, and fail on hazards
+
+    Usage: helm-why plan [OPTIONS] <RELEASE> [CHART] [-- <HELM FLAGS>...]
+
+    Arguments:
+      <RELEASE>
+              Release name
+
+      [CHART]
+              Chart to render with $HELM_BIN (helm plugin mode); omit with --manifest
+
+      [HELM FLAGS]...
+              Flags passed on to `helm upgrade --dry-run` / `helm template` (after --)
+
+    Options:
+          --from <PATH>
+              Read release records from a file, a directory (recursively) or - for stdin, instead of a
+              cluster (can be repeated)
+
+          --manifest <FILE>
+              The candidate: helm template output, helm upgrade --dry-run text or its -o json (- for
+              stdin)
+
+          --fail-on <FAIL_ON>
+              Exit 2 when a hazard of this severity or worse is found
+
+              Possible values:
+              - low:    Any hazard
+              - medium: Medium and high hazards
+              - high:   Only high hazards
+              - never:  Never fail on hazards
+              
+              [default: high]
+
+      -n, --namespace <NS>
+              Namespace of the release [default: $HELM_NAMESPACE, else the kubeconfig context's, else
+              "default"; with --from: every namespace in the files]
+
+          --diff
+              Show a unified diff of every changed object
+
+          --kubeconfig <FILE>
+              Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+
+          --context <NAME>
+              Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]
+              
+              [alias: --kube-context]
+
+          --show-secrets
+              Print Secret data in --diff instead of <redacted>
+
+          --driver <DRIVER>
+              Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+
+      -o, --output <OUTPUT>
+              Output format
+
+              Possible values:
+              - table:    Aligned columns for a terminal
+              - json:     JSON, documented in docs/json.md
+              - markdown: Markdown, for incident write-ups and pull requests
+              
+              [default: table]
+
+          --max-record-bytes <SIZE>
+              Largest decompressed size of one record, e.g. 64MiB or 1000000
+              
+              [default: 64MiB]
+
+          --cluster-scoped <KIND>
+              Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
+              to a cluster, API discovery decides)
+
+          --helm-version <X.Y.Z>
+              Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
+              when the records carry apply_method, else the newest 3.x rules]
+
+      -h, --help
+              Print help (see a summary with '-h')
+    [exit status: 0]
+    "#);
+}
