@@ -201,9 +201,42 @@ pub struct PlanArgs {
     /// Print Secret data in --diff instead of <redacted>
     #[arg(long)]
     pub show_secrets: bool,
-    /// Flags passed on to `helm upgrade --dry-run` / `helm template` (after --)
+    /// Values file passed to helm with CHART (can be repeated)
+    #[arg(short = 'f', long = "values", value_name = "FILE", requires = "chart")]
+    pub values: Vec<String>,
+    /// A value passed to helm with CHART: key=value (can be repeated)
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "chart")]
+    pub set: Vec<String>,
+    /// A string value passed to helm with CHART: key=value (can be repeated)
+    #[arg(long = "set-string", value_name = "KEY=VALUE", requires = "chart")]
+    pub set_string: Vec<String>,
+    /// The chart version passed to helm with CHART
+    #[arg(long = "version", value_name = "VERSION", requires = "chart")]
+    pub chart_version: Option<String>,
+    /// Any other flags for `helm upgrade --dry-run` / `helm template`, after --
     #[arg(last = true, value_name = "HELM FLAGS")]
     pub helm_args: Vec<String>,
+}
+
+impl PlanArgs {
+    /// The flags for helm: values files, --set, --set-string, --version, then the rest.
+    pub fn helm_flags(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.values {
+            out.extend(["--values".to_owned(), f.clone()]);
+        }
+        for s in &self.set {
+            out.extend(["--set".to_owned(), s.clone()]);
+        }
+        for s in &self.set_string {
+            out.extend(["--set-string".to_owned(), s.clone()]);
+        }
+        if let Some(v) = &self.chart_version {
+            out.extend(["--version".to_owned(), v.clone()]);
+        }
+        out.extend(self.helm_args.iter().cloned());
+        out
+    }
 }
 
 /// Severity threshold of `plan --fail-on`.

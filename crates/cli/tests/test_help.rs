@@ -96,7 +96,7 @@ fn plan_help() {
               Chart to render with $HELM_BIN (helm plugin mode); omit with --manifest
 
       [HELM FLAGS]...
-              Flags passed on to `helm upgrade --dry-run` / `helm template` (after --)
+              Any other flags for `helm upgrade --dry-run` / `helm template`, after --
 
     Options:
           --from <PATH>
@@ -139,6 +139,9 @@ fn plan_help() {
           --driver <DRIVER>
               Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
 
+      -f, --values <FILE>
+              Values file passed to helm with CHART (can be repeated)
+
       -o, --output <OUTPUT>
               Output format
 
@@ -149,14 +152,23 @@ fn plan_help() {
               
               [default: table]
 
+          --set <KEY=VALUE>
+              A value passed to helm with CHART: key=value (can be repeated)
+
           --max-record-bytes <SIZE>
               Largest decompressed size of one record, e.g. 64MiB or 1000000
               
               [default: 64MiB]
 
+          --set-string <KEY=VALUE>
+              A string value passed to helm with CHART: key=value (can be repeated)
+
           --cluster-scoped <KIND>
               Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
               to a cluster, API discovery decides)
+
+          --version <VERSION>
+              The chart version passed to helm with CHART
 
           --helm-version <X.Y.Z>
               Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules

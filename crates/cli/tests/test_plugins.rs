@@ -215,3 +215,38 @@ fn helm4_plugin_manifest_is_valid_yaml_with_the_v1_schema() {
             .ends_with("/bin/helm-why")
     );
 }
+
+#[test]
+fn plan_passes_values_to_helm() {
+    let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
+        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        return;
+    };
+    let out = crate::harness::helm_why()
+        .env("HELM_BIN", &helm)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args([
+            "plan",
+            "a1",
+            "tests/fixtures/real-helm/cli-v3.17.3/A1/charts/v2",
+            "--set",
+            "podAnnotation=9",
+            "--from",
+            "tests/fixtures/real-helm/cli-v3.17.3/A1/step1-install/release-secrets.yaml",
+            "--diff",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("+        example.com/rollout: \"9\""),
+        "{text}"
+    );
+}

@@ -137,7 +137,7 @@ fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> 
     let upgrade = Command::new(&helm)
         .args(["upgrade", &args.release, chart, "--dry-run", "-o", "json"])
         .args(&common)
-        .args(&args.helm_args)
+        .args(args.helm_flags())
         .output();
     if let Ok(out) = &upgrade
         && out.status.success()
@@ -152,7 +152,7 @@ fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> 
     let out = Command::new(&helm)
         .args(["template", &args.release, chart])
         .args(&common)
-        .args(&args.helm_args)
+        .args(args.helm_flags())
         .output()
         .map_err(|e| {
             UserError::with_hint(
