@@ -151,7 +151,7 @@ pub struct GetArgs {
     /// Revision to read [default: the last one]
     #[arg(long)]
     pub revision: Option<u64>,
-    /// Print Secret data and secret-looking values instead of <redacted>
+    /// Print Secret data and secret-looking values instead of redacting them
     #[arg(long)]
     pub show_secrets: bool,
 }
@@ -198,7 +198,7 @@ pub struct PlanArgs {
     /// Show a unified diff of every changed object
     #[arg(long)]
     pub diff: bool,
-    /// Print Secret data in --diff instead of <redacted>
+    /// Print Secret data in --diff instead of redacting it
     #[arg(long)]
     pub show_secrets: bool,
     /// Values file passed to helm with CHART (can be repeated)

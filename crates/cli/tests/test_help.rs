@@ -134,7 +134,7 @@ fn plan_help() {
               [alias: --kube-context]
 
           --show-secrets
-              Print Secret data in --diff instead of <redacted>
+              Print Secret data in --diff instead of redacting it
 
           --driver <DRIVER>
               Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
