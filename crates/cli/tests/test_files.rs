@@ -88,7 +88,7 @@ fn explain_the_seed_story() {
     ConfigMap h3173/a1-app-config in release a1 (namespace h3173), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-11-22 03:07:38 UTC
-      apply: create (added) — created
+      apply: create (added) — created by the install
     revision 2 · upgrade · 2026-11-22 03:07:39 UTC
       pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest) without any ownership check
       pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it (weight -5)

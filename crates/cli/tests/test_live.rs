@@ -131,7 +131,7 @@ fn explain_sees_the_hook_made_configmap_helm_cannot_adopt() {
     ConfigMap shop/a1-app-config in release a1 (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-03-01 10:00:00 UTC
-      apply: create (added) — created
+      apply: create (added) — created by the install
     revision 2 · upgrade · 2026-03-01 10:10:00 UTC
       pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest) without any ownership check
       pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it (weight -5)
@@ -230,7 +230,7 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     Deployment.apps shop/a1-app in release a1 (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-03-01 10:00:00 UTC
-      apply: create (added) — created
+      apply: create (added) — created by the install
     revision 2 · upgrade · 2026-03-01 10:10:00 UTC
       apply: unchanged — unchanged
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
@@ -257,7 +257,7 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     Deployment.apps shop/a1-app in release a1 (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-03-01 10:00:00 UTC
-      apply: create (added) — created
+      apply: create (added) — created by the install
     revision 2 · upgrade · 2026-03-01 10:10:00 UTC
       apply: unchanged — unchanged
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
@@ -325,7 +325,7 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
     Tenant.example.com acme in release tenants (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-03-01 10:00:00 UTC
-      apply: create (added) — created
+      apply: create (added) — created by the install
 
     Now: expected present and tracked by revision 1.
 
@@ -435,7 +435,7 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     Deployment.apps shop/a1-app in release a1 (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-03-01 10:00:00 UTC
-      apply: create (added) — created
+      apply: create (added) — created by the install
     revision 2 · upgrade · 2026-03-01 10:10:00 UTC
       apply: unchanged — unchanged
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC

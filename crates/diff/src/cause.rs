@@ -224,7 +224,7 @@ pub fn creation_cause(
     _target: &RevisionView<'_>,
 ) -> (Cause, String) {
     let Some(base) = base else {
-        return (Cause::Added, "created".into());
+        return (Cause::Added, "created by the install".into());
     };
     let id = ObjectId::of(&t.key);
     if let Some(h) = base
