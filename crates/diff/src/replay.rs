@@ -1129,11 +1129,7 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
     let profile = options
         .profile
         .unwrap_or_else(|| Profile::default_for(helm4));
-    let views: Vec<RevisionView<'_>> = history
-        .revisions
-        .iter()
-        .map(|r| RevisionView::new(&r.release, &options.scopes))
-        .collect();
+    let views = parse_revisions(&history.revisions, &options.scopes);
     let recorded: BTreeMap<u64, &Status> = views
         .iter()
         .map(|v| (v.revision(), &v.release.info.status))
@@ -1549,4 +1545,40 @@ pub(crate) fn dedupe_hazards(hazards: &mut Vec<Hazard>) {
         }
     }
     *hazards = kept;
+}
+
+/// Parse every revision's manifest and hooks. Parsing YAML is most of a replay's time and the
+/// revisions are independent, so long histories are parsed on every core; the order of the
+/// result is the order of `records` either way.
+fn parse_revisions<'a>(
+    records: &'a [helm_why_release::Record],
+    scopes: &helm_why_release::ScopeResolver,
+) -> Vec<RevisionView<'a>> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if threads < 2 || records.len() < 8 {
+        return records
+            .iter()
+            .map(|r| RevisionView::new(&r.release, scopes))
+            .collect();
+    }
+    let chunk = records.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| RevisionView::new(&r.release, scopes))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
