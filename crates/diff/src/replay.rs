@@ -599,6 +599,10 @@ impl Sim {
                 }
             }
         }
+        // An install that adopted anything applies through `Update(toBeAdopted, …)`, so an
+        // object that appeared after the check fails with "no <Kind> … found" rather than
+        // "already exists". helm-semantics.md §7/F15 only describes the second case; this follows
+        // v3.21.4 pkg/action/install.go performInstall.
         let adopted_any = current.iter().any(|c| c.adopted);
 
         // 2. Pre-hooks.

@@ -26,8 +26,7 @@ use serde_json::{Value, json};
 
 use crate::codec::{encode_base64, encode_payload};
 use crate::manifest::{
-    HOOK_ANNOTATION, HOOK_DELETE_ANNOTATION, HOOK_OUTPUT_LOG_ANNOTATION, HOOK_WEIGHT_ANNOTATION,
-    HookClass, classify_hook, parse_hook_weight, parse_policy_list, parse_yaml, scalar_text,
+    HOOK_ANNOTATION, HookClass, annotation_of, classify_hook, hook_from_document, parse_yaml,
     split_rendered,
 };
 use crate::model::{
@@ -309,44 +308,9 @@ pub fn list(items: Vec<Value>) -> Value {
 
 fn hook_from_yaml(path: &str, yaml: &str) -> Hook {
     let value = parse_yaml(yaml).unwrap_or(Value::Null);
-    let annotation = |key: &str| {
-        value
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(key))
-            .and_then(scalar_text)
-    };
-    let events = match classify_hook(annotation(HOOK_ANNOTATION).as_deref()) {
-        HookClass::Hook(events) => events,
+    match classify_hook(annotation_of(&value, HOOK_ANNOTATION).as_deref()) {
+        HookClass::Hook(events) => hook_from_document(path, yaml, &value, events),
         other => panic!("builder: {path} is not a valid hook ({other:?})"),
-    };
-    Hook {
-        name: value
-            .pointer("/metadata/name")
-            .and_then(scalar_text)
-            .unwrap_or_default(),
-        kind: value
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        path: path.to_owned(),
-        manifest: yaml.to_owned(),
-        events,
-        last_run: HookExecution::default(),
-        weight: annotation(HOOK_WEIGHT_ANNOTATION)
-            .map(|w| parse_hook_weight(&w))
-            .unwrap_or(0),
-        delete_policies: annotation(HOOK_DELETE_ANNOTATION)
-            .map(|p| {
-                parse_policy_list(&p)
-                    .iter()
-                    .map(|p| HookDeletePolicy::parse(p))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        output_log_policies: annotation(HOOK_OUTPUT_LOG_ANNOTATION)
-            .map(|p| parse_policy_list(&p))
-            .unwrap_or_default(),
     }
 }
 

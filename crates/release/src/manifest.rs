@@ -195,7 +195,7 @@ impl ManifestObject<'_> {
 
     /// One annotation.
     pub fn annotation(&self, key: &str) -> Option<String> {
-        scalar_text(self.value.pointer("/metadata/annotations")?.get(key)?)
+        annotation_of(&self.value, key)
     }
 
     /// `metadata.labels`.
@@ -461,53 +461,70 @@ pub fn split_rendered(rendered: &str) -> RenderedSplit {
                 continue;
             }
         };
-        let annotation = |key: &str| {
-            value
-                .pointer("/metadata/annotations")
-                .and_then(|a| a.get(key))
-                .and_then(scalar_text)
-        };
-        match classify_hook(annotation(HOOK_ANNOTATION).as_deref()) {
+        match classify_hook(annotation_of(&value, HOOK_ANNOTATION).as_deref()) {
             HookClass::Manifest => {
                 let source = doc.source.unwrap_or("");
                 out.manifest
                     .push_str(&format!("---\n# Source: {source}\n{}\n", doc.body));
             }
-            HookClass::Hook(events) => out.hooks.push(Hook {
-                name: value
-                    .pointer("/metadata/name")
-                    .and_then(scalar_text)
-                    .unwrap_or_default(),
-                kind: value
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                path: doc.source.unwrap_or("").to_owned(),
-                manifest: doc.body.to_owned(),
+            HookClass::Hook(events) => out.hooks.push(hook_from_document(
+                doc.source.unwrap_or(""),
+                doc.body,
+                &value,
                 events,
-                last_run: Default::default(),
-                weight: annotation(HOOK_WEIGHT_ANNOTATION)
-                    .map(|w| parse_hook_weight(&w))
-                    .unwrap_or(0),
-                delete_policies: annotation(HOOK_DELETE_ANNOTATION)
-                    .map(|p| {
-                        parse_policy_list(&p)
-                            .iter()
-                            .map(|p| HookDeletePolicy::parse(p))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                output_log_policies: annotation(HOOK_OUTPUT_LOG_ANNOTATION)
-                    .map(|p| parse_policy_list(&p))
-                    .unwrap_or_default(),
-            }),
+            )),
             HookClass::Dropped { raw, .. } => {
                 out.dropped.push((doc.source.map(str::to_owned), raw));
             }
         }
     }
     out
+}
+
+/// One annotation of a parsed document, as text.
+pub fn annotation_of(value: &Value, key: &str) -> Option<String> {
+    scalar_text(value.pointer("/metadata/annotations")?.get(key)?)
+}
+
+/// The hook Helm stores for a rendered document whose `helm.sh/hook` names `events`: name,
+/// kind, template path, raw manifest, weight and policies read from the annotations as
+/// Helm's `manifestFile.sort` reads them. Delete policies stay as given (empty until the hook
+/// runs), and `last_run` is empty.
+pub fn hook_from_document(
+    path: &str,
+    manifest: &str,
+    value: &Value,
+    events: Vec<HookEvent>,
+) -> Hook {
+    Hook {
+        name: value
+            .pointer("/metadata/name")
+            .and_then(scalar_text)
+            .unwrap_or_default(),
+        kind: value
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        path: path.to_owned(),
+        manifest: manifest.to_owned(),
+        events,
+        last_run: Default::default(),
+        weight: annotation_of(value, HOOK_WEIGHT_ANNOTATION)
+            .map(|w| parse_hook_weight(&w))
+            .unwrap_or(0),
+        delete_policies: annotation_of(value, HOOK_DELETE_ANNOTATION)
+            .map(|p| {
+                parse_policy_list(&p)
+                    .iter()
+                    .map(|p| HookDeletePolicy::parse(p))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        output_log_policies: annotation_of(value, HOOK_OUTPUT_LOG_ANNOTATION)
+            .map(|p| parse_policy_list(&p))
+            .unwrap_or_default(),
+    }
 }
 
 /// A scalar as text (strings as-is, numbers and booleans printed).

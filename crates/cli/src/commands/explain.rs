@@ -1,12 +1,12 @@
 //! `helm-why explain RELEASE KIND/NAME`: the story of one object across every revision.
 
 use anyhow::Result;
-use helm_why_diff::{Event, ObjectQuery, Replay, ReplayOptions, replay};
+use helm_why_diff::{Event, ObjectQuery, Replay, replay};
 use helm_why_release::{History, ResourceKey, ScopeResolver};
 use serde::Serialize;
 
 use super::live::{Observed, Records};
-use super::{Ui, refine_scopes, source_warnings};
+use super::{Ui, refine_scopes, replay_options, source_warnings};
 use crate::args::ExplainArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
@@ -47,14 +47,6 @@ pub struct ExplainReport {
     pub times: Vec<(u64, Option<String>)>,
 }
 
-/// Replay one history with the configured rules.
-///
-/// # Errors
-/// An unparsable `--helm-version`.
-pub fn replay_history(history: &History, config: &Config) -> Result<Replay> {
-    replay_with_scopes(history, config, &config.scopes)
-}
-
 /// Replay one history with the configured rules and these kind scopes (refined by API
 /// discovery, see [`refine_scopes`]).
 ///
@@ -65,19 +57,7 @@ pub fn replay_with_scopes(
     config: &Config,
     scopes: &ScopeResolver,
 ) -> Result<Replay> {
-    let profile = match &config.helm_version {
-        Some(v) => Some(helm_why_diff::Profile::new(v.parse().map_err(|e| {
-            UserError::with_hint(format!("{e}"), "helm version looks like 3.17.1 or 4.1.4")
-        })?)),
-        None => None,
-    };
-    Ok(replay(
-        history,
-        &ReplayOptions {
-            profile,
-            scopes: scopes.clone(),
-        },
-    ))
+    Ok(replay(history, &replay_options(config, scopes)?))
 }
 
 /// Find the object a query names among everything the replay saw.

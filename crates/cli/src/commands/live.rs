@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::source::{LiveObject, Observation};
 
-/// The annotation Helm's upgrade reads on the live object before deleting it.
-const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+// The annotation Helm's upgrade reads on the live object before deleting it.
+use helm_why_release::manifest::RESOURCE_POLICY_ANNOTATION as RESOURCE_POLICY;
 
 /// Whether the object exists in the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -69,6 +69,30 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
     }
 }
 
+/// The replay options the flags ask for: `--helm-version` (else the default for the records)
+/// and the kind scopes.
+///
+/// # Errors
+/// An unparsable `--helm-version`.
+pub fn replay_options(
+    config: &Config,
+    scopes: &helm_why_release::ScopeResolver,
+) -> Result<helm_why_diff::ReplayOptions> {
+    let profile = match &config.helm_version {
+        Some(v) => Some(helm_why_diff::Profile::new(v.parse().map_err(|e| {
+            crate::error::UserError::with_hint(
+                format!("{e}"),
+                "helm version looks like 3.17.1 or 4.1.4",
+            )
+        })?)),
+        None => None,
+    };
+    Ok(helm_why_diff::ReplayOptions {
+        profile,
+        scopes: scopes.clone(),
+    })
+}
+
 /// Warnings about the input as a whole: records that failed to decode without naming a
 /// release, and objects that were not release records.
 pub fn source_warnings(loaded: &Loaded) -> Vec<String> {

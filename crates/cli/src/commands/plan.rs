@@ -4,14 +4,12 @@ use std::io::Read as _;
 use std::process::Command;
 
 use anyhow::{Context as _, Result};
-use helm_why_diff::{
-    ChangeOp, LiveFact, Plan, ReplayOptions, RevisionView, Severity, plan_with_live,
-};
+use helm_why_diff::{ChangeOp, LiveFact, Plan, RevisionView, Severity, plan_with_live};
 use helm_why_release::candidate::{Candidate, CandidateFormat, parse_candidate};
 use helm_why_release::{History, Info, Release, Status};
 use helm_why_release::{ResourceKey, ScopeResolver};
 
-use super::{Ui, refine_scopes, source_warnings};
+use super::{Ui, refine_scopes, replay_options, source_warnings};
 use crate::args::{FailOn, PlanArgs};
 use crate::config::{Config, SourceSpec};
 use crate::error::{UserError, exit};
@@ -59,11 +57,7 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     let format = candidate.format;
     let release = candidate_release(candidate, history);
     let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
-    let profile = crate::commands::explain::replay_with_scopes(history, config, &scopes)?.profile;
-    let options = ReplayOptions {
-        profile: Some(profile),
-        scopes: scopes.clone(),
-    };
+    let options = replay_options(config, &scopes)?;
     let facts = match &loaded.cluster {
         Some(cluster) => Some(live_facts(cluster, history, &release, &scopes).await),
         None => None,

@@ -528,7 +528,7 @@ impl LiveObject {
             managed_by: label("app.kubernetes.io/managed-by"),
             release_name: annotation("meta.helm.sh/release-name"),
             release_namespace: annotation("meta.helm.sh/release-namespace"),
-            resource_policy: annotation("helm.sh/resource-policy"),
+            resource_policy: annotation(helm_why_release::manifest::RESOURCE_POLICY_ANNOTATION),
         }
     }
 
