@@ -203,7 +203,7 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     // The Deployment was deleted outside Helm; the ConfigMap is the hook's.
     cluster.add(live_hook_configmap());
     let kc = kubeconfig(&cluster);
-    insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1"]), @"
+    insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1"]), @r#"
     OBJECT                   1 install  2 upgrade  3 upgrade          LIVE
     ConfigMap/a1-app-config  created    deleted    recreated-by-hook  exists
     Deployment.apps/a1-app   created    unchanged  unchanged          missing
@@ -214,8 +214,9 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     Hazards:
       high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
       medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
     [exit status: 0]
-    ");
+    "#);
     assert_eq!(
         requests(&cluster),
         [
@@ -236,7 +237,7 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 3.
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
 
     Live (context test): missing
       differs: expected present, but the cluster has no such object: it was deleted outside what the records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it creates it again
@@ -263,7 +264,7 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 3.
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
 
     Live (context test): exists · uid 00000000-0000-4000-8000-000000000005 · created 2026-03-01 10:25:00 UTC · owned by release a1 · helm.sh/resource-policy: keep
       agrees: expected present, and it exists
@@ -271,7 +272,7 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
       differs: the live object has helm.sh/resource-policy: keep, the manifest of revision 3 does not: Helm's upgrade reads the live annotation, so an upgrade that drops it from the chart keeps it (uninstall reads the stored manifest and deletes it)
     [exit status: 0]
     ");
-    insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1", "-o", "markdown"]), @"
+    insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1", "-o", "markdown"]), @r#"
     ## Release `a1` in namespace `shop` (Helm 3.21.4 rules)
 
     | OBJECT | 1 install | 2 upgrade | 3 upgrade | LIVE |
@@ -286,8 +287,9 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     ### Hazards:
     - high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
     - medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+    - medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
     [exit status: 0]
-    ");
+    "#);
     requests(&cluster);
 }
 
@@ -327,7 +329,7 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
     revision 1 · install · 2026-03-01 10:00:00 UTC
       apply: create (added) — created by the install
 
-    Now: expected present and tracked by revision 1.
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against).
 
     Live (context test): exists · uid 00000000-0000-4000-8000-000000000003 · created 2026-03-01 10:00:01 UTC · owned by release tenants
       agrees: expected present, and it exists
@@ -429,6 +431,7 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     Hazards:
       high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
       medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
     [exit status: 0]
     "#);
     insta::assert_snapshot!(helm_why(&kc.path, &["explain", "a1", "deploy/a1-app"]), @r#"
@@ -441,7 +444,7 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 3.
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
 
     Live (context test): not checked — deployments.apps "a1-app" is forbidden: User "system:serviceaccount:default:test" cannot get resource "deployments" in API group "apps" in the namespace "shop" (403)
     [exit status: 0]

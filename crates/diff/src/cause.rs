@@ -1,7 +1,10 @@
 //! Why an object left (or entered) the manifest between two revisions.
 
-use helm_why_release::manifest::{HookClass, classify_hook};
-use helm_why_release::{ManifestObject, ResourceKey};
+use std::collections::BTreeMap;
+
+use helm_why_release::manifest::{HookClass, classify_hook, manifest_objects};
+use helm_why_release::{ManifestObject, Release, ResourceKey, ScopeResolver};
+use serde_json::Value;
 
 use crate::event::Cause;
 use crate::ops::Operation;
@@ -127,6 +130,14 @@ pub fn removal_cause(
             format!("the rollback: {which} does not have it"),
         );
     }
+    if let Some(file) = crd_file_in_chart(key, target.release) {
+        return (
+            Cause::MovedToCrds,
+            format!(
+                "moved to crds/ ({file}): Helm installs crds/ only on install and never upgrades or deletes it, so the upgrade deleted it as a removed template"
+            ),
+        );
+    }
     if let Some(t) = target.objects.iter().find(|t| {
         t.key.kind == key.kind && t.key.name == key.name && t.key.namespace != key.namespace
     }) {
@@ -138,13 +149,15 @@ pub fn removal_cause(
             ),
         );
     }
-    if let Some(t) = renamed_to(key, source, base, target) {
+    if let Some((t, evidence)) = base
+        .and_then(|b| b.object(key))
+        .and_then(|old| renamed_to(old, base, target))
+    {
         return (
             Cause::Renamed,
             format!(
-                "renamed to {} (same template {}); Helm creates the new one and deletes the old one",
-                t.key.name,
-                source.unwrap_or("")
+                "renamed to {} ({evidence}); Helm creates the new one and deletes the old one",
+                t.key.name
             ),
         );
     }
@@ -193,6 +206,31 @@ pub fn removal_cause(
     let changes = base
         .map(|b| changed_references(b.release, target.release, &text))
         .unwrap_or_default();
+    if let Some(flag) = install_flag(&text)
+        && matches!(operation, Operation::Upgrade)
+        && base.is_some_and(|b| rendered_as_install(b.release))
+    {
+        let also = if changes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (values it reads changed too: {})",
+                changes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return (
+            Cause::InstallOnly,
+            format!(
+                "its template {template} reads {flag}: revision {} was rendered by an install, revision {} by an upgrade, which renders without it{also}",
+                base.map_or(0, RevisionView::revision),
+                target.revision()
+            ),
+        );
+    }
     if changes.is_empty() && target.objects.is_empty() {
         return (
             Cause::EmptyTarget,
@@ -221,7 +259,7 @@ pub fn removal_cause(
 pub fn creation_cause(
     t: &ManifestObject<'_>,
     base: Option<&RevisionView<'_>>,
-    _target: &RevisionView<'_>,
+    target: &RevisionView<'_>,
 ) -> (Cause, String) {
     let Some(base) = base else {
         return (Cause::Added, "created by the install".into());
@@ -268,35 +306,195 @@ pub fn creation_cause(
             ),
         );
     }
-    if let Some(o) = base.objects.iter().find(|o| {
-        o.key.kind == t.key.kind
-            && o.source.is_some()
-            && o.source == t.source
-            && o.key.name != t.key.name
-    }) {
+    if let Some((o, evidence)) = renamed_from(t, base, target) {
         return (
             Cause::Renamed,
-            format!("created: renamed from {} (same template)", o.key.name),
+            format!("created: renamed from {} ({evidence})", o.key.name),
         );
     }
     (Cause::Added, "created: new in this revision".into())
 }
 
-/// The object of `target` that replaces `key` under a new name: same kind and template, a
-/// name the base did not have.
+/// The object of `target` that replaces `old` under a new name (helm-semantics.md §9 F8).
+///
+/// A rename is claimed only with evidence: the new object is new to the base and not
+/// explained otherwise (namespace move, API group change), `old` is gone from the target,
+/// both come from the same template with the same kind, and their content is the same but
+/// for the name ([`rename_evidence`]). Several equally good candidates claim nothing.
 fn renamed_to<'t>(
-    key: &ResourceKey,
-    source: Option<&str>,
+    old: &ManifestObject<'_>,
     base: Option<&RevisionView<'_>>,
     target: &'t RevisionView<'t>,
-) -> Option<&'t ManifestObject<'t>> {
-    let source = source?;
-    target.objects.iter().find(|t| {
-        t.key.kind == key.kind
-            && t.source == Some(source)
-            && t.key.name != key.name
-            && base.is_none_or(|b| b.object(&t.key).is_none())
-    })
+) -> Option<(&'t ManifestObject<'t>, String)> {
+    if removal_explained(&old.key, target) {
+        return None;
+    }
+    let candidates = target.objects.iter().filter(|t| {
+        base.is_none_or(|b| b.object(&t.key).is_none() && !creation_explained(&t.key, b))
+    });
+    best_pair(candidates.filter_map(|t| rename_evidence(old, t).map(|e| (t, e))))
+}
+
+/// The object of `base` that `new` replaces under a new name (the same rules as
+/// [`renamed_to`], seen from the new object).
+fn renamed_from<'b>(
+    new: &ManifestObject<'_>,
+    base: &'b RevisionView<'b>,
+    target: &RevisionView<'_>,
+) -> Option<(&'b ManifestObject<'b>, String)> {
+    if base.object(&new.key).is_some() || creation_explained(&new.key, base) {
+        return None;
+    }
+    let candidates = base
+        .objects
+        .iter()
+        .filter(|o| target.object(&o.key).is_none() && !removal_explained(&o.key, target));
+    best_pair(candidates.filter_map(|o| rename_evidence(o, new).map(|e| (o, e))))
+}
+
+/// The candidate with the most fields in common, unless two share the best score.
+fn best_pair<T>(pairs: impl Iterator<Item = (T, (usize, String))>) -> Option<(T, String)> {
+    let mut best: Option<(T, usize, String)> = None;
+    let mut tied = false;
+    for (item, (score, text)) in pairs {
+        match &best {
+            Some((_, s, _)) if score < *s => {}
+            Some((_, s, _)) if score == *s => tied = true,
+            _ => {
+                best = Some((item, score, text));
+                tied = false;
+            }
+        }
+    }
+    best.filter(|_| !tied).map(|(item, _, text)| (item, text))
+}
+
+/// Whether `key` leaving `target` has another explanation: it became a hook, or it is still
+/// there under another API group or namespace.
+fn removal_explained(key: &ResourceKey, target: &RevisionView<'_>) -> bool {
+    let id = ObjectId::of(key);
+    target
+        .hooks
+        .iter()
+        .any(|h| ObjectId::of(&h.object.key) == id)
+        || target
+            .objects
+            .iter()
+            .any(|t| t.key.kind == key.kind && t.key.name == key.name)
+}
+
+/// Whether `key` appearing has another explanation: the base had the same kind and name
+/// under another API group or namespace, or as a hook.
+fn creation_explained(key: &ResourceKey, base: &RevisionView<'_>) -> bool {
+    let id = ObjectId::of(key);
+    base.hooks.iter().any(|h| ObjectId::of(&h.object.key) == id)
+        || base
+            .objects
+            .iter()
+            .any(|o| o.key.kind == key.kind && o.key.name == key.name)
+}
+
+/// The evidence that `new` is `old` renamed: same kind and group, same template, different
+/// name, and at least 80% of the fields outside `metadata` equal — a field counts as equal
+/// when it is, or becomes so once the old name in it reads as the new one (selectors and
+/// labels often carry the name). Returns the number of equal fields (to rank candidates) and
+/// the evidence in words.
+fn rename_evidence(old: &ManifestObject<'_>, new: &ManifestObject<'_>) -> Option<(usize, String)> {
+    let source = old.source?;
+    if old.key.kind != new.key.kind
+        || old.key.group != new.key.group
+        || new.source != Some(source)
+        || old.key.name == new.key.name
+    {
+        return None;
+    }
+    let mut before = BTreeMap::new();
+    content_fields(&old.value, "", &mut before);
+    let mut after = BTreeMap::new();
+    content_fields(&new.value, "", &mut after);
+    let same = after
+        .iter()
+        .filter(|(path, value)| {
+            before.get(*path).is_some_and(|old_value| {
+                old_value == *value || old_value.replace(&old.key.name, &new.key.name) == **value
+            })
+        })
+        .count();
+    let total = before.len().max(after.len());
+    if total == 0 || same * 5 < total * 4 {
+        return None;
+    }
+    Some((
+        same,
+        format!(
+            "same kind and template {source}, and the same content but for the name: {same} of {total} fields equal"
+        ),
+    ))
+}
+
+/// Every leaf outside `metadata`, by path.
+fn content_fields(value: &Value, path: &str, out: &mut BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if path.is_empty() && k == "metadata" {
+                    continue;
+                }
+                content_fields(v, &format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                content_fields(v, &format!("{path}/{i}"), out);
+            }
+        }
+        Value::String(s) => {
+            out.insert(path.to_owned(), s.clone());
+        }
+        other => {
+            out.insert(path.to_owned(), other.to_string());
+        }
+    }
+}
+
+/// The `crds/` file of `release`'s chart that defines CustomResourceDefinition `key`.
+fn crd_file_in_chart(key: &ResourceKey, release: &Release) -> Option<String> {
+    if key.kind != "CustomResourceDefinition" {
+        return None;
+    }
+    release
+        .chart
+        .files
+        .iter()
+        .filter(|f| f.name.starts_with("crds/"))
+        .find(|f| {
+            f.text().is_some_and(|text| {
+                let (objects, _) = manifest_objects(&text, "", &ScopeResolver::builtin());
+                objects
+                    .iter()
+                    .any(|o| o.key.kind == key.kind && o.key.name == key.name)
+            })
+        })
+        .map(|f| f.name.clone())
+}
+
+/// `.Release.IsInstall` or `.Release.IsUpgrade`, when a template reads one: it renders
+/// differently on install and on upgrade (`helm template` renders as an install).
+pub fn install_flag(template: &str) -> Option<&'static str> {
+    [".Release.IsInstall", ".Release.IsUpgrade"]
+        .into_iter()
+        .find(|flag| template.contains(flag))
+}
+
+/// Whether Helm rendered `release` as an install (`.Release.IsInstall` true): revision 1,
+/// or an install that replaced an uninstalled or failed release (description `Install
+/// complete` or `Initial install underway`, kept when later superseded).
+fn rendered_as_install(release: &Release) -> bool {
+    let desc = release.info.description.as_str();
+    release.version <= 1
+        || desc == "Install complete"
+        || desc == "Initial install underway"
+        || release.info.status == helm_why_release::Status::PendingInstall
 }
 
 /// A literal `helm.sh/hook:` value in a template that Helm would drop.

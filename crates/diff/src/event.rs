@@ -154,6 +154,19 @@ pub enum Cause {
     PendingLock,
     /// Removed from the new manifest for a reason the records do not show.
     Removed,
+    /// The API server rejected it (HTTP 422 `is invalid`, e.g. a name Kubernetes does not
+    /// allow): it was never created.
+    Rejected,
+    /// Its patch failed: it kept its previous state, and nothing was deleted.
+    PatchFailed,
+    /// Deleted by the API server with its CustomResourceDefinition.
+    CrdDeleted,
+    /// A CustomResourceDefinition moved from `templates/` to the chart's `crds/` directory:
+    /// upgrades never read `crds/`, so it counts as removed.
+    MovedToCrds,
+    /// Its template renders it only on install (`.Release.IsInstall` /
+    /// `.Release.IsUpgrade`): the first upgrade renders without it.
+    InstallOnly,
 }
 
 impl Cause {
@@ -186,6 +199,11 @@ impl Cause {
             Cause::Untracked => "untracked",
             Cause::PendingLock => "pending-lock",
             Cause::Removed => "removed",
+            Cause::Rejected => "rejected",
+            Cause::PatchFailed => "patch-failed",
+            Cause::CrdDeleted => "crd-deleted",
+            Cause::MovedToCrds => "moved-to-crds",
+            Cause::InstallOnly => "install-only",
         }
     }
 }

@@ -92,6 +92,9 @@ impl Hazard {
                 ("ownership-conflict", Severity::High)
             }
             (Action::Fail, Cause::HookAlreadyExists) => ("hook-already-exists", Severity::High),
+            (Action::Fail, Cause::Rejected) => ("object-rejected", Severity::High),
+            (Action::Fail, Cause::PatchFailed) => ("patch-failed", Severity::High),
+            (Action::Delete, Cause::InstallOnly) => ("deleted-install-only", Severity::Medium),
             (Action::Fail, Cause::Untracked) => ("untracked-object", Severity::High),
             (Action::Orphan, Cause::FailedBase) => {
                 ("orphaned-by-failed-revision", Severity::Medium)
@@ -110,4 +113,34 @@ impl Hazard {
             e.message.clone(),
         ))
     }
+}
+
+/// `empty-manifest`: `target` tracks no object while `base` tracked some, so the upgrade
+/// deletes every one of them (a post-renderer printing nothing, a values typo, a chart whose
+/// templates all moved to hooks; helm-semantics.md §12). `planned` words it for `plan`.
+pub fn empty_manifest(
+    revision: u64,
+    base: &crate::RevisionView<'_>,
+    target: &crate::RevisionView<'_>,
+    planned: bool,
+) -> Option<Hazard> {
+    if base.objects.is_empty() || !target.objects.is_empty() {
+        return None;
+    }
+    let (subject, verb) = if planned {
+        ("the candidate renders".to_owned(), "will be")
+    } else {
+        (format!("revision {revision} stored"), "was")
+    };
+    Some(Hazard::new(
+        "empty-manifest",
+        Severity::High,
+        Some(revision),
+        None,
+        format!(
+            "{subject} no tracked object: every one of the {} objects of revision {} {verb} deleted",
+            base.objects.len(),
+            base.revision()
+        ),
+    ))
 }

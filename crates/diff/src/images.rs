@@ -1375,8 +1375,14 @@ pub struct ImagePlan {
 /// ```
 pub fn plan_images(base: &RevisionView<'_>, candidate: &RevisionView<'_>) -> ImagePlan {
     let mut plan = ImagePlan::default();
-    let chart_or_values_changed = base.release.chart.metadata != candidate.release.chart.metadata
-        || base.release.config != candidate.release.config;
+    // `helm template` output carries no chart or values: then only the documents tell
+    // whether the upgrade changes anything. A candidate that changes nothing rolls nothing
+    // out, and that is no finding.
+    let carries_chart = !candidate.release.chart.metadata.name.is_empty();
+    let chart_or_values_changed = (carries_chart
+        && (base.release.chart.metadata != candidate.release.chart.metadata
+            || base.release.config != candidate.release.config))
+        || !crate::ObjectChanges::between(base, candidate).is_empty();
     let candidate_rows = revision_rows(candidate, Some(base), true);
     if chart_or_values_changed {
         let mut seen = BTreeSet::new();

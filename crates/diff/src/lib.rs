@@ -31,25 +31,36 @@
 //! ```
 #![deny(missing_docs)]
 
+mod base;
 mod cause;
+mod crd;
 mod event;
+pub mod failure;
 mod hazard;
+mod hooks;
 pub mod images;
+mod names;
 pub mod ops;
 mod plan;
 mod profile;
 mod query;
 mod replay;
+mod rollback;
+mod sim;
 pub mod values;
+mod versions;
 mod view;
 mod world;
 
+pub use base::{BaseQuery, BaseRule, PENDING_ERROR, no_deployed_error, reinstalls, upgrade_base};
 pub use cause::template_name;
 pub use event::{Action, Cause, Event, Phase};
-pub use hazard::{Hazard, Severity};
-pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live};
+pub use hazard::{Hazard, Severity, empty_manifest};
+pub use names::invalid_name;
+pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live, rendered_as_install};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
 pub use query::ObjectQuery;
 pub use replay::{Replay, ReplayOptions, Step, replay};
+pub use versions::{VersionDifference, other_versions};
 pub use view::{HookObject, ObjectChanges, RevisionView};
 pub use world::{ObjectId, Origin, World, resource_name};

@@ -56,6 +56,8 @@ impl Operation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
+    /// At the existing-resource (ownership) check: nothing was written, no hook ran.
+    Check,
     /// In the pre-hooks: nothing of the manifest was applied.
     PreHooks,
     /// After the pre-hooks, before anything was applied (Helm 4 rejects `--force-replace`
@@ -214,31 +216,8 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
     }
 }
 
-/// Where a failure message says the operation stopped.
+/// Where a failure message says the operation stopped ([`crate::failure::read_failure`]
+/// reads the rest of what it proves).
 pub fn failure_stage(message: &str) -> Stage {
-    let m = message.to_ascii_lowercase();
-    if m.contains("pre-upgrade hooks failed")
-        || m.contains("pre-rollback hooks failed")
-        || m.contains("failed pre-install")
-        || m.contains("pre-install hooks failed")
-    {
-        Stage::PreHooks
-    } else if m.contains("post-upgrade hooks failed")
-        || m.contains("post-rollback hooks failed")
-        || m.contains("failed post-install")
-        || m.contains("post-install hooks failed")
-    {
-        Stage::PostHooks
-    } else if m.contains("cannot use server-side apply and force replace together") {
-        Stage::BeforeApply
-    } else if m.contains("failed to delete resource") {
-        Stage::Delete
-    } else if m.contains("timed out waiting for the condition")
-        || m.contains("context deadline exceeded")
-        || m.contains("resource not ready")
-    {
-        Stage::Wait
-    } else {
-        Stage::Apply
-    }
+    crate::failure::read_failure(message).stage
 }

@@ -3,11 +3,13 @@
 
 use helm_why_release::{History, Release, ResourceKey};
 
+use crate::base::{BaseQuery, PENDING_ERROR, reinstalls};
+use crate::cause::install_flag;
 use crate::event::{Action, Cause, Event, Phase};
-use crate::hazard::{Hazard, Severity};
+use crate::hazard::{Hazard, Severity, empty_manifest};
 use crate::ops::{Operation, Outcome};
 use crate::profile::Profile;
-use crate::replay::{ReplayOptions, dedupe_hazards, next_base, run};
+use crate::replay::{ReplayOptions, dedupe_hazards, run};
 use crate::view::RevisionView;
 
 /// What a planned change does to an object.
@@ -154,6 +156,7 @@ pub fn plan_with_live(
     let mut sim = ended.sim;
     if let Some(facts) = live {
         apply_live(&mut sim.world, facts);
+        sim.connected = true;
     }
     let replay = ended.replay;
     let profile = replay.profile;
@@ -162,38 +165,55 @@ pub fn plan_with_live(
     let mut hazards = Vec::new();
     let mut refused = None;
 
-    let last = ended.statuses.iter().next_back();
-    if let Some((rev, status)) = last
-        && status.is_pending()
-        && profile.pending_blocks_upgrade()
-    {
-        let text = "another operation (install/upgrade/rollback) is in progress".to_owned();
-        hazards.push(Hazard::new(
-            "pending-release",
-            Severity::High,
-            Some(*rev),
-            None,
-            format!("revision {rev} is {status}: helm upgrade will refuse with \"{text}\" (roll back, or fix the record, first)"),
-        ));
-        refused = Some(text);
-    }
-    let base_rev = next_base(&ended.statuses, &profile);
-    if base_rev.is_none() && refused.is_none() && last.is_some() {
-        let text = format!("{:?} has no deployed releases", history.id.name);
-        hazards.push(Hazard::new(
-            "no-deployed-release",
-            Severity::High,
-            last.map(|(r, _)| *r),
-            None,
-            format!("helm upgrade will refuse with \"{text}\""),
-        ));
-        refused = Some(text);
-    }
+    let stored = &ended.stored;
+    let last = stored.iter().next_back();
+    // The base is what Helm's storage answers now: the same query as the replay's
+    // `next_upgrade` (helm-semantics.md §4.1).
+    let mut operation = Operation::Upgrade;
+    let base_rev = match &replay.next_upgrade {
+        BaseQuery::Base { revision, .. } => Some(*revision),
+        BaseQuery::NoRelease => {
+            operation = Operation::Install;
+            None
+        }
+        BaseQuery::Refused {
+            last,
+            status,
+            error,
+        } if error == PENDING_ERROR => {
+            hazards.push(Hazard::new(
+                "pending-release",
+                Severity::High,
+                Some(*last),
+                None,
+                format!("revision {last} is {status}: helm upgrade will refuse with \"{error}\" (roll back, or fix the record, first)"),
+            ));
+            refused = Some(error.clone());
+            None
+        }
+        BaseQuery::Refused { last, error, .. } if reinstalls(stored) => {
+            notes.push(format!(
+                "revision {last} is uninstalled (kept with --keep-history): plain helm upgrade refuses (Helm's error: {error}); planned here is what helm upgrade --install (or helm install --replace) does: an install that replaces it, which deletes nothing and adopts existing objects that carry this release's ownership metadata"
+            ));
+            operation = Operation::InstallReplace;
+            None
+        }
+        BaseQuery::Refused { last, error, .. } => {
+            hazards.push(Hazard::new(
+                "no-deployed-release",
+                Severity::High,
+                Some(*last),
+                None,
+                format!("helm upgrade will refuse (Helm's error: {error})"),
+            ));
+            refused = Some(error.clone());
+            None
+        }
+    };
     if let (Some(b), Some((l, _)), None) = (base_rev, last, &refused)
         && b != *l
     {
-        let skipped: Vec<String> = ended
-            .statuses
+        let skipped: Vec<String> = stored
             .range(b + 1..)
             .map(|(r, s)| format!("{r} ({s})"))
             .collect();
@@ -233,12 +253,8 @@ pub fn plan_with_live(
     let base_record = base_rev.and_then(|b| history.revision(b));
     let base_view = base_record.map(|r| RevisionView::new(&r.release, &options.scopes));
     let target = RevisionView::new(candidate, &options.scopes);
-    let operation = if base_rev.is_none() && last.is_none() {
-        Operation::Install
-    } else {
-        Operation::Upgrade
-    };
     if refused.is_none() {
+        hazards.extend(sim.crd_missing(&target, "this upgrade"));
         sim.assume_hooks_run = true;
         sim.begin(revision, format!("{} (planned)", operation.label()));
         sim.operate(&operation, base_view.as_ref(), &target, &Outcome::Succeeded);
@@ -276,21 +292,8 @@ pub fn plan_with_live(
             ));
         }
     }
-    if let Some(base) = &base_view
-        && !base.objects.is_empty()
-        && target.objects.is_empty()
-    {
-        hazards.push(Hazard::new(
-            "empty-manifest",
-            Severity::High,
-            Some(revision),
-            None,
-            format!(
-                "the candidate renders no tracked object: every one of the {} objects of revision {} will be deleted",
-                base.objects.len(),
-                base.revision()
-            ),
-        ));
+    if let Some(base) = &base_view {
+        hazards.extend(empty_manifest(revision, base, &target, true));
     }
     dedupe_hazards(&mut hazards);
     hazards.sort_by_key(|h| std::cmp::Reverse(h.severity));
@@ -306,6 +309,34 @@ pub fn plan_with_live(
         notes,
         refused,
     }
+}
+
+/// `rendered-as-install`: the candidate came from `helm template`, which renders with
+/// `.Release.IsInstall` true, and templates of the release's chart (as stored in `base`) read
+/// `.Release.IsInstall` or `.Release.IsUpgrade`: the plan may show objects the upgrade would
+/// not render, or miss ones it would.
+pub fn rendered_as_install(base: &Release, revision: u64) -> Option<Hazard> {
+    let templates: Vec<&str> = base
+        .chart
+        .templates
+        .iter()
+        .filter(|t| t.text().is_some_and(|text| install_flag(&text).is_some()))
+        .map(|t| t.name.as_str())
+        .collect();
+    if templates.is_empty() {
+        return None;
+    }
+    Some(Hazard::new(
+        "rendered-as-install",
+        Severity::Medium,
+        Some(revision),
+        None,
+        format!(
+            "the candidate is helm template output, rendered as an install (.Release.IsInstall true), but {} of chart {} read .Release.IsInstall or .Release.IsUpgrade: this plan is unreliable for them; render the candidate as an upgrade with helm upgrade RELEASE CHART --dry-run=server -o json",
+            templates.join(", "),
+            base.chart_label()
+        ),
+    ))
 }
 
 fn change_of(e: &Event) -> Option<Change> {

@@ -227,6 +227,19 @@ impl Profile {
         self.at_least(3, 19, 0)
     }
 
+    /// What the other versions of this major do with an existing object that the original
+    /// manifest lacks (v4.2.0 `pkg/kube/client.go` `update`: "resource exists on cluster but
+    /// not in original release, using cluster state as baseline").
+    pub fn untracked_elsewhere(&self) -> &'static str {
+        match self.version.major {
+            4 if self.patches_untracked() => {
+                " (Helm 4.0–4.1 fail here instead: original object … not found)"
+            }
+            4 => " (Helm 4.2 and later patch it from its live state instead)",
+            _ => "",
+        }
+    }
+
     /// The prefix of the ownership conflict error.
     pub fn conflict_prefix(&self, operation: &str) -> String {
         if self.version.major >= 4 {

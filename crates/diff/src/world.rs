@@ -80,6 +80,22 @@ pub struct Live {
     pub certain: bool,
 }
 
+impl Live {
+    /// An object that exists although nothing in the release's records created it (another
+    /// release, or by hand): revision 0, no ownership metadata for this release.
+    pub fn outside(key: ResourceKey) -> Self {
+        Live {
+            key,
+            origin: Origin::Manifest,
+            created_by: 0,
+            owned: false,
+            labelled: false,
+            keep: false,
+            certain: true,
+        }
+    }
+}
+
 /// The simulated cluster.
 #[derive(Debug, Clone, Default)]
 pub struct World {

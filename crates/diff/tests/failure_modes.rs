@@ -93,8 +93,14 @@ fn f01_manifest_to_pre_upgrade_hook() {
     assert!(m.contains("no upgrade or uninstall will delete it"), "{m}");
     assert_eq!(
         hazards(&r),
-        // The pre-upgrade deletion and the delete-phase deletion are one hazard.
-        vec!["deleted-after-hook-conversion", "untracked-hook-object"]
+        // The pre-upgrade deletion and the delete-phase deletion are one hazard; rev 2
+        // tracks nothing; rolling back to rev 1 hits the hook-made object rev 3 lacks.
+        vec![
+            "empty-manifest",
+            "deleted-after-hook-conversion",
+            "untracked-hook-object",
+            "rollback-will-fail"
+        ]
     );
 }
 
@@ -168,7 +174,15 @@ fn f01_explicit_policy_without_before_hook_creation_fails_helm3() {
         m.contains("configmaps \"app-config\" already exists"),
         "{m}"
     );
-    assert_eq!(hazards(&r), vec!["hook-already-exists"]);
+    // Rolling back to 1 from the failed revision 2 (which lacks the live object) fails too.
+    assert_eq!(
+        hazards(&r),
+        vec![
+            "empty-manifest",
+            "hook-already-exists",
+            "rollback-will-fail"
+        ]
+    );
     assert!(matches!(
         r.steps[1].inferred.outcome,
         Outcome::Failed {
@@ -210,7 +224,10 @@ fn f01_explicit_policy_helm4_ssa_applies_then_deletes() {
     );
     assert_eq!(r.expected_present(&x), Some(false));
     assert!(message_of(&r, &x, HookCreate).contains("server-side apply"));
-    assert_eq!(hazards(&r), vec!["deleted-after-hook-conversion"]);
+    assert_eq!(
+        hazards(&r),
+        vec!["empty-manifest", "deleted-after-hook-conversion"]
+    );
 }
 
 // --- F2 ---------------------------------------------------------------------------------------
@@ -266,9 +283,14 @@ fn f02_manifest_to_post_upgrade_hook() {
         m.contains("creates it again right after the upgrade deleted the tracked one"),
         "{m}"
     );
+    // A rollback to 1 hits the hook-made object revision 2 does not track.
     assert_eq!(
         hazards(&r),
-        vec!["deleted-after-hook-conversion", "untracked-hook-object"]
+        vec![
+            "deleted-after-hook-conversion",
+            "untracked-hook-object",
+            "rollback-will-fail"
+        ]
     );
 }
 
@@ -744,7 +766,13 @@ fn f06_group_change_deleted_from_3_17_1() {
             m.contains("its API group changed from extensions/v1beta1 to networking.k8s.io/v1"),
             "{m}"
         );
-        assert_eq!(hazards(&r), vec!["deleted-after-api-change"], "{version}");
+        // A rollback to 1 names the old group, which revision 3 does not track.
+        let expected = if version.starts_with("4.2") {
+            vec!["deleted-after-api-change"]
+        } else {
+            vec!["deleted-after-api-change", "rollback-will-fail"]
+        };
+        assert_eq!(hazards(&r), expected, "{version}");
     }
 }
 
@@ -800,7 +828,11 @@ fn f06_version_only_change_deleted_only_by_4_0_to_4_1_0() {
         );
         assert_eq!(present_after(&r, 2, &w), Some(false));
         assert!(message_of(&r, &w, Delete).contains("only Helm 4.0.0–4.1.0"));
-        assert_eq!(hazards(&r), vec!["deleted-after-api-change"]);
+        // Matching by version, a rollback to 1 does not find v1alpha1 in revision 3.
+        assert_eq!(
+            hazards(&r),
+            vec!["deleted-after-api-change", "rollback-will-fail"]
+        );
     }
     for version in ["3.16.4", "3.21.4", "4.1.1", "4.2.4"] {
         let r = story.replay_as(version);
@@ -963,8 +995,9 @@ fn f08_rename_creates_new_deletes_old() {
         vec![("delete".into(), Delete, Some(Cause::Renamed))]
     );
     assert!(
-        message_of(&r, &old, Delete)
-            .contains("renamed to db-v2 (same template web/templates/db.yaml)")
+        message_of(&r, &old, Delete).contains(
+            "renamed to db-v2 (same kind and template web/templates/db.yaml, and the same content but for the name: 2 of 2 fields equal)"
+        )
     );
     assert!(message_of(&r, &new, Create).contains("renamed from db"));
     assert_eq!(r.expected_present(&old), Some(false));
@@ -1036,7 +1069,8 @@ fn f09_values_toggle_removes_then_recreates() {
     assert!(message_of(&r, &svc, Delete).contains(".Values.extra.enabled: true → false"));
     assert_eq!(present_after(&r, 2, &svc), Some(false));
     assert_eq!(r.expected_present(&svc), Some(true));
-    assert!(hazards(&r).is_empty());
+    // Revision 2 tracks nothing at all: every object of revision 1 went.
+    assert_eq!(hazards(&r), vec!["empty-manifest"]);
 }
 
 // --- F10 --------------------------------------------------------------------------------------
@@ -1073,7 +1107,15 @@ fn f10_keep_removed_from_chart_is_never_deleted() {
     assert!(message_of(&r, &svc, Keep).contains("tracked by no revision"));
     assert_eq!(r.expected_present(&svc), Some(true));
     assert_eq!(r.expected_present(&cm_key("base")), Some(false));
-    assert_eq!(hazards(&r), vec!["kept-untracked"]);
+    // helm-semantics.md §12: a rollback to a revision with the kept object fails.
+    assert_eq!(hazards(&r), vec!["kept-untracked", "rollback-will-fail"]);
+    assert!(
+        r.hazards[1]
+            .message
+            .contains("will fail (Helm's error: no Service with the name \"extra\" found)"),
+        "{}",
+        r.hazards[1].message
+    );
 }
 
 #[test]
@@ -1280,7 +1322,12 @@ fn f11_failed_revision_orphans_and_base() {
     assert!(message_of(&r, &y, Orphan).contains("created by failed revision 2"));
     assert_eq!(
         hazards(&r),
-        vec!["orphaned-by-failed-revision", "failed-base"]
+        // Rolling back to 2 would hit cfg-y, live but untracked by revision 3.
+        vec![
+            "orphaned-by-failed-revision",
+            "failed-base",
+            "rollback-will-fail"
+        ]
     );
 }
 
@@ -1816,7 +1863,10 @@ fn f16_unknown_hook_event_drops_object() {
         assert!(message_of(&r, &x, Delete).contains(&format!("helm.sh/hook: {value}")));
         assert!(message_of(&r, &x, Delete).contains("drops the document"));
         assert_eq!(r.expected_present(&x), Some(false));
-        assert_eq!(hazards(&r), vec!["deleted-after-unknown-hook"]);
+        assert_eq!(
+            hazards(&r),
+            vec!["empty-manifest", "deleted-after-unknown-hook"]
+        );
     }
 }
 
@@ -1897,9 +1947,11 @@ fn f17_pre_rollback_hook_failure_then_rollback_again() {
         "{}",
         dump(&r)
     );
-    assert!(trail_at(&r, &b, 3).is_empty());
+    assert!(trail_at(&r, &b, 3).is_empty(), "{}", dump(&r));
     assert_eq!(r.expected_present(&b), Some(true));
-    assert_eq!(hazards(&r), vec!["pending-lock"]);
+    // Rolling back to 2 would hit b, which the pending revision 3 lacks; to 1 it works.
+    assert_eq!(hazards(&r), vec!["pending-lock", "rollback-will-fail"]);
+    assert!(r.hazards[1].message.contains("revision 2 will fail"));
     // `helm rollback` still works: its base is the pending revision 3, whose manifest lacks
     // b, so b is never deleted.
     let r = story
@@ -2202,7 +2254,7 @@ fn f20_rollback_before_3_9_leaves_no_ownership() {
         m.contains("label validation error: missing key \"app.kubernetes.io/managed-by\""),
         "{m}"
     );
-    assert_eq!(hazards(&r), vec!["ownership-conflict"]);
+    assert_eq!(hazards(&r), vec!["empty-manifest", "ownership-conflict"]);
 
     let r = f20_story().replay_as("3.9.0");
     assert_eq!(
@@ -2211,7 +2263,7 @@ fn f20_rollback_before_3_9_leaves_no_ownership() {
         "{}",
         dump(&r)
     );
-    assert!(hazards(&r).is_empty());
+    assert_eq!(hazards(&r), vec!["empty-manifest"]);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use helm_why_diff::{Plan, Profile, ReplayOptions, Severity, plan};
+use helm_why_diff::{ChangeOp, Plan, Profile, ReplayOptions, Severity, plan};
 use helm_why_release::builder::ReleaseBuilder;
 use helm_why_release::history::group;
 use helm_why_release::{History, HookEvent, Record, RecordMeta, Release, Status};
@@ -225,14 +225,48 @@ fn pending_release_refuses_the_upgrade() {
 
 #[test]
 fn no_deployed_release_refuses_the_upgrade() {
-    let h = history(vec![
-        rev(1).status(Status::Uninstalled, "Uninstallation complete"),
-    ]);
-    let p = planned(&h, candidate());
+    // Helm 3.0–3.2 refuse to upgrade from a failed install (no deployed revision).
+    let h = history(vec![rev(1).status(
+        Status::Failed,
+        "Release \"web\" failed: timed out waiting for the condition",
+    )]);
+    let options = ReplayOptions {
+        profile: Some(Profile::new("3.2.4".parse().unwrap())),
+        ..Default::default()
+    };
+    let p = plan(&h, &candidate().build(), &options);
     assert_eq!(codes(&p), [("no-deployed-release", Severity::High)]);
     assert_eq!(
         p.refused.as_deref(),
         Some("\"web\" has no deployed releases")
+    );
+    // Helm ≥ 3.3 diff against the failed revision instead.
+    let p = planned(&h, candidate());
+    assert_eq!((p.base_revision, p.refused.as_deref()), (Some(1), None));
+}
+
+#[test]
+fn uninstalled_release_is_installed_again() {
+    // `uninstall --keep-history`, then `upgrade --install`: an install that replaces it
+    // (helm-semantics.md §12), not a refusal.
+    let h = history(vec![
+        rev(1)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .status(Status::Uninstalled, "Uninstallation complete"),
+    ]);
+    let p = planned(
+        &h,
+        candidate().manifest_doc("web/templates/a.yaml", &cm("a")),
+    );
+    assert_eq!(codes(&p), []);
+    assert_eq!((p.base_revision, p.refused.as_deref()), (None, None));
+    assert_eq!(p.changes[0].op, ChangeOp::Create);
+    assert!(
+        p.notes.iter().any(|n| n.contains(
+            "plain helm upgrade refuses (Helm's error: \"web\" has no deployed releases)"
+        )),
+        "{:?}",
+        p.notes
     );
 }
 

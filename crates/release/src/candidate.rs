@@ -45,8 +45,11 @@ pub struct Candidate {
 /// assert!(c.manifest.contains("name: web") && !c.manifest.contains("Thanks"));
 /// ```
 ///
+/// Empty input, or input with only comments and separators, is an empty candidate (an
+/// upgrade that deletes everything).
+///
 /// # Errors
-/// Release JSON that does not parse, or input with no document at all.
+/// Release JSON that does not parse, or input none of whose documents can be read.
 pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.starts_with('{') {
@@ -71,15 +74,18 @@ pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeErro
         None => (CandidateFormat::Template, trimmed.to_owned()),
     };
     let split = split_rendered(&rendered);
-    if split.manifest.is_empty() && split.hooks.is_empty() && split.dropped.is_empty() {
-        let detail = match split.problems.first() {
-            Some(p) => format!("no Kubernetes document could be read: {}", p.detail),
-            None => "no Kubernetes document in the input (expected helm template output, helm upgrade --dry-run text or its -o json)".to_owned(),
-        };
+    // A chart (or a post-renderer) that renders nothing is a candidate too: the upgrade
+    // deletes every tracked object (helm-semantics.md §12). Only input of which nothing at
+    // all could be read is refused.
+    if split.manifest.is_empty()
+        && split.hooks.is_empty()
+        && split.dropped.is_empty()
+        && let Some(p) = split.problems.first()
+    {
         return Err(DecodeError::new(
             RecordRef::file(origin),
             Layer::Yaml,
-            detail,
+            format!("no Kubernetes document could be read: {}", p.detail),
         ));
     }
     Ok(Candidate {

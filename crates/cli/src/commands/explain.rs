@@ -1,7 +1,9 @@
 //! `helm-why explain RELEASE KIND/NAME`: the story of one object across every revision.
 
 use anyhow::Result;
-use helm_why_diff::{Event, ObjectQuery, Replay, replay};
+use helm_why_diff::{
+    BaseQuery, BaseRule, Event, ObjectQuery, Replay, VersionDifference, other_versions, replay,
+};
 use helm_why_release::{History, ResourceKey, ScopeResolver};
 use serde::Serialize;
 
@@ -40,6 +42,9 @@ pub struct ExplainReport {
     pub summary: String,
     /// Remarks from the replay that concern the revisions shown.
     pub notes: Vec<String>,
+    /// Other Helm versions of the same major whose rules tell this object's story
+    /// differently.
+    pub other_versions: Vec<VersionDifference>,
     /// Problems with the input.
     pub warnings: Vec<String>,
     /// When each revision's operation started, for the table.
@@ -56,8 +61,9 @@ pub fn replay_with_scopes(
     history: &History,
     config: &Config,
     scopes: &ScopeResolver,
+    connected: bool,
 ) -> Result<Replay> {
-    Ok(replay(history, &replay_options(config, scopes)?))
+    Ok(replay(history, &replay_options(config, scopes, connected)?))
 }
 
 /// Find the object a query names among everything the replay saw.
@@ -130,28 +136,13 @@ pub fn build(replay: &Replay, key: &ResourceKey, warnings: Vec<String>) -> Expla
         observed: None,
         live_source: None,
         notes,
+        other_versions: Vec::new(),
         warnings,
         times,
     }
 }
 
 fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option<bool>) -> String {
-    let last_rev = replay.steps.last().map_or(0, |s| s.revision);
-    let tracked = replay.steps.last().is_some_and(|_| {
-        events
-            .iter()
-            .rev()
-            .find(|e| e.revision == last_rev)
-            .is_some_and(|e| {
-                matches!(
-                    e.action,
-                    helm_why_diff::Action::Create
-                        | helm_why_diff::Action::Patch
-                        | helm_why_diff::Action::Unchanged
-                        | helm_why_diff::Action::Adopt
-                )
-            })
-    });
     let last = events.last();
     match present {
         None if !replay.missing.is_empty() => format!(
@@ -171,18 +162,39 @@ fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option
             ),
             None => "Now: expected absent.".to_owned(),
         },
-        Some(true) if tracked => {
-            format!("Now: expected present and tracked by revision {last_rev}.")
-        }
-        Some(true) => match last {
-            Some(e) => format!(
+        Some(true) => match (replay.tracked_by(key), last) {
+            (Some(base), _) => format!("Now: expected present and tracked by revision {base}{}.", tracked_role(replay, base)),
+            (None, Some(e)) if e.action == helm_why_diff::Action::Orphan => format!(
                 "Now: expected present, but no revision tracks it — {}",
                 e.message
                     .strip_prefix("present but untracked: ")
                     .unwrap_or(&e.message)
             ),
-            None => "Now: expected present.".to_owned(),
+            (None, _) => match replay.tracked_base {
+                Some(base) => format!(
+                    "Now: expected present, but no revision tracks it: revision {base}, which the next upgrade diffs against, does not have it, so Helm will never delete it."
+                ),
+                None => "Now: expected present, but no revision tracks it: Helm has no revision to diff the next upgrade against.".to_owned(),
+            },
         },
+    }
+}
+
+/// `, the last deployed revision, which the next upgrade diffs against` — or why an upgrade
+/// would not start from it now.
+fn tracked_role(replay: &Replay, base: u64) -> String {
+    match &replay.next_upgrade {
+        BaseQuery::Base { rule, .. } => {
+            let which = match rule {
+                BaseRule::LastDeployed | BaseRule::HighestDeployed => "the deployed revision",
+                BaseRule::LastFailedOrSuperseded => "the last revision (none is deployed)",
+            };
+            format!(" ({which}, which the next upgrade diffs against)")
+        }
+        BaseQuery::Refused { last, error, .. } => format!(
+            " (the deployed revision; the next upgrade is refused while revision {last} stands: {error})"
+        ),
+        BaseQuery::NoRelease => format!(" (revision {base})"),
     }
 }
 
@@ -198,9 +210,11 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
     let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
-    let replay = replay_with_scopes(history, config, &scopes)?;
+    let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
+    let replay = replay(history, &options);
     let key = find_object(&replay, &query)?;
     let mut report = build(&replay, key, warnings);
+    report.other_versions = other_versions(history, &options, &replay, key);
     if let Some(cluster) = &loaded.cluster {
         let observations = cluster.observe(std::slice::from_ref(key)).await;
         if let Some(observation) = observations.first() {

@@ -1,7 +1,7 @@
 //! `helm-why history RELEASE`: one row per revision, with what changed against the previous one.
 
 use anyhow::Result;
-use helm_why_diff::{ObjectChanges, RevisionView};
+use helm_why_diff::{Hazard, ObjectChanges, RevisionView, empty_manifest};
 use helm_why_release::{History, ResourceKey};
 use serde::Serialize;
 
@@ -56,6 +56,9 @@ pub struct HistoryReport {
     /// The same, as ranges (for the table).
     #[serde(skip)]
     pub missing_ranges: Vec<helm_why_release::history::RevisionRange>,
+    /// Hazards visible revision to revision (`empty-manifest`: a revision that tracks
+    /// nothing after one that tracked objects).
+    pub hazards: Vec<Hazard>,
     /// Findings about the records.
     pub warnings: Vec<String>,
 }
@@ -71,9 +74,13 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
         .map(|r| RevisionView::new(&r.release, &config.scopes))
         .collect();
     let mut rows = Vec::new();
+    let mut hazards = Vec::new();
     for (i, view) in views.iter().enumerate() {
         let r = view.release;
         let previous = i.checked_sub(1).and_then(|p| views.get(p));
+        if let Some(p) = previous {
+            hazards.extend(empty_manifest(r.version, p, view, false));
+        }
         let changes = previous
             .map(|p| ObjectChanges::between(p, view))
             .unwrap_or_else(|| ObjectChanges {
@@ -132,6 +139,7 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
             .take(MAX_LISTED_MISSING)
             .collect(),
         missing_ranges: history.missing.clone(),
+        hazards,
         warnings,
     }
 }

@@ -1,6 +1,7 @@
 //! `helm-why list`: releases with their last revision and status.
 
 use anyhow::Result;
+use helm_why_release::history::Finding;
 use serde::Serialize;
 
 use super::{Ui, source_warnings};
@@ -55,7 +56,13 @@ pub async fn run(args: &ListArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
         .releases
         .iter()
         .map(|h| {
-            warnings.extend(h.findings.iter().map(|f| format!("{}: {f}", h.id)));
+            // Pruned revisions are ordinary (--history-max); `history` shows them.
+            warnings.extend(
+                h.findings
+                    .iter()
+                    .filter(|f| !matches!(f, Finding::MissingRevisions { .. }))
+                    .map(|f| format!("{}: {f}", h.id)),
+            );
             let latest = h.latest().map(|r| &r.release);
             ListedRelease {
                 name: h.id.name.clone(),

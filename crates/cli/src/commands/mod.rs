@@ -77,6 +77,7 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
 pub fn replay_options(
     config: &Config,
     scopes: &helm_why_release::ScopeResolver,
+    connected: bool,
 ) -> Result<helm_why_diff::ReplayOptions> {
     let profile = match &config.helm_version {
         Some(v) => Some(helm_why_diff::Profile::new(v.parse().map_err(|e| {
@@ -90,6 +91,7 @@ pub fn replay_options(
     Ok(helm_why_diff::ReplayOptions {
         profile,
         scopes: scopes.clone(),
+        connected,
     })
 }
 

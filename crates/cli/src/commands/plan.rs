@@ -4,7 +4,9 @@ use std::io::Read as _;
 use std::process::Command;
 
 use anyhow::{Context as _, Result};
-use helm_why_diff::{ChangeOp, LiveFact, Plan, RevisionView, Severity, plan_with_live};
+use helm_why_diff::{
+    ChangeOp, LiveFact, Plan, RevisionView, Severity, plan_with_live, rendered_as_install,
+};
 use helm_why_release::candidate::{Candidate, CandidateFormat, parse_candidate};
 use helm_why_release::{History, Info, Release, Status};
 use helm_why_release::{ResourceKey, ScopeResolver};
@@ -57,12 +59,25 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     let format = candidate.format;
     let release = candidate_release(candidate, history);
     let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
-    let options = replay_options(config, &scopes)?;
+    // Connected or not, plan_with_live knows from the live facts it is given.
+    let options = replay_options(config, &scopes, false)?;
     let facts = match &loaded.cluster {
         Some(cluster) => Some(live_facts(cluster, history, &release, &scopes).await),
         None => None,
     };
-    let planned = plan_with_live(history, &release, &options, facts.as_deref());
+    let mut planned = plan_with_live(history, &release, &options, facts.as_deref());
+    if format == CandidateFormat::Template
+        && let Some(base) = planned
+            .base_revision
+            .and_then(|b| history.revision(b))
+            .or_else(|| history.latest())
+        && let Some(h) = rendered_as_install(&base.release, planned.revision)
+    {
+        planned.hazards.push(h);
+        planned
+            .hazards
+            .sort_by_key(|h| std::cmp::Reverse(h.severity));
+    }
     let diffs = if args.diff {
         diffs(history, &planned, &release, config, args.show_secrets)
     } else {
@@ -128,32 +143,40 @@ fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> 
     } else if let Some(ns) = &config.namespace_filter {
         common.extend(["--namespace".to_owned(), ns.clone()]);
     }
-    let upgrade = Command::new(&helm)
-        .args(["upgrade", &args.release, chart, "--dry-run", "-o", "json"])
-        .args(&common)
-        .args(args.helm_flags())
-        .output();
-    if let Ok(out) = &upgrade
-        && out.status.success()
-        && out.stdout.trim_ascii_start().starts_with(b"{")
-    {
+    let run = |words: &[&str]| {
+        Command::new(&helm)
+            .args(words)
+            .args(&common)
+            .args(args.helm_flags())
+            .output()
+            .map_err(|e| {
+                UserError::with_hint(
+                    format!("cannot run {helm}: {e}"),
+                    "set HELM_BIN to the helm binary, or give --manifest FILE",
+                )
+            })
+    };
+    if matches!(config.source, SourceSpec::Cluster(_)) {
+        // Render as the upgrade will (`.Release.IsUpgrade`, lookups): a failure is Helm's
+        // answer, never a reason to fall back to `helm template`, which renders an install.
+        let out = run(&["upgrade", &args.release, chart, "--dry-run", "-o", "json"])?;
+        if !out.status.success() || !out.stdout.trim_ascii_start().starts_with(b"{") {
+            return Err(UserError::with_hint(
+                format!(
+                    "{helm} upgrade --dry-run failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                "fix what Helm reports, or render the candidate yourself and give --manifest FILE",
+            )
+            .into());
+        }
         return Ok((
             String::from_utf8_lossy(&out.stdout).into_owned(),
             format!("{helm} upgrade --dry-run -o json"),
         ));
     }
-    // No cluster (or an old helm): render the chart without one.
-    let out = Command::new(&helm)
-        .args(["template", &args.release, chart])
-        .args(&common)
-        .args(args.helm_flags())
-        .output()
-        .map_err(|e| {
-            UserError::with_hint(
-                format!("cannot run {helm}: {e}"),
-                "set HELM_BIN to the helm binary, or give --manifest FILE",
-            )
-        })?;
+    // Records from files: no cluster to dry-run against, so the chart is rendered alone.
+    let out = run(&["template", &args.release, chart])?;
     if !out.status.success() {
         return Err(UserError::new(format!(
             "{helm} template failed: {}",

@@ -1,6 +1,7 @@
 //! `helm-why timeline RELEASE`: every object against every revision, then the hazards.
 
 use anyhow::Result;
+use helm_why_diff::ops::Afterwards;
 use helm_why_diff::{Action, Event, Hazard, Replay};
 use helm_why_release::ResourceKey;
 use serde::Serialize;
@@ -204,7 +205,16 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
         revisions: replay
             .steps
             .iter()
-            .map(|s| (s.revision, s.operation.clone()))
+            .map(|s| {
+                // The record of an uninstalled revision stands for the uninstall.
+                let op = match s.inferred.afterwards {
+                    Afterwards::Nothing => s.operation.clone(),
+                    Afterwards::Uninstalled | Afterwards::UninstallIncomplete => {
+                        "uninstall".to_owned()
+                    }
+                };
+                (s.revision, op)
+            })
             .collect(),
         objects,
         hazards: replay.hazards.clone(),
@@ -223,7 +233,7 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
     let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
-    let replay = replay_with_scopes(history, config, &scopes)?;
+    let replay = replay_with_scopes(history, config, &scopes, loaded.cluster.is_some())?;
     let mut report = build(&replay, warnings);
     if let Some(cluster) = &loaded.cluster {
         let observations = cluster.observe(&replay.objects).await;

@@ -34,10 +34,11 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
             report.object, report.release, report.namespace, report.helm_version
         );
     }
-    let mut current: Option<u64> = None;
+    let mut current: Option<(u64, &str)> = None;
     for e in &report.events {
-        if current != Some(e.revision) {
-            current = Some(e.revision);
+        // A new heading for each revision, and for an uninstall done on the same record.
+        if current != Some((e.revision, e.operation.as_str())) {
+            current = Some((e.revision, e.operation.as_str()));
             let time = report
                 .times
                 .iter()
@@ -78,6 +79,29 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
         }
     }
     let _ = writeln!(out, "\n{}", report.summary);
+    if !report.other_versions.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}Other Helm versions would have done otherwise:",
+            if md { "### " } else { "" }
+        );
+        for d in &report.other_versions {
+            let now = match d.expected_present {
+                Some(true) => "expected present now",
+                Some(false) => "expected absent now",
+                None => "unknown now",
+            };
+            let mut what = d.differences.clone();
+            what.push(now.to_owned());
+            let _ = writeln!(
+                out,
+                "{}Helm {}: {}",
+                if md { "- " } else { "  " },
+                d.versions,
+                what.join("; ")
+            );
+        }
+    }
     if let (Some(observed), Some(source)) = (&report.observed, &report.live_source) {
         live(&mut out, observed, source, &report.release, md);
     }

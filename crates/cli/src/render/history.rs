@@ -14,7 +14,13 @@ pub fn change_summary(row: &RevisionRow) -> String {
         return "-".to_owned();
     }
     let Some(previous) = row.compared_with else {
-        return format!("+{} (initial)", row.added.len());
+        // Only revision 1 is an initial install; a first stored revision after pruning is not.
+        let what = if row.revision <= 1 {
+            "initial"
+        } else {
+            "first stored"
+        };
+        return format!("+{} ({what})", row.added.len());
     };
     let mut parts = Vec::new();
     if !row.added.is_empty() {
@@ -104,15 +110,20 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
     for (first, last) in gaps {
         grid.row(gap_row(first, last));
     }
-    let text = match ui.format {
-        OutputFormat::Markdown => format!(
+    let md = ui.format == OutputFormat::Markdown;
+    let mut text = if md {
+        format!(
             "## Release `{}` in namespace `{}`\n\n{}",
             report.release,
             report.namespace,
             grid.to_markdown()
-        ),
-        _ => grid.to_table(),
+        )
+    } else {
+        grid.to_table()
     };
+    if !report.hazards.is_empty() {
+        super::write_hazards(&mut text, &report.hazards, md);
+    }
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)
 }

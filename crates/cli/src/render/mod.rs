@@ -97,3 +97,23 @@ pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result
     writeln!(out)?;
     Ok(())
 }
+
+/// A `Hazards:` section, one line per hazard: severity, code, revision, message.
+pub fn write_hazards(out: &mut String, hazards: &[helm_why_diff::Hazard], md: bool) {
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "\n{}Hazards:", if md { "### " } else { "" });
+    for h in hazards {
+        let rev = h
+            .revision
+            .map(|r| format!("revision {r}: "))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}{} [{}] {rev}{}",
+            if md { "- " } else { "  " },
+            h.severity.as_str(),
+            h.code,
+            h.message
+        );
+    }
+}

@@ -82,21 +82,7 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     if report.hazards.is_empty() {
         let _ = writeln!(out, "\nNo hazards found.");
     } else {
-        let _ = writeln!(out, "\n{}Hazards:", if md { "### " } else { "" });
-        for h in &report.hazards {
-            let rev = h
-                .revision
-                .map(|r| format!("revision {r}: "))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{}{} [{}] {rev}{}",
-                if md { "- " } else { "  " },
-                h.severity.as_str(),
-                h.code,
-                h.message
-            );
-        }
+        super::write_hazards(&mut out, &report.hazards, md);
     }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)
