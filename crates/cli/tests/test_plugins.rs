@@ -250,3 +250,48 @@ fn plan_passes_values_to_helm() {
         "{text}"
     );
 }
+
+/// Connected to a cluster, `plan RELEASE CHART` renders with `helm upgrade --dry-run`; when
+/// Helm fails, its error is the answer (exit 1) — never a silent fallback to `helm template`,
+/// which renders an install.
+#[test]
+fn a_failing_dry_run_is_reported_not_replaced_by_helm_template() {
+    let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
+        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    // A cluster nobody listens on: port 1 of loopback.
+    let kubeconfig = home.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    let out = crate::harness::helm_why()
+        .env("HELM_BIN", &helm)
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config-home"))
+        .env("HELM_DATA_HOME", home.path().join("data"))
+        .args([
+            "plan",
+            "a1",
+            "tests/fixtures/real-helm/cli-v3.17.3/A1/charts/v2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr.contains("upgrade --dry-run failed:"), "{stderr}");
+    // Helm's own words about the unreachable cluster.
+    assert!(
+        stderr.contains("127.0.0.1:1") || stderr.contains("unreachable"),
+        "{stderr}"
+    );
+}

@@ -165,7 +165,15 @@ impl Sim {
             .into_iter()
             .filter_map(|(crd, keys)| {
                 let first = keys.first()?;
-                let error = mapping_error(&self.profile, first);
+                // Helm's build error quotes the namespace as the document sets it.
+                let namespace = view
+                    .objects
+                    .iter()
+                    .find(|o| o.key == **first)
+                    .and_then(|o| o.value.pointer("/metadata/namespace"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("");
+                let error = mapping_error(&self.profile, first, namespace);
                 Some(Hazard::new(
                     "crd-missing",
                     Severity::High,
@@ -189,7 +197,7 @@ impl Sim {
 
 /// Helm's error for a kind the cluster does not serve (≤ 3.8 `unable to recognize`, ≥ 3.9
 /// and 4.x `resource mapping not found`; helm-semantics.md §12).
-fn mapping_error(profile: &Profile, key: &ResourceKey) -> String {
+fn mapping_error(profile: &Profile, key: &ResourceKey, namespace: &str) -> String {
     let no_match = format!(
         "no matches for kind {:?} in version {:?}",
         key.kind,
@@ -200,8 +208,7 @@ fn mapping_error(profile: &Profile, key: &ResourceKey) -> String {
     } else {
         format!(
             "Error: UPGRADE FAILED: resource mapping not found for name: {:?} namespace: {:?} from \"\": {no_match} — ensure CRDs are installed first",
-            key.name,
-            key.namespace.as_deref().unwrap_or("")
+            key.name, namespace
         )
     }
 }

@@ -128,9 +128,9 @@ pub fn empty_manifest(
         return None;
     }
     let (subject, verb) = if planned {
-        ("the candidate renders".to_owned(), "will be")
+        ("the candidate renders", "will be")
     } else {
-        (format!("revision {revision} stored"), "was")
+        ("its manifest holds", "was")
     };
     Some(Hazard::new(
         "empty-manifest",

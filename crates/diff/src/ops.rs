@@ -177,7 +177,10 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
         .or_else(|| failed_msg("Rollback"))
         .or_else(|| failed_msg("Release"));
     let outcome = match status {
-        Status::Failed => {
+        // A later upgrade or a failed rollback relabels a failed revision `superseded`
+        // without touching its description: the stored error still says how it ended
+        // (helm-semantics.md §12).
+        Status::Failed | Status::Superseded if *status == Status::Failed || failure.is_some() => {
             let message = failure.clone().unwrap_or_else(|| {
                 recognised = false;
                 desc.to_owned()

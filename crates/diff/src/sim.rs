@@ -585,15 +585,7 @@ impl Sim {
                     resource_name(&t.key),
                     t.key.name
                 );
-                self.event(
-                    Phase::Apply,
-                    Action::Fail,
-                    &t.key,
-                    Some(fail_cause),
-                    message,
-                );
-                self.note("stopped while applying: the install failed".into());
-                return Err(Stopped);
+                return self.stop_applying(&t.key, fail_cause, message, "the install failed");
             }
             None if op.is_install && !adopted_any => (
                 Action::Patch,
@@ -612,15 +604,7 @@ impl Sim {
                     },
                     self.profile.untracked_elsewhere()
                 );
-                self.event(
-                    Phase::Apply,
-                    Action::Fail,
-                    &t.key,
-                    Some(fail_cause),
-                    message,
-                );
-                self.note("stopped while applying: no deletion happened".into());
-                return Err(Stopped);
+                return self.stop_applying(&t.key, fail_cause, message, "no deletion happened");
             }
             None => (
                 Action::Patch,
@@ -662,6 +646,19 @@ impl Sim {
             certain: !op.unsure,
         });
         Ok(())
+    }
+
+    /// Helm stops applying at `key` with `message`.
+    fn stop_applying(
+        &mut self,
+        key: &ResourceKey,
+        cause: Cause,
+        message: String,
+        consequence: &str,
+    ) -> Result<(), Stopped> {
+        self.event(Phase::Apply, Action::Fail, key, Some(cause), message);
+        self.note(format!("stopped while applying: {consequence}"));
+        Err(Stopped)
     }
 
     /// Create an object of the new manifest that does not exist.
@@ -1030,6 +1027,8 @@ impl Sim {
                     format!("present but untracked: the hook of revision {} created it; no upgrade or uninstall will delete it", live.created_by),
                 ),
                 Origin::Hook => continue,
+                // Not this release's: created outside its records (another release, by hand).
+                Origin::Manifest if live.created_by == 0 => continue,
                 Origin::Manifest if live.keep => (
                     Cause::KeepPolicy,
                     "present but untracked: kept by helm.sh/resource-policy: keep; Helm will not delete it again".to_owned(),

@@ -24,15 +24,6 @@ fn missing(r: &helm_why_diff::Replay) -> Vec<String> {
     r.missing.iter().map(ToString::to_string).collect()
 }
 
-fn present_after(r: &helm_why_diff::Replay, rev: u64, key: &ResourceKey) -> Option<bool> {
-    let step = r.steps.iter().find(|s| s.revision == rev).unwrap();
-    match step.present_after.iter().find(|(k, _)| k.same_object(key)) {
-        Some((_, true)) => Some(true),
-        Some((_, false)) => None,
-        None => Some(false),
-    }
-}
-
 // --- F1 ---------------------------------------------------------------------------------------
 
 /// Chart 0.2.0 turns ConfigMap `app-config` into a `pre-install,pre-upgrade` hook with the

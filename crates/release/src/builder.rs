@@ -129,6 +129,16 @@ impl ReleaseBuilder {
         self
     }
 
+    /// Add a chart file other than a template (`crds/widgets.yaml`, `files/x`), stored in
+    /// `chart.files` as Helm stores it.
+    pub fn chart_file(mut self, name: &str, text: &str) -> Self {
+        self.release.chart.files.push(ChartFile {
+            name: name.to_owned(),
+            data: encode_base64(text.as_bytes()),
+        });
+        self
+    }
+
     /// The chart's default values.
     pub fn chart_values(mut self, values: Value) -> Self {
         self.release.chart.values = values;

@@ -163,18 +163,24 @@ fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option
             None => "Now: expected absent.".to_owned(),
         },
         Some(true) => match (replay.tracked_by(key), last) {
-            (Some(base), _) => format!("Now: expected present and tracked by revision {base}{}.", tracked_role(replay, base)),
+            (Some(base), _) => format!(
+                "Now: expected present and tracked by revision {base}{}.",
+                tracked_role(replay, base)
+            ),
             (None, Some(e)) if e.action == helm_why_diff::Action::Orphan => format!(
                 "Now: expected present, but no revision tracks it — {}",
                 e.message
                     .strip_prefix("present but untracked: ")
                     .unwrap_or(&e.message)
             ),
-            (None, _) => match replay.tracked_base {
-                Some(base) => format!(
+            (None, _) => match (replay.tracked_base, &replay.next_upgrade) {
+                (Some(base), _) => format!(
                     "Now: expected present, but no revision tracks it: revision {base}, which the next upgrade diffs against, does not have it, so Helm will never delete it."
                 ),
-                None => "Now: expected present, but no revision tracks it: Helm has no revision to diff the next upgrade against.".to_owned(),
+                (None, BaseQuery::Refused { last, status, .. }) => format!(
+                    "Now: expected present, but no revision tracks it: revision {last} is {status}, so no upgrade diffs against a manifest that has it."
+                ),
+                (None, _) => "Now: expected present, but no revision tracks it.".to_owned(),
             },
         },
     }

@@ -122,7 +122,7 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
         grid.to_table()
     };
     if !report.hazards.is_empty() {
-        super::write_hazards(&mut text, &report.hazards, md);
+        super::write_hazards(&mut text, &report.hazards, md, true);
     }
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)

@@ -98,13 +98,20 @@ pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result
     Ok(())
 }
 
-/// A `Hazards:` section, one line per hazard: severity, code, revision, message.
-pub fn write_hazards(out: &mut String, hazards: &[helm_why_diff::Hazard], md: bool) {
+/// A `Hazards:` section, one line per hazard: severity, code, revision (unless `plan`, where
+/// every hazard is about the planned revision), message.
+pub fn write_hazards(
+    out: &mut String,
+    hazards: &[helm_why_diff::Hazard],
+    md: bool,
+    with_revision: bool,
+) {
     use std::fmt::Write as _;
     let _ = writeln!(out, "\n{}Hazards:", if md { "### " } else { "" });
     for h in hazards {
         let rev = h
             .revision
+            .filter(|_| with_revision)
             .map(|r| format!("revision {r}: "))
             .unwrap_or_default();
         let _ = writeln!(

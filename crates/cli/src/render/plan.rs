@@ -76,17 +76,7 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
     if p.hazards.is_empty() {
         let _ = writeln!(out, "No hazards.");
     } else {
-        let _ = writeln!(out, "\n{}Hazards:", if md { "### " } else { "" });
-        for h in &p.hazards {
-            let _ = writeln!(
-                out,
-                "{}{} [{}] {}",
-                if md { "- " } else { "  " },
-                h.severity.as_str(),
-                h.code,
-                h.message
-            );
-        }
+        super::write_hazards(&mut out, &p.hazards, md, false);
     }
     for n in &p.notes {
         let _ = writeln!(out, "{}note: {n}", if md { "- " } else { "" });

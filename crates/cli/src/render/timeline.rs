@@ -82,7 +82,7 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     if report.hazards.is_empty() {
         let _ = writeln!(out, "\nNo hazards found.");
     } else {
-        super::write_hazards(&mut out, &report.hazards, md);
+        super::write_hazards(&mut out, &report.hazards, md, true);
     }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)

@@ -1,0 +1,193 @@
+//! Failed, interrupted and emptied histories through the binary: what `history`, `list`,
+//! `explain` and `plan` print about them (issue 8), on records made by the record builder.
+
+use helm_why_release::Status;
+use helm_why_release::builder::{ReleaseBuilder, list};
+
+use crate::harness::run_args;
+
+/// Secrets of the builders, as `kubectl get secrets -o json` prints them, in a temp dir.
+struct Records {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Records {
+    fn new(builders: &[ReleaseBuilder]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let secrets = builders.iter().map(ReleaseBuilder::secret).collect();
+        std::fs::write(&path, serde_json::to_vec_pretty(&list(secrets)).unwrap()).unwrap();
+        Records { _dir: dir, path }
+    }
+
+    fn path(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+}
+
+fn rev(n: u64) -> ReleaseBuilder {
+    ReleaseBuilder::new("web", "shop", n).chart("web", &format!("0.{n}.0"))
+}
+
+/// Revisions 1–2 pruned; 3 and 4 deployed in turn; 5 renders nothing (a post-renderer that
+/// printed nothing, helm-semantics.md §12).
+fn pruned_then_emptied() -> Records {
+    Records::new(&[
+        rev(3)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .status(Status::Superseded, "Upgrade complete"),
+        rev(4)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .manifest_doc("web/templates/b.yaml", &cm("b"))
+            .status(Status::Superseded, "Upgrade complete"),
+        rev(5).status(Status::Deployed, "Upgrade complete"),
+    ])
+}
+
+#[test]
+fn history_marks_the_first_stored_revision_and_the_empty_one() {
+    let records = pruned_then_emptied();
+    insta::assert_snapshot!(run_args(&["history", "web", "--from", records.path()]), @"
+    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE             DESCRIPTION
+    1-2       -                        missing     -          -            -        -      -                  no record: pruned by --history-max or deleted
+    3         2026-01-01 00:00:03 UTC  superseded  web-0.3.0  -            1        0      +1 (first stored)  Upgrade complete
+    4         2026-01-01 00:00:04 UTC  superseded  web-0.4.0  -            2        0      +1                 Upgrade complete
+    5         2026-01-01 00:00:05 UTC  deployed    web-0.5.0  -            0        0      -2                 Upgrade complete
+
+    Hazards:
+      high [empty-manifest] revision 5: its manifest holds no tracked object: every one of the 2 objects of revision 4 was deleted
+    ------- stderr -------
+    warning: revisions 1-2 missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn list_does_not_warn_about_ordinary_pruning() {
+    let records = pruned_then_emptied();
+    insta::assert_snapshot!(run_args(&["list", "-A", "--from", records.path()]), @"
+    NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART      APP VERSION
+    web   shop       5         2026-01-01 00:00:05 UTC  deployed  web-0.5.0
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn plan_of_an_empty_candidate_deletes_everything() {
+    let records = Records::new(&[rev(1)
+        .manifest_doc("web/templates/a.yaml", &cm("a"))
+        .manifest_doc("web/templates/b.yaml", &cm("b"))
+        .status(Status::Deployed, "Install complete")]);
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(empty.path(), "---\n# nothing\n").unwrap();
+    insta::assert_snapshot!(run_args(&[
+        "plan",
+        "web",
+        "--from",
+        records.path(),
+        "--manifest",
+        empty.path().to_str().unwrap()
+    ]).replace(empty.path().to_str().unwrap(), "EMPTY"), @"
+    Plan for web (namespace shop): revision 2, base revision 1, Helm 3.21.4 rules
+    Candidate: EMPTY (helm template output)
+
+    OP      PHASE   KIND       NAMESPACE  NAME  WHY
+    delete  delete  ConfigMap  shop       a     removed: deleted: revision 2 no longer renders it (the candidate carries no chart or values to tell why) (Helm 3 logs and ignores delete errors: check the cluster)
+    delete  delete  ConfigMap  shop       b     removed: deleted: revision 2 no longer renders it (the candidate carries no chart or values to tell why) (Helm 3 logs and ignores delete errors: check the cluster)
+
+    2 delete
+
+    Hazards:
+      high [empty-manifest] the candidate renders no tracked object: every one of the 2 objects of revision 1 will be deleted
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    [exit status: 2]
+    ");
+}
+
+#[test]
+fn explain_heads_the_uninstall_and_names_other_versions() {
+    let kept = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    helm.sh/resource-policy: keep\n";
+    let records = Records::new(&[
+        rev(1)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .manifest_doc("web/templates/kept.yaml", kept)
+            .status(Status::Superseded, "Install complete"),
+        rev(2)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .status(Status::Uninstalled, "Uninstallation complete")
+            .deleted("2026-01-01T01:00:00Z"),
+    ]);
+    insta::assert_snapshot!(run_args(&["explain", "web", "cm/a", "--from", records.path()]), @"
+    ConfigMap shop/a in release web (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 00:00:01 UTC
+      apply: create (added) — created by the install
+    revision 2 · upgrade · 2026-01-01 00:00:02 UTC
+      apply: unchanged — unchanged
+    revision 2 · uninstall · 2026-01-01 00:00:02 UTC
+      uninstall: delete (uninstall) — deleted by helm uninstall
+
+    Now: expected absent — last delete by revision 2 (uninstall).
+    [exit status: 0]
+    ");
+    insta::assert_snapshot!(run_args(&["explain", "web", "cm/kept", "--from", records.path()]), @"
+    ConfigMap shop/kept in release web (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 00:00:01 UTC
+      apply: create (added) — created by the install
+    revision 2 · upgrade · 2026-01-01 00:00:02 UTC
+      delete: keep (keep-policy) — left the manifest (its template templates/kept.yaml is not in chart web-0.2.0 any more), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
+
+    Now: expected present, but no revision tracks it: revision 2 is uninstalled, so no upgrade diffs against a manifest that has it.
+
+    Other Helm versions would have done otherwise:
+      Helm 3.0.x, 3.1.x: revision 2: delete (delete) instead of keep (delete); expected absent now
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
+    let records = Records::new(&[
+        rev(1)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .status(Status::Deployed, "Install complete"),
+        rev(2)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .manifest_doc("web/templates/b.yaml", &cm("b"))
+            .status(
+                Status::Failed,
+                "Upgrade \"web\" failed: timed out waiting for the condition",
+            ),
+    ]);
+    insta::assert_snapshot!(run_args(&["explain", "web", "cm/a", "--from", records.path()]), @"
+    ConfigMap shop/a in release web (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 00:00:01 UTC
+      apply: create (added) — created by the install
+    revision 2 · upgrade · 2026-01-01 00:00:02 UTC
+      apply: unchanged — unchanged
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against).
+
+    note: revision 2: it failed while waiting for resources: the post hooks did not run
+    [exit status: 0]
+    ");
+    insta::assert_snapshot!(run_args(&["explain", "web", "cm/b", "--from", records.path()]), @"
+    ConfigMap shop/b in release web (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 2 · upgrade · 2026-01-01 00:00:02 UTC
+      apply: create (added) — created: new in this revision
+      after: orphan (failed-base) — present but untracked: created by failed revision 2, which no later upgrade diffs against
+
+    Now: expected present, but no revision tracks it — created by failed revision 2, which no later upgrade diffs against
+
+    note: revision 2: it failed while waiting for resources: the post hooks did not run
+    [exit status: 0]
+    ");
+}
