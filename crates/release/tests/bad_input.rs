@@ -122,7 +122,7 @@ fn json_cut_short_inside_valid_gzip() {
     assert_error(
         single_error(&out),
         Layer::Json,
-        "EOF while parsing a value at line 1 column 9",
+        "ends early (line 1 column 9)",
         &["sh.helm.release.v1.web.v1", "bad/gzip-json-garbage.yaml"],
     );
 }
