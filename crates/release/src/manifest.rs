@@ -187,7 +187,11 @@ fn yaml_options() -> serde_saphyr::Options {
     // Deep enough for any real manifest (CRD schemas nest ~30 levels), shallow enough that a
     // debug build's recursive descent fits a 2 MiB thread stack.
     budget.max_depth = 64;
+    // Rendered manifests and kubectl dumps have no anchors; a quarter of serde-saphyr's
+    // defaults keeps a 600-byte alias bomb to tens of milliseconds (found by fuzzing).
+    budget.max_recorded_anchor_events = 250_000;
     let mut options = serde_saphyr::Options::default();
+    options.alias_limits.max_total_replayed_events = 250_000;
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     options.with_snippet = false;
