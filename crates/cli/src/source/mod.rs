@@ -71,6 +71,19 @@ pub fn select_release<'a>(
         .filter(|h| namespace.is_none_or(|ns| h.id.namespace == ns))
         .collect();
     match matches.as_slice() {
+        [one] if one.revisions.is_empty() && !one.undecodable.is_empty() => {
+            let n = one.undecodable.len();
+            let first = &one.undecodable[0].1;
+            Err(UserError::with_hint(
+                format!(
+                    "release {}: {n} record{} found, none could be decoded: {first}",
+                    one.id,
+                    if n == 1 { "" } else { "s" }
+                ),
+                "--max-record-bytes and --max-total-bytes raise the size limits; docs/reliability.md lists every limit",
+            )
+            .into())
+        }
         [one] => Ok(one),
         [] => {
             let others: Vec<String> = loaded
@@ -84,8 +97,17 @@ pub fn select_release<'a>(
             } else {
                 format!("releases found: {}", others.join(", "))
             };
+            // Inputs that failed before a release name could be read may have held it.
+            let failed = match loaded.unattributed() {
+                [] => String::new(),
+                [only] => format!("; 1 input could not be decoded: {only}"),
+                [first, rest @ ..] => format!(
+                    "; {} inputs could not be decoded, the first: {first}",
+                    rest.len() + 1
+                ),
+            };
             Err(UserError::with_hint(
-                format!("release {name:?} not found in {}", loaded.origin),
+                format!("release {name:?} not found in {}{failed}", loaded.origin),
                 hint,
             )
             .into())
