@@ -5,9 +5,11 @@
 mod harness;
 mod test_files;
 mod test_help;
+mod test_hostile;
 mod test_images;
 mod test_plan;
 mod test_plugins;
+mod test_secrets;
 
 mod test_cluster;
 mod test_live;
