@@ -199,3 +199,47 @@ fn a_closed_pipe_ends_quietly() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn plan_refuses_when_the_newest_record_is_undecodable() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    let text = std::fs::read_to_string(dir.path().join("records.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["items"][1]["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
+    std::fs::write(dir.path().join("records.json"), value.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("cm.json"),
+        r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}"#,
+    )
+    .unwrap();
+    insta::assert_snapshot!(run_in(dir.path(), &["plan", "w", "--from", "records.json", "--manifest", "cm.json"]), @"
+    ------- stderr -------
+    helm-why: release ns/w: revision 2, the newest and so possibly the base of the next upgrade, could not be decoded: sh.helm.release.v1.w.v2 (records.json, item 1): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    hint: planning against an older revision would be wrong; `helm-why history` shows every revision
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn plan_reads_objects_given_as_json_as_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    std::fs::write(
+        dir.path().join("list.json"),
+        r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}]}"#,
+    )
+    .unwrap();
+    insta::assert_snapshot!(run_in(dir.path(), &["plan", "w", "--from", "records.json", "--manifest", "list.json"]), @"
+    Plan for w (namespace ns): revision 3, base revision 2, Helm 3.21.4 rules
+    Candidate: list.json (helm template output)
+
+    OP      PHASE  KIND       NAMESPACE  NAME  WHY
+    create  apply  ConfigMap  ns         x     added: created: new in this revision
+
+    1 create
+    No hazards.
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    [exit status: 0]
+    ");
+}

@@ -204,9 +204,9 @@ pub fn peel(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
         if usize::from(layers) >= MAX_BASE64_LAYERS {
             return Err(LayerError::new(
                 Layer::Gzip,
+                // The bytes themselves are not shown: they may be a secret stored as plain text.
                 format!(
-                    "after {layers} base64 layers the data is neither gzip (1f 8b 08) nor JSON (starts with {})",
-                    hex_prefix(trimmed)
+                    "after {layers} base64 layers the data is neither gzip (1f 8b 08) nor JSON"
                 ),
             ));
         }
@@ -367,14 +367,6 @@ fn trim_ascii(mut data: &[u8]) -> &[u8] {
         }
     }
     data
-}
-
-fn hex_prefix(data: &[u8]) -> String {
-    data.iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Encode release JSON the way Helm's storage drivers do: gzip at best compression, then

@@ -14,7 +14,7 @@ use crate::config::{Config, SourceSpec};
 use crate::error::{UserError, exit};
 use crate::redact::{self, Redactor};
 use crate::source::files::read_input_bytes;
-use crate::source::{Request, load, select_release};
+use crate::source::{Request, load, require_latest_decoded, select_release};
 
 /// What `plan` prints, besides the plan itself.
 #[derive(Debug, serde::Serialize)]
@@ -40,6 +40,7 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     let candidate = parse_candidate(&text, &how).map_err(|e| UserError::new(e.to_string()))?;
     let loaded = load(config, Request::Release(&args.release)).await?;
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    require_latest_decoded(history)?;
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
     for (source, raw) in &candidate.dropped {

@@ -125,3 +125,28 @@ pub fn select_release<'a>(
         }
     }
 }
+
+/// For a plan: the newest record must decode, since it may be the base of the next upgrade
+/// (a plan against an older revision would be confidently wrong).
+///
+/// # Errors
+/// A revision newer than every decoded one failed to decode.
+pub fn require_latest_decoded(history: &History) -> Result<()> {
+    let latest = history.latest().map(|r| r.release.version);
+    let newer = history
+        .undecodable
+        .iter()
+        .filter(|(rev, _)| rev.is_some_and(|r| latest.is_none_or(|l| r > l)))
+        .max_by_key(|(rev, _)| *rev);
+    match newer {
+        Some((Some(rev), error)) => Err(UserError::with_hint(
+            format!(
+                "release {}: revision {rev}, the newest and so possibly the base of the next upgrade, could not be decoded: {error}",
+                history.id
+            ),
+            "planning against an older revision would be wrong; `helm-why history` shows every revision",
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
