@@ -128,12 +128,19 @@ pub fn changed_references(old: &Release, new: &Release, template: &str) -> Vec<V
             path == r || path.starts_with(&format!("{r}.")) || r.starts_with(&format!("{path}."))
         })
     };
+    let changed: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| a.get(*k) != b.get(*k) && related(k))
+        .collect();
+    if changed.is_empty() {
+        return Vec::new();
+    }
     // Messages are pasted into tickets: secret values never appear in them, whatever the
     // output flags (`get values --show-secrets` shows them).
     let redactor = Redactor::for_releases([old, new]);
     let shown = |k: &str, v: &Value| redactor.value_text(k, v).unwrap_or_else(|| render(v));
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k) && related(k))
+    changed
+        .into_iter()
         .map(|k| ValueChange {
             path: k.clone(),
             before: a.get(k).map(|v| shown(k, v)),

@@ -108,6 +108,15 @@ impl Redactor {
     pub fn learn_manifest(&mut self, manifest: &str) {
         let mut budget = NodeBudget::default();
         for piece in split_manifests(manifest) {
+            // Only a document that names a Secret can be one (or that could spell its kind
+            // with escapes, `"Secr\u0065t"`).
+            let names_secret = piece
+                .as_bytes()
+                .windows(6)
+                .any(|w| w.eq_ignore_ascii_case(b"secret"));
+            if !names_secret && !piece.contains('\\') {
+                continue;
+            }
             let Ok(value) = budget.parse(strip_source(piece).1) else {
                 continue;
             };
@@ -390,6 +399,14 @@ mod tests {
             assert!(!r.contains("MARKER1"), "{form}\n→\n{r}");
             assert!(r.contains("# Source: c/templates/s.yaml\n"), "{r}");
         }
+        // The kind spelled with escapes is still a Secret.
+        let escaped = redacted(
+            "{\"kind\": \"Secr\\u0065t\", \"data\": {\"pw\": \"MARKER1\"}}\n---\nkind: \"SECR\\x45T\"\nstringData: {pw: MARKER1}\n",
+        );
+        assert!(!escaped.contains("MARKER1"), "{escaped}");
+        let mut r = Redactor::default();
+        r.learn_manifest("kind: \"Secr\\x65t\"\nstringData: {pw: MARKER2}\n");
+        assert!(r.flows_into_secret("MARKER2"));
         let list = redacted(
             "kind: List\nitems:\n- kind: ConfigMap\n  data: {a: visible}\n- kind: Secret\n  data: {pw: MARKER1}\n",
         );
