@@ -65,6 +65,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_bytes: usize,
 
+    /// Decoded bytes allowed for the whole run, across every record
+    #[arg(long, global = true, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_total_bytes: usize,
+
+    /// Largest input file, or standard input, read with --from or --manifest
+    #[arg(long, global = true, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    pub max_input_bytes: usize,
+
+    /// Print Secret data and secret-looking values instead of redacting them
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+
     /// Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
     /// to a cluster, API discovery decides)
     #[arg(long = "cluster-scoped", global = true, value_name = "KIND")]
@@ -151,9 +163,6 @@ pub struct GetArgs {
     /// Revision to read [default: the last one]
     #[arg(long)]
     pub revision: Option<u64>,
-    /// Print Secret data and secret-looking values instead of redacting them
-    #[arg(long)]
-    pub show_secrets: bool,
 }
 
 /// `explain`
@@ -198,9 +207,6 @@ pub struct PlanArgs {
     /// Show a unified diff of every changed object
     #[arg(long)]
     pub diff: bool,
-    /// Print Secret data in --diff instead of redacting it
-    #[arg(long)]
-    pub show_secrets: bool,
     /// Values file passed to helm with CHART (can be repeated)
     #[arg(short = 'f', long = "values", value_name = "FILE", requires = "chart")]
     pub values: Vec<String>,

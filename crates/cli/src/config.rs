@@ -102,8 +102,12 @@ pub struct Config {
     pub namespace_filter: Option<String>,
     /// Output format.
     pub output: OutputFormat,
-    /// Record size limits.
+    /// Record size limits and the run's decoded-bytes budget.
     pub limits: Limits,
+    /// Largest input file or standard input (`--max-input-bytes`).
+    pub max_input_bytes: usize,
+    /// `--show-secrets`: print Secret data and secret-looking values.
+    pub show_secrets: bool,
     /// Kind scopes (built-in plus `--cluster-scoped`).
     pub scopes: ScopeResolver,
     /// `--helm-version`, unparsed until the simulator reads it.
@@ -150,7 +154,10 @@ impl Config {
             source,
             namespace_filter: global.namespace.clone(),
             output: global.output,
-            limits: Limits::with_max_record_bytes(global.max_record_bytes),
+            limits: Limits::with_max_record_bytes(global.max_record_bytes)
+                .with_run_budget(global.max_total_bytes),
+            max_input_bytes: global.max_input_bytes,
+            show_secrets: global.show_secrets,
             scopes,
             helm_version: global.helm_version.clone(),
             helm_bin: env.helm_bin.clone(),

@@ -59,6 +59,7 @@ pub fn report(err: &anyhow::Error, stderr: &mut dyn std::io::Write) -> ExitCode 
     {
         let _ = writeln!(stderr, "hint: {hint}");
     }
+    let _ = stderr.flush();
     ExitCode::from(exit::ERROR)
 }
 

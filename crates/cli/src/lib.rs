@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod redact;
 pub mod render;
+pub mod sanitize;
 pub mod source;
 
 use std::ffi::OsString;
@@ -20,6 +21,7 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 use crate::args::Cli;
 use crate::config::{Config, Env};
 use crate::error::{exit, report};
+use crate::sanitize::{Sanitize, Style};
 
 /// Parse the process arguments and environment, run, and return the exit code.
 pub fn main() -> ExitCode {
@@ -44,7 +46,7 @@ fn display_name(argv0: Option<&OsString>) -> &'static str {
 /// Run with explicit arguments and environment.
 pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
     let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+    let mut err = Sanitize::new(stderr.lock(), Style::Text);
     let command = Cli::command().bin_name(display_name(args.first()));
     let cli = match command
         .try_get_matches_from(args)
@@ -74,7 +76,11 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
         Err(e) => return report(&anyhow::Error::from(e), &mut err),
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let style = match cli.global.output {
+        args::OutputFormat::Json => Style::Json,
+        _ => Style::Text,
+    };
+    let mut out = std::io::BufWriter::new(Sanitize::new(stdout.lock(), style));
     let result = {
         let mut ui = commands::Ui {
             out: &mut out,
@@ -88,10 +94,15 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
         Ok(code)
     });
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            let _ = err.flush();
+            ExitCode::from(code)
+        }
         Err(e) => {
             let _ = out.flush();
-            report(&e, &mut err)
+            let code = report(&e, &mut err);
+            let _ = err.flush();
+            code
         }
     }
 }

@@ -6,9 +6,11 @@ mod harness;
 mod test_fidelity;
 mod test_files;
 mod test_help;
+mod test_hostile;
 mod test_images;
 mod test_plan;
 mod test_plugins;
+mod test_secrets;
 
 mod test_cluster;
 mod test_live;

@@ -62,6 +62,19 @@ fn top_level_help() {
               
               [default: 64MiB]
 
+          --max-total-bytes <SIZE>
+              Decoded bytes allowed for the whole run, across every record
+              
+              [default: 1GiB]
+
+          --max-input-bytes <SIZE>
+              Largest input file, or standard input, read with --from or --manifest
+              
+              [default: 256MiB]
+
+          --show-secrets
+              Print Secret data and secret-looking values instead of redacting them
+
           --cluster-scoped <KIND>
               Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
               to a cluster, API discovery decides)
@@ -133,14 +146,14 @@ fn plan_help() {
               
               [alias: --kube-context]
 
-          --show-secrets
-              Print Secret data in --diff instead of redacting it
+      -f, --values <FILE>
+              Values file passed to helm with CHART (can be repeated)
 
           --driver <DRIVER>
               Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
 
-      -f, --values <FILE>
-              Values file passed to helm with CHART (can be repeated)
+          --set <KEY=VALUE>
+              A value passed to helm with CHART: key=value (can be repeated)
 
       -o, --output <OUTPUT>
               Output format
@@ -152,23 +165,33 @@ fn plan_help() {
               
               [default: table]
 
-          --set <KEY=VALUE>
-              A value passed to helm with CHART: key=value (can be repeated)
+          --set-string <KEY=VALUE>
+              A string value passed to helm with CHART: key=value (can be repeated)
 
           --max-record-bytes <SIZE>
               Largest decompressed size of one record, e.g. 64MiB or 1000000
               
               [default: 64MiB]
 
-          --set-string <KEY=VALUE>
-              A string value passed to helm with CHART: key=value (can be repeated)
+          --version <VERSION>
+              The chart version passed to helm with CHART
+
+          --max-total-bytes <SIZE>
+              Decoded bytes allowed for the whole run, across every record
+              
+              [default: 1GiB]
+
+          --max-input-bytes <SIZE>
+              Largest input file, or standard input, read with --from or --manifest
+              
+              [default: 256MiB]
+
+          --show-secrets
+              Print Secret data and secret-looking values instead of redacting them
 
           --cluster-scoped <KIND>
               Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
               to a cluster, API discovery decides)
-
-          --version <VERSION>
-              The chart version passed to helm with CHART
 
           --helm-version <X.Y.Z>
               Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_release::Release;
+use helm_why_release::redact::Redactor;
 use serde_json::Value;
 
 /// `.Values.a.b` paths a template text references (`a.b`), by scanning for `.Values.`.
@@ -127,12 +128,23 @@ pub fn changed_references(old: &Release, new: &Release, template: &str) -> Vec<V
             path == r || path.starts_with(&format!("{r}.")) || r.starts_with(&format!("{path}."))
         })
     };
-    keys.into_iter()
+    let changed: Vec<&String> = keys
+        .into_iter()
         .filter(|k| a.get(*k) != b.get(*k) && related(k))
+        .collect();
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    // Messages are pasted into tickets: secret values never appear in them, whatever the
+    // output flags (`get values --show-secrets` shows them).
+    let redactor = Redactor::for_releases([old, new]);
+    let shown = |k: &str, v: &Value| redactor.value_text(k, v).unwrap_or_else(|| render(v));
+    changed
+        .into_iter()
         .map(|k| ValueChange {
             path: k.clone(),
-            before: a.get(k).map(render),
-            after: b.get(k).map(render),
+            before: a.get(k).map(|v| shown(k, v)),
+            after: b.get(k).map(|v| shown(k, v)),
         })
         .collect()
 }
@@ -164,6 +176,37 @@ mod tests {
         assert_eq!(
             changes[0].to_string(),
             ".Values.extra.enabled: true → false"
+        );
+    }
+
+    #[test]
+    fn secret_values_are_redacted_in_changes() {
+        let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  dsn: {{ .Values.db.url }}\n";
+        let rev = |n, pw: &str, url: &str| {
+            ReleaseBuilder::new("w", "n", n)
+                .config(json!({"auth": {"password": pw}, "db": {"url": url}}))
+                .manifest_doc(
+                    "w/templates/s.yaml",
+                    &secret.replace("{{ .Values.db.url }}", url),
+                )
+                .build()
+        };
+        let (old, new) = (
+            rev(1, "MARK-PW-1", "MARK-URL-1"),
+            rev(2, "MARK-PW-2", "MARK-URL-2"),
+        );
+        let changes = changed_references(
+            &old,
+            &new,
+            "{{ .Values.auth.password }} {{ .Values.db.url }}",
+        );
+        let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            vec![
+                ".Values.auth.password: <redacted> → <redacted>",
+                ".Values.db.url: <redacted> → <redacted>"
+            ]
         );
     }
 }

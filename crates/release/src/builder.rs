@@ -86,6 +86,12 @@ impl ReleaseBuilder {
         }
     }
 
+    /// The rendered NOTES.txt.
+    pub fn notes(mut self, notes: &str) -> Self {
+        self.release.info.notes = notes.to_owned();
+        self
+    }
+
     /// Status and description.
     pub fn status(mut self, status: Status, description: &str) -> Self {
         self.release.info.status = status;

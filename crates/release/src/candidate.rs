@@ -52,6 +52,19 @@ pub struct Candidate {
 /// Release JSON that does not parse, or input none of whose documents can be read.
 pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim();
+    // A Kubernetes object or a `v1 List` of objects given as JSON is a manifest, not a release.
+    let objects = trimmed
+        .starts_with('{')
+        .then(|| kubernetes_json_documents(trimmed))
+        .flatten();
+    let objects_text;
+    let trimmed = match objects {
+        Some(docs) => {
+            objects_text = docs;
+            objects_text.as_str()
+        }
+        None => trimmed,
+    };
     if trimmed.starts_with('{') {
         let release = parse_release_json(trimmed.as_bytes()).map_err(|detail| {
             DecodeError::new(
@@ -98,6 +111,28 @@ pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeErro
     })
 }
 
+/// When `json` is a Kubernetes object (`apiVersion` and `kind`, no release fields) or a List
+/// of them, its objects as a YAML stream of JSON documents; `None` for anything else.
+fn kubernetes_json_documents(json: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let map = value.as_object()?;
+    let kind = map.get("kind")?.as_str()?;
+    if !map.contains_key("apiVersion") {
+        return None;
+    }
+    let items: Vec<&serde_json::Value> = match map.get("items").and_then(|i| i.as_array()) {
+        Some(items) if kind.ends_with("List") => items.iter().collect(),
+        _ => vec![&value],
+    };
+    let mut out = String::new();
+    for item in items {
+        out.push_str("---\n");
+        out.push_str(&serde_json::to_string(item).ok()?);
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// The `HOOKS:` and `MANIFEST:` sections of `helm upgrade --dry-run` text, joined; `None`
 /// when there is no `MANIFEST:` line (then it is `helm template` output).
 fn dry_run_sections(text: &str) -> Option<String> {
@@ -129,4 +164,28 @@ fn dry_run_sections(text: &str) -> Option<String> {
         }
     }
     seen_manifest.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kubernetes_object_in_json_is_a_manifest() {
+        let cm =
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"web"},"data":{"a":"b"}}"#;
+        let c = parse_candidate(cm, "cm.json").unwrap();
+        assert_eq!(c.format, CandidateFormat::Template);
+        assert!(c.release.is_none());
+        assert!(c.manifest.contains("\"name\":\"web\""), "{}", c.manifest);
+        let list = format!(
+            r#"{{"apiVersion":"v1","kind":"List","items":[{cm},{}]}}"#,
+            r#"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"m","annotations":{"helm.sh/hook":"pre-upgrade"}}}"#
+        );
+        let c = parse_candidate(&list, "list.json").unwrap();
+        assert_eq!(c.format, CandidateFormat::Template);
+        assert_eq!(c.hooks.len(), 1);
+        assert_eq!(c.hooks[0].name, "m");
+        assert!(c.manifest.contains("ConfigMap"));
+    }
 }

@@ -9,7 +9,6 @@
 use std::io::Read;
 
 use base64::Engine as _;
-use flate2::read::GzDecoder;
 
 use crate::error::Layer;
 
@@ -21,12 +20,15 @@ const MAX_BASE64_LAYERS: usize = 2;
 
 /// Size limits that keep hostile or corrupt records from exhausting memory.
 ///
+/// Cloning shares the run budget: every clone draws from the same total.
+///
 /// ```
 /// use helm_why_release::Limits;
 /// let limits = Limits::default();
 /// assert_eq!(limits.max_decompressed_bytes, 64 * 1024 * 1024);
+/// assert_eq!(limits.budget.total(), 1024 * 1024 * 1024);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest JSON document a single record may decompress to (default 64 MiB).
     pub max_decompressed_bytes: usize,
@@ -34,13 +36,19 @@ pub struct Limits {
     ///
     /// A Kubernetes object is limited to about 1 MiB, so real records are far below this.
     pub max_encoded_bytes: usize,
+    /// Decoded bytes allowed for the whole run, across every record (default 1 GiB).
+    pub budget: RunBudget,
 }
+
+/// Default of [`RunBudget`]: 1 GiB of decoded JSON, which parses into a few GiB at most.
+pub const DEFAULT_RUN_BUDGET: usize = 1024 * 1024 * 1024;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_decompressed_bytes: 64 * 1024 * 1024,
             max_encoded_bytes: 64 * 1024 * 1024,
+            budget: RunBudget::new(DEFAULT_RUN_BUDGET),
         }
     }
 }
@@ -51,7 +59,48 @@ impl Limits {
         Limits {
             max_decompressed_bytes: bytes,
             max_encoded_bytes: bytes,
+            ..Limits::default()
         }
+    }
+
+    /// The same limits with a fresh run budget of `bytes`.
+    pub fn with_run_budget(mut self, bytes: usize) -> Self {
+        self.budget = RunBudget::new(bytes);
+        self
+    }
+}
+
+/// Decoded bytes one run may still produce, shared by every clone (`--max-total-bytes`).
+#[derive(Debug, Clone)]
+pub struct RunBudget {
+    total: usize,
+    spent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RunBudget {
+    /// A budget of `total` decoded bytes.
+    pub fn new(total: usize) -> Self {
+        RunBudget {
+            total,
+            spent: Default::default(),
+        }
+    }
+
+    /// The whole budget.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// What is left of it.
+    pub fn remaining(&self) -> usize {
+        self.total
+            .saturating_sub(self.spent.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Charge `bytes` against the budget.
+    fn spend(&self, bytes: usize) {
+        self.spent
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -86,8 +135,9 @@ pub struct Peeled {
 
 /// Peel base64 and gzip layers until the release JSON is reached.
 ///
-/// Whitespace and newlines inside base64 are tolerated (real records carry a trailing
-/// newline inside the inner layer when they were produced with shell pipes).
+/// Whitespace and newlines inside base64 text are tolerated (real records carry a trailing
+/// newline inside the inner layer when they were produced with shell pipes). Decoded bytes
+/// are never trimmed: gzip data may end in bytes that look like whitespace.
 ///
 /// ```
 /// use helm_why_release::codec::{encode_payload, peel};
@@ -115,6 +165,17 @@ pub fn peel(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
     let mut data: &[u8] = input;
     let mut layers = 0u8;
     loop {
+        // Helm checks the magic on the decoded bytes as they are, without trimming.
+        if data.starts_with(&GZIP_MAGIC) {
+            let json = gunzip(data, limits)?;
+            return Ok(Peeled {
+                json,
+                base64_layers: layers,
+                gzipped: true,
+            });
+        }
+        // Only text is trimmed: base64 (where Go skips line breaks) and JSON (whitespace
+        // around a JSON value is insignificant).
         let trimmed = trim_ascii(data);
         if trimmed.is_empty() {
             return Err(LayerError::new(
@@ -126,30 +187,26 @@ pub fn peel(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
                 "the payload is empty",
             ));
         }
-        if trimmed.starts_with(&GZIP_MAGIC) {
-            let json = gunzip(trimmed, limits.max_decompressed_bytes)?;
-            return Ok(Peeled {
-                json,
-                base64_layers: layers,
-                gzipped: true,
-            });
-        }
         if trimmed[0] == b'{' {
-            if trimmed.len() > limits.max_decompressed_bytes {
-                return Err(too_large(limits.max_decompressed_bytes));
-            }
+            charge(limits, trimmed.len())?;
             return Ok(Peeled {
                 json: trimmed.to_vec(),
                 base64_layers: layers,
                 gzipped: false,
             });
         }
+        if trimmed[0] == b'[' {
+            return Err(LayerError::new(
+                Layer::Json,
+                "the payload is a JSON array, not a release object",
+            ));
+        }
         if usize::from(layers) >= MAX_BASE64_LAYERS {
             return Err(LayerError::new(
                 Layer::Gzip,
+                // The bytes themselves are not shown: they may be a secret stored as plain text.
                 format!(
-                    "after {layers} base64 layers the data is neither gzip (1f 8b 08) nor JSON (starts with {})",
-                    hex_prefix(trimmed)
+                    "after {layers} base64 layers the data is neither gzip (1f 8b 08) nor JSON"
                 ),
             ));
         }
@@ -161,6 +218,18 @@ pub fn peel(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
         current = decoded;
         data = &current;
     }
+}
+
+/// Charge `bytes` of decoded JSON against the per-record limit and the run budget.
+fn charge(limits: &Limits, bytes: usize) -> Result<(), LayerError> {
+    if bytes > limits.max_decompressed_bytes {
+        return Err(too_large(limits.max_decompressed_bytes));
+    }
+    if bytes > limits.budget.remaining() {
+        return Err(budget_spent(limits));
+    }
+    limits.budget.spend(bytes);
+    Ok(())
 }
 
 /// Decode standard base64, ignoring ASCII whitespace anywhere in the input.
@@ -203,7 +272,9 @@ fn describe_base64_error(err: base64::DecodeError) -> String {
     }
 }
 
-fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>, LayerError> {
+fn gunzip(data: &[u8], limits: &Limits) -> Result<Vec<u8>, LayerError> {
+    let remaining = limits.budget.remaining();
+    let max = limits.max_decompressed_bytes.min(remaining);
     // The gzip trailer's ISIZE (input size mod 2^32) is a good hint for the buffer; it is
     // attacker-controlled, so it is only a hint, capped by the limit.
     let hint = data
@@ -213,25 +284,70 @@ fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>, LayerError> {
     let mut out = Vec::with_capacity(hint.min(max.saturating_add(1)));
     // Read one byte past the limit so "exactly at the limit" and "over it" can be told apart.
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-    let mut reader = GzDecoder::new(data).take(limit);
-    match reader.read_to_end(&mut out) {
-        Ok(_) if out.len() > max => Err(too_large(max)),
-        Ok(_) => Ok(out),
-        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Err(LayerError::new(
-            Layer::Gzip,
-            "truncated gzip stream (unexpected end of data)",
-        )),
-        Err(err) => Err(LayerError::new(
-            Layer::Gzip,
-            format!("corrupt gzip stream: {err}"),
-        )),
+    // Go's gzip.Reader reads every member of a multistream file, and fails on anything after
+    // the last one that is not another gzip header.
+    let mut rest = data;
+    let mut member = 0usize;
+    loop {
+        let budget = limit.saturating_sub(out.len() as u64);
+        let mut reader = flate2::bufread::GzDecoder::new(rest).take(budget);
+        let read = reader.read_to_end(&mut out);
+        let described = |err: std::io::Error| {
+            let which = if member == 0 {
+                String::new()
+            } else {
+                format!(" (member {})", member + 1)
+            };
+            if err.kind() == std::io::ErrorKind::UnexpectedEof {
+                LayerError::new(
+                    Layer::Gzip,
+                    format!("truncated gzip stream (unexpected end of data){which}"),
+                )
+            } else {
+                LayerError::new(Layer::Gzip, format!("corrupt gzip stream{which}: {err}"))
+            }
+        };
+        read.map_err(described)?;
+        if out.len() > max {
+            return Err(if max < limits.max_decompressed_bytes {
+                budget_spent(limits)
+            } else {
+                too_large(max)
+            });
+        }
+        rest = reader.into_inner().into_inner();
+        if rest.is_empty() {
+            break;
+        }
+        if !rest.starts_with(&GZIP_MAGIC[..2]) {
+            return Err(LayerError::new(
+                Layer::Gzip,
+                format!(
+                    "{} bytes after the end of the gzip stream are not another gzip member",
+                    rest.len()
+                ),
+            ));
+        }
+        member += 1;
     }
+    limits.budget.spend(out.len());
+    Ok(out)
 }
 
 fn too_large(max: usize) -> LayerError {
     LayerError::new(
         Layer::Size,
         format!("decompressed release is over the limit of {max} bytes (--max-record-bytes)"),
+    )
+}
+
+fn budget_spent(limits: &Limits) -> LayerError {
+    LayerError::new(
+        Layer::Size,
+        format!(
+            "the run's budget of {} decoded bytes is spent (--max-total-bytes raises it)",
+            limits.budget.total()
+        ),
     )
 }
 
@@ -251,14 +367,6 @@ fn trim_ascii(mut data: &[u8]) -> &[u8] {
         }
     }
     data
-}
-
-fn hex_prefix(data: &[u8]) -> String {
-    data.iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Encode release JSON the way Helm's storage drivers do: gzip at best compression, then
@@ -347,6 +455,68 @@ mod tests {
         let err = peel(b"not base64 at all!", &Limits::default()).unwrap_err();
         assert_eq!(err.layer, Layer::Base64);
         assert!(err.detail.contains("0x21"), "{}", err.detail);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        decode_base64(encode_payload(bytes).as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn gzip_ending_in_whitespace_bytes_is_not_trimmed() {
+        // ISIZE is the last field of a gzip stream: 0x0900_0000 + 3 bytes ends in 0x09 (tab),
+        // which trimming "whitespace" used to cut off.
+        let mut json = vec![b' '; 0x0900_0000 + 3];
+        json[0] = b'{';
+        *json.last_mut().unwrap() = b'}';
+        let gz = gzip(&json);
+        assert_eq!(gz.last(), Some(&0x09));
+        let peeled = peel(
+            encode_base64(&gz).as_bytes(),
+            &Limits::with_max_record_bytes(256 * 1024 * 1024),
+        )
+        .unwrap();
+        assert_eq!(peeled.json.len(), json.len());
+    }
+
+    #[test]
+    fn every_gzip_member_is_read_like_go() {
+        let mut gz = gzip(br#"{"name":"#);
+        gz.extend(gzip(br#""web"}"#));
+        let peeled = peel(encode_base64(&gz).as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(peeled.json, br#"{"name":"web"}"#);
+    }
+
+    #[test]
+    fn garbage_after_the_gzip_stream_is_an_error() {
+        for garbage in [&b"x"[..], b"garbage after the stream", &[0u8; 12]] {
+            let mut gz = gzip(br#"{"name":"web"}"#);
+            gz.extend_from_slice(garbage);
+            let err = peel(encode_base64(&gz).as_bytes(), &Limits::default()).unwrap_err();
+            assert_eq!(err.layer, Layer::Gzip, "{garbage:?}: {}", err.detail);
+        }
+    }
+
+    #[test]
+    fn json_array_is_not_a_release() {
+        let err = peel(encode_payload(b"[1,2]").as_bytes(), &Limits::default());
+        // Decompressed JSON is handed on as is; an uncompressed array is refused here.
+        assert!(err.is_ok());
+        let err = peel(encode_base64(b"[1,2]").as_bytes(), &Limits::default()).unwrap_err();
+        assert_eq!(err.layer, Layer::Json);
+    }
+
+    #[test]
+    fn the_run_budget_is_shared_by_every_record() {
+        let limits = Limits::default().with_run_budget(3000);
+        let payload = encode_payload(&[b' '; 1000]);
+        let clone = limits.clone();
+        assert!(peel(payload.as_bytes(), &limits).is_ok());
+        assert!(peel(payload.as_bytes(), &clone).is_ok());
+        assert!(peel(payload.as_bytes(), &limits).is_ok());
+        let err = peel(payload.as_bytes(), &clone).unwrap_err();
+        assert_eq!(err.layer, Layer::Size);
+        assert!(err.detail.contains("--max-total-bytes"), "{}", err.detail);
+        assert_eq!(limits.budget.remaining(), 0);
     }
 
     #[test]

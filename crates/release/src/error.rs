@@ -18,6 +18,8 @@ pub enum Layer {
     Yaml,
     /// The Kubernetes object holding the record (missing key, wrong shape).
     Object,
+    /// The input file itself: unreadable, not a regular file, or over the size limit.
+    File,
 }
 
 impl fmt::Display for Layer {
@@ -29,6 +31,7 @@ impl fmt::Display for Layer {
             Layer::Json => "JSON",
             Layer::Yaml => "YAML",
             Layer::Object => "object",
+            Layer::File => "file",
         })
     }
 }

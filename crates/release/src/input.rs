@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::codec::Limits;
 use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{parse_yaml_stream, scalar_text};
-use crate::model::ReleaseRaw;
+use crate::model::release_from_value;
 use crate::record::{Driver, Record, RecordMeta, decode_record};
 
 /// An object in the input that is not a Helm release record.
@@ -59,18 +59,41 @@ impl InputOutcome {
 pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
     let mut out = InputOutcome::default();
     let file_ref = RecordRef::file(origin);
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            out.errors.push(DecodeError::new(
-                file_ref,
-                Layer::Yaml,
-                format!("input is not UTF-8 text ({e})"),
-            ));
+            // One bad byte in a multi-document file costs only its document.
+            let pieces = byte_documents(bytes);
+            if pieces.len() < 2 {
+                out.errors.push(DecodeError::new(
+                    file_ref,
+                    Layer::Yaml,
+                    format!(
+                        "input is not UTF-8 text (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
+                ));
+                return out;
+            }
+            for (i, (offset, piece)) in pieces.into_iter().enumerate() {
+                let reference = file_ref.clone().with_document(i);
+                match std::str::from_utf8(piece) {
+                    Ok(doc) => read_document(doc, reference, limits, &mut out),
+                    Err(e) => out.errors.push(DecodeError::new(
+                        reference,
+                        Layer::Yaml,
+                        format!(
+                            "document is not UTF-8 text (invalid byte at offset {})",
+                            offset + e.valid_up_to()
+                        ),
+                    )),
+                }
+            }
             return out;
         }
     };
-    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    let trimmed = text.trim();
     if trimmed.is_empty() {
         out.errors
             .push(DecodeError::new(file_ref, Layer::Yaml, "input is empty"));
@@ -83,6 +106,7 @@ pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
                 out.errors.push(DecodeError::new(
                     file_ref,
                     Layer::Json,
+                    // Syntax errors of a JSON value name what was expected, never the text.
                     format!("input is not valid JSON: {e}"),
                 ));
                 return out;
@@ -92,11 +116,21 @@ pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
         match parse_yaml_stream(trimmed) {
             Ok(v) => v,
             Err(e) => {
-                out.errors.push(DecodeError::new(
-                    file_ref,
-                    Layer::Yaml,
-                    format!("input is not valid YAML: {e}"),
-                ));
+                let pieces = byte_documents(trimmed.as_bytes());
+                if pieces.len() < 2 {
+                    out.errors.push(DecodeError::new(
+                        file_ref,
+                        Layer::Yaml,
+                        format!("input is not valid YAML: {e}"),
+                    ));
+                    return out;
+                }
+                // A syntax error in one document costs only that document.
+                for (i, (offset, _)) in pieces.iter().enumerate() {
+                    let end = pieces.get(i + 1).map_or(trimmed.len(), |(o, _)| *o);
+                    let doc = &trimmed[*offset..end];
+                    read_document(doc, file_ref.clone().with_document(i), limits, &mut out);
+                }
                 return out;
             }
         }
@@ -111,6 +145,54 @@ pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
         read_value(doc, reference, limits, &mut out);
     }
     out
+}
+
+/// Read one document of a multi-document file on its own.
+fn read_document(text: &str, reference: RecordRef, limits: &Limits, out: &mut InputOutcome) {
+    match parse_yaml_stream(text) {
+        Ok(values) => {
+            for value in values {
+                read_value(value, reference.clone(), limits, out);
+            }
+        }
+        Err(e) => out.errors.push(DecodeError::new(
+            reference,
+            Layer::Yaml,
+            format!("document is not valid YAML: {e}"),
+        )),
+    }
+}
+
+/// The documents of a YAML stream, split at lines starting with `---` (the document marker),
+/// with the byte offset where each begins. Splits on bytes so that it works on text that
+/// is not valid UTF-8; every split is at an ASCII line start, so pieces of valid UTF-8 stay
+/// valid.
+fn byte_documents(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut starts = vec![0];
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let rest = &bytes[line_start..];
+        let is_marker = rest.starts_with(b"---")
+            && rest
+                .get(3)
+                .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        if is_marker && line_start > 0 {
+            starts.push(line_start);
+        }
+        line_start = match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => line_start + i + 1,
+            None => bytes.len(),
+        };
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let end = starts.get(i + 1).copied().unwrap_or(bytes.len());
+            (*start, &bytes[*start..end])
+        })
+        .filter(|(_, piece)| !piece.iter().all(u8::is_ascii_whitespace))
+        .collect()
 }
 
 fn read_value(doc: Value, reference: RecordRef, limits: &Limits, out: &mut InputOutcome) {
@@ -163,20 +245,15 @@ fn read_object(
             read_storage_object("", &map, reference, limits, out)
         }
         "" if map.contains_key("body") => read_sql_row(&map, reference, limits, out),
-        "" if looks_like_release(&map) => {
-            let result = serde_json::from_value::<ReleaseRaw>(Value::Object(map))
-                .map_err(|e| e.to_string())
-                .and_then(ReleaseRaw::into_release);
-            match result {
-                Ok(release) => out.records.push(Record {
-                    meta: RecordMeta::raw(reference),
-                    release,
-                }),
-                Err(detail) => out
-                    .errors
-                    .push(DecodeError::new(reference, Layer::Json, detail)),
-            }
-        }
+        "" if looks_like_release(&map) => match release_from_value(Value::Object(map)) {
+            Ok(release) => out.records.push(Record {
+                meta: RecordMeta::raw(reference),
+                release,
+            }),
+            Err(detail) => out
+                .errors
+                .push(DecodeError::new(reference, Layer::Json, detail)),
+        },
         _ => {
             let name = map
                 .get("metadata")

@@ -40,6 +40,7 @@ pub mod input;
 pub mod manifest;
 pub mod model;
 pub mod record;
+pub mod redact;
 
 pub use codec::Limits;
 pub use error::{DecodeError, Layer, RecordRef};

@@ -119,6 +119,63 @@ pub fn documents(manifest: &str) -> Vec<Document<'_>> {
         .collect()
 }
 
+/// Nodes (mappings, sequences, scalars, alias expansions included) that all the documents
+/// of one manifest may produce together. A document alone is held to serde-saphyr's
+/// alias limits; this keeps a manifest of many small "billion laughs" documents from
+/// multiplying them.
+pub const MANIFEST_NODE_BUDGET: usize = 5_000_000;
+
+/// What is left of one manifest's [`MANIFEST_NODE_BUDGET`].
+#[derive(Debug, Clone, Copy)]
+pub struct NodeBudget(usize);
+
+impl Default for NodeBudget {
+    fn default() -> Self {
+        NodeBudget(MANIFEST_NODE_BUDGET)
+    }
+}
+
+impl NodeBudget {
+    /// Parse one document, charging the nodes it produced.
+    ///
+    /// # Errors
+    /// The parser's message, or that the manifest's budget is spent.
+    pub fn parse(&mut self, text: &str) -> Result<Value, String> {
+        if self.0 == 0 {
+            return Err(format!(
+                "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?); this document was not parsed"
+            ));
+        }
+        let value = parse_yaml(text)?;
+        let nodes = count_nodes(&value);
+        if nodes > self.0 {
+            self.0 = 0;
+            return Err(format!(
+                "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?)"
+            ));
+        }
+        self.0 -= nodes;
+        Ok(value)
+    }
+}
+
+fn count_nodes(v: &Value) -> usize {
+    let mut count = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                count += map.len();
+                stack.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
 /// YAML parsing limits: the defaults of serde-saphyr, raised for big manifests, with the
 /// alias and depth limits kept (they are what stops alias bombs and stack exhaustion).
 fn yaml_options() -> serde_saphyr::Options {
@@ -130,7 +187,11 @@ fn yaml_options() -> serde_saphyr::Options {
     // Deep enough for any real manifest (CRD schemas nest ~30 levels), shallow enough that a
     // debug build's recursive descent fits a 2 MiB thread stack.
     budget.max_depth = 64;
+    // Rendered manifests and kubectl dumps have no anchors; a quarter of serde-saphyr's
+    // defaults keeps a 600-byte alias bomb to tens of milliseconds (found by fuzzing).
+    budget.max_recorded_anchor_events = 250_000;
     let mut options = serde_saphyr::Options::default();
+    options.alias_limits.max_total_replayed_events = 250_000;
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     options.with_snippet = false;
@@ -323,7 +384,20 @@ pub fn parse_object<'a>(
     release_namespace: &str,
     scopes: &ScopeResolver,
 ) -> Result<Option<ManifestObject<'a>>, String> {
-    let value = parse_yaml(doc.body)?;
+    parse_object_within(doc, release_namespace, scopes, &mut NodeBudget::default())
+}
+
+/// [`parse_object`], charging the nodes to a manifest-wide budget.
+///
+/// # Errors
+/// The YAML parser's message, or that the budget is spent.
+pub fn parse_object_within<'a>(
+    doc: &Document<'a>,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+    budget: &mut NodeBudget,
+) -> Result<Option<ManifestObject<'a>>, String> {
+    let value = budget.parse(doc.body)?;
     Ok(object_from_value(value, doc, release_namespace, scopes))
 }
 
@@ -379,8 +453,9 @@ pub fn manifest_objects<'a>(
 ) -> (Vec<ManifestObject<'a>>, Vec<DocumentProblem>) {
     let mut objects = Vec::new();
     let mut problems = Vec::new();
+    let mut budget = NodeBudget::default();
     for doc in documents(manifest) {
-        match parse_object(&doc, release_namespace, scopes) {
+        match parse_object_within(&doc, release_namespace, scopes, &mut budget) {
             Ok(Some(obj)) => objects.push(obj),
             Ok(None) => {}
             Err(detail) => problems.push(DocumentProblem {
@@ -448,8 +523,9 @@ pub struct RenderedSplit {
 /// documents does not change what is created or deleted).
 pub fn split_rendered(rendered: &str) -> RenderedSplit {
     let mut out = RenderedSplit::default();
+    let mut budget = NodeBudget::default();
     for doc in documents(rendered) {
-        let value = match parse_yaml(doc.body) {
+        let value = match budget.parse(doc.body) {
             Ok(Value::Null) => continue,
             Ok(v) => v,
             Err(detail) => {
@@ -607,6 +683,39 @@ mod tests {
             ));
         }
         assert!(parse_yaml(&bomb).is_err());
+    }
+
+    #[test]
+    fn many_small_alias_bombs_share_one_budget() {
+        // 9^5 = 59,049 nodes from ~300 bytes: within one document's alias limits.
+        let mut doc =
+            String::from("kind: ConfigMap\nmetadata: {name: x}\na: &a [x,x,x,x,x,x,x,x,x]\n");
+        for i in 0..4 {
+            let prev = if i == 0 {
+                "a".to_owned()
+            } else {
+                format!("l{}", i - 1)
+            };
+            let refs = vec![format!("*{prev}"); 9].join(",");
+            doc.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+        }
+        let one = parse_yaml(&doc).unwrap();
+        assert!(count_nodes(&one) > 59_049);
+        let manifest = format!("---\n{doc}").repeat(2000);
+        let start = std::time::Instant::now();
+        let (objects, problems) = manifest_objects(&manifest, "ns", &ScopeResolver::builtin());
+        assert!(objects.len() < 100, "{}", objects.len());
+        assert_eq!(objects.len() + problems.len(), 2000);
+        assert!(
+            problems[0].detail.contains("budget"),
+            "{}",
+            problems[0].detail
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -624,9 +624,13 @@ impl ReleaseRaw {
     pub(crate) fn into_release(self) -> Result<Release, String> {
         let version = match self.version {
             None => 0,
+            // Go's `int` on 64-bit platforms: a revision past i64::MAX fails to unmarshal.
             Some(n) => n
                 .as_u64()
-                .ok_or_else(|| format!("\"version\" is {n}, not a revision number"))?,
+                .filter(|v| i64::try_from(*v).is_ok())
+                .ok_or_else(|| {
+                    format!("\"version\" is {n}, not a revision number (0 to 2^63-1)")
+                })?,
         };
         Ok(Release {
             name: self.name,
@@ -655,8 +659,114 @@ impl ReleaseRaw {
 /// # Errors
 /// The `serde_json` message (with line and column) when the text is not a release document.
 pub fn parse_release_json(json: &[u8]) -> Result<Release, String> {
-    let raw: ReleaseRaw = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    // Go unmarshals only an object into a struct; serde would read an array positionally.
+    match json.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(b'[') => return Err("the release JSON is an array, not an object".to_owned()),
+        _ => {}
+    }
+    let split = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let path = e.path().to_string();
+        (path, e.into_inner())
+    };
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let raw = serde_path_to_error::deserialize::<_, ReleaseRaw>(&mut de)
+        .map_err(split)
+        .and_then(|raw| de.end().map(|()| raw).map_err(|e| (String::new(), e)))
+        .or_else(|(path, err)| {
+            // Go's encoding/json keeps the last of duplicate keys; serde's derive refuses
+            // them. Rare, so only then is the document read a second time, through a map.
+            if !err.to_string().starts_with("duplicate field") {
+                return Err((path, err));
+            }
+            let value: serde_json::Value =
+                serde_json::from_slice(json).map_err(|e| (String::new(), e))?;
+            serde_path_to_error::deserialize::<_, ReleaseRaw>(value).map_err(split)
+        })
+        .map_err(|(path, err)| describe_json_error(&err, &path))?;
     raw.into_release()
+}
+
+/// A release given as an already parsed JSON object (raw release JSON in an input file).
+///
+/// # Errors
+/// A message naming the wrong-typed field, as [`parse_release_json`].
+pub fn release_from_value(value: serde_json::Value) -> Result<Release, String> {
+    serde_path_to_error::deserialize::<_, ReleaseRaw>(value)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            describe_json_error(&e.into_inner(), &path)
+        })?
+        .into_release()
+}
+
+/// A JSON error that names the field and what was expected, never the text found there
+/// (a record's values may be secrets).
+///
+/// ```
+/// let err = helm_why_release::model::parse_release_json(br#"{"name":"web","version":"hunter2"}"#)
+///     .unwrap_err();
+/// assert!(err.contains("\"version\"") && err.contains("a string"), "{err}");
+/// assert!(!err.contains("hunter2"));
+/// ```
+pub fn describe_json_error(err: &serde_json::Error, path: &str) -> String {
+    use serde_json::error::Category;
+    // Errors from an already parsed value have no position.
+    let at = match err.line() {
+        0 => String::new(),
+        line => format!(" (line {line} column {})", err.column()),
+    };
+    let field = if path.is_empty() || path == "." {
+        "the release JSON".to_owned()
+    } else {
+        format!("field {path:?}")
+    };
+    match err.classify() {
+        Category::Eof => format!("the release JSON ends early{at}: truncated?"),
+        Category::Io => "the release JSON could not be read".to_owned(),
+        Category::Syntax => {
+            // serde_json's syntax messages name what was expected, never the input text.
+            let text = err.to_string();
+            let what = text.split(" at line ").next().unwrap_or("syntax error");
+            format!("the release JSON is not valid JSON: {what}{at}")
+        }
+        Category::Data => {
+            let text = err.to_string();
+            let text = text.split(" at line ").next().unwrap_or_default();
+            if let Some(rest) = text.strip_prefix("invalid type: ") {
+                // `string "…", expected a string`: keep only the kinds.
+                let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+                let found = found.split([' ', '`', '"']).next().unwrap_or(found);
+                format!(
+                    "{field} has the wrong type: expected {expected}, found {}{at}",
+                    article(found)
+                )
+            } else if let Some(rest) = text.strip_prefix("invalid value: ") {
+                let expected = rest.split_once(", expected ").map_or("?", |(_, e)| e);
+                format!("{field} has an invalid value: expected {expected}{at}")
+            } else if text.starts_with("unknown variant") {
+                let expected = text.split_once(", expected ").map_or("?", |(_, e)| e);
+                format!("{field} has an unknown value: expected {expected}{at}")
+            } else if text.starts_with("recursion limit exceeded") {
+                format!("the release JSON is nested too deeply{at}")
+            } else {
+                format!("{field} could not be read{at}")
+            }
+        }
+    }
+}
+
+fn article(kind: &str) -> String {
+    match kind {
+        "integer" => "an integer".to_owned(),
+        "map" => "an object".to_owned(),
+        "sequence" => "an array".to_owned(),
+        "string" => "a string".to_owned(),
+        "boolean" => "a boolean".to_owned(),
+        "floating" => "a floating-point number".to_owned(),
+        "null" | "unit" => "null".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 // --- small RFC 3339 / civil-time helpers (UTC only; enough for Helm's timestamps) ---

@@ -10,7 +10,7 @@ use super::Ui;
 use crate::args::{GetArgs, GetWhat, OutputFormat};
 use crate::config::Config;
 use crate::error::{UserError, exit};
-use crate::redact::{redact_manifest, redact_values};
+use crate::redact::{self, Redactor};
 use crate::source::{Request, load, select_release};
 
 /// Run `get`.
@@ -41,7 +41,7 @@ pub async fn run(args: &GetArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
             ))
         })?,
     };
-    let text = render(&record.release, args.what, args.show_secrets, ui.format)?;
+    let text = render(&record.release, args.what, config.show_secrets, ui.format)?;
     ui.out.write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
@@ -56,17 +56,10 @@ pub fn render(
     show_secrets: bool,
     format: OutputFormat,
 ) -> Result<String> {
-    let manifest = |text: &str| {
-        if show_secrets {
-            text.to_owned()
-        } else {
-            redact_manifest(text)
-        }
-    };
+    let redactor = Redactor::for_releases([r]);
+    let manifest = |text: &str| redact::manifest(&redactor, text, show_secrets);
     let mut values = r.config.clone();
-    if !show_secrets {
-        redact_values(&mut values);
-    }
+    redact::values(&redactor, &mut values, show_secrets);
     let hooks_text = || {
         let mut out = String::new();
         for hook in &r.hooks {
@@ -86,7 +79,9 @@ pub fn render(
             GetWhat::Hooks => json_out(json!({ "hooks": hooks_text() })),
             GetWhat::Values => json_out(values),
             GetWhat::Notes => json_out(json!({ "notes": r.info.notes })),
-            GetWhat::Release => json_out(release_view(r, values, &manifest, show_secrets)),
+            GetWhat::Release => json_out(release_view(r, values, &manifest, &|v| {
+                redact::values(&redactor, v, show_secrets)
+            })),
         };
     }
     Ok(match what {
@@ -102,7 +97,9 @@ pub fn render(
         }
         GetWhat::Notes => format!("NOTES:\n{}\n", r.info.notes.trim_end()),
         GetWhat::Release => {
-            serde_json::to_string_pretty(&release_view(r, values, &manifest, show_secrets))? + "\n"
+            serde_json::to_string_pretty(&release_view(r, values, &manifest, &|v| {
+                redact::values(&redactor, v, show_secrets)
+            }))? + "\n"
         }
     })
 }
@@ -112,13 +109,11 @@ fn release_view(
     r: &Release,
     values: Value,
     manifest: &dyn Fn(&str) -> String,
-    show_secrets: bool,
+    redact_values: &dyn Fn(&mut Value),
 ) -> Value {
     let time = |t: &Option<helm_why_release::Timestamp>| t.as_ref().map(|t| t.to_string());
     let mut chart_values = r.chart.values.clone();
-    if !show_secrets {
-        redact_values(&mut chart_values);
-    }
+    redact_values(&mut chart_values);
     json!({
         "name": r.name,
         "namespace": r.namespace,

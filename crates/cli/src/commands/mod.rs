@@ -57,7 +57,11 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         Command::Plan(args) => plan::run(args, config, ui).await,
         Command::Completions(args) => {
             let mut cmd = <crate::args::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "helm-why", ui.out);
+            // clap_complete panics when its writer fails (a closed pipe): render to memory,
+            // then write, so that `| head` ends quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "helm-why", &mut script);
+            ui.out.write_all(&script)?;
             Ok(crate::error::exit::OK)
         }
         Command::Man => {
@@ -101,7 +105,10 @@ pub fn source_warnings(loaded: &Loaded) -> Vec<String> {
     let mut out: Vec<String> = loaded
         .unattributed()
         .iter()
-        .map(|e| format!("could not decode {e}"))
+        .map(|e| match e.layer {
+            helm_why_release::Layer::File => format!("could not read {e}"),
+            _ => format!("could not decode {e}"),
+        })
         .collect();
     match loaded.ignored.len() {
         0 => {}

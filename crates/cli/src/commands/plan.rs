@@ -1,9 +1,8 @@
 //! `helm-why plan RELEASE`: what the next `helm upgrade` will do, as a CI gate.
 
-use std::io::Read as _;
 use std::process::Command;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use helm_why_diff::{
     ChangeOp, LiveFact, Plan, RevisionView, Severity, plan_with_live, rendered_as_install,
 };
@@ -15,8 +14,9 @@ use super::{Ui, refine_scopes, replay_options, source_warnings};
 use crate::args::{FailOn, PlanArgs};
 use crate::config::{Config, SourceSpec};
 use crate::error::{UserError, exit};
-use crate::redact::redact_manifest;
-use crate::source::{Request, load, select_release};
+use crate::redact::{self, Redactor};
+use crate::source::files::read_input_bytes;
+use crate::source::{Request, load, require_latest_decoded, select_release};
 
 /// What `plan` prints, besides the plan itself.
 #[derive(Debug, serde::Serialize)]
@@ -42,6 +42,7 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     let candidate = parse_candidate(&text, &how).map_err(|e| UserError::new(e.to_string()))?;
     let loaded = load(config, Request::Release(&args.release)).await?;
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    require_latest_decoded(history)?;
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
     for (source, raw) in &candidate.dropped {
@@ -79,7 +80,7 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
             .sort_by_key(|h| std::cmp::Reverse(h.severity));
     }
     let diffs = if args.diff {
-        diffs(history, &planned, &release, config, args.show_secrets)
+        diffs(history, &planned, &release, config)
     } else {
         Vec::new()
     };
@@ -113,16 +114,15 @@ fn describe(format: CandidateFormat) -> &'static str {
 /// The candidate text: from `--manifest`, or by running helm on the chart.
 fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> {
     if let Some(path) = &args.manifest {
-        if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read the candidate from standard input")?;
-            return Ok((text, "-".to_owned()));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| UserError::new(format!("cannot read {}: {e}", path.display())))?;
-        return Ok((text, path.display().to_string()));
+        let bytes = read_input_bytes(path, config.max_input_bytes, "--manifest")?;
+        let origin = path.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            UserError::new(format!(
+                "{origin} is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        return Ok((text, origin));
     }
     let Some(chart) = &args.chart else {
         return Err(UserError::with_hint(
@@ -268,26 +268,14 @@ fn candidate_release(candidate: Candidate, history: &History) -> Release {
 }
 
 /// Unified diffs of the objects the plan patches (base document → candidate document).
-fn diffs(
-    history: &History,
-    planned: &Plan,
-    candidate: &Release,
-    config: &Config,
-    show_secrets: bool,
-) -> Vec<String> {
+fn diffs(history: &History, planned: &Plan, candidate: &Release, config: &Config) -> Vec<String> {
     let Some(base) = planned.base_revision.and_then(|b| history.revision(b)) else {
         return Vec::new();
     };
     let base = RevisionView::new(&base.release, &config.scopes);
     let target = RevisionView::new(candidate, &config.scopes);
-    let text = |t: &str| {
-        let doc = format!("{t}\n");
-        if show_secrets {
-            doc
-        } else {
-            redact_manifest(&doc)
-        }
-    };
+    let redactor = Redactor::for_releases(history.revisions.iter().map(|r| &r.release));
+    let text = |t: &str| redact::manifest(&redactor, &format!("{t}\n"), config.show_secrets);
     planned
         .changes
         .iter()

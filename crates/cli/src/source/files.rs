@@ -4,9 +4,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use helm_why_release::Layer;
 use helm_why_release::history::group;
 use helm_why_release::input::{IgnoredObject, InputOutcome, read_input};
+use helm_why_release::{DecodeError, Layer, RecordRef};
 
 use super::{Loaded, Request};
 use crate::config::Config;
@@ -15,30 +15,45 @@ use crate::error::UserError;
 /// Read every input, then keep what `request` asks for.
 ///
 /// # Errors
-/// A path that cannot be read.
+/// A path that cannot be read, is not a regular file, a directory or `-`, or is too large.
+/// Inside a directory such problems are warnings naming the entry instead.
 pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<Loaded> {
     let mut outcome = InputOutcome::default();
     let mut files = 0usize;
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read standard input")?;
+            let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
             outcome.extend(read_input(&bytes, "-", &config.limits));
             files += 1;
             continue;
         }
         let walked = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
-        for file in expand(path)? {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let mut one = read_input(&bytes, &file.display().to_string(), &config.limits);
-            if walked {
-                skip_unparsable(&mut one);
-            }
-            outcome.extend(one);
+        if !walked {
+            let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
+            outcome.extend(read_input(
+                &bytes,
+                &path.display().to_string(),
+                &config.limits,
+            ));
             files += 1;
+            continue;
+        }
+        for entry in expand(path, &mut outcome.errors) {
+            let origin = entry.display().to_string();
+            match read_input_bytes(&entry, config.max_input_bytes, "--from") {
+                Ok(bytes) => {
+                    let mut one = read_input(&bytes, &origin, &config.limits);
+                    skip_unparsable(&mut one);
+                    outcome.extend(one);
+                    files += 1;
+                }
+                // One bad entry of a directory is a warning; the rest is analysed.
+                Err(e) => outcome.errors.push(DecodeError::new(
+                    RecordRef::file(origin),
+                    Layer::File,
+                    format!("{e:#}"),
+                )),
+            }
         }
     }
     let mut histories = group(outcome.records, outcome.errors);
@@ -80,42 +95,145 @@ fn skip_unparsable(outcome: &mut InputOutcome) {
         }));
 }
 
-/// A file, or every file below a directory (sorted, hidden entries skipped).
-fn expand(path: &Path) -> Result<Vec<PathBuf>> {
+/// The bytes of `path` (`-`: standard input), refusing what is not a regular file (a FIFO,
+/// device or socket would block or never end) and anything over `max` bytes.
+///
+/// # Errors
+/// A [`UserError`] naming the path, what it is, and `flag` or `--max-input-bytes`.
+pub fn read_input_bytes(path: &Path, max: usize, flag: &str) -> Result<Vec<u8>> {
+    let too_large = |what: &str| {
+        UserError::with_hint(
+            format!("{what} is over the limit of {max} bytes"),
+            "--max-input-bytes raises the limit",
+        )
+    };
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        if bytes.len() > max {
+            return Err(too_large("standard input").into());
+        }
+        return Ok(bytes);
+    }
+    let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         UserError::with_hint(
-            format!("cannot read {}: {e}", path.display()),
-            "--from takes a file, a directory or - for stdin",
+            format!("cannot read {shown}: {e}"),
+            format!("{flag} takes a file, a directory or - for stdin"),
         )
     })?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+    if !meta.is_file() {
+        return Err(UserError::with_hint(
+            format!("{shown} is {}, not a regular file", file_kind(&meta)),
+            format!("{flag} takes a regular file, a directory or - for stdin"),
+        )
+        .into());
     }
+    if meta.len() > limit - 1 {
+        return Err(too_large(&shown.to_string()).into());
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {shown}"))?;
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {shown}"))?;
+    if bytes.len() > max {
+        return Err(too_large(&shown.to_string()).into());
+    }
+    Ok(bytes)
+}
+
+/// What a non-regular file is, for messages.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let ft = meta.file_type();
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Every YAML or JSON file below a directory (sorted, hidden entries skipped). Symbolic
+/// links are followed, but a directory is never entered twice (no symlink loops); entries
+/// that cannot be listed become errors naming them.
+fn expand(path: &Path, errors: &mut Vec<DecodeError>) -> Vec<PathBuf> {
+    let mut problem = |p: &Path, what: String| {
+        errors.push(DecodeError::new(
+            RecordRef::file(p.display().to_string()),
+            Layer::File,
+            what,
+        ));
+    };
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+        match std::fs::canonicalize(&dir) {
+            Ok(real) => {
+                if !seen.insert(real) {
+                    continue;
+                }
+            }
+            Err(e) => {
+                problem(&dir, format!("cannot resolve the directory: {e}"));
+                continue;
+            }
+        }
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                problem(&dir, format!("cannot list the directory: {e}"));
+                continue;
+            }
+        };
         for entry in entries {
-            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    problem(&dir, format!("cannot list an entry of the directory: {e}"));
+                    continue;
+                }
+            };
             if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
             let p = entry.path();
-            let ft = entry
-                .file_type()
-                .with_context(|| format!("cannot stat {}", p.display()))?;
-            if ft.is_dir() {
+            // Follows symbolic links; a dangling one is reported.
+            let meta = match std::fs::metadata(&p) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    problem(&p, format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            if meta.is_dir() {
                 stack.push(p);
             } else if is_record_file(&p) {
+                // Special files are refused when read, with a message naming them.
                 out.push(p);
             }
         }
     }
     out.sort();
-    Ok(out)
+    out
 }
-
 /// Inside directories only YAML and JSON files are read (notes and charts are skipped).
 fn is_record_file(p: &Path) -> bool {
     matches!(

@@ -71,6 +71,19 @@ pub fn select_release<'a>(
         .filter(|h| namespace.is_none_or(|ns| h.id.namespace == ns))
         .collect();
     match matches.as_slice() {
+        [one] if one.revisions.is_empty() && !one.undecodable.is_empty() => {
+            let n = one.undecodable.len();
+            let first = &one.undecodable[0].1;
+            Err(UserError::with_hint(
+                format!(
+                    "release {}: {n} record{} found, none could be decoded: {first}",
+                    one.id,
+                    if n == 1 { "" } else { "s" }
+                ),
+                "--max-record-bytes and --max-total-bytes raise the size limits; docs/reliability.md lists every limit",
+            )
+            .into())
+        }
         [one] => Ok(one),
         [] => {
             let others: Vec<String> = loaded
@@ -84,8 +97,17 @@ pub fn select_release<'a>(
             } else {
                 format!("releases found: {}", others.join(", "))
             };
+            // Inputs that failed before a release name could be read may have held it.
+            let failed = match loaded.unattributed() {
+                [] => String::new(),
+                [only] => format!("; 1 input could not be decoded: {only}"),
+                [first, rest @ ..] => format!(
+                    "; {} inputs could not be decoded, the first: {first}",
+                    rest.len() + 1
+                ),
+            };
             Err(UserError::with_hint(
-                format!("release {name:?} not found in {}", loaded.origin),
+                format!("release {name:?} not found in {}{failed}", loaded.origin),
                 hint,
             )
             .into())
@@ -101,5 +123,30 @@ pub fn select_release<'a>(
             )
             .into())
         }
+    }
+}
+
+/// For a plan: the newest record must decode, since it may be the base of the next upgrade
+/// (a plan against an older revision would be confidently wrong).
+///
+/// # Errors
+/// A revision newer than every decoded one failed to decode.
+pub fn require_latest_decoded(history: &History) -> Result<()> {
+    let latest = history.latest().map(|r| r.release.version);
+    let newer = history
+        .undecodable
+        .iter()
+        .filter(|(rev, _)| rev.is_some_and(|r| latest.is_none_or(|l| r > l)))
+        .max_by_key(|(rev, _)| *rev);
+    match newer {
+        Some((Some(rev), error)) => Err(UserError::with_hint(
+            format!(
+                "release {}: revision {rev}, the newest and so possibly the base of the next upgrade, could not be decoded: {error}",
+                history.id
+            ),
+            "planning against an older revision would be wrong; `helm-why history` shows every revision",
+        )
+        .into()),
+        _ => Ok(()),
     }
 }

@@ -1,0 +1,127 @@
+//! Control characters from records never reach the terminal raw: every byte written to
+//! stdout and stderr passes through [`Sanitize`], so a release name or description holding
+//! `ESC [ 2 J` cannot clear the screen or forge lines (`\r`).
+//!
+//! Text formats show escapes Rust-style (`\x1b`, `\u{9b}`); JSON, whose strings already
+//! escape C0 controls, gets `\u007f` and `\u009b`-style escapes for the rest, which keep it
+//! valid JSON (they can only occur inside strings).
+
+use std::io::{self, Write};
+
+/// How escapes are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Tables, markdown, YAML, messages: `\x1b`, `\r`, `\u{9b}`.
+    Text,
+    /// JSON: `\u001b`, `\u009b`.
+    Json,
+}
+
+/// A writer that escapes control characters other than `\n` and `\t` (and `\r` of a CRLF),
+/// DEL, and the C1 controls U+0080–U+009F.
+pub struct Sanitize<W: Write> {
+    inner: W,
+    style: Style,
+    /// A `\r` waiting to see whether `\n` follows (CRLF text is kept as is).
+    pending_cr: bool,
+    /// A 0xC2 lead byte waiting for its continuation byte.
+    pending_c2: bool,
+}
+
+impl<W: Write> Sanitize<W> {
+    /// Wrap `inner`.
+    pub fn new(inner: W, style: Style) -> Self {
+        Sanitize {
+            inner,
+            style,
+            pending_cr: false,
+            pending_c2: false,
+        }
+    }
+
+    fn escape(&self, c: u32, out: &mut Vec<u8>) {
+        let text = match (self.style, c) {
+            (Style::Text, 0x0d) => "\\r".to_owned(),
+            (Style::Text, c) if c < 0x80 => format!("\\x{c:02x}"),
+            (Style::Text, c) => format!("\\u{{{c:x}}}"),
+            (Style::Json, c) => format!("\\u{c:04x}"),
+        };
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+impl<W: Write> Write for Sanitize<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut out = Vec::with_capacity(buf.len() + 8);
+        for &b in buf {
+            if self.pending_cr {
+                self.pending_cr = false;
+                if b == b'\n' {
+                    out.push(b'\r');
+                } else {
+                    self.escape(0x0d, &mut out);
+                }
+            }
+            if self.pending_c2 {
+                self.pending_c2 = false;
+                if (0x80..=0x9f).contains(&b) {
+                    self.escape(u32::from(b), &mut out);
+                    continue;
+                }
+                out.push(0xc2);
+            }
+            match b {
+                b'\r' => self.pending_cr = true,
+                0xc2 => self.pending_c2 = true,
+                b'\n' | b'\t' => out.push(b),
+                // JSON never has raw C0 bytes (serde_json escapes them); text may.
+                0x00..=0x1f | 0x7f => self.escape(u32::from(b), &mut out),
+                _ => out.push(b),
+            }
+        }
+        self.inner.write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.pending_cr) {
+            let mut out = Vec::new();
+            self.escape(0x0d, &mut out);
+            self.inner.write_all(&out)?;
+        }
+        if std::mem::take(&mut self.pending_c2) {
+            self.inner.write_all(&[0xc2])?;
+        }
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(style: Style, chunks: &[&[u8]]) -> String {
+        let mut w = Sanitize::new(Vec::new(), style);
+        for c in chunks {
+            w.write_all(c).unwrap();
+        }
+        w.flush().unwrap();
+        String::from_utf8(w.inner).unwrap()
+    }
+
+    #[test]
+    fn controls_are_escaped_even_across_writes() {
+        assert_eq!(
+            run(
+                Style::Text,
+                &[b"a\x1b[2Jb\tc\r\nd\re\xc2", b"\x9bf \xc2\xa0\x7f"]
+            ),
+            "a\\x1b[2Jb\tc\r\nd\\re\\u{9b}f \u{a0}\\x7f"
+        );
+        assert_eq!(run(Style::Text, &[b"x\r"]), "x\\r");
+        assert_eq!(
+            run(Style::Json, &["\"a\u{7f}b\u{9b}\"\n".as_bytes()]),
+            "\"a\\u007fb\\u009b\"\n"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! Hostile and broken input: special files, symlink loops, size caps, records that do not
+//! decode, terminal escapes in record text, closed pipes.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use helm_why_release::Status;
+use helm_why_release::builder::{ReleaseBuilder, list};
+
+use crate::harness::{helm_why, run};
+
+fn records(dir: &Path, description: &str) {
+    let revs = [
+        ReleaseBuilder::new("w", "ns", 1).status(Status::Superseded, "Install complete"),
+        ReleaseBuilder::new("w", "ns", 2).status(Status::Deployed, description),
+    ];
+    let items = revs.iter().map(ReleaseBuilder::secret).collect();
+    std::fs::write(
+        dir.join("records.json"),
+        serde_json::to_vec(&list(items)).unwrap(),
+    )
+    .unwrap();
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// Run in `dir` (so paths in messages are relative) and give up after 20 s: a hang fails.
+fn run_in(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = helm_why();
+    cmd.current_dir(dir).args(args).stdin(Stdio::null());
+    let start = Instant::now();
+    let text = run(&mut cmd);
+    assert!(start.elapsed() < Duration::from_secs(20), "{args:?} hung");
+    text
+}
+
+#[test]
+fn special_files_are_refused_instead_of_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("pipe"));
+    records(dir.path(), "Upgrade complete");
+    insta::assert_snapshot!(run_in(dir.path(), &["list", "--from", "pipe"]), @"
+    ------- stderr -------
+    helm-why: pipe is a FIFO (named pipe), not a regular file
+    hint: --from takes a regular file, a directory or - for stdin
+    [exit status: 1]
+    ");
+    insta::assert_snapshot!(run_in(dir.path(), &["plan", "w", "--from", "records.json", "--manifest", "pipe"]), @"
+    ------- stderr -------
+    helm-why: pipe is a FIFO (named pipe), not a regular file
+    hint: --manifest takes a regular file, a directory or - for stdin
+    [exit status: 1]
+    ");
+    insta::assert_snapshot!(run_in(dir.path(), &["list", "--from", "/dev/zero"]), @"
+    ------- stderr -------
+    helm-why: /dev/zero is a device, not a regular file
+    hint: --from takes a regular file, a directory or - for stdin
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn a_directory_walk_survives_loops_and_bad_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    std::fs::create_dir_all(dump.join("sub")).unwrap();
+    records(&dump.join("sub"), "Upgrade complete");
+    std::os::unix::fs::symlink("..", dump.join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", dump.join("dangling.yaml")).unwrap();
+    mkfifo(&dump.join("fifo.yaml"));
+    let out = run_in(dir.path(), &["list", "--from", "dump"]);
+    insta::assert_snapshot!(out, @"
+    NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART    APP VERSION
+    w     ns         2         2026-01-01 00:00:02 UTC  deployed  w-0.1.0
+    ------- stderr -------
+    warning: could not read dump/dangling.yaml: file: cannot read: No such file or directory (os error 2)
+    warning: could not read dump/fifo.yaml: file: dump/fifo.yaml is a FIFO (named pipe), not a regular file
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn input_size_caps_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    insta::assert_snapshot!(run_in(dir.path(), &["list", "--from", "records.json", "--max-input-bytes", "100"]), @"
+    ------- stderr -------
+    helm-why: records.json is over the limit of 100 bytes
+    hint: --max-input-bytes raises the limit
+    [exit status: 1]
+    ");
+    let bytes = std::fs::read(dir.path().join("records.json")).unwrap();
+    let mut child = helm_why()
+        .args(["list", "--from", "-", "--max-input-bytes", "100"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The child may stop reading early: a failed write is fine.
+    let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("standard input is over the limit of 100 bytes")
+            && stderr.contains("--max-input-bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_spent_run_budget_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    insta::assert_snapshot!(run_in(dir.path(), &["history", "w", "--from", "records.json", "--max-total-bytes", "100"]), @"
+    ------- stderr -------
+    helm-why: release ns/w: 2 records found, none could be decoded: sh.helm.release.v1.w.v1 (records.json, item 0): size: the run's budget of 100 decoded bytes is spent (--max-total-bytes raises it)
+    hint: --max-record-bytes and --max-total-bytes raise the size limits; docs/reliability.md lists every limit
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn undecodable_records_are_not_reported_as_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    // Damage Helm's base64 layer of every record the way a bad copy-paste does.
+    let text = std::fs::read_to_string(dir.path().join("records.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for item in value["items"].as_array_mut().unwrap() {
+        item["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
+    }
+    std::fs::write(dir.path().join("records.json"), value.to_string()).unwrap();
+    for command in ["explain", "timeline", "images", "history"] {
+        let mut args = vec![command, "w"];
+        if command == "explain" {
+            args.push("cm/x");
+        }
+        args.extend(["--from", "records.json"]);
+        let out = run_in(dir.path(), &args);
+        assert!(
+            out.contains("release ns/w: 2 records found, none could be decoded: sh.helm.release.v1.w.v1 (records.json, item 0): gzip: after 2 base64 layers the data is neither gzip"),
+            "{command}: {out}"
+        );
+    }
+}
+
+#[test]
+fn control_characters_from_records_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "done\u{1b}[2J\rforged\u{9b}31m");
+    for format in ["table", "markdown", "json"] {
+        let out = helm_why()
+            .current_dir(dir.path())
+            .args(["history", "w", "--from", "records.json", "-o", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !stdout.contains('\u{1b}') && !stdout.contains('\r') && !stdout.contains('\u{9b}'),
+            "{format}: {stdout:?}"
+        );
+        let expected = if format == "json" {
+            r"done\u001b[2J\rforged\u009b31m"
+        } else {
+            r"done\x1b[2J\rforged\u{9b}31m"
+        };
+        assert!(stdout.contains(expected), "{format}: {stdout}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    for args in [
+        &["completions", "zsh"][..],
+        &["man"],
+        &["get", "w", "release", "--from", "records.json"],
+    ] {
+        let mut child = helm_why()
+            .current_dir(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the child writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn plan_refuses_when_the_newest_record_is_undecodable() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    let text = std::fs::read_to_string(dir.path().join("records.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["items"][1]["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
+    std::fs::write(dir.path().join("records.json"), value.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("cm.json"),
+        r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}"#,
+    )
+    .unwrap();
+    insta::assert_snapshot!(run_in(dir.path(), &["plan", "w", "--from", "records.json", "--manifest", "cm.json"]), @"
+    ------- stderr -------
+    helm-why: release ns/w: revision 2, the newest and so possibly the base of the next upgrade, could not be decoded: sh.helm.release.v1.w.v2 (records.json, item 1): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    hint: planning against an older revision would be wrong; `helm-why history` shows every revision
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn plan_reads_objects_given_as_json_as_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    records(dir.path(), "Upgrade complete");
+    std::fs::write(
+        dir.path().join("list.json"),
+        r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}]}"#,
+    )
+    .unwrap();
+    insta::assert_snapshot!(run_in(dir.path(), &["plan", "w", "--from", "records.json", "--manifest", "list.json"]), @"
+    Plan for w (namespace ns): revision 3, base revision 2, Helm 3.21.4 rules
+    Candidate: list.json (helm template output)
+
+    OP      PHASE  KIND       NAMESPACE  NAME  WHY
+    create  apply  ConfigMap  ns         x     added: created: new in this revision
+
+    1 create
+    No hazards.
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    [exit status: 0]
+    ");
+}

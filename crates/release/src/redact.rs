@@ -1,0 +1,453 @@
+//! Redaction of secrets, following the parsed structure rather than the text: the one
+//! place that decides what is secret, used by every command and output format.
+//!
+//! Secret:
+//! - the `data` and `stringData` of every Secret object (any YAML or JSON form, also as an
+//!   item of a `List`), and a Secret's `kubectl.kubernetes.io/last-applied-configuration`;
+//! - values under a key that looks secret ([`key_looks_secret`]), with everything below it;
+//! - any value that flows into a Secret object of the same release (its text, or its
+//!   base64, is one of the Secret's data values).
+//!
+//! A manifest document that cannot be parsed but mentions a Secret is withheld whole.
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::manifest::{NodeBudget, split_manifests};
+use crate::model::Release;
+
+/// What replaces a redacted value.
+pub const REDACTED: &str = "<redacted>";
+
+/// The annotation `kubectl apply` keeps a full copy of the object in.
+pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Whether a values key looks like it holds a secret: password, token, secret, credential,
+/// cert, private, passphrase, or a key (`apiKey`, `tls.key`, `key`), in any case.
+///
+/// ```
+/// use helm_why_release::redact::key_looks_secret;
+/// assert!(key_looks_secret("dbPassword") && key_looks_secret("privateKey") && key_looks_secret("tls.key"));
+/// assert!(!key_looks_secret("keyboard") && !key_looks_secret("replicas"));
+/// ```
+pub fn key_looks_secret(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    const NEEDLES: [&str; 9] = [
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "credential",
+        "cert",
+        "private",
+        "apikey",
+        "passphrase",
+    ];
+    if NEEDLES.iter().any(|n| lower.contains(n)) {
+        return true;
+    }
+    // `key` as a word: `key`, `apiKey`, `access_key`, `tls.key` — not `keyboard` or `monkey`.
+    words(key).iter().any(|w| w == "key")
+}
+
+/// Split `accessKeyID` / `access_key-id` / `tls.key` into lower-case words.
+fn words(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Whether a dotted values path (`auth.password`, `db.credentials.user`) has a secret-looking
+/// key anywhere in it.
+pub fn path_looks_secret(path: &str) -> bool {
+    path.split('.').any(key_looks_secret)
+}
+
+/// Redacts what is secret in manifests, values and messages of some releases.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// The data values of the releases' Secret objects: as written, and decoded from base64.
+    secret_values: BTreeSet<String>,
+}
+
+impl Redactor {
+    /// A redactor that knows the Secret objects of `releases` (their manifests and hooks), so
+    /// that values flowing into them are redacted too.
+    pub fn for_releases<'a>(releases: impl IntoIterator<Item = &'a Release>) -> Self {
+        let mut out = Redactor::default();
+        for release in releases {
+            out.learn_manifest(&release.manifest);
+            for hook in &release.hooks {
+                out.learn_manifest(&hook.manifest);
+            }
+        }
+        out
+    }
+
+    /// Remember the Secret data values of a manifest (or rendered template output).
+    pub fn learn_manifest(&mut self, manifest: &str) {
+        let mut budget = NodeBudget::default();
+        for piece in split_manifests(manifest) {
+            // Only a document that names a Secret can be one (or that could spell its kind
+            // with escapes, `"Secr\u0065t"`).
+            let names_secret = piece
+                .as_bytes()
+                .windows(6)
+                .any(|w| w.eq_ignore_ascii_case(b"secret"));
+            if !names_secret && !piece.contains('\\') {
+                continue;
+            }
+            let Ok(value) = budget.parse(strip_source(piece).1) else {
+                continue;
+            };
+            for_each_secret(&value, &mut |secret| {
+                for field in ["data", "stringData"] {
+                    let Some(map) = secret.get(field).and_then(Value::as_object) else {
+                        continue;
+                    };
+                    for v in map.values().filter_map(Value::as_str) {
+                        self.secret_values.insert(v.to_owned());
+                        if field == "data"
+                            && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(v)
+                            && let Ok(text) = String::from_utf8(bytes)
+                        {
+                            self.secret_values.insert(text);
+                        }
+                    }
+                }
+            });
+        }
+        self.secret_values.remove("");
+    }
+
+    /// Whether a value (as text) is one of the Secret data values, or base64 of one.
+    pub fn flows_into_secret(&self, text: &str) -> bool {
+        if text.is_empty() || self.secret_values.is_empty() {
+            return false;
+        }
+        self.secret_values.contains(text)
+            || self
+                .secret_values
+                .contains(&base64::engine::general_purpose::STANDARD.encode(text))
+    }
+
+    /// Redact a values tree in place: everything under a secret-looking key, and any value
+    /// that flows into a Secret.
+    ///
+    /// ```
+    /// use helm_why_release::redact::Redactor;
+    /// let mut v = serde_json::json!({"db": {"password": "hunter2", "port": 5432},
+    ///     "credentials": [{"user": "u"}], "tag": "1.0"});
+    /// Redactor::default().values(&mut v);
+    /// assert_eq!(v, serde_json::json!({"db": {"password": "<redacted>", "port": 5432},
+    ///     "credentials": [{"user": "<redacted>"}], "tag": "1.0"}));
+    /// ```
+    pub fn values(&self, v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    if key_looks_secret(k) {
+                        redact_leaves(child);
+                    } else {
+                        self.values(child);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.values(i)),
+            Value::String(s) if self.flows_into_secret(s) => *v = Value::String(REDACTED.into()),
+            Value::Number(n) if self.flows_into_secret(&n.to_string()) => {
+                *v = Value::String(REDACTED.into())
+            }
+            _ => {}
+        }
+    }
+
+    /// One value of a values path as it is shown in a message (`"hunter2"`, `5432`):
+    /// [`REDACTED`] when the path looks secret or the value flows into a Secret.
+    pub fn value_text(&self, path: &str, value: &Value) -> Option<String> {
+        let secret = path_looks_secret(path)
+            || match value {
+                Value::String(s) => self.flows_into_secret(s),
+                Value::Number(n) => self.flows_into_secret(&n.to_string()),
+                Value::Array(_) | Value::Object(_) => {
+                    let mut copy = value.clone();
+                    self.values(&mut copy);
+                    copy != *value
+                }
+                _ => false,
+            };
+        secret.then(|| REDACTED.to_owned())
+    }
+
+    /// Redact the Secret objects of a manifest (or of hooks printed as one), keeping every
+    /// other document byte for byte. A redacted Secret is printed again from its parsed form
+    /// (comments and layout are lost; the `# Source:` line is kept).
+    ///
+    /// ```
+    /// use helm_why_release::redact::Redactor;
+    /// let m = "---\n# Source: c/s.yaml\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"s\"},\n  \"data\": {\"password\": \"aHVudGVyMg==\"}}\n---\n# Source: c/cm.yaml\nkind: ConfigMap\ndata: {password: visible}\n";
+    /// let r = Redactor::default().manifest(m);
+    /// assert!(!r.contains("aHVudGVyMg") && r.contains("password: <redacted>"));
+    /// assert!(r.ends_with("---\n# Source: c/cm.yaml\nkind: ConfigMap\ndata: {password: visible}\n"));
+    /// ```
+    pub fn manifest(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut budget = NodeBudget::default();
+        for piece in split_manifests(text) {
+            // `split_manifests` returns slices of `text`: find where this one is.
+            let start = piece.as_ptr() as usize - text.as_ptr() as usize;
+            let (source, body) = strip_source(piece);
+            let replacement = match budget.parse(body) {
+                Ok(mut value) if holds_secret(&value) => {
+                    for_each_secret_mut(&mut value, &mut redact_secret);
+                    let yaml = serde_saphyr::to_string(&value)
+                        .unwrap_or_else(|_| format!("# {REDACTED}\n"));
+                    Some(yaml.trim_end().to_owned())
+                }
+                Ok(_) => None,
+                // Unparsable: withheld whole if it could be a Secret at all.
+                Err(_) if body.to_ascii_lowercase().contains("secret") => Some(format!(
+                    "# {REDACTED}: this document could not be parsed and may hold a Secret"
+                )),
+                Err(_) => None,
+            };
+            if let Some(replacement) = replacement {
+                out.push_str(&text[copied..start]);
+                if let Some(source) = source {
+                    out.push_str(source);
+                    out.push('\n');
+                }
+                out.push_str(&replacement);
+                copied = start + piece.len();
+            }
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+
+    /// Replace every Secret data value found in a free text (a message) by [`REDACTED`].
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        // Longest first, so a value containing another is replaced whole.
+        let mut values: Vec<&String> = self.secret_values.iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        for v in values {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+}
+
+/// Redact every leaf below a secret-looking key; `null` and empty strings tell nothing.
+fn redact_leaves(v: &mut Value) {
+    match v {
+        Value::Object(map) => map.values_mut().for_each(redact_leaves),
+        Value::Array(items) => items.iter_mut().for_each(redact_leaves),
+        Value::Null => {}
+        Value::String(s) if s.is_empty() => {}
+        other => *other = Value::String(REDACTED.into()),
+    }
+}
+
+/// The `# Source:` line of a manifest document (kept when the document is rewritten), and
+/// the rest.
+fn strip_source(piece: &str) -> (Option<&str>, &str) {
+    if piece.starts_with("# Source: ") {
+        match piece.split_once('\n') {
+            Some((line, body)) => (Some(line), body),
+            None => (Some(piece), ""),
+        }
+    } else {
+        (None, piece)
+    }
+}
+
+fn is_secret(v: &Value) -> bool {
+    v.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.trim().eq_ignore_ascii_case("secret"))
+}
+
+fn list_items(v: &Value) -> Option<&Vec<Value>> {
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if kind.ends_with("List") || kind.is_empty() {
+        v.get("items")?.as_array()
+    } else {
+        None
+    }
+}
+
+fn holds_secret(v: &Value) -> bool {
+    let mut found = false;
+    for_each_secret(v, &mut |_| found = true);
+    found
+}
+
+/// Call `f` on the Secret `v` is, or on each Secret among its List items (nested Lists too).
+fn for_each_secret(v: &Value, f: &mut dyn FnMut(&Value)) {
+    if is_secret(v) {
+        f(v);
+    } else if let Some(items) = list_items(v) {
+        items.iter().for_each(|i| for_each_secret(i, f));
+    }
+}
+
+fn for_each_secret_mut(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    if is_secret(v) {
+        f(v);
+    } else if list_items(v).is_some()
+        && let Some(Value::Array(items)) = v.get_mut("items")
+    {
+        items.iter_mut().for_each(|i| for_each_secret_mut(i, f));
+    }
+}
+
+/// Redact one Secret object: every `data`/`stringData` value (or the whole field when it is
+/// not a map), and the last-applied copy of it.
+fn redact_secret(secret: &mut Value) {
+    for field in ["data", "stringData"] {
+        match secret.get_mut(field) {
+            Some(Value::Object(map)) => {
+                for v in map.values_mut() {
+                    *v = Value::String(REDACTED.into());
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(other) => *other = Value::String(REDACTED.into()),
+        }
+    }
+    if let Some(Value::Object(annotations)) = secret.pointer_mut("/metadata/annotations")
+        && let Some(v) = annotations.get_mut(LAST_APPLIED_ANNOTATION)
+    {
+        *v = Value::String(REDACTED.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redacted(m: &str) -> String {
+        Redactor::default().manifest(m)
+    }
+
+    #[test]
+    fn secret_looking_keys() {
+        for k in [
+            "password",
+            "dbPassword",
+            "apiKey",
+            "tls.key",
+            "access_key_id",
+            "AWS_SECRET",
+            "caCert",
+            "token",
+            "privateKey",
+            "credentials",
+        ] {
+            assert!(key_looks_secret(k), "{k}");
+        }
+        for k in ["keyboard", "monkey", "replicas", "image", "keys", "auth"] {
+            assert!(!key_looks_secret(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn every_yaml_form_of_a_secret_is_redacted() {
+        let forms = [
+            // Flow style.
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {pw: MARKER1}\n",
+            // Comment after the kind, quoted keys, map continued on later lines.
+            "apiVersion: v1\nkind: Secret # the db password\nmetadata:\n  name: s\n\"stringData\":\n  'pw':\n    MARKER1\n",
+            // Indented top level, kind after data.
+            "  stringData:\n    pw: MARKER1\n  kind: \"Secret\"\n",
+            // A JSON document.
+            "{\"kind\": \"Secret\", \"data\": {\"pw\": \"MARKER1\"}}",
+            // Inside a List.
+            "apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  data: {a: visible}\n- kind: Secret\n  data: {pw: MARKER1}\n",
+            // A scalar data.
+            "kind: Secret\nstringData: MARKER1\n",
+            // last-applied-configuration.
+            "kind: Secret\nmetadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"pw\":\"MARKER1\"}}'\n",
+        ];
+        for form in forms {
+            let m = format!("---\n# Source: c/templates/s.yaml\n{form}");
+            let r = redacted(&m);
+            assert!(!r.contains("MARKER1"), "{form}\n→\n{r}");
+            assert!(r.contains("# Source: c/templates/s.yaml\n"), "{r}");
+        }
+        // The kind spelled with escapes is still a Secret.
+        let escaped = redacted(
+            "{\"kind\": \"Secr\\u0065t\", \"data\": {\"pw\": \"MARKER1\"}}\n---\nkind: \"SECR\\x45T\"\nstringData: {pw: MARKER1}\n",
+        );
+        assert!(!escaped.contains("MARKER1"), "{escaped}");
+        let mut r = Redactor::default();
+        r.learn_manifest("kind: \"Secr\\x65t\"\nstringData: {pw: MARKER2}\n");
+        assert!(r.flows_into_secret("MARKER2"));
+        let list = redacted(
+            "kind: List\nitems:\n- kind: ConfigMap\n  data: {a: visible}\n- kind: Secret\n  data: {pw: MARKER1}\n",
+        );
+        assert!(list.contains("visible"), "{list}");
+    }
+
+    #[test]
+    fn other_documents_stay_byte_for_byte() {
+        let m = "---\n# Source: a.yaml\nkind: ConfigMap\ndata:\n  password: visible # kept\n---\n# Source: b.yaml\nkind: Secret\nstringData: {a: MARKER}\n---\n# Source: c.yaml\nkind: Service\n";
+        let r = redacted(m);
+        assert!(r.starts_with("---\n# Source: a.yaml\nkind: ConfigMap\ndata:\n  password: visible # kept\n---\n# Source: b.yaml\n"), "{r}");
+        assert!(
+            r.ends_with("\n---\n# Source: c.yaml\nkind: Service\n"),
+            "{r}"
+        );
+        assert!(!r.contains("MARKER"));
+    }
+
+    #[test]
+    fn unparsable_documents_that_may_be_secrets_are_withheld() {
+        let r =
+            redacted("---\nkind: Secret\ndata: {pw: MARKER, [\n---\nkind: ConfigMap\nbroken: [\n");
+        assert!(!r.contains("MARKER"), "{r}");
+        assert!(r.contains("kind: ConfigMap\nbroken: ["), "{r}");
+    }
+
+    #[test]
+    fn values_flowing_into_a_secret_are_redacted() {
+        let release = crate::builder::ReleaseBuilder::new("w", "n", 1)
+            .manifest_doc(
+                "w/templates/s.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  dsn: cG9zdGdyZXM6Ly9kYg==\nstringData:\n  plain: opaque-value\n",
+            )
+            .build();
+        let r = Redactor::for_releases([&release]);
+        let mut v = serde_json::json!({"db": {"url": "postgres://db", "other": "opaque-value", "ok": "fine"}});
+        r.values(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"db": {"url": REDACTED, "other": REDACTED, "ok": "fine"}})
+        );
+        assert_eq!(r.text("dsn is postgres://db!"), "dsn is <redacted>!");
+    }
+}

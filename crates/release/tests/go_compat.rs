@@ -1,0 +1,115 @@
+//! Decoding exactly as Helm (Go's `encoding/json`, `compress/gzip`) does, on records built
+//! by the project's record builder and then altered the way a corrupt or hostile record is.
+
+#![allow(clippy::unwrap_used)]
+
+use helm_why_release::builder::ReleaseBuilder;
+use helm_why_release::model::parse_release_json;
+use helm_why_release::record::{RecordMeta, decode_record};
+use helm_why_release::{Layer, Limits, RecordRef, codec};
+
+fn web() -> ReleaseBuilder {
+    ReleaseBuilder::new("web", "shop", 3).chart("web", "1.0.0")
+}
+
+/// Replace the first `from` in the builder's JSON.
+fn altered_json(from: &str, to: &str) -> Vec<u8> {
+    let json = String::from_utf8(web().to_json()).unwrap();
+    assert!(json.contains(from), "{from} not in {json}");
+    json.replacen(from, to, 1).into_bytes()
+}
+
+fn decode(json: &[u8]) -> Result<helm_why_release::Record, helm_why_release::DecodeError> {
+    let payload = codec::encode_payload(json);
+    decode_record(
+        payload.as_bytes(),
+        RecordMeta::raw(RecordRef::file("r")),
+        &Limits::default(),
+    )
+}
+
+#[test]
+fn duplicate_keys_keep_the_last_like_go() {
+    let json = altered_json(r#""name":"web","#, r#""name":"old","name":"web","#);
+    assert_eq!(decode(&json).unwrap().release, web().build());
+    // Nested objects too.
+    let json = altered_json(r#""version":3"#, r#""version":1,"version":3"#);
+    assert_eq!(decode(&json).unwrap().release.version, 3);
+}
+
+#[test]
+fn a_json_array_is_not_a_release() {
+    let mut json = b"[".to_vec();
+    json.extend(web().to_json());
+    json.push(b']');
+    let err = decode(&json).unwrap_err();
+    assert_eq!(err.layer, Layer::Json);
+    assert!(err.detail.contains("array"), "{err}");
+}
+
+#[test]
+fn revisions_outside_gos_int_are_refused() {
+    let max = i64::MAX.to_string();
+    assert_eq!(
+        decode(&altered_json(
+            r#""version":3"#,
+            &format!(r#""version":{max}"#)
+        ))
+        .unwrap()
+        .release
+        .version,
+        i64::MAX as u64
+    );
+    for bad in ["9223372036854775808", "18446744073709551615", "-1", "3.5"] {
+        let err = decode(&altered_json(
+            r#""version":3"#,
+            &format!(r#""version":{bad}"#),
+        ))
+        .unwrap_err();
+        assert_eq!(err.layer, Layer::Json, "{bad}");
+        assert!(err.detail.contains("version"), "{err}");
+    }
+}
+
+#[test]
+fn wrong_typed_fields_are_named_without_quoting_the_payload() {
+    for (from, to, field, expected) in [
+        (
+            r#""name":"web""#,
+            r#""name":["sekrit-1"]"#,
+            "\"name\"",
+            "a string",
+        ),
+        (
+            r#""version":3"#,
+            r#""version":"sekrit-2""#,
+            "\"version\"",
+            "found a string",
+        ),
+        (
+            r#""status":"deployed""#,
+            r#""status":{"x":"sekrit-3"}"#,
+            "info.status",
+            "found an object",
+        ),
+    ] {
+        let err = decode(&altered_json(from, to)).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.layer, Layer::Json, "{text}");
+        assert!(text.contains(field), "{text} should name {field}");
+        assert!(
+            text.contains("wrong type") && text.contains(expected),
+            "{text}"
+        );
+        assert!(!text.contains("sekrit"), "quotes the payload: {text}");
+        assert!(!text.contains("missing"), "{text}");
+    }
+}
+
+#[test]
+fn syntax_errors_do_not_quote_the_payload() {
+    let json = altered_json(r#""name":"web""#, r#""name":"sekrit" oops"#);
+    let err = parse_release_json(&json).unwrap_err();
+    assert!(!err.contains("sekrit") && !err.contains("oops"), "{err}");
+    assert!(err.contains("line 1"), "{err}");
+}

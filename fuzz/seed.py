@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Build the seed corpora of the fuzz targets from the repository's fixtures.
+
+fuzz/corpus/<target>/ is generated (not committed): run this before `cargo fuzz run`.
+"""
+import base64, gzip, hashlib, json, pathlib, re
+
+root = pathlib.Path(__file__).resolve().parent.parent
+corpus = root / "fuzz" / "corpus"
+inputs = sorted(
+    p for d in ("tests/fixtures", "examples", "crates/release/tests/data/bad")
+    for p in (root / d).rglob("*")
+    if p.is_file() and p.suffix in (".yaml", ".yml", ".json", ".txt")
+)
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = corpus / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+for path in inputs:
+    raw = path.read_bytes()
+    if len(raw) < 256 * 1024:
+        put("read_input", raw)
+    if "plan" in path.parts or "charts" in path.parts:
+        put("candidate", raw)
+        put("manifest", raw)
+    for m in re.finditer(rb"release: ([A-Za-z0-9+/=]+)", raw):
+        outer = m.group(1)
+        put("decode_record", outer)
+        try:
+            inner = base64.b64decode(outer)
+            put("decode_record", inner)
+            release = json.loads(gzip.decompress(base64.b64decode(inner)))
+        except Exception:
+            continue
+        put("candidate", json.dumps(release))
+        manifest = release.get("manifest") or ""
+        put("manifest", manifest)
+        put("candidate", manifest)
+        for hook in release.get("hooks") or []:
+            put("manifest", hook.get("manifest") or "")
+print({t.name: len(list(t.iterdir())) for t in sorted(corpus.iterdir())})
