@@ -22,7 +22,6 @@ fn list_from_a_directory_groups_releases_and_counts_other_objects() {
     s4    demo-csa   2         2026-11-22 02:57:35 UTC  deployed  s4-0.1.0  1.0
     ------- stderr -------
     warning: 4 objects are not Helm release records and were ignored
-    warning: demo-csa/s4: revision 1 is stored 2 times with different content (sh.helm.release.v1.s4.v1 (tests/fixtures/real-helm/csa/S4/step2-upgrade/release-secrets.yaml, item 0), sh.helm.release.v1.s4.v1 (tests/fixtures/real-helm/csa/S4/step1-install/release-secrets.yaml, item 0)); using the first, the furthest along Helm's status lifecycle
     [exit status: 0]
     ");
 }

@@ -60,7 +60,7 @@ pub use names::invalid_name;
 pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live, rendered_as_install};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
 pub use query::ObjectQuery;
-pub use replay::{Replay, ReplayOptions, Step, replay};
+pub use replay::{Replay, ReplayIndex, ReplayOptions, Step, replay};
 pub use versions::{VersionDifference, other_versions};
 pub use view::{HookObject, ObjectChanges, RevisionView};
 pub use world::{ObjectId, Origin, World, resource_name};

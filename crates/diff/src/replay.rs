@@ -1,7 +1,7 @@
 //! Replaying Helm: every stored revision's operation, phase by phase, against a simulated
 //! cluster (helm-semantics.md §4–§8).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use helm_why_release::history::{RevisionRange, format_range_list};
 use helm_why_release::{History, ResourceKey, ScopeResolver, Status};
@@ -113,6 +113,37 @@ impl Replay {
             .filter(|_| self.tracked_now.contains(&ObjectId::of(key)))
     }
 
+    /// Every event and presence by object, found in one pass over the replay: for reports
+    /// of every object (`timeline`), where asking [`Replay::events_for`] per object would
+    /// scan every event once per object.
+    pub fn index(&self) -> ReplayIndex<'_> {
+        let mut slots: HashMap<ObjectId, usize> = HashMap::new();
+        for key in &self.objects {
+            let next = slots.len();
+            slots.entry(ObjectId::of(key)).or_insert(next);
+        }
+        let steps = self.steps.len();
+        let mut events: Vec<Vec<(usize, &Event)>> = vec![Vec::new(); slots.len()];
+        let mut presence: Vec<Vec<Option<bool>>> = vec![vec![Some(false); steps]; slots.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            for e in &step.events {
+                if let Some(slot) = slots.get(&ObjectId::of(&e.object)) {
+                    events[*slot].push((i, e));
+                }
+            }
+            for (key, certain) in &step.present_after {
+                if let Some(slot) = slots.get(&ObjectId::of(key)) {
+                    presence[*slot][i] = if *certain { Some(true) } else { None };
+                }
+            }
+        }
+        ReplayIndex {
+            slots,
+            events,
+            presence,
+        }
+    }
+
     /// Events about one object, in order.
     pub fn events_for<'a>(&'a self, key: &'a ResourceKey) -> impl Iterator<Item = &'a Event> + 'a {
         let id = ObjectId::of(key);
@@ -120,6 +151,45 @@ impl Replay {
             .iter()
             .flat_map(|s| s.events.iter())
             .filter(move |e| ObjectId::of(&e.object) == id)
+    }
+}
+
+/// A [`Replay`] by object (see [`Replay::index`]).
+#[derive(Debug, Clone)]
+pub struct ReplayIndex<'r> {
+    slots: HashMap<ObjectId, usize>,
+    /// Per object: (step position, event), in order.
+    events: Vec<Vec<(usize, &'r Event)>>,
+    /// Per object, per step: present after it (`None`: uncertain).
+    presence: Vec<Vec<Option<bool>>>,
+}
+
+impl<'r> ReplayIndex<'r> {
+    fn slot(&self, key: &ResourceKey) -> Option<usize> {
+        self.slots.get(&ObjectId::of(key)).copied()
+    }
+
+    /// The object's events, each with the position of its step in [`Replay::steps`].
+    pub fn events(&self, key: &ResourceKey) -> &[(usize, &'r Event)] {
+        self.slot(key)
+            .and_then(|s| self.events.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the object exists after step `step` (`None`: uncertain).
+    pub fn present_after(&self, key: &ResourceKey, step: usize) -> Option<bool> {
+        match self.slot(key) {
+            Some(s) => self.presence[s].get(step).copied().unwrap_or(Some(false)),
+            None => Some(false),
+        }
+    }
+
+    /// Whether the object exists after the last step, as [`Replay::expected_present`].
+    pub fn expected_present(&self, key: &ResourceKey) -> Option<bool> {
+        let last = self
+            .slot(key)
+            .and_then(|s| self.presence[s].last().copied());
+        last.unwrap_or(Some(false))
     }
 }
 
@@ -157,6 +227,16 @@ pub(crate) struct Ended {
 
 /// Replay, keeping the simulated cluster and the statuses for a planned next operation.
 pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
+    let views = parse_revisions(&history.revisions, &options.scopes);
+    run_views(history, &views, options)
+}
+
+/// [`run`] on revisions parsed already (one parse serves replays with several profiles).
+pub(crate) fn run_views(
+    history: &History,
+    views: &[RevisionView<'_>],
+    options: &ReplayOptions,
+) -> Ended {
     let helm4 = history
         .revisions
         .iter()
@@ -164,7 +244,6 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
     let profile = options
         .profile
         .unwrap_or_else(|| Profile::default_for(helm4));
-    let views = parse_revisions(&history.revisions, &options.scopes);
     let recorded: BTreeMap<u64, &Status> = views
         .iter()
         .map(|v| (v.revision(), &v.release.info.status))
@@ -347,10 +426,7 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
             sim.uninstall(view, inferred.afterwards == Afterwards::Uninstalled);
         }
         // What the next upgrade diffs against decides what is still tracked.
-        let tracked = tracked_by_base(
-            &views,
-            query_base(&statuses, &profile, &release.name, false),
-        );
+        let tracked = tracked_by_base(views, query_base(&statuses, &profile, &release.name, false));
         if inferred.afterwards == Afterwards::Nothing {
             sim.orphans(&tracked);
         }
@@ -418,7 +494,7 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
     if let Some(last) = views.last() {
         let upgrade = format!("the next helm upgrade of {}", history.id.name);
         hazards.extend(sim.crd_missing(last, &upgrade));
-        hazards.extend(rollback_hazards(&views, &sim.world, &profile));
+        hazards.extend(rollback_hazards(views, &sim.world, &profile));
     }
     dedupe_hazards(&mut hazards);
     let replay = Replay {
@@ -433,7 +509,7 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
         objects: objects.into_values().collect(),
         hazards,
         tracked_base: tracked_query.revision(),
-        tracked_now: tracked_by_base(&views, tracked_query),
+        tracked_now: tracked_by_base(views, tracked_query),
         next_upgrade,
     };
     Ended {
@@ -508,38 +584,11 @@ pub(crate) fn dedupe_hazards(hazards: &mut Vec<Hazard>) {
     *hazards = kept;
 }
 
-/// Parse every revision's manifest and hooks. Parsing YAML is most of a replay's time and the
-/// revisions are independent, so long histories are parsed on every core; the order of the
-/// result is the order of `records` either way.
+/// Parse every revision's manifest and hooks: each distinct document once, on every core
+/// ([`RevisionView::parse_all`]); the order of the result is the order of `records`.
 fn parse_revisions<'a>(
     records: &'a [helm_why_release::Record],
     scopes: &helm_why_release::ScopeResolver,
 ) -> Vec<RevisionView<'a>> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if threads < 2 || records.len() < 8 {
-        return records
-            .iter()
-            .map(|r| RevisionView::new(&r.release, scopes))
-            .collect();
-    }
-    let chunk = records.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = records
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|r| RevisionView::new(&r.release, scopes))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    RevisionView::parse_all(records.iter().map(|r| &r.release), scopes)
 }

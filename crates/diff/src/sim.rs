@@ -3,7 +3,8 @@
 //! (helm-semantics.md §4.3): the existing-resource check, the pre-hooks, the apply, the
 //! deletion of what the new manifest lacks, the post-hooks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash as _, Hasher as _};
 
 use helm_why_release::{ApplyMethod, Hook, HookEvent, ManifestObject, Release, ResourceKey};
 use serde_json::Value;
@@ -27,6 +28,71 @@ struct Entry<'v> {
     adopted: bool,
 }
 
+/// Positions of objects by a hash of (name, namespace, kind) — what every match rule and
+/// identity compares at least — so that finding an object's match is not a scan of the
+/// whole manifest (a chart of thousands of objects would be quadratic).
+#[derive(Debug, Default)]
+struct ByName(HashMap<u64, Vec<usize>>);
+
+impl ByName {
+    fn hash(key: &ResourceKey) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&key.name, &key.namespace, &key.kind).hash(&mut h);
+        h.finish()
+    }
+
+    fn of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
+        let mut index = ByName::default();
+        for (i, key) in keys.enumerate() {
+            index.push(key, i);
+        }
+        index
+    }
+
+    fn push(&mut self, key: &ResourceKey, i: usize) {
+        self.0.entry(Self::hash(key)).or_default().push(i);
+    }
+
+    /// Candidate positions for `key` (same hash; the caller compares).
+    fn get(&self, key: &ResourceKey) -> &[usize] {
+        self.0.get(&Self::hash(key)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Helm's `current` list: the base manifest, plus adopted objects, indexed.
+#[derive(Default)]
+struct Current<'v> {
+    entries: Vec<Entry<'v>>,
+    by_name: ByName,
+}
+
+impl<'v> Current<'v> {
+    fn push(&mut self, entry: Entry<'v>) {
+        self.by_name.push(&entry.key, self.entries.len());
+        self.entries.push(entry);
+    }
+
+    fn candidates(&self, key: &ResourceKey) -> impl Iterator<Item = &Entry<'v>> {
+        let positions = self.by_name.get(key);
+        positions.iter().filter_map(|i| self.entries.get(*i))
+    }
+
+    /// The entry `rule` matches with `key` (`current.Get(target)`), first in list order.
+    fn matching(&self, rule: MatchRule, key: &ResourceKey) -> Option<&Entry<'v>> {
+        self.candidates(key).find(|c| rule.matches(&c.key, key))
+    }
+
+    /// Whether an entry is the same stored object as `key`.
+    fn holds(&self, key: &ResourceKey) -> bool {
+        let id = ObjectId::of(key);
+        self.candidates(key).any(|c| ObjectId::of(&c.key) == id)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Entry<'v>> {
+        self.entries.iter()
+    }
+}
+
 /// One operation under way: what Helm computed before touching the cluster, and what the
 /// record says about how it ended.
 struct Op<'a> {
@@ -46,7 +112,9 @@ struct Op<'a> {
     /// Pending, with no evidence of how far it got.
     unsure: bool,
     /// Helm's `current`: the base manifest, plus adopted objects.
-    current: Vec<Entry<'a>>,
+    current: Current<'a>,
+    /// The target's objects by name, namespace and kind.
+    target_by_name: ByName,
 }
 
 /// How a create or patch failed.
@@ -209,19 +277,15 @@ impl Sim {
             Outcome::Pending => Some(self.pending_stage(&pre, &post, target)),
             Outcome::Succeeded => None,
         };
-        let current = base
-            .map(|b| {
-                b.objects
-                    .iter()
-                    .map(|o| Entry {
-                        key: o.key.clone(),
-                        value: Some(&o.value),
-                        source: o.source,
-                        adopted: false,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut current = Current::default();
+        for o in base.iter().flat_map(|b| &b.objects) {
+            current.push(Entry {
+                key: o.key.clone(),
+                value: Some(&o.value),
+                source: o.source,
+                adopted: false,
+            });
+        }
         Op {
             operation,
             base,
@@ -238,6 +302,7 @@ impl Sim {
             // stopped anywhere, so what it applied and deleted is uncertain.
             unsure: *outcome == Outcome::Pending && stage == Some(Stage::Apply),
             current,
+            target_by_name: ByName::of(target.objects.iter().map(|o| &o.key)),
         }
     }
 
@@ -255,7 +320,7 @@ impl Sim {
                 .cloned()
         });
         for t in &op.target.objects {
-            if op.current.iter().any(|c| c.key == t.key) {
+            if op.current.candidates(&t.key).any(|c| c.key == t.key) {
                 continue;
             }
             if let Some(err) = ownership_error.as_ref().filter(|e| e.is_about(&t.key)) {
@@ -559,7 +624,7 @@ impl Sim {
         adopted_any: bool,
     ) -> Result<(), Stopped> {
         let labelled = owned || t.labels().get(MANAGED_BY).map(String::as_str) == Some("Helm");
-        let original = op.current.iter().find(|c| op.rule.matches(&c.key, &t.key));
+        let original = op.current.matching(op.rule, &t.key);
         // Created after the check by a hook of this revision (F15).
         let from_own_hook = live.origin == Origin::Hook && op.target.hook(&t.key).is_some();
         let fail_cause = if from_own_hook {
@@ -664,8 +729,7 @@ impl Sim {
     /// Create an object of the new manifest that does not exist.
     fn create(&mut self, op: &Op<'_>, t: &ManifestObject<'_>, owned: bool) {
         let labelled = owned || t.labels().get(MANAGED_BY).map(String::as_str) == Some("Helm");
-        let id = ObjectId::of(&t.key);
-        let was_in_base = op.current.iter().any(|c| ObjectId::of(&c.key) == id);
+        let was_in_base = op.current.holds(&t.key);
         let (cause, message) = if was_in_base {
             (
                 Cause::Recreated,
@@ -719,7 +783,7 @@ impl Sim {
             _ => Vec::new(),
         };
         if !op.is_install {
-            for c in &op.current {
+            for c in op.current.iter() {
                 self.delete_one(op, c, &failed_deletes);
             }
         }
@@ -743,9 +807,10 @@ impl Sim {
     /// Delete (or keep) one entry of `current` that the new manifest may lack.
     fn delete_one(&mut self, op: &Op<'_>, c: &Entry<'_>, failed_deletes: &[ObjectError]) {
         let matched: Vec<&ManifestObject<'_>> = op
-            .target
-            .objects
+            .target_by_name
+            .get(&c.key)
             .iter()
+            .filter_map(|i| op.target.objects.get(*i))
             .filter(|t| op.rule.matches(&c.key, &t.key))
             .collect();
         let Some(live) = self.world.get(&c.key).cloned() else {

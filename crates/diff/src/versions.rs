@@ -5,7 +5,8 @@
 use helm_why_release::{History, ResourceKey};
 
 use crate::profile::{HelmVersion, Profile};
-use crate::replay::{Replay, ReplayOptions, replay};
+use crate::replay::{Replay, ReplayOptions, run_views};
+use crate::view::RevisionView;
 
 /// A span of Helm versions with the same rules for everything the replay models: the
 /// boundaries are where a rule of [`Profile`] changes.
@@ -103,6 +104,10 @@ pub fn other_versions(
         .rev()
         .find(|(_, s)| s.first <= version)
         .map(|(i, _)| *i);
+    let views = RevisionView::parse_all(
+        history.revisions.iter().map(|r| &r.release),
+        &options.scopes,
+    );
     let mut out: Vec<(Story, Vec<&'static str>, usize)> = Vec::new();
     for (i, span) in spans {
         if Some(i) == own_span {
@@ -112,7 +117,7 @@ pub fn other_versions(
             profile: Some(Profile::new(span.first)),
             ..options.clone()
         };
-        let theirs = story(&replay(history, &options), key);
+        let theirs = story(&run_views(history, &views, &options).replay, key);
         if theirs == own {
             continue;
         }

@@ -1,6 +1,10 @@
 //! A parsed, borrowed view of one revision: its manifest objects and hook objects.
 
-use helm_why_release::manifest::{DocumentProblem, hook_object, manifest_objects};
+use std::collections::HashMap;
+
+use helm_why_release::manifest::{
+    DocumentProblem, ParseCache, documents, hook_object_cached, manifest_objects_cached,
+};
 use helm_why_release::{Hook, ManifestObject, Release, ResourceKey, ScopeResolver};
 
 /// A hook with the object it creates.
@@ -24,6 +28,32 @@ pub struct RevisionView<'a> {
     pub hooks: Vec<HookObject<'a>>,
     /// Documents that could not be parsed (manifest and hooks).
     pub problems: Vec<DocumentProblem>,
+    /// Position in `objects` by identity (group, kind, namespace, name): lookups are by
+    /// index, so a revision of thousands of objects is not scanned once per object.
+    objects_by_id: HashMap<Identity, usize>,
+    /// The same for `hooks`.
+    hooks_by_id: HashMap<Identity, usize>,
+}
+
+/// An object's identity as [`ResourceKey::same_object`] compares it.
+type Identity = (String, String, Option<String>, String);
+
+fn identity(key: &ResourceKey) -> Identity {
+    (
+        key.group.clone(),
+        key.kind.clone(),
+        key.namespace.clone(),
+        key.name.clone(),
+    )
+}
+
+/// The first position of each identity (`find` semantics).
+fn index_of<'o>(keys: impl Iterator<Item = &'o ResourceKey>) -> HashMap<Identity, usize> {
+    let mut index = HashMap::new();
+    for (i, key) in keys.enumerate() {
+        index.entry(identity(key)).or_insert(i);
+    }
+    index
 }
 
 impl<'a> RevisionView<'a> {
@@ -40,11 +70,21 @@ impl<'a> RevisionView<'a> {
     /// assert_eq!(view.objects[0].key.name, "c");
     /// ```
     pub fn new(release: &'a Release, scopes: &ScopeResolver) -> Self {
+        Self::new_cached(release, scopes, &mut ParseCache::new())
+    }
+
+    /// [`RevisionView::new`], parsing through `cache` (documents already parsed for another
+    /// revision are not parsed again).
+    pub fn new_cached(
+        release: &'a Release,
+        scopes: &ScopeResolver,
+        cache: &mut ParseCache<'a>,
+    ) -> Self {
         let (objects, mut problems) =
-            manifest_objects(&release.manifest, &release.namespace, scopes);
+            manifest_objects_cached(&release.manifest, &release.namespace, scopes, cache);
         let mut hooks = Vec::with_capacity(release.hooks.len());
         for (index, hook) in release.hooks.iter().enumerate() {
-            match hook_object(hook, index, &release.namespace, scopes) {
+            match hook_object_cached(hook, index, &release.namespace, scopes, cache) {
                 Ok(object) => hooks.push(HookObject { hook, object }),
                 Err(detail) => problems.push(DocumentProblem {
                     index,
@@ -55,10 +95,45 @@ impl<'a> RevisionView<'a> {
         }
         RevisionView {
             release,
+            objects_by_id: index_of(objects.iter().map(|o| &o.key)),
+            hooks_by_id: index_of(hooks.iter().map(|h| &h.object.key)),
             objects,
             hooks,
             problems,
         }
+    }
+
+    /// Views of many revisions, each distinct document parsed once, on every core.
+    ///
+    /// ```
+    /// use helm_why_release::builder::ReleaseBuilder;
+    /// use helm_why_release::ScopeResolver;
+    /// use helm_why_diff::RevisionView;
+    /// let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+    /// let a = ReleaseBuilder::new("web", "shop", 1).manifest_doc("web/templates/cm.yaml", cm).build();
+    /// let b = ReleaseBuilder::new("web", "shop", 2).manifest_doc("web/templates/cm.yaml", cm).build();
+    /// let views = RevisionView::parse_all([&a, &b], &ScopeResolver::builtin());
+    /// // One parse, shared by both revisions.
+    /// assert!(std::sync::Arc::ptr_eq(&views[0].objects[0].value, &views[1].objects[0].value));
+    /// ```
+    pub fn parse_all(
+        releases: impl IntoIterator<Item = &'a Release>,
+        scopes: &ScopeResolver,
+    ) -> Vec<RevisionView<'a>> {
+        let releases: Vec<&'a Release> = releases.into_iter().collect();
+        let mut cache = ParseCache::new();
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let texts = releases.iter().flat_map(|r| {
+            documents(&r.manifest)
+                .into_iter()
+                .map(|d| d.body)
+                .chain(r.hooks.iter().map(|h| h.manifest.as_str()))
+        });
+        cache.prefill(texts, threads);
+        releases
+            .into_iter()
+            .map(|r| RevisionView::new_cached(r, scopes, &mut cache))
+            .collect()
     }
 
     /// The revision number.
@@ -68,12 +143,16 @@ impl<'a> RevisionView<'a> {
 
     /// The manifest object with exactly this identity (group, kind, namespace, name).
     pub fn object(&self, key: &ResourceKey) -> Option<&ManifestObject<'a>> {
-        self.objects.iter().find(|o| o.key.same_object(key))
+        self.objects_by_id
+            .get(&identity(key))
+            .and_then(|i| self.objects.get(*i))
     }
 
     /// The hook object with this identity.
     pub fn hook(&self, key: &ResourceKey) -> Option<&HookObject<'a>> {
-        self.hooks.iter().find(|h| h.object.key.same_object(key))
+        self.hooks_by_id
+            .get(&identity(key))
+            .and_then(|i| self.hooks.get(*i))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::codec::Limits;
 use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{parse_yaml_stream, scalar_text};
 use crate::model::release_from_value;
-use crate::record::{Driver, Record, RecordMeta, decode_record};
+use crate::record::{Driver, Record, RecordMeta, decode_record, parse_storage_key};
 
 /// An object in the input that is not a Helm release record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -32,6 +32,8 @@ pub struct InputOutcome {
     pub errors: Vec<DecodeError>,
     /// Objects that are not release records (other Secrets in a dump, …).
     pub ignored: Vec<IgnoredObject>,
+    /// Release records left encoded because the question does not need them ([`Select`]).
+    pub skipped: usize,
 }
 
 impl InputOutcome {
@@ -40,7 +42,155 @@ impl InputOutcome {
         self.records.extend(other.records);
         self.errors.extend(other.errors);
         self.ignored.extend(other.ignored);
+        self.skipped += other.skipped;
     }
+}
+
+/// Which release records to decode. Decoding (base64, gunzip, JSON) is most of the cost of
+/// reading, and a storage object's name and labels say which release and revision it holds,
+/// so records the question does not need are never decoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Select<'a> {
+    /// Every record.
+    #[default]
+    All,
+    /// The records of one release; of one storage namespace when given.
+    Release {
+        /// The release name.
+        name: &'a str,
+        /// The storage namespace.
+        namespace: Option<&'a str>,
+    },
+    /// The newest record of each release (by its `version` label or key), for `list`.
+    Latest,
+}
+
+/// What a storage object says of the release it holds, before decoding.
+struct Claim {
+    namespace: Option<String>,
+    name: String,
+    version: Option<u64>,
+}
+
+/// A record held back until the newest of its release is known ([`Select::Latest`]).
+struct Pending {
+    version: u64,
+    payload: String,
+    meta: RecordMeta,
+}
+
+/// The state of one reading: the limits, the selection and the records held back.
+struct Reading<'s> {
+    limits: &'s Limits,
+    select: Select<'s>,
+    latest: BTreeMap<(Option<String>, String), Pending>,
+}
+
+impl<'s> Reading<'s> {
+    fn new(limits: &'s Limits, select: Select<'s>) -> Self {
+        Reading {
+            limits,
+            select,
+            latest: BTreeMap::new(),
+        }
+    }
+
+    /// Decode `payload` now, later, or never, as the selection asks.
+    fn offer(
+        &mut self,
+        claim: Option<Claim>,
+        payload: &str,
+        meta: RecordMeta,
+        out: &mut InputOutcome,
+    ) {
+        match (self.select, claim) {
+            (Select::Release { name, namespace }, Some(c))
+                if c.name != name
+                    || namespace
+                        .zip(c.namespace.as_deref())
+                        .is_some_and(|(want, ns)| !ns.is_empty() && want != ns) =>
+            {
+                out.skipped += 1;
+            }
+            (
+                Select::Latest,
+                Some(Claim {
+                    namespace,
+                    name,
+                    version: Some(version),
+                }),
+            ) => {
+                let slot = self.latest.entry((namespace, name));
+                match slot {
+                    std::collections::btree_map::Entry::Occupied(mut held)
+                        if held.get().version < version =>
+                    {
+                        held.insert(Pending {
+                            version,
+                            payload: payload.to_owned(),
+                            meta,
+                        });
+                        out.skipped += 1;
+                    }
+                    // The same revision stored twice: both are decoded, so that the
+                    // duplicate is reported as it would be without the selection.
+                    std::collections::btree_map::Entry::Occupied(held)
+                        if held.get().version == version =>
+                    {
+                        match decode_record(payload.as_bytes(), meta, self.limits) {
+                            Ok(r) => out.records.push(r),
+                            Err(e) => out.errors.push(e),
+                        }
+                    }
+                    std::collections::btree_map::Entry::Occupied(_) => out.skipped += 1,
+                    std::collections::btree_map::Entry::Vacant(free) => {
+                        free.insert(Pending {
+                            version,
+                            payload: payload.to_owned(),
+                            meta,
+                        });
+                    }
+                }
+            }
+            _ => match decode_record(payload.as_bytes(), meta, self.limits) {
+                Ok(r) => out.records.push(r),
+                Err(e) => out.errors.push(e),
+            },
+        }
+    }
+
+    /// Decode what was held back.
+    fn finish(self, out: &mut InputOutcome) {
+        for pending in self.latest.into_values() {
+            match decode_record(pending.payload.as_bytes(), pending.meta, self.limits) {
+                Ok(r) => out.records.push(r),
+                Err(e) => out.errors.push(e),
+            }
+        }
+    }
+}
+
+/// The release a storage object claims to hold: its `name`/`version` labels, else its
+/// storage key `sh.helm.release.v1.<name>.v<N>`.
+fn claim(
+    object_name: Option<&str>,
+    namespace: Option<&str>,
+    labels: &BTreeMap<String, String>,
+) -> Option<Claim> {
+    let key = object_name.and_then(parse_storage_key);
+    let name = labels
+        .get("name")
+        .cloned()
+        .or_else(|| key.map(|(n, _)| n.to_owned()))?;
+    let version = labels
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .or_else(|| key.map(|(_, v)| v));
+    Some(Claim {
+        namespace: namespace.map(str::to_owned),
+        name,
+        version,
+    })
 }
 
 /// Read every record in `bytes`; `origin` names the input in messages (`-` for stdin).
@@ -57,6 +207,24 @@ impl InputOutcome {
 /// assert_eq!(out.records[0].release.name, "web");
 /// ```
 pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
+    read_input_selected(bytes, origin, limits, Select::All)
+}
+
+/// [`read_input`], decoding only the records `select` asks for (the others are counted in
+/// [`InputOutcome::skipped`]).
+pub fn read_input_selected(
+    bytes: &[u8],
+    origin: &str,
+    limits: &Limits,
+    select: Select<'_>,
+) -> InputOutcome {
+    let mut reading = Reading::new(limits, select);
+    let mut out = read_bytes(bytes, origin, &mut reading);
+    reading.finish(&mut out);
+    out
+}
+
+fn read_bytes(bytes: &[u8], origin: &str, cx: &mut Reading<'_>) -> InputOutcome {
     let mut out = InputOutcome::default();
     let file_ref = RecordRef::file(origin);
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
@@ -79,7 +247,7 @@ pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
             for (i, (offset, piece)) in pieces.into_iter().enumerate() {
                 let reference = file_ref.clone().with_document(i);
                 match std::str::from_utf8(piece) {
-                    Ok(doc) => read_document(doc, reference, limits, &mut out),
+                    Ok(doc) => read_document(doc, reference, cx, &mut out),
                     Err(e) => out.errors.push(DecodeError::new(
                         reference,
                         Layer::Yaml,
@@ -129,7 +297,7 @@ pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
                 for (i, (offset, _)) in pieces.iter().enumerate() {
                     let end = pieces.get(i + 1).map_or(trimmed.len(), |(o, _)| *o);
                     let doc = &trimmed[*offset..end];
-                    read_document(doc, file_ref.clone().with_document(i), limits, &mut out);
+                    read_document(doc, file_ref.clone().with_document(i), cx, &mut out);
                 }
                 return out;
             }
@@ -142,17 +310,17 @@ pub fn read_input(bytes: &[u8], origin: &str, limits: &Limits) -> InputOutcome {
         } else {
             file_ref.clone()
         };
-        read_value(doc, reference, limits, &mut out);
+        read_value(doc, reference, cx, &mut out);
     }
     out
 }
 
 /// Read one document of a multi-document file on its own.
-fn read_document(text: &str, reference: RecordRef, limits: &Limits, out: &mut InputOutcome) {
+fn read_document(text: &str, reference: RecordRef, cx: &mut Reading<'_>, out: &mut InputOutcome) {
     match parse_yaml_stream(text) {
         Ok(values) => {
             for value in values {
-                read_value(value, reference.clone(), limits, out);
+                read_value(value, reference.clone(), cx, out);
             }
         }
         Err(e) => out.errors.push(DecodeError::new(
@@ -195,21 +363,21 @@ fn byte_documents(bytes: &[u8]) -> Vec<(usize, &[u8])> {
         .collect()
 }
 
-fn read_value(doc: Value, reference: RecordRef, limits: &Limits, out: &mut InputOutcome) {
+fn read_value(doc: Value, reference: RecordRef, cx: &mut Reading<'_>, out: &mut InputOutcome) {
     match doc {
         Value::Null => {}
         Value::String(payload) => {
-            match decode_record(payload.as_bytes(), RecordMeta::raw(reference), limits) {
+            match decode_record(payload.as_bytes(), RecordMeta::raw(reference), cx.limits) {
                 Ok(r) => out.records.push(r),
                 Err(e) => out.errors.push(e),
             }
         }
         Value::Array(items) => {
             for (i, item) in items.into_iter().enumerate() {
-                read_value(item, reference.clone().with_item(i), limits, out);
+                read_value(item, reference.clone().with_item(i), cx, out);
             }
         }
-        Value::Object(map) => read_object(map, reference, limits, out),
+        Value::Object(map) => read_object(map, reference, cx, out),
         other => out.ignored.push(IgnoredObject {
             reference,
             what: format!("a bare {} value", json_type(&other)),
@@ -220,7 +388,7 @@ fn read_value(doc: Value, reference: RecordRef, limits: &Limits, out: &mut Input
 fn read_object(
     mut map: serde_json::Map<String, Value>,
     reference: RecordRef,
-    limits: &Limits,
+    cx: &mut Reading<'_>,
     out: &mut InputOutcome,
 ) {
     let kind = map
@@ -233,18 +401,18 @@ fn read_object(
     {
         if let Some(Value::Array(items)) = map.remove("items") {
             for (i, item) in items.into_iter().enumerate() {
-                read_value(item, reference.clone().with_item(i), limits, out);
+                read_value(item, reference.clone().with_item(i), cx, out);
             }
         }
         return;
     }
     match kind.as_str() {
-        "Secret" | "ConfigMap" => read_storage_object(&kind, &map, reference, limits, out),
+        "Secret" | "ConfigMap" => read_storage_object(&kind, &map, reference, cx, out),
         // A storage object whose `kind` was cut off (kubectl prints `data` before `kind`).
         "" if map.get("data").and_then(|d| d.get("release")).is_some() => {
-            read_storage_object("", &map, reference, limits, out)
+            read_storage_object("", &map, reference, cx, out)
         }
-        "" if map.contains_key("body") => read_sql_row(&map, reference, limits, out),
+        "" if map.contains_key("body") => read_sql_row(&map, reference, cx, out),
         "" if looks_like_release(&map) => match release_from_value(Value::Object(map)) {
             Ok(release) => out.records.push(Record {
                 meta: RecordMeta::raw(reference),
@@ -279,7 +447,7 @@ fn read_storage_object(
     kind: &str,
     map: &serde_json::Map<String, Value>,
     reference: RecordRef,
-    limits: &Limits,
+    cx: &mut Reading<'_>,
     out: &mut InputOutcome,
 ) {
     let metadata = map.get("metadata");
@@ -350,23 +518,28 @@ fn read_storage_object(
         ));
         return;
     };
-    let meta = RecordMeta::object(driver, reference, name, namespace, labels);
-    match decode_record(payload.as_bytes(), meta, limits) {
-        Ok(r) => out.records.push(r),
-        Err(mut e) => {
-            if kind.is_empty() {
+    if kind.is_empty() {
+        // No kind, no name: decode it now so that the error can say the file looks cut.
+        let meta = RecordMeta::object(driver, reference, name, namespace, labels);
+        match decode_record(payload.as_bytes(), meta, cx.limits) {
+            Ok(r) => out.records.push(r),
+            Err(mut e) => {
                 e.detail
                     .push_str(" (the object has no kind or name: the file looks truncated)");
+                out.errors.push(e);
             }
-            out.errors.push(e);
         }
+        return;
     }
+    let claimed = claim(name.as_deref(), namespace.as_deref(), &labels);
+    let meta = RecordMeta::object(driver, reference, name, namespace, labels);
+    cx.offer(claimed, payload, meta, out);
 }
 
 fn read_sql_row(
     map: &serde_json::Map<String, Value>,
     reference: RecordRef,
-    limits: &Limits,
+    cx: &mut Reading<'_>,
     out: &mut InputOutcome,
 ) {
     let key = map.get("key").and_then(Value::as_str).map(str::to_owned);
@@ -393,11 +566,9 @@ fn read_sql_row(
         ));
         return;
     };
+    let claimed = claim(key.as_deref(), namespace.as_deref(), &labels);
     let meta = RecordMeta::object(Driver::Sql, reference, key, namespace, labels);
-    match decode_record(body.as_bytes(), meta, limits) {
-        Ok(r) => out.records.push(r),
-        Err(e) => out.errors.push(e),
-    }
+    cx.offer(claimed, body, meta, out);
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -408,5 +579,226 @@ fn json_type(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+/// [`read_input_selected`] from a reader, in memory bounded by the largest item rather than
+/// the input: a JSON `v1 List` (what `kubectl get … -o json` prints) is parsed item by item,
+/// and items are decoded on other threads while the parser reads on. Any other form is read
+/// whole and handed to [`read_input_selected`].
+///
+/// ```
+/// use helm_why_release::builder::{ReleaseBuilder, list};
+/// use helm_why_release::input::{read_input_from, Select};
+/// use helm_why_release::Limits;
+/// let items = (1..=3).map(|n| ReleaseBuilder::new("web", "shop", n).secret())
+///     .chain([ReleaseBuilder::new("db", "shop", 1).secret()]).collect();
+/// let json = serde_json::to_vec(&list(items)).unwrap();
+/// let out = read_input_from(&json[..], "dump.json", &Limits::default(), Select::Latest).unwrap();
+/// assert_eq!(out.records.len(), 2);
+/// assert_eq!(out.skipped, 2);
+/// let web = Select::Release { name: "web", namespace: None };
+/// let out = read_input_from(&json[..], "dump.json", &Limits::default(), web).unwrap();
+/// assert_eq!((out.records.len(), out.skipped), (3, 1));
+/// ```
+///
+/// # Errors
+/// Reading failed before anything could be parsed.
+pub fn read_input_from(
+    reader: impl std::io::Read + Send,
+    origin: &str,
+    limits: &Limits,
+    select: Select<'_>,
+) -> std::io::Result<InputOutcome> {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
+    // Look at the first byte that is not a byte order mark or white space.
+    let first = loop {
+        let buf = reader.fill_buf()?;
+        let Some(&b) = buf.first() else {
+            break None;
+        };
+        if buf.starts_with("\u{feff}".as_bytes()) {
+            reader.consume(3);
+        } else if b.is_ascii_whitespace() {
+            reader.consume(1);
+        } else {
+            break Some(b);
+        }
+    };
+    if first != Some(b'{') {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut bytes)?;
+        return Ok(read_input_selected(&bytes, origin, limits, select));
+    }
+    Ok(stream_json(reader, origin, limits, select))
+}
+
+/// One item of a streamed List, with its position.
+type Item = (usize, Value);
+
+/// Parse a JSON object from `reader`; the items of its `items` array go to decoding workers
+/// one by one (through a short queue, so memory holds a few items, not the input).
+fn stream_json(
+    reader: impl std::io::Read + Send,
+    origin: &str,
+    limits: &Limits,
+    select: Select<'_>,
+) -> InputOutcome {
+    let file_ref = RecordRef::file(origin);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 4);
+    let (send, receive) = std::sync::mpsc::sync_channel::<Item>(16);
+    let receive = std::sync::Mutex::new(receive);
+    let (parsed, outcomes) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let receive = &receive;
+                let file_ref = &file_ref;
+                scope.spawn(move || {
+                    let mut reading = Reading::new(limits, select);
+                    let mut done: Vec<(usize, InputOutcome)> = Vec::new();
+                    loop {
+                        // The lock is held only to take the next item.
+                        let next = receive.lock().ok().and_then(|r| r.recv().ok());
+                        let Some((i, item)) = next else {
+                            break;
+                        };
+                        let mut out = InputOutcome::default();
+                        read_value(item, file_ref.clone().with_item(i), &mut reading, &mut out);
+                        done.push((i, out));
+                    }
+                    (done, reading.latest)
+                })
+            })
+            .collect();
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let parsed = serde::de::Deserializer::deserialize_map(
+            &mut de,
+            TopVisitor {
+                send: &send,
+                next: 0,
+            },
+        )
+        .and_then(|top| de.end().map(|()| top));
+        drop(send);
+        let outcomes: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        (parsed, outcomes)
+    });
+    let mut done: Vec<(usize, InputOutcome)> = Vec::new();
+    let mut held = Reading::new(limits, select);
+    for (part, latest) in outcomes {
+        done.extend(part);
+        for (id, pending) in latest {
+            match held.latest.entry(id) {
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    if o.get().version < pending.version {
+                        o.insert(pending);
+                    }
+                    done.push((
+                        usize::MAX,
+                        InputOutcome {
+                            skipped: 1,
+                            ..InputOutcome::default()
+                        },
+                    ));
+                }
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(pending);
+                }
+            }
+        }
+    }
+    // Results in input order, whichever worker decoded them.
+    done.sort_by_key(|(i, _)| *i);
+    let mut out = InputOutcome::default();
+    for (_, part) in done {
+        out.extend(part);
+    }
+    match parsed {
+        Ok(None) => {}
+        // Not a List: the object itself (a Secret, a release, a SQL row).
+        Ok(Some(object)) => read_value(Value::Object(object), file_ref, &mut held, &mut out),
+        Err(e) => out.errors.push(DecodeError::new(
+            file_ref,
+            Layer::Json,
+            // Syntax errors of a JSON value name what was expected, never the text; items
+            // before the error were read.
+            format!("input is not valid JSON: {e}"),
+        )),
+    }
+    held.finish(&mut out);
+    out
+}
+
+/// The top-level object: `items` streamed to the workers, everything else kept. Returns the
+/// object when it has no `items` array (it is then a single record).
+struct TopVisitor<'c> {
+    send: &'c std::sync::mpsc::SyncSender<Item>,
+    next: usize,
+}
+
+impl<'de> serde::de::Visitor<'de> for TopVisitor<'_> {
+    type Value = Option<serde_json::Map<String, Value>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> Result<Self::Value, A::Error> {
+        let mut rest = serde_json::Map::new();
+        let mut streamed = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" && !streamed {
+                streamed = true;
+                map.next_value_seed(ItemsSeed {
+                    send: self.send,
+                    next: &mut self.next,
+                })?;
+            } else {
+                rest.insert(key, map.next_value()?);
+            }
+        }
+        Ok((!streamed).then_some(rest))
+    }
+}
+
+/// The `items` array, each element sent on as soon as it is parsed.
+struct ItemsSeed<'c> {
+    send: &'c std::sync::mpsc::SyncSender<Item>,
+    next: &'c mut usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ItemsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ItemsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the List's items array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<Value>()? {
+            // A worker that died leaves nobody to send to; its panic is raised at join.
+            if self.send.send((*self.next, item)).is_err() {
+                return Err(serde::de::Error::custom("the decoding workers stopped"));
+            }
+            *self.next += 1;
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Manifest documents: Helm's splitting, `# Source:` paths, YAML parsing with budgets, object
 //! identity and the annotations that decide what Helm does with an object.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -159,6 +160,101 @@ impl NodeBudget {
     }
 }
 
+impl NodeBudget {
+    /// Charge `nodes` already parsed (a cached document) against the budget.
+    ///
+    /// # Errors
+    /// That the manifest's budget is spent.
+    fn charge(&mut self, nodes: usize) -> Result<(), String> {
+        if nodes > self.0 {
+            self.0 = 0;
+            return Err(format!(
+                "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?)"
+            ));
+        }
+        self.0 -= nodes;
+        Ok(())
+    }
+}
+
+/// Parsed documents by their text. Consecutive revisions store mostly the same documents,
+/// and YAML parsing is most of a replay's time, so each distinct text is parsed once and its
+/// value shared. Parses are still charged to each manifest's [`NodeBudget`].
+#[derive(Debug, Default)]
+pub struct ParseCache<'a> {
+    parsed: HashMap<&'a str, Result<(Arc<Value>, usize), String>>,
+}
+
+impl<'a> ParseCache<'a> {
+    /// An empty cache.
+    pub fn new() -> Self {
+        ParseCache::default()
+    }
+
+    /// Parse every text not parsed yet, on up to `threads` threads (the texts are
+    /// independent; the result does not depend on the thread count).
+    pub fn prefill(&mut self, texts: impl IntoIterator<Item = &'a str>, threads: usize) {
+        let mut todo: Vec<&'a str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for t in texts {
+            if !self.parsed.contains_key(t) && seen.insert(t) {
+                todo.push(t);
+            }
+        }
+        let parse = |t: &'a str| {
+            let parsed = parse_yaml(t).map(|v| {
+                let nodes = count_nodes(&v);
+                (Arc::new(v), nodes)
+            });
+            (t, parsed)
+        };
+        if threads < 2 || todo.len() < 16 {
+            self.parsed.extend(todo.into_iter().map(parse));
+            return;
+        }
+        let chunk = todo.len().div_ceil(threads);
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let workers: Vec<_> = todo
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|t| parse(t)).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        self.parsed.extend(results);
+    }
+
+    /// The value of `text`, parsed now or before, charged to `budget`.
+    ///
+    /// # Errors
+    /// The parser's message, or that the budget is spent.
+    pub fn parse(&mut self, text: &'a str, budget: &mut NodeBudget) -> Result<Arc<Value>, String> {
+        let entry = self.parsed.entry(text).or_insert_with(|| {
+            parse_yaml(text).map(|v| {
+                let nodes = count_nodes(&v);
+                (Arc::new(v), nodes)
+            })
+        });
+        match entry {
+            Ok((value, nodes)) => {
+                if budget.0 == 0 {
+                    return Err(format!(
+                        "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?); this document was not parsed"
+                    ));
+                }
+                budget.charge(*nodes)?;
+                Ok(Arc::clone(value))
+            }
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 fn count_nodes(v: &Value) -> usize {
     let mut count = 0;
     let mut stack = vec![v];
@@ -244,8 +340,9 @@ pub struct ManifestObject<'a> {
     pub index: usize,
     /// The raw document text.
     pub text: &'a str,
-    /// The parsed document.
-    pub value: Value,
+    /// The parsed document, shared by every revision that stores the same text
+    /// ([`ParseCache`]).
+    pub value: Arc<Value>,
 }
 
 impl ManifestObject<'_> {
@@ -398,11 +495,16 @@ pub fn parse_object_within<'a>(
     budget: &mut NodeBudget,
 ) -> Result<Option<ManifestObject<'a>>, String> {
     let value = budget.parse(doc.body)?;
-    Ok(object_from_value(value, doc, release_namespace, scopes))
+    Ok(object_from_value(
+        Arc::new(value),
+        doc,
+        release_namespace,
+        scopes,
+    ))
 }
 
 fn object_from_value<'a>(
-    value: Value,
+    value: Arc<Value>,
     doc: &Document<'a>,
     release_namespace: &str,
     scopes: &ScopeResolver,
@@ -451,13 +553,26 @@ pub fn manifest_objects<'a>(
     release_namespace: &str,
     scopes: &ScopeResolver,
 ) -> (Vec<ManifestObject<'a>>, Vec<DocumentProblem>) {
+    manifest_objects_cached(manifest, release_namespace, scopes, &mut ParseCache::new())
+}
+
+/// [`manifest_objects`], parsing each document through `cache`.
+pub fn manifest_objects_cached<'a>(
+    manifest: &'a str,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+    cache: &mut ParseCache<'a>,
+) -> (Vec<ManifestObject<'a>>, Vec<DocumentProblem>) {
     let mut objects = Vec::new();
     let mut problems = Vec::new();
     let mut budget = NodeBudget::default();
     for doc in documents(manifest) {
-        match parse_object_within(&doc, release_namespace, scopes, &mut budget) {
-            Ok(Some(obj)) => objects.push(obj),
-            Ok(None) => {}
+        match cache.parse(doc.body, &mut budget) {
+            Ok(value) => {
+                if let Some(obj) = object_from_value(value, &doc, release_namespace, scopes) {
+                    objects.push(obj);
+                }
+            }
             Err(detail) => problems.push(DocumentProblem {
                 index: doc.index,
                 source: doc.source.map(str::to_owned),
@@ -479,13 +594,33 @@ pub fn hook_object<'a>(
     release_namespace: &str,
     scopes: &ScopeResolver,
 ) -> Result<ManifestObject<'a>, String> {
+    hook_object_cached(
+        hook,
+        index,
+        release_namespace,
+        scopes,
+        &mut ParseCache::new(),
+    )
+}
+
+/// [`hook_object`], parsing through `cache`.
+///
+/// # Errors
+/// As [`hook_object`].
+pub fn hook_object_cached<'a>(
+    hook: &'a Hook,
+    index: usize,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+    cache: &mut ParseCache<'a>,
+) -> Result<ManifestObject<'a>, String> {
     let doc = Document {
         index,
         source: Some(hook.path.as_str()).filter(|p| !p.is_empty()),
         body: hook.manifest.as_str(),
     };
-    let value = parse_yaml(&hook.manifest)?;
-    if let Some(obj) = object_from_value(value.clone(), &doc, release_namespace, scopes) {
+    let value = cache.parse(&hook.manifest, &mut NodeBudget::default())?;
+    if let Some(obj) = object_from_value(Arc::clone(&value), &doc, release_namespace, scopes) {
         return Ok(obj);
     }
     let namespace = scopes.effective_namespace("", &hook.kind, None, release_namespace);

@@ -428,12 +428,11 @@ fn yaml_alias_bomb_is_refused() {
 
 /// Found by the `read_input` fuzz target: one alias of the bomb replaced by a plain
 /// scalar took 0.37 s (8 s under the fuzzer's sanitizers) before the alias limits were
-/// lowered; now it is refused as fast as the intact bomb.
+/// lowered; now it is refused at the lowered limit. (Time is not asserted: tests run on a
+/// shared machine; the limit below is what bounds the work.)
 #[test]
 fn fuzzed_alias_bomb_is_refused_quickly() {
-    let start = Instant::now();
     let out = read_bad("alias-bomb-fuzzed.yaml");
-    let elapsed = start.elapsed();
     assert_error(
         single_error(&out),
         Layer::Yaml,
@@ -442,7 +441,6 @@ fn fuzzed_alias_bomb_is_refused_quickly() {
     );
     // The breach happens at the lowered limit (250,000 retained events, not 1,000,000).
     assert!(out.errors[0].detail.contains("250001"), "{}", out.errors[0]);
-    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
 }
 
 #[test]

@@ -68,11 +68,8 @@ pub const MAX_LISTED_MISSING: usize = 10_000;
 
 /// Build the report of one history.
 pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> HistoryReport {
-    let views: Vec<RevisionView<'_>> = history
-        .revisions
-        .iter()
-        .map(|r| RevisionView::new(&r.release, &config.scopes))
-        .collect();
+    let views: Vec<RevisionView<'_>> =
+        RevisionView::parse_all(history.revisions.iter().map(|r| &r.release), &config.scopes);
     let mut rows = Vec::new();
     let mut hazards = Vec::new();
     for (i, view) in views.iter().enumerate() {

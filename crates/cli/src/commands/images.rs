@@ -59,11 +59,8 @@ pub async fn run(args: &ImagesArgs, config: &Config, ui: &mut Ui<'_>) -> Result<
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
-    let views: Vec<RevisionView<'_>> = history
-        .revisions
-        .iter()
-        .map(|r| RevisionView::new(&r.release, &config.scopes))
-        .collect();
+    let views: Vec<RevisionView<'_>> =
+        RevisionView::parse_all(history.revisions.iter().map(|r| &r.release), &config.scopes);
     for view in &views {
         warnings.extend(view.problems.iter().map(|p| {
             format!(

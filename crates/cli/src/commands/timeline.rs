@@ -153,28 +153,25 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
 
 /// Build the report.
 pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
+    let index = replay.index();
     let objects = replay
         .objects
         .iter()
         .map(|key| {
-            let id = helm_why_diff::ObjectId::of(key);
+            let all = index.events(key);
             let mut was_manifest = false;
+            // The object's events are in step order: walk them alongside the steps.
+            let mut rest = all;
             let timeline = replay
                 .steps
                 .iter()
-                .map(|step| {
-                    let events: Vec<&Event> = step
-                        .events
-                        .iter()
-                        .filter(|e| helm_why_diff::ObjectId::of(&e.object) == id)
-                        .collect();
-                    let present = step
-                        .present_after
-                        .iter()
-                        .find(|(k, _)| helm_why_diff::ObjectId::of(k) == id)
-                        .map(|(_, certain)| *certain)
-                        .map_or(Some(false), |c| if c { Some(true) } else { None });
-                    let state = cell(&events, present, was_manifest);
+                .enumerate()
+                .map(|(i, step)| {
+                    let n = rest.iter().take_while(|(s, _)| *s == i).count();
+                    let (here, later) = rest.split_at(n);
+                    rest = later;
+                    let events: Vec<&Event> = here.iter().map(|(_, e)| *e).collect();
+                    let state = cell(&events, index.present_after(key, i), was_manifest);
                     if events.iter().any(|e| {
                         matches!(
                             e.action,
@@ -192,8 +189,8 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
             ObjectTimeline {
                 object: key.clone(),
                 timeline,
-                events: replay.events_for(key).cloned().collect(),
-                expected_present: replay.expected_present(key),
+                events: all.iter().map(|(_, e)| (*e).clone()).collect(),
+                expected_present: index.expected_present(key),
                 observed: None,
             }
         })

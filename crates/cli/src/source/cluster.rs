@@ -93,16 +93,18 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
     // Through the typed API a Secret's data is already base64-decoded once: what is left is
     // Helm's own base64 text, as in a ConfigMap.
     let mut decoded = Decoded::default();
+    // `list` needs only the newest record of each release: the others stay encoded.
+    let newest = matches!(request, Request::All { .. });
     match spec.driver {
         StorageDriver::Secret => {
-            for s in list_all::<Secret>(&target, &listing).await? {
+            for s in newest_only(list_all::<Secret>(&target, &listing).await?, newest) {
                 let payload = s.data.as_ref().and_then(|d| d.get("release"));
                 let payload = payload.map(|b| b.0.as_slice());
                 decoded.add(&s, payload, Driver::Secret, &config.limits);
             }
         }
         StorageDriver::ConfigMap => {
-            for c in list_all::<ConfigMap>(&target, &listing).await? {
+            for c in newest_only(list_all::<ConfigMap>(&target, &listing).await?, newest) {
                 let payload = c.data.as_ref().and_then(|d| d.get("release"));
                 let payload = payload.map(String::as_bytes);
                 decoded.add(&c, payload, Driver::ConfigMap, &config.limits);
@@ -137,6 +139,37 @@ pub async fn list_pods(spec: &ClusterSpec, namespace: &str) -> Result<Vec<Pod>> 
         selector: String::new(),
     };
     list_all::<Pod>(&target, &listing).await
+}
+
+/// When `newest`, keep of each release (namespace and `name` label) only the object with the
+/// highest `version` label, and every object without those labels (decoded to be reported).
+fn newest_only<K: kube::Resource>(objects: Vec<K>, newest: bool) -> Vec<K> {
+    if !newest {
+        return objects;
+    }
+    let version = |o: &K| {
+        o.labels()
+            .get("version")
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let mut best: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for o in &objects {
+        if let (Some(name), Some(v)) = (o.labels().get("name"), version(o)) {
+            let slot = best
+                .entry((o.namespace().unwrap_or_default(), name.clone()))
+                .or_insert(v);
+            *slot = (*slot).max(v);
+        }
+    }
+    objects
+        .into_iter()
+        .filter(|o| match (o.labels().get("name"), version(o)) {
+            (Some(name), Some(v)) => {
+                best.get(&(o.namespace().unwrap_or_default(), name.clone())) == Some(&v)
+            }
+            _ => true,
+        })
+        .collect()
 }
 
 /// Records and decode errors, as `history::group` takes them.

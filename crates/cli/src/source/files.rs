@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use helm_why_release::history::group;
-use helm_why_release::input::{IgnoredObject, InputOutcome, read_input};
+use helm_why_release::input::{
+    IgnoredObject, InputOutcome, Select, read_input_from, read_input_selected,
+};
 use helm_why_release::{DecodeError, Layer, RecordRef};
 
 use super::{Loaded, Request};
@@ -18,38 +20,40 @@ use crate::error::UserError;
 /// A path that cannot be read, is not a regular file, a directory or `-`, or is too large.
 /// Inside a directory such problems are warnings naming the entry instead.
 pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<Loaded> {
+    // Only the records the question needs are decoded: one release's, or for `list` the
+    // newest of each.
+    let select = match request {
+        Request::Release(name) => Select::Release {
+            name,
+            namespace: config.namespace_filter.as_deref(),
+        },
+        Request::All { .. } => Select::Latest,
+    };
     let mut outcome = InputOutcome::default();
     let mut files = 0usize;
     for path in paths {
         if path.as_os_str() == "-" {
             let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
-            outcome.extend(read_input(&bytes, "-", &config.limits));
+            outcome.extend(read_input_selected(&bytes, "-", &config.limits, select));
             files += 1;
             continue;
         }
         let walked = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
         if !walked {
-            let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
-            outcome.extend(read_input(
-                &bytes,
-                &path.display().to_string(),
-                &config.limits,
-            ));
+            outcome.extend(read_file(path, config, select)?);
             files += 1;
             continue;
         }
         for entry in expand(path, &mut outcome.errors) {
-            let origin = entry.display().to_string();
-            match read_input_bytes(&entry, config.max_input_bytes, "--from") {
-                Ok(bytes) => {
-                    let mut one = read_input(&bytes, &origin, &config.limits);
+            match read_file(&entry, config, select) {
+                Ok(mut one) => {
                     skip_unparsable(&mut one);
                     outcome.extend(one);
                     files += 1;
                 }
                 // One bad entry of a directory is a warning; the rest is analysed.
                 Err(e) => outcome.errors.push(DecodeError::new(
-                    RecordRef::file(origin),
+                    RecordRef::file(entry.display().to_string()),
                     Layer::File,
                     format!("{e:#}"),
                 )),
@@ -95,6 +99,48 @@ fn skip_unparsable(outcome: &mut InputOutcome) {
         }));
 }
 
+/// The records of one regular file, read as a stream: memory holds what is decoded, not
+/// the file.
+///
+/// # Errors
+/// As [`open_input`].
+fn read_file(path: &Path, config: &Config, select: Select<'_>) -> Result<InputOutcome> {
+    let file = open_input(path, config.max_input_bytes, "--from")?;
+    let shown = path.display().to_string();
+    read_input_from(file, &shown, &config.limits, select)
+        .with_context(|| format!("cannot read {shown}"))
+}
+
+/// Open `path`, refusing what is not a regular file (a FIFO, device or socket would block or
+/// never end) and anything over `max` bytes.
+///
+/// # Errors
+/// A [`UserError`] naming the path, what it is, and `flag` or `--max-input-bytes`.
+pub fn open_input(path: &Path, max: usize, flag: &str) -> Result<std::fs::File> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        UserError::with_hint(
+            format!("cannot read {shown}: {e}"),
+            format!("{flag} takes a file, a directory or - for stdin"),
+        )
+    })?;
+    if !meta.is_file() {
+        return Err(UserError::with_hint(
+            format!("{shown} is {}, not a regular file", file_kind(&meta)),
+            format!("{flag} takes a regular file, a directory or - for stdin"),
+        )
+        .into());
+    }
+    if meta.len() > u64::try_from(max).unwrap_or(u64::MAX) {
+        return Err(UserError::with_hint(
+            format!("{shown} is over the limit of {max} bytes"),
+            "--max-input-bytes raises the limit",
+        )
+        .into());
+    }
+    std::fs::File::open(path).with_context(|| format!("cannot read {shown}"))
+}
+
 /// The bytes of `path` (`-`: standard input), refusing what is not a regular file (a FIFO,
 /// device or socket would block or never end) and anything over `max` bytes.
 ///
@@ -121,23 +167,7 @@ pub fn read_input_bytes(path: &Path, max: usize, flag: &str) -> Result<Vec<u8>> 
         return Ok(bytes);
     }
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        UserError::with_hint(
-            format!("cannot read {shown}: {e}"),
-            format!("{flag} takes a file, a directory or - for stdin"),
-        )
-    })?;
-    if !meta.is_file() {
-        return Err(UserError::with_hint(
-            format!("{shown} is {}, not a regular file", file_kind(&meta)),
-            format!("{flag} takes a regular file, a directory or - for stdin"),
-        )
-        .into());
-    }
-    if meta.len() > limit - 1 {
-        return Err(too_large(&shown.to_string()).into());
-    }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {shown}"))?;
+    let file = open_input(path, max, flag)?;
     file.take(limit)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {shown}"))?;

@@ -1,0 +1,415 @@
+//! The questions benchmark (docs/performance.md): the time and peak memory of the questions
+//! people ask helm-why, each beside an "inflate floor" — a minimal program that reads the same
+//! `v1 List`, base64-decodes `data.release` twice and gunzips it with the same flate2/zlib-rs,
+//! and does nothing else.
+//!
+//! `cargo bench -p helm-why --bench questions` generates the corpora (deterministically, once,
+//! under `target/bench-corpora`), runs the real `helm-why` binary and the floor (this binary,
+//! `--floor`) as child processes, and prints a table of times, ratios and peak RSS.
+//! `-- --quick` uses small corpora and one run each (what `.ci/run` does to keep it working);
+//! it asserts nothing about time.
+
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use helm_why_release::Status;
+use helm_why_release::builder::ReleaseBuilder;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--measure") => measure_child(&args[1..]),
+        Some("--floor") => floor(&args[1..]),
+        _ => run(args.iter().any(|a| a == "--quick")),
+    }
+}
+
+// --- Corpora ---------------------------------------------------------------------------------
+
+/// A deterministic pseudo-random sequence (an LCG), so every run writes the same bytes.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    fn word(&mut self) -> String {
+        const SYL: [&str; 12] = [
+            "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "qu", "ba", "do",
+        ];
+        (0..3)
+            .map(|_| SYL[(self.next() % 12) as usize])
+            .collect::<String>()
+    }
+}
+
+/// One object of a chart: its template file and the document it renders at a revision.
+fn document(kind: usize, name: &str, generation: u64, rng: &mut Lcg) -> String {
+    match kind % 3 {
+        0 => format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app.kubernetes.io/name: {name}\n    app.kubernetes.io/managed-by: Helm\n    helm.sh/chart: app-1.0.{generation}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: {name}\n    spec:\n      containers:\n      - name: app\n        image: registry.example.com/{name}:1.{generation}.0\n        ports:\n        - containerPort: 8080\n          name: http\n        env:\n        - name: MODE\n          value: {}\n        - name: REGION\n          value: {}\n        resources:\n          limits:\n            cpu: 500m\n            memory: 256Mi\n          requests:\n            cpu: 100m\n            memory: 128Mi\n        readinessProbe:\n          httpGet:\n            path: /healthz\n            port: http\n",
+            rng.word(),
+            rng.word()
+        ),
+        1 => format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  labels:\n    app.kubernetes.io/name: {name}\nspec:\n  type: ClusterIP\n  ports:\n  - port: 80\n    targetPort: http\n    protocol: TCP\n    name: http\n  selector:\n    app.kubernetes.io/name: {name}\n"
+        ),
+        _ => {
+            let mut s = format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  generation: \"{generation}\"\n  app.properties: |\n"
+            );
+            for _ in 0..12 {
+                let _ = writeln!(s, "    {}.{} = {}", rng.word(), rng.word(), rng.word());
+            }
+            s
+        }
+    }
+}
+
+/// Revision `rev` of release `name`: `objects` objects, of which each revision changes a few,
+/// drops one and adds one (names move on with the revision).
+fn revision(name: &str, rev: u64, last: u64, objects: usize, rng: &mut Lcg) -> ReleaseBuilder {
+    let mut b = ReleaseBuilder::new(name, "bench", rev)
+        .chart("app", &format!("1.0.{rev}"))
+        .app_version(&format!("1.{rev}.0"))
+        .config(serde_json::json!({"replicas": 2, "image": {"tag": format!("1.{rev}.0")}}))
+        .status(
+            if rev == last {
+                Status::Deployed
+            } else {
+                Status::Superseded
+            },
+            if rev == 1 {
+                "Install complete"
+            } else {
+                "Upgrade complete"
+            },
+        );
+    // Object i exists from revision i/objects-ish on: one added, one dropped per revision.
+    for i in rev as usize..rev as usize + objects {
+        let obj = format!("{name}-o{i}");
+        // A few objects change each revision; the rest keep generation 0.
+        let generation = if i % 16 == (rev as usize % 16) {
+            rev
+        } else {
+            0
+        };
+        let mut doc_rng = Lcg(i as u64);
+        let doc = document(i, &obj, generation, &mut doc_rng);
+        let template = format!("templates/o{i}.yaml");
+        b = b
+            .template(&template, &doc)
+            .manifest_doc(&format!("app/{template}"), &doc);
+    }
+    let _ = rng.next();
+    b
+}
+
+/// Write a `v1 List` of Secrets, one item at a time.
+fn write_list(path: &Path, releases: usize, revisions: u64, objects: usize) {
+    let tmp = path.with_extension("tmp");
+    let file = std::fs::File::create(&tmp).expect("create a corpus file");
+    let mut out = BufWriter::new(file);
+    let _ = out.write_all(b"{\"apiVersion\":\"v1\",\"items\":[");
+    let mut first = true;
+    let mut rng = Lcg(42);
+    for r in 0..releases {
+        let name = format!("app-{r:04}");
+        for rev in 1..=revisions {
+            if !first {
+                let _ = out.write_all(b",");
+            }
+            first = false;
+            let secret = revision(&name, rev, revisions, objects, &mut rng).secret();
+            serde_json::to_writer(&mut out, &secret).expect("write a corpus item");
+        }
+    }
+    let _ = out.write_all(b"],\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"}}");
+    out.flush().expect("flush a corpus file");
+    drop(out);
+    std::fs::rename(&tmp, path).expect("finish a corpus file");
+}
+
+struct Corpus {
+    label: String,
+    path: PathBuf,
+    records: usize,
+}
+
+fn corpus(dir: &Path, releases: usize, revisions: u64, objects: usize) -> Corpus {
+    let path = dir.join(format!("list-{releases}x{revisions}x{objects}.json"));
+    if !path.exists() {
+        eprintln!("generating {} …", path.display());
+        write_list(&path, releases, revisions, objects);
+    }
+    Corpus {
+        label: format!(
+            "{} records ({releases} rel × {revisions} rev × {objects} obj, {:.0} MB)",
+            releases * revisions as usize,
+            std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1e6)
+        ),
+        path,
+        records: releases * revisions as usize,
+    }
+}
+
+// --- Measuring -------------------------------------------------------------------------------
+
+/// Run as a child: run the command, then report its wall time and peak RSS (the children's
+/// `ru_maxrss`, which only this one child contributes to).
+fn measure_child(cmd: &[String]) {
+    let start = Instant::now();
+    let status = Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run the measured command");
+    let wall = start.elapsed();
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("getrusage");
+    println!(
+        "{} {} {}",
+        wall.as_secs_f64(),
+        usage.max_rss(),
+        status.code().unwrap_or(-1)
+    );
+}
+
+struct Sample {
+    wall: Duration,
+    rss_kib: i64,
+}
+
+/// The best wall time of `runs`, and the highest peak RSS.
+fn sample(cmd: &[String], runs: usize) -> Sample {
+    let me = std::env::current_exe().expect("own path");
+    let mut best = Duration::MAX;
+    let mut rss = 0;
+    for _ in 0..runs {
+        let out = Command::new(&me)
+            .arg("--measure")
+            .args(cmd)
+            .output()
+            .expect("run the measurer");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut fields = text.split_whitespace();
+        let secs: f64 = fields
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(f64::NAN);
+        let kib: i64 = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let code = fields.next().unwrap_or("?");
+        assert!(
+            code == "0" || code == "2",
+            "{cmd:?} exited with {code}: the benchmark measures only successful runs"
+        );
+        best = best.min(Duration::from_secs_f64(secs));
+        rss = rss.max(kib);
+    }
+    Sample {
+        wall: best,
+        rss_kib: rss,
+    }
+}
+
+// --- The floor -------------------------------------------------------------------------------
+
+#[derive(serde::Deserialize)]
+struct FloorList<'a> {
+    #[serde(borrow)]
+    items: Vec<FloorItem<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct FloorItem<'a> {
+    #[serde(borrow)]
+    metadata: FloorMeta<'a>,
+    #[serde(borrow)]
+    data: FloorData<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct FloorMeta<'a> {
+    #[serde(borrow)]
+    labels: FloorLabels<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct FloorLabels<'a> {
+    name: &'a str,
+}
+
+#[derive(serde::Deserialize)]
+struct FloorData<'a> {
+    release: &'a str,
+}
+
+/// `--floor FILE [RELEASE]`: read the List, and for every item (of RELEASE only, selected by
+/// its `name` label before any decoding) base64-decode twice and gunzip. Nothing else.
+fn floor(args: &[String]) {
+    use std::io::Read as _;
+    let bytes = std::fs::read(&args[0]).expect("read the corpus");
+    let only = args.get(1);
+    let list: FloorList<'_> = serde_json::from_slice(&bytes).expect("a v1 List");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut inflated = 0usize;
+    let mut buf = Vec::new();
+    for item in list.items {
+        if only.is_some_and(|r| r != item.metadata.labels.name) {
+            continue;
+        }
+        let once = b64.decode(item.data.release).expect("base64");
+        let twice = b64.decode(&once).expect("base64");
+        buf.clear();
+        flate2::read::GzDecoder::new(&twice[..])
+            .read_to_end(&mut buf)
+            .expect("gzip");
+        inflated += buf.len();
+    }
+    println!("{inflated}");
+}
+
+// --- The questions ---------------------------------------------------------------------------
+
+struct Row {
+    question: String,
+    corpus: String,
+    ours: Sample,
+    floor: Sample,
+}
+
+fn run(quick: bool) {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpora");
+    std::fs::create_dir_all(&target).expect("corpus dir");
+    let bin = env!("CARGO_BIN_EXE_helm-why").to_owned();
+    let me = std::env::current_exe()
+        .expect("own path")
+        .to_string_lossy()
+        .into_owned();
+    let runs = if quick { 1 } else { 3 };
+    let (small, large) = if quick { (10, 20) } else { (100, 1000) };
+    let many = corpus(&target, small, 10, 40);
+    let more = corpus(&target, large, 10, 40);
+    let wide = corpus(&target, 1, if quick { 10 } else { 100 }, 150);
+    let long = corpus(&target, 1, if quick { 20 } else { 1000 }, 50);
+    let huge = corpus(&target, 1, 10, if quick { 200 } else { 2000 });
+
+    let path = |c: &Corpus| c.path.to_string_lossy().into_owned();
+    let helm_why = |args: &[&str], c: &Corpus| {
+        let mut cmd = vec![bin.clone()];
+        cmd.extend(args.iter().map(|s| (*s).to_owned()));
+        cmd.extend(["--from".to_owned(), path(c)]);
+        cmd
+    };
+    let floor_of = |c: &Corpus, release: Option<&str>| {
+        let mut cmd = vec![me.clone(), "--floor".to_owned(), path(c)];
+        cmd.extend(release.map(str::to_owned));
+        cmd
+    };
+    let one = "app-0004";
+    let plan: Vec<(String, &Corpus, Vec<String>, Vec<String>)> = vec![
+        (
+            "list -A".into(),
+            &many,
+            helm_why(&["list", "-A"], &many),
+            floor_of(&many, None),
+        ),
+        (
+            "list -A".into(),
+            &more,
+            helm_why(&["list", "-A"], &more),
+            floor_of(&more, None),
+        ),
+        (
+            format!("history {one}"),
+            &many,
+            helm_why(&["history", one], &many),
+            floor_of(&many, Some(one)),
+        ),
+        (
+            format!("timeline {one}"),
+            &many,
+            helm_why(&["timeline", one], &many),
+            floor_of(&many, Some(one)),
+        ),
+        (
+            format!("explain {one} deploy/{one}-o12"),
+            &many,
+            helm_why(&["explain", one, &format!("deploy/{one}-o12")], &many),
+            floor_of(&many, Some(one)),
+        ),
+        (
+            "timeline app-0000".into(),
+            &wide,
+            helm_why(&["timeline", "app-0000"], &wide),
+            floor_of(&wide, None),
+        ),
+        (
+            "timeline app-0000".into(),
+            &long,
+            helm_why(&["timeline", "app-0000"], &long),
+            floor_of(&long, None),
+        ),
+        (
+            "timeline app-0000".into(),
+            &huge,
+            helm_why(&["timeline", "app-0000"], &huge),
+            floor_of(&huge, None),
+        ),
+        (
+            format!("history {one}"),
+            &more,
+            helm_why(&["history", one], &more),
+            floor_of(&more, Some(one)),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (question, c, ours, floor) in plan {
+        eprintln!("measuring {question} on {} …", c.label);
+        rows.push(Row {
+            question,
+            corpus: c.label.clone(),
+            ours: sample(&ours, runs),
+            floor: sample(&floor, runs),
+        });
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\n| question | corpus | helm-why | floor | ratio | helm-why peak RSS | floor peak RSS |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| `{}` | {} | {:.3} s | {:.3} s | {:.1}× | {} MiB | {} MiB |",
+            r.question,
+            r.corpus,
+            r.ours.wall.as_secs_f64(),
+            r.floor.wall.as_secs_f64(),
+            r.ours.wall.as_secs_f64() / r.floor.wall.as_secs_f64().max(1e-9),
+            r.ours.rss_kib / 1024,
+            r.floor.rss_kib / 1024,
+        );
+    }
+    println!(
+        "\nload average after the run: {}; records per corpus: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        [&many, &more, &wide, &long, &huge]
+            .iter()
+            .map(|c| c.records.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
