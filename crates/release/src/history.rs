@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::DecodeError;
-use crate::record::{Record, parse_storage_key};
+use crate::record::{Record, RecordFormat, parse_storage_key};
 
 /// A release is identified by its storage namespace and name; two releases with the same name
 /// in different namespaces are different releases.
@@ -296,6 +296,17 @@ fn mismatch_findings(record: &Record, findings: &mut Vec<Finding>) {
         return;
     };
     let release = &record.release;
+    if record.meta.format == RecordFormat::TillerProtobuf {
+        for (field, stored, payload) in crate::tiller::mismatches(record) {
+            findings.push(Finding::RecordMismatch {
+                object: object.clone(),
+                field: field.to_owned(),
+                stored,
+                payload,
+            });
+        }
+        return;
+    }
     let mut push = |field: &str, stored: String, payload: String| {
         findings.push(Finding::RecordMismatch {
             object: object.clone(),
