@@ -21,6 +21,8 @@ pub struct Env {
     pub kubeconfig: Option<String>,
     /// `HELM_BIN` (set by Helm for plugins): the helm that `plan CHART` runs.
     pub helm_bin: Option<String>,
+    /// `TILLER_NAMESPACE` (Helm 2's own variable): where Tiller's records are.
+    pub tiller_namespace: Option<String>,
 }
 
 impl Env {
@@ -33,6 +35,7 @@ impl Env {
             helm_driver: var("HELM_DRIVER"),
             kubeconfig: var("KUBECONFIG"),
             helm_bin: var("HELM_BIN"),
+            tiller_namespace: var("TILLER_NAMESPACE"),
         }
     }
 }
@@ -91,7 +94,12 @@ pub struct ClusterSpec {
     pub namespace: Option<String>,
     /// Secrets or ConfigMaps.
     pub driver: StorageDriver,
+    /// Tiller's namespace when Helm 2 records are read too (`--tiller`, `--tiller-namespace`).
+    pub tiller_namespace: Option<String>,
 }
+
+/// Tiller's namespace when Helm 2 was installed with its defaults.
+pub const DEFAULT_TILLER_NAMESPACE: &str = "kube-system";
 
 /// Everything a command needs to know about how it was asked to run.
 #[derive(Debug, Clone)]
@@ -142,6 +150,15 @@ impl Config {
                     .clone()
                     .or_else(|| env.helm_namespace.clone()),
                 driver,
+                tiller_namespace: match (&global.tiller_namespace, global.tiller) {
+                    (Some(ns), _) => Some(ns.clone()),
+                    (None, true) => Some(
+                        env.tiller_namespace
+                            .clone()
+                            .unwrap_or_else(|| DEFAULT_TILLER_NAMESPACE.to_owned()),
+                    ),
+                    (None, false) => None,
+                },
             })
         } else {
             SourceSpec::Files(global.from.clone())

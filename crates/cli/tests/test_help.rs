@@ -67,8 +67,17 @@ fn top_level_help() {
               to a cluster, API discovery decides)
 
           --helm-version <X.Y.Z>
-              Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
-              when the records carry apply_method, else the newest 3.x rules]
+              Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4
+              rules when the records carry apply_method, Helm 2.17.0 rules for Tiller's records, else
+              the newest 3.x rules]
+
+          --tiller
+              Also read Helm 2 (Tiller) records, from Tiller's namespace (ConfigMaps and Secrets
+              labelled OWNER=TILLER)
+
+          --tiller-namespace <NS>
+              Namespace Tiller stored its records in (implies --tiller) [default: $TILLER_NAMESPACE,
+              else kube-system]
 
       -h, --help
               Print help (see a summary with '-h')
@@ -171,8 +180,17 @@ fn plan_help() {
               The chart version passed to helm with CHART
 
           --helm-version <X.Y.Z>
-              Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
-              when the records carry apply_method, else the newest 3.x rules]
+              Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4
+              rules when the records carry apply_method, Helm 2.17.0 rules for Tiller's records, else
+              the newest 3.x rules]
+
+          --tiller
+              Also read Helm 2 (Tiller) records, from Tiller's namespace (ConfigMaps and Secrets
+              labelled OWNER=TILLER)
+
+          --tiller-namespace <NS>
+              Namespace Tiller stored its records in (implies --tiller) [default: $TILLER_NAMESPACE,
+              else kube-system]
 
       -h, --help
               Print help (see a summary with '-h')

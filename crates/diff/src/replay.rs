@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_release::history::{RevisionRange, format_range_list};
-use helm_why_release::{History, ResourceKey, ScopeResolver, Status};
+use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
 use crate::event::{Action, Cause, Event, Phase};
@@ -161,9 +161,13 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
         .revisions
         .iter()
         .any(|r| r.release.written_by_helm4());
+    let tiller = history
+        .revisions
+        .iter()
+        .any(|r| r.meta.format == RecordFormat::TillerProtobuf);
     let profile = options
         .profile
-        .unwrap_or_else(|| Profile::default_for(helm4));
+        .unwrap_or_else(|| Profile::default_for_records(helm4, tiller));
     let views = parse_revisions(&history.revisions, &options.scopes);
     let recorded: BTreeMap<u64, &Status> = views
         .iter()
