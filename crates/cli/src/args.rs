@@ -53,7 +53,8 @@ pub struct GlobalArgs {
     )]
     pub context: Option<String>,
 
-    /// Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+    /// Storage driver Helm uses: secret, configmap or sql (with
+    /// $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
     #[arg(long, global = true, value_name = "DRIVER")]
     pub driver: Option<String>,
 

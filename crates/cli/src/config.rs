@@ -23,6 +23,8 @@ pub struct Env {
     pub helm_bin: Option<String>,
     /// `TILLER_NAMESPACE` (Helm 2's own variable): where Tiller's records are.
     pub tiller_namespace: Option<String>,
+    /// `HELM_DRIVER_SQL_CONNECTION_STRING`: the database of the SQL driver.
+    pub sql_connection: Option<String>,
 }
 
 impl Env {
@@ -36,6 +38,7 @@ impl Env {
             kubeconfig: var("KUBECONFIG"),
             helm_bin: var("HELM_BIN"),
             tiller_namespace: var("TILLER_NAMESPACE"),
+            sql_connection: var("HELM_DRIVER_SQL_CONNECTION_STRING"),
         }
     }
 }
@@ -49,26 +52,31 @@ pub enum StorageDriver {
     ConfigMap,
 }
 
+/// A `HELM_DRIVER` value: a Kubernetes storage object, or the SQL driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverChoice {
+    /// Secrets or ConfigMaps.
+    Kube(StorageDriver),
+    /// The SQL driver (PostgreSQL).
+    Sql,
+}
+
 impl StorageDriver {
     /// Parse a `HELM_DRIVER` value as Helm does.
     ///
     /// # Errors
-    /// `sql` and `memory` (not readable here) and unknown names.
-    pub fn parse(value: &str) -> Result<Self> {
+    /// `memory` (nothing to read) and unknown names.
+    pub fn parse(value: &str) -> Result<DriverChoice> {
         match value.to_ascii_lowercase().as_str() {
-            "" | "secret" | "secrets" => Ok(StorageDriver::Secret),
-            "configmap" | "configmaps" => Ok(StorageDriver::ConfigMap),
-            "sql" => bail!(crate::error::UserError::with_hint(
-                "the sql storage driver is not supported yet",
-                "export the rows (SELECT row_to_json(r) FROM releases_v1 r WHERE name = '<release>') \
-                 to a file and read it with --from FILE"
-            )),
+            "" | "secret" | "secrets" => Ok(DriverChoice::Kube(StorageDriver::Secret)),
+            "configmap" | "configmaps" => Ok(DriverChoice::Kube(StorageDriver::ConfigMap)),
+            "sql" => Ok(DriverChoice::Sql),
             "memory" => bail!(crate::error::UserError::new(
                 "the memory storage driver keeps nothing to read"
             )),
             other => bail!(crate::error::UserError::with_hint(
                 format!("unknown storage driver {other:?}"),
-                "use secret (the default) or configmap"
+                "use secret (the default), configmap or sql"
             )),
         }
     }
@@ -81,6 +89,27 @@ pub enum SourceSpec {
     Files(Vec<PathBuf>),
     /// A live cluster.
     Cluster(ClusterSpec),
+    /// The SQL driver's database.
+    Sql(SqlSpec),
+}
+
+/// How to reach the SQL driver's database.
+#[derive(Clone)]
+pub struct SqlSpec {
+    /// `HELM_DRIVER_SQL_CONNECTION_STRING`, as Helm reads it (it may hold a password: never
+    /// print it).
+    pub connection: String,
+    /// `-n`, else `HELM_NAMESPACE`, else `default`.
+    pub namespace: String,
+}
+
+impl std::fmt::Debug for SqlSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlSpec")
+            .field("connection", &"<hidden>")
+            .field("namespace", &self.namespace)
+            .finish()
+    }
 }
 
 /// How to reach the cluster.
@@ -132,9 +161,11 @@ impl Config {
         }
         let driver = match global.driver.as_deref().or(env.helm_driver.as_deref()) {
             Some(d) => StorageDriver::parse(d)?,
-            None => StorageDriver::Secret,
+            None => DriverChoice::Kube(StorageDriver::Secret),
         };
-        let source = if global.from.is_empty() {
+        let source = if !global.from.is_empty() {
+            SourceSpec::Files(global.from.clone())
+        } else if let DriverChoice::Kube(driver) = driver {
             SourceSpec::Cluster(ClusterSpec {
                 kubeconfig: global
                     .kubeconfig
@@ -161,7 +192,20 @@ impl Config {
                 },
             })
         } else {
-            SourceSpec::Files(global.from.clone())
+            let Some(connection) = env.sql_connection.clone() else {
+                bail!(crate::error::UserError::with_hint(
+                    "the sql storage driver needs HELM_DRIVER_SQL_CONNECTION_STRING",
+                    "set it as for helm, e.g. postgresql://helm@db.example:5432/helm?sslmode=disable"
+                ));
+            };
+            SourceSpec::Sql(SqlSpec {
+                connection,
+                namespace: global
+                    .namespace
+                    .clone()
+                    .or_else(|| env.helm_namespace.clone())
+                    .unwrap_or_else(|| "default".to_owned()),
+            })
         };
         Ok(Config {
             source,

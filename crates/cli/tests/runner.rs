@@ -9,6 +9,7 @@ mod test_help;
 mod test_images;
 mod test_plan;
 mod test_plugins;
+mod test_sql;
 mod test_tiller;
 
 mod test_cluster;

@@ -45,7 +45,8 @@ fn top_level_help() {
               [alias: --kube-context]
 
           --driver <DRIVER>
-              Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+              Storage driver Helm uses: secret, configmap or sql (with
+              $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
 
       -o, --output <OUTPUT>
               Output format
@@ -146,7 +147,8 @@ fn plan_help() {
               Print Secret data in --diff instead of redacting it
 
           --driver <DRIVER>
-              Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+              Storage driver Helm uses: secret, configmap or sql (with
+              $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
 
       -f, --values <FILE>
               Values file passed to helm with CHART (can be repeated)
