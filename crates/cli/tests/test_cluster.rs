@@ -531,16 +531,16 @@ fn tiller_records_are_read_from_tillers_namespace() {
     let run = helm_why(&kc.path, &[], &["history", "legacy", "--tiller"]);
     assert_eq!(run.code, 0, "{run:?}");
     insta::assert_snapshot!(run.stdout, @"
-    REVISION  UPDATED                  STATUS      CHART         APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  superseded  legacy-0.1.0  -            1        0      +1 (initial)  Install complete
-    2         2019-01-01 00:02:00 UTC  deployed    legacy-0.2.0  -            1        0      none          Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART         APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  superseded  legacy-0.1.0  -            1        0      +1 (initial)  tiller-configmap  Install complete
+    2         2019-01-01 00:02:00 UTC  deployed    legacy-0.2.0  -            1        0      none          tiller-configmap  Upgrade complete
     ");
     insta::assert_snapshot!(run.stderr, @"");
     // Tiller kept every namespace's releases: without -n a named release is found anywhere.
     let other = helm_why(&kc.path, &[], &["history", "batch", "--tiller"]);
     insta::assert_snapshot!(other.stdout, @"
-    REVISION  UPDATED                  STATUS    CHART        APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  deployed  batch-9.0.0  -            0        0      +0 (initial)  Install complete
+    REVISION  UPDATED                  STATUS    CHART        APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  deployed  batch-9.0.0  -            0        0      +0 (initial)  tiller-configmap  Install complete
     ");
     let elsewhere = helm_why(
         &kc.path,
@@ -576,8 +576,8 @@ fn tiller_records_are_read_from_tillers_namespace() {
         &["history", "cache", "--tiller"],
     );
     insta::assert_snapshot!(secrets.stdout, @"
-    REVISION  UPDATED                  STATUS    CHART        APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  deployed  cache-0.1.0  -            0        0      +0 (initial)  Install complete
+    REVISION  UPDATED                  STATUS    CHART        APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE        DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  deployed  cache-0.1.0  -            0        0      +0 (initial)  tiller-secret  Install complete
     ");
     let log = requests(&cluster);
     let tiller: Vec<&String> = log.iter().filter(|r| r.contains("OWNER=TILLER")).collect();

@@ -101,10 +101,10 @@ fn tiller_list_and_history_from_a_file() {
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&d, &["history", "web"]), @"
-    REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  superseded   web-0.1.0  -            2        1      +2 (initial)  Install complete
-    2         2019-01-01 00:02:00 UTC  superseded   web-0.2.0  -            1        1      -1 ~1         Upgrade complete
-    3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0  -            1        1      none          Deletion complete
+    REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  superseded   web-0.1.0  -            2        1      +2 (initial)  tiller-configmap  Install complete
+    2         2019-01-01 00:02:00 UTC  superseded   web-0.2.0  -            1        1      -1 ~1         tiller-configmap  Upgrade complete
+    3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0  -            1        1      none          tiller-configmap  Deletion complete
     [exit status: 0]
     ");
 }
@@ -201,6 +201,62 @@ fn tiller_hook_without_a_run_is_not_called_interrupted() {
       pre-upgrade: hook-create (hook) — the pre-upgrade hook web/templates/migrate.yaml creates it (weight 0)
 
     Now: expected present, but no revision tracks it: revision 3 is pending-upgrade, so no upgrade diffs against a manifest that has it.
+    [exit status: 0]
+    ");
+}
+
+/// Converted by helm 2to3 with `--release-versions-max 1`: Tiller still holds revisions 1-2,
+/// Helm 3 Secrets hold the converted revision 2 and the upgrade made after it by Helm 3.
+#[test]
+fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
+    use helm_why_release::builder::ReleaseBuilder;
+    let helm3 = |rev: u64, status: Status, description: &str| {
+        ReleaseBuilder::new("web", "shop", rev)
+            .chart("web", &format!("0.{rev}.0"))
+            .manifest_doc("web/templates/deployment.yaml", DEPLOY)
+            .status(status, description)
+    };
+    let mut objects: Vec<Value> = web_history()[..2]
+        .iter()
+        .map(|r| r.configmap("kube-system"))
+        .collect();
+    objects.push(helm3(2, Status::Superseded, "Upgrade complete").secret());
+    objects.push(helm3(3, Status::Deployed, "Upgrade complete").secret());
+    let d = dump(objects);
+    insta::assert_snapshot!(run_on(&d, &["history", "web"]), @"
+    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  superseded  web-0.1.0  -            2        1      +2 (initial)  tiller-configmap  Install complete
+    2         2026-01-01 00:00:02 UTC  superseded  web-0.2.0  -            1        0      -1            secret (2to3)     Upgrade complete
+    3         2026-01-01 00:00:03 UTC  deployed    web-0.3.0  -            1        0      none          secret            Upgrade complete
+    ------- stderr -------
+    warning: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
+    [exit status: 0]
+    ");
+    let json = run_on(&d, &["history", "web", "-o", "json"]);
+    let storage: Vec<String> = json
+        .lines()
+        .filter(|l| l.contains("\"storage\"") || l.contains("\"migrated\""))
+        .map(|l| l.trim().to_owned())
+        .collect();
+    insta::assert_snapshot!(storage.join("\n"), @r#"
+    "storage": "tiller-configmap",
+    "migrated": false
+    "storage": "secret",
+    "migrated": true
+    "storage": "secret",
+    "migrated": false
+    "#);
+    // Helm 3 ran after the conversion: Helm 3 rules, and the Tiller revision's hook is not
+    // read as interrupted.
+    insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @"
+    OBJECT                     1 install  2 upgrade  3 upgrade
+    ConfigMap/web-config       created    deleted    -
+    Deployment.extensions/web  created    unchanged  unchanged
+    Job.batch/web-migrate      hook       present    present
+
+    No hazards found.
+    ------- stderr -------
+    warning: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
     [exit status: 0]
     ");
 }

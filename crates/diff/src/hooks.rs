@@ -58,7 +58,7 @@ impl Sim {
             }
             let is_crd = key.kind == "CustomResourceDefinition";
             let path = h.hook.path.as_str();
-            let failed = !self.assume_hooks_run && self.hook_phase(h.hook) == "Failed";
+            let failed = !self.assume_hooks_run && self.hook_phase(h.hook, target) == "Failed";
             let before_creation = policies.contains(&HookDeletePolicy::BeforeHookCreation);
             let policy_list = || {
                 policies
@@ -196,7 +196,7 @@ impl Sim {
                 keep: h.object.keep_on_upgrade(),
                 certain: true,
             });
-            if !self.assume_hooks_run && !failed && self.hook_phase(h.hook) != "Succeeded" {
+            if !self.assume_hooks_run && !failed && self.hook_phase(h.hook, target) != "Succeeded" {
                 self.interrupted_hook(h, event, &succeeded);
                 return Err(Stopped);
             }
@@ -263,8 +263,9 @@ impl Sim {
 
     /// How the hook's last run ended: the stored phase, or for Tiller's records (no phase)
     /// `Succeeded` when a run is recorded at all ([`crate::Profile::hook_outcome_recorded`]).
-    fn hook_phase<'h>(&self, hook: &'h Hook) -> &'h str {
-        if !self.profile.hook_outcome_recorded() && hook.ran() && hook.last_run.phase.is_empty() {
+    fn hook_phase<'h>(&self, hook: &'h Hook, target: &RevisionView<'_>) -> &'h str {
+        let no_phase = target.from_tiller || !self.profile.hook_outcome_recorded();
+        if no_phase && hook.ran() && hook.last_run.phase.is_empty() {
             "Succeeded"
         } else {
             &hook.last_run.phase

@@ -161,10 +161,12 @@ pub(crate) fn run(history: &History, options: &ReplayOptions) -> Ended {
         .revisions
         .iter()
         .any(|r| r.release.written_by_helm4());
-    let tiller = history
-        .revisions
-        .iter()
-        .any(|r| r.meta.format == RecordFormat::TillerProtobuf);
+    // Helm 2 rules only when Tiller wrote every revision: after a 2to3 conversion Helm 3 ran.
+    let tiller = !history.revisions.is_empty()
+        && history
+            .revisions
+            .iter()
+            .all(|r| r.meta.format == RecordFormat::TillerProtobuf);
     let profile = options
         .profile
         .unwrap_or_else(|| Profile::default_for_records(helm4, tiller));
@@ -523,7 +525,7 @@ fn parse_revisions<'a>(
     if threads < 2 || records.len() < 8 {
         return records
             .iter()
-            .map(|r| RevisionView::new(&r.release, scopes))
+            .map(|r| RevisionView::of_record(r, scopes))
             .collect();
     }
     let chunk = records.len().div_ceil(threads);
@@ -533,7 +535,7 @@ fn parse_revisions<'a>(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|r| RevisionView::new(&r.release, scopes))
+                        .map(|r| RevisionView::of_record(r, scopes))
                         .collect::<Vec<_>>()
                 })
             })

@@ -1,7 +1,9 @@
 //! A parsed, borrowed view of one revision: its manifest objects and hook objects.
 
 use helm_why_release::manifest::{DocumentProblem, hook_object, manifest_objects};
-use helm_why_release::{Hook, ManifestObject, Release, ResourceKey, ScopeResolver};
+use helm_why_release::{
+    Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
+};
 
 /// A hook with the object it creates.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +26,8 @@ pub struct RevisionView<'a> {
     pub hooks: Vec<HookObject<'a>>,
     /// Documents that could not be parsed (manifest and hooks).
     pub problems: Vec<DocumentProblem>,
+    /// Tiller (Helm 2) wrote the record: its hooks carry no phase.
+    pub from_tiller: bool,
 }
 
 impl<'a> RevisionView<'a> {
@@ -58,7 +62,15 @@ impl<'a> RevisionView<'a> {
             objects,
             hooks,
             problems,
+            from_tiller: false,
         }
+    }
+
+    /// Parse a stored record (as [`RevisionView::new`], knowing which Helm wrote it).
+    pub fn of_record(record: &'a Record, scopes: &ScopeResolver) -> Self {
+        let mut view = RevisionView::new(&record.release, scopes);
+        view.from_tiller = record.meta.format == RecordFormat::TillerProtobuf;
+        view
     }
 
     /// The revision number.

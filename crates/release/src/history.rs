@@ -48,6 +48,12 @@ pub enum Finding {
         /// The revisions, as inclusive ranges.
         revisions: Vec<RevisionRange>,
     },
+    /// Revisions stored both by Tiller (Helm 2) and as Helm 3 records: the helm-2to3 plugin
+    /// converted them. The Helm 3 copies are used (they are what Helm 3 reads).
+    Migrated {
+        /// The revisions, as inclusive ranges.
+        revisions: Vec<RevisionRange>,
+    },
     /// A record of this release could not be decoded (Helm's own `history` silently omits it).
     Undecodable {
         /// The revision its object name claims, when it has one.
@@ -78,6 +84,12 @@ impl std::fmt::Display for Finding {
             Finding::MissingRevisions { revisions } => write!(
                 f,
                 "revision{} {} missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap",
+                if count(revisions) == 1 { "" } else { "s" },
+                format_range_list(revisions)
+            ),
+            Finding::Migrated { revisions } => write!(
+                f,
+                "revision{} {} stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used",
                 if count(revisions) == 1 { "" } else { "s" },
                 format_range_list(revisions)
             ),
@@ -127,6 +139,15 @@ impl History {
     /// The latest decoded record.
     pub fn latest(&self) -> Option<&Record> {
         self.revisions.last()
+    }
+
+    /// Whether revision `rev` is stored by Tiller too, converted by helm 2to3
+    /// ([`Finding::Migrated`]).
+    pub fn migrated(&self, rev: u64) -> bool {
+        self.findings.iter().any(|f| match f {
+            Finding::Migrated { revisions } => revisions.iter().any(|r| r.contains(rev)),
+            _ => false,
+        })
     }
 }
 
@@ -218,6 +239,8 @@ fn build_history(
     // Stable: by payload revision; among copies of one revision, the record whose object
     // name agrees, then the one furthest along Helm's status lifecycle (a copy saying
     // `superseded` was written after one saying `deployed`), then input order.
+    // A revision converted by helm 2to3 is stored twice: the Helm 3 copy first.
+    let tiller = |r: &Record| r.meta.format == RecordFormat::TillerProtobuf;
     records.sort_by(|a, b| {
         let disagrees = |r: &Record| {
             r.meta
@@ -226,12 +249,14 @@ fn build_history(
         };
         (
             a.release.version,
+            tiller(a),
             disagrees(a),
             std::cmp::Reverse(lifecycle(&a.release.info.status)),
             &a.meta.reference,
         )
             .cmp(&(
                 b.release.version,
+                tiller(b),
                 disagrees(b),
                 std::cmp::Reverse(lifecycle(&b.release.info.status)),
                 &b.meta.reference,
@@ -239,8 +264,17 @@ fn build_history(
     });
     let mut unique: Vec<Record> = Vec::with_capacity(records.len());
     let mut duplicates: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    let mut migrated: Vec<u64> = Vec::new();
     for record in records {
         match unique.last() {
+            Some(prev)
+                if prev.release.version == record.release.version
+                    && tiller(prev) != tiller(&record) =>
+            {
+                if migrated.last() != Some(&record.release.version) {
+                    migrated.push(record.release.version);
+                }
+            }
             Some(prev) if prev.release == record.release => {}
             Some(prev) if prev.release.version == record.release.version => {
                 let entry = duplicates
@@ -253,6 +287,11 @@ fn build_history(
     }
     for (revision, records) in duplicates {
         findings.push(Finding::DuplicateRevision { revision, records });
+    }
+    if !migrated.is_empty() {
+        findings.push(Finding::Migrated {
+            revisions: ranges(&migrated),
+        });
     }
     undecodable.sort_by_key(|(rev, err)| (*rev, err.record.clone()));
     for (revision, error) in &undecodable {
@@ -437,4 +476,19 @@ fn lifecycle(status: &crate::Status) -> u8 {
         Status::Uninstalled => 5,
         Status::Unknown | Status::Other(_) => 0,
     }
+}
+
+/// Sorted revision numbers as inclusive ranges.
+fn ranges(revisions: &[u64]) -> Vec<RevisionRange> {
+    let mut out: Vec<RevisionRange> = Vec::new();
+    for &rev in revisions {
+        match out.last_mut() {
+            Some(last) if last.last.checked_add(1) == Some(rev) => last.last = rev,
+            _ => out.push(RevisionRange {
+                first: rev,
+                last: rev,
+            }),
+        }
+    }
+    out
 }
