@@ -260,3 +260,73 @@ fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
     [exit status: 0]
     ");
 }
+
+/// Helm 2 records published by other projects (`../shared/fixtures/public/helm2`, not
+/// committed: skipped with a note where absent), read through the CLI.
+#[test]
+fn public_helm2_records() {
+    let dir = crate::harness::root().join("../shared/fixtures/public/helm2");
+    if !dir.is_dir() {
+        println!(
+            "skipped: {} is absent (public test data is not part of the repository)",
+            dir.display()
+        );
+        return;
+    }
+    let dir = dir.display().to_string();
+    let run =
+        |args: &[&str]| run(helm_why().args(args).args(["--from", &dir])).replace(&dir, "<helm2>");
+    insta::assert_snapshot!(run(&["list"]), @"
+    NAME             NAMESPACE  REVISION  UPDATED                  STATUS    CHART                  APP VERSION
+    invincible-zebu  default    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  0.3.6
+    kissing-sponge   default    1         2020-05-19 21:15:38 UTC  deployed  basic-demo-0.3.3       1.0
+    kindled-toucan   demo1      1         2020-05-19 21:15:59 UTC  deployed  basic-demo-0.3.3       1.0
+    [exit status: 0]
+    ");
+    insta::assert_snapshot!(run(&["history", "invincible-zebu"]), @"
+    REVISION  UPDATED                  STATUS    CHART                  APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  0.3.6        9        1      +9 (initial)  tiller-configmap  Install complete
+    [exit status: 0]
+    ");
+    insta::assert_snapshot!(run(&["get", "invincible-zebu", "hooks"]), @r#"
+    ---
+    # Source: metrics-server/templates/tests/test-version.yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: invincible-zebu-metrics-server-test
+      labels:
+        app: metrics-server
+        chart: metrics-server-2.10.1
+        release: invincible-zebu
+        heritage: Tiller
+      annotations:
+        "helm.sh/hook": test-success
+    spec:
+      containers:
+      - name: wget
+        image: busybox
+        command: ['/bin/sh']
+        args:
+        - -c
+        - 'wget -qO- https://invincible-zebu-metrics-server:443/version | grep -F v0.3.6'
+      restartPolicy: Never
+    [exit status: 0]
+    "#);
+    insta::assert_snapshot!(run(&["timeline", "invincible-zebu"]), @"
+    OBJECT                                                                                             1 install
+    Pod/invincible-zebu-metrics-server-test                                                            -
+    Service/invincible-zebu-metrics-server                                                             created
+    ServiceAccount/invincible-zebu-metrics-server                                                      created
+    APIService.apiregistration.k8s.io/v1beta1.metrics.k8s.io                                           created
+    Deployment.extensions/invincible-zebu-metrics-server                                               created
+    ClusterRole.rbac.authorization.k8s.io/system:invincible-zebu-metrics-server                        created
+    ClusterRole.rbac.authorization.k8s.io/system:metrics-server-aggregated-reader                      created
+    ClusterRoleBinding.rbac.authorization.k8s.io/invincible-zebu-metrics-server:system:auth-delegator  created
+    ClusterRoleBinding.rbac.authorization.k8s.io/system:invincible-zebu-metrics-server                 created
+    RoleBinding.rbac.authorization.k8s.io/invincible-zebu-metrics-server-auth-reader                   created
+
+    No hazards found.
+    [exit status: 0]
+    ");
+}
