@@ -50,6 +50,12 @@ struct Postgres {
 impl Postgres {
     /// Start one, or `None` (after printing `skipped: …`) when PostgreSQL is not installed.
     fn start() -> Option<Postgres> {
+        Postgres::start_with(false)
+    }
+
+    /// Start one; with `tls`, serving TLS with a certificate for `db.example` signed by the
+    /// test CA `ca.pem` in its directory (see [`Postgres::ca`]).
+    fn start_with(tls: bool) -> Option<Postgres> {
         let Some(bin) = pg_bin() else {
             println!(
                 "skipped: PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)"
@@ -94,16 +100,108 @@ impl Postgres {
                 "--no-sync",
             ],
         );
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
             pg.port
         );
+        if tls {
+            pg.make_certificates();
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={data}/server.pem -c ssl_key_file={data}/server.key"
+            ));
+        }
         let log = format!("{data}/log");
         pg.run(
             "pg_ctl",
             &["-D", &data, "-l", &log, "-o", &options, "-w", "start"],
         );
         Some(pg)
+    }
+
+    /// The test CA's certificate.
+    fn ca(&self) -> String {
+        self.dir.path().join("ca.pem").display().to_string()
+    }
+
+    /// A CA and a server certificate for `db.example` (not 127.0.0.1), made with openssl.
+    fn make_certificates(&self) {
+        let dir = self.dir.path();
+        let data = dir.join("data");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=helm-why test CA",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=db.example",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:db.example\n").unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        for file in ["server.pem", "server.key"] {
+            let to = data.join(file);
+            std::fs::copy(dir.join(file), &to).unwrap();
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if let Some(user) = &self.as_user {
+                let (uid, gid) = ids(user);
+                std::os::unix::fs::chown(&to, Some(uid), Some(gid)).unwrap();
+            }
+        }
     }
 
     fn data(&self) -> String {
@@ -491,5 +589,71 @@ fn connection_errors_name_the_database_and_hide_the_password() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("hunter2"), "{err}");
-    insta::assert_snapshot!(err, @r#"helm-why: PostgreSQL database "helm" at 127.0.0.1:1: cannot connect: error connecting to server"#);
+    insta::assert_snapshot!(err, @r#"helm-why: PostgreSQL database "helm" at 127.0.0.1:1: cannot connect: error connecting to server: Connection refused (os error 111)"#);
+}
+
+#[test]
+fn tls_per_sslmode() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        println!("skipped: no openssl to make the test certificates");
+        return;
+    }
+    let Some(pg) = Postgres::start_with(true) else {
+        return;
+    };
+    pg.exec("postgres", "CREATE DATABASE helm");
+    helm_schema(&pg, "helm");
+    pg.insert("helm", &web(1, 1).sql_row());
+    let plain = format!("postgresql://postgres:hunter2@127.0.0.1:{}/helm", pg.port);
+    let ca = pg.ca();
+    let run = |url: String| {
+        let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
+            .env_clear()
+            .env("HELM_DRIVER", "sql")
+            .env("HELM_DRIVER_SQL_CONNECTION_STRING", &url)
+            .args(["list", "-n", "shop"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr)
+            .replace(&pg.port.to_string(), "<port>")
+            .replace(&ca, "<ca>");
+        assert!(!err.contains("hunter2"), "{err}");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            err,
+        )
+    };
+    // lib/pq's default and `require`: encrypted, the certificate is not checked.
+    assert_eq!(run(plain.clone()), (Some(0), 2, String::new()));
+    assert_eq!(
+        run(format!("{plain}?sslmode=require")),
+        (Some(0), 2, String::new())
+    );
+    // `verify-ca`: the chain is trusted, the name (db.example, not 127.0.0.1) is not checked.
+    assert_eq!(
+        run(format!("{plain}?sslmode=verify-ca&sslrootcert={ca}")),
+        (Some(0), 2, String::new())
+    );
+    // `verify-full`: the name must match.
+    let (code, _, err) = run(format!("{plain}?sslmode=verify-full&sslrootcert={ca}"));
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(err, @r#"helm-why: PostgreSQL database "helm" at 127.0.0.1:<port>: cannot connect: error performing TLS handshake: invalid peer certificate: certificate not valid for name "127.0.0.1"; certificate is only valid for DnsName("db.example")"#);
+    // An untrusted CA.
+    let server_cert = pg.dir.path().join("server.pem").display().to_string();
+    let (code, _, err) = run(format!(
+        "{plain}?sslmode=verify-ca&sslrootcert={server_cert}"
+    ));
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(err, @r#"helm-why: PostgreSQL database "helm" at 127.0.0.1:<port>: cannot connect: error performing TLS handshake: invalid peer certificate: UnknownIssuer"#);
+    // A server without TLS refuses `require`.
+    let Some(no_tls) = Postgres::start() else {
+        return;
+    };
+    let (code, _, err) = run(format!(
+        "postgresql://postgres:hunter2@127.0.0.1:{}/postgres?sslmode=require",
+        no_tls.port
+    ));
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(err.replace(&no_tls.port.to_string(), "<port>"), @r#"helm-why: PostgreSQL database "postgres" at 127.0.0.1:<port>: cannot connect: error performing TLS handshake: server does not support TLS"#);
 }

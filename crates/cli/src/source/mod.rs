@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod files;
+mod pg_tls;
 pub mod sql;
 
 use anyhow::Result;

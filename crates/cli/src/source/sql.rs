@@ -9,7 +9,8 @@
 //! $3`), `List` for `list` (`owner = 'helm'`, and `namespace` unless `-A`). It never writes, and
 //! never runs Helm's migrations: a database Helm never used is an error.
 //!
-//! The password of the connection string is never printed: errors are scrubbed of it.
+//! TLS follows `sslmode` as lib/pq reads it (module `pg_tls`). The password of the connection
+//! string is never printed: errors are scrubbed of it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -21,7 +22,7 @@ use helm_why_release::record::{Driver, RecordMeta, decode_record};
 use helm_why_release::{DecodeError, Layer, RecordRef};
 use tokio_postgres::{NoTls, Row};
 
-use super::{Loaded, Request};
+use super::{Loaded, Request, pg_tls};
 use crate::config::{Config, SqlSpec};
 use crate::error::UserError;
 
@@ -37,6 +38,8 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(120);
 /// The parts of a connection string helm-why needs, and what must never be printed.
 struct Target {
     config: tokio_postgres::Config,
+    /// TLS per `sslmode` (`None`: `disable`).
+    tls: Option<rustls::ClientConfig>,
     /// The database name, for messages.
     database: String,
     /// `host:port`, for messages.
@@ -50,23 +53,42 @@ impl Target {
     fn parse(connection: &str) -> Result<Target, UserError> {
         let secrets = vec![connection.to_owned()];
         let scrub = |text: String| scrub(&text, &secrets);
-        // lib/pq's default is `require`: without `sslmode`, Helm encrypts.
-        let sslmode = sslmode(connection).unwrap_or_else(|| "require".to_owned());
-        if sslmode != "disable" {
+        // The TLS options are lib/pq's, not tokio-postgres's: taken out and applied here.
+        let (rest, ssl) = take_params(connection, &["sslmode", "sslrootcert", "sslcert", "sslkey"]);
+        let param = |key: &str| ssl.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        if param("sslcert").is_some() || param("sslkey").is_some() {
             return Err(UserError::with_hint(
-                format!(
-                    "HELM_DRIVER_SQL_CONNECTION_STRING asks for sslmode={sslmode}{}: TLS to PostgreSQL is not supported yet",
-                    if sslmode_given(connection) {
-                        ""
-                    } else {
-                        " (lib/pq's default, which Helm uses)"
-                    }
-                ),
-                "on a trusted network add sslmode=disable, or read rows exported to JSON with --from",
+                "HELM_DRIVER_SQL_CONNECTION_STRING has sslcert/sslkey: client certificates are not supported yet",
+                "authenticate with a password, or read rows exported to JSON with --from",
             ));
         }
+        // lib/pq's default is `require`: without `sslmode`, Helm encrypts.
+        let verify = match param("sslmode").as_deref().unwrap_or("require") {
+            "disable" => None,
+            "require" => Some(pg_tls::Verify::Nothing),
+            "verify-ca" => Some(pg_tls::Verify::Chain),
+            "verify-full" => Some(pg_tls::Verify::Full),
+            other => {
+                return Err(UserError::with_hint(
+                    format!(
+                        "HELM_DRIVER_SQL_CONNECTION_STRING has sslmode={other}, which lib/pq (Helm's driver) does not accept"
+                    ),
+                    "use disable, require, verify-ca or verify-full",
+                ));
+            }
+        };
+        let tls = match verify {
+            None => None,
+            Some(verify) => {
+                let root = param("sslrootcert").map(std::path::PathBuf::from);
+                Some(
+                    pg_tls::client_config(verify, root.as_deref())
+                        .map_err(|e| UserError::new(format!("TLS to PostgreSQL: {}", scrub(e))))?,
+                )
+            }
+        };
         let mut config: tokio_postgres::Config =
-            connection.parse().map_err(|e: tokio_postgres::Error| {
+            rest.parse().map_err(|e: tokio_postgres::Error| {
                 UserError::with_hint(
                     format!(
                         "HELM_DRIVER_SQL_CONNECTION_STRING is not a connection string: {}",
@@ -78,6 +100,11 @@ impl Target {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        config.ssl_mode(if tls.is_some() {
+            tokio_postgres::config::SslMode::Require
+        } else {
+            tokio_postgres::config::SslMode::Disable
+        });
         let mut secrets = secrets;
         if let Some(password) = config.get_password() {
             let password = String::from_utf8_lossy(password).into_owned();
@@ -97,6 +124,7 @@ impl Target {
         let port = config.get_ports().first().copied().unwrap_or(5432);
         Ok(Target {
             config,
+            tls,
             database,
             server: format!("{host}:{port}"),
             secrets,
@@ -107,7 +135,16 @@ impl Target {
     fn error(&self, what: &str, err: &tokio_postgres::Error) -> UserError {
         let detail = match err.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
-            None => err.to_string(),
+            None => {
+                // The cause (a certificate error, a refused connection) is in the chain.
+                let mut text = err.to_string();
+                let mut cause = std::error::Error::source(err);
+                while let Some(c) = cause {
+                    text.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                text
+            }
         };
         UserError::new(scrub(
             &format!(
@@ -142,18 +179,113 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-fn sslmode_given(connection: &str) -> bool {
-    sslmode(connection).is_some()
+/// Take the parameters named `keys` out of a URL (`?a=b&c=d`) or `key=value` pairs; the rest of
+/// the string, and the values taken (percent- or quote-decoded).
+fn take_params(connection: &str, keys: &[&str]) -> (String, Vec<(String, String)>) {
+    let mut taken = Vec::new();
+    let url = connection.starts_with("postgres://") || connection.starts_with("postgresql://");
+    if url {
+        let Some((base, query)) = connection.split_once('?') else {
+            return (connection.to_owned(), taken);
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if keys.contains(&k) {
+                taken.push((k.to_owned(), percent_decode(v)));
+            } else {
+                kept.push(pair);
+            }
+        }
+        let rest = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return (rest, taken);
+    }
+    // key = value pairs; a value may be 'quoted', with backslash escapes.
+    let mut kept = Vec::new();
+    let mut chars = connection.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut key = String::new();
+        while let Some(&(_, c)) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars
+            .peek()
+            .is_some_and(|&(_, c)| c.is_whitespace() || c == '=')
+        {
+            chars.next();
+        }
+        let mut value = String::new();
+        let mut end = connection.len();
+        if chars.peek().is_some_and(|&(_, c)| c == '\'') {
+            chars.next();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, n)) = chars.next() {
+                            value.push(n);
+                        }
+                    }
+                    '\'' => {
+                        end = i + 1;
+                        break;
+                    }
+                    _ => value.push(c),
+                }
+            }
+        } else {
+            while let Some(&(i, c)) = chars.peek() {
+                if c.is_whitespace() {
+                    end = i;
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        if keys.contains(&key.as_str()) {
+            taken.push((key, value));
+        } else {
+            kept.push(&connection[start..end]);
+        }
+    }
+    (kept.join(" "), taken)
 }
 
-/// The `sslmode` of a URL (`?sslmode=x`) or of `key=value` pairs.
-fn sslmode(connection: &str) -> Option<String> {
-    let at = connection.find("sslmode=")?;
-    let value: String = connection[at + "sslmode=".len()..]
-        .chars()
-        .take_while(|c| !matches!(c, '&' | ' ' | '\t' | '\n' | '\''))
-        .collect();
-    Some(value)
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |i: usize| {
+        bytes
+            .get(i)
+            .and_then(|b| (*b as char).to_digit(16))
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(h * 16 + l);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Read the rows `request` needs.
@@ -162,12 +294,25 @@ fn sslmode(connection: &str) -> Option<String> {
 /// An unusable connection string, an unreachable database, a missing table, or a query error.
 pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Result<Loaded> {
     let target = Target::parse(&spec.connection)?;
-    let (mut client, connection) = target
-        .config
-        .connect(NoTls)
-        .await
-        .map_err(|e| target.error("cannot connect", &e))?;
-    let connection = tokio::spawn(connection);
+    let (mut client, connection) = match &target.tls {
+        None => {
+            let (client, connection) = target
+                .config
+                .connect(NoTls)
+                .await
+                .map_err(|e| target.error("cannot connect", &e))?;
+            (client, tokio::spawn(connection))
+        }
+        Some(tls) => {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone());
+            let (client, connection) = target
+                .config
+                .connect(tls)
+                .await
+                .map_err(|e| target.error("cannot connect", &e))?;
+            (client, tokio::spawn(connection))
+        }
+    };
     let rows = tokio::time::timeout(QUERY_TIMEOUT, read(&mut client, &target, spec, request))
         .await
         .map_err(|_| {
@@ -378,6 +523,28 @@ mod tests {
     }
 
     #[test]
+    fn tls_parameters_are_taken_out() {
+        let (rest, taken) = take_params(
+            "postgresql://u:p@h/db?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&application_name=x",
+            &["sslmode", "sslrootcert"],
+        );
+        assert_eq!(rest, "postgresql://u:p@h/db?application_name=x");
+        assert_eq!(
+            taken,
+            [
+                ("sslmode".to_owned(), "verify-full".to_owned()),
+                ("sslrootcert".to_owned(), "/tmp/ca.pem".to_owned())
+            ]
+        );
+        let (rest, taken) = take_params(
+            r"host=h password='a b\'c' sslmode = require dbname=d",
+            &["sslmode"],
+        );
+        assert_eq!(rest, r"host=h password='a b\'c' dbname=d");
+        assert_eq!(taken, [("sslmode".to_owned(), "require".to_owned())]);
+    }
+
+    #[test]
     fn passwords_never_appear_in_errors() {
         let url = "postgresql://helm:s3cr%40t@db.example:5433/helm?sslmode=disable";
         let target = Target::parse(url).unwrap();
@@ -395,9 +562,10 @@ mod tests {
         );
         assert_eq!(scrub("x p w y", &kv.secrets), "x <redacted> y");
         for bad in [
-            "postgresql://helm:hunter2@db/helm",
-            "postgresql://helm:hunter2@db/helm?sslmode=verify-full",
+            "postgresql://helm:hunter2@db/helm?sslmode=prefer",
+            "postgresql://helm:hunter2@db/helm?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
             "postgresql://helm:hunter2@db/helm?sslmode=disable&bogus=1",
+            "host=db password=hunter2 sslcert=/x sslkey=/y",
         ] {
             let Err(err) = Target::parse(bad) else {
                 panic!("{bad} should be refused")
@@ -405,13 +573,8 @@ mod tests {
             let text = err.to_string();
             assert!(!text.contains("hunter2"), "{text}");
         }
-        let default = Target::parse("postgresql://db/helm")
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            default.contains("sslmode=require (lib/pq's default"),
-            "{default}"
-        );
+        // lib/pq's default: TLS without checking the certificate.
+        assert!(Target::parse("postgresql://db/helm").unwrap().tls.is_some());
+        assert!(Target::parse(url).unwrap().tls.is_none());
     }
 }
