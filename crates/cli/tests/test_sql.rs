@@ -558,7 +558,7 @@ fn bad_rows_are_warnings_naming_the_row() {
     ");
     insta::assert_snapshot!(err, @r#"
     warning: 1 object is not a Helm release record and was ignored (a second row with key "sh.helm.release.v1.web.v1" in namespace "shop" (Helm's primary key forbids it): not read)
-    warning: sh.helm.release.v1.web.v3: the label version says "7" but the payload says "3" (the payload is used, as Helm does)
+    warning: sh.helm.release.v1.web.v3: the column version says "7" but the payload says "3" (the payload is used, as Helm does)
     warning: revision 2 could not be decoded: sh.helm.release.v1.web.v2 (database "helm", table releases_v1): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON (starts with 9e 8b 60 ce)
     "#);
 }

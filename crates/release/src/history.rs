@@ -29,7 +29,8 @@ pub enum Finding {
     RecordMismatch {
         /// The object.
         object: String,
-        /// Which field (`name`, `label version`, `label name`, `label status`).
+        /// Which field (`object name`, `label version`, `label name`, `label status`; `column …`
+        /// for a SQL row, `label VERSION`, … for Tiller's records).
         field: String,
         /// What the object says.
         stored: String,
@@ -377,20 +378,34 @@ fn mismatch_findings(record: &Record, findings: &mut Vec<Finding>) {
         );
     }
     let labels = &record.meta.labels;
+    // The SQL driver keeps these "labels" as columns of its row.
+    let kind = if record.meta.driver == crate::record::Driver::Sql {
+        "column"
+    } else {
+        "label"
+    };
     if let Some(v) = labels.get("version")
         && v.parse::<u64>().ok() != Some(release.version)
     {
-        push("label version", v.clone(), release.version.to_string());
+        push(
+            &format!("{kind} version"),
+            v.clone(),
+            release.version.to_string(),
+        );
     }
     if let Some(n) = labels.get("name")
         && n != &release.name
     {
-        push("label name", n.clone(), release.name.clone());
+        push(&format!("{kind} name"), n.clone(), release.name.clone());
     }
     if let Some(s) = labels.get("status")
         && s != release.info.status.as_str()
     {
-        push("label status", s.clone(), release.info.status.to_string());
+        push(
+            &format!("{kind} status"),
+            s.clone(),
+            release.info.status.to_string(),
+        );
     }
 }
 
