@@ -190,14 +190,32 @@ pub fn group(records: Vec<Record>, errors: Vec<DecodeError>) -> Histories {
     }
     let mut unattributed = Vec::new();
     for error in errors {
-        let claimed = error
-            .record
-            .object
-            .as_deref()
+        let object = error.record.object.as_deref();
+        let claimed = object
             .and_then(parse_storage_key)
             .map(|(name, rev)| (name.to_owned(), rev));
         let Some((name, rev)) = claimed else {
-            unattributed.push(error);
+            // A Tiller record (`<release>.v<N>`) lives in Tiller's namespace, not its release's:
+            // it belongs to the one Tiller release of that name, when there is exactly one.
+            let tiller = object.and_then(crate::tiller::parse_tiller_key);
+            let home = tiller.and_then(|(name, _)| {
+                let mut homes = by_release.iter().filter(|(id, (records, _))| {
+                    id.name == name
+                        && records
+                            .iter()
+                            .any(|r| r.meta.format == RecordFormat::TillerProtobuf)
+                });
+                match (homes.next(), homes.next()) {
+                    (Some((only, _)), None) => Some(only.clone()),
+                    _ => None,
+                }
+            });
+            match (home, tiller) {
+                (Some(id), Some((_, rev))) => {
+                    by_release.entry(id).or_default().1.push((Some(rev), error));
+                }
+                _ => unattributed.push(error),
+            }
             continue;
         };
         // A failed record belongs to the release its key names, in its storage namespace;

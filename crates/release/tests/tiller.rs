@@ -282,3 +282,23 @@ fn values_that_are_not_yaml_are_refused_without_quoting_them() {
     );
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+#[test]
+fn a_broken_tiller_revision_belongs_to_its_release() {
+    let v1 = TillerBuilder::new("web", "shop", 1).configmap("kube-system");
+    let mut v2 = TillerBuilder::new("web", "shop", 2).configmap("kube-system");
+    v2["data"]["release"] = json!(codec::encode_payload(b"not protobuf at all"));
+    let orphan = tiller_cm(&codec::encode_payload(b"x")); // `web.v1` of no decodable release
+    let out = read(vec![v1, v2]);
+    let histories = history::group(out.records, out.errors);
+    let web = &histories.releases[0];
+    assert_eq!(web.id.to_string(), "shop/web");
+    assert_eq!(web.last_revision(), Some(2));
+    assert_eq!(web.undecodable.len(), 1, "{:?}", web.undecodable);
+    assert!(histories.unattributed.is_empty());
+    // Alone, a broken Tiller record cannot be placed: it is counted apart.
+    let out = read(vec![orphan]);
+    let histories = history::group(out.records, out.errors);
+    assert!(histories.releases.is_empty());
+    assert_eq!(histories.unattributed.len(), 1);
+}
