@@ -53,7 +53,8 @@ pub struct GlobalArgs {
     )]
     pub context: Option<String>,
 
-    /// Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+    /// Storage driver Helm uses: secret, configmap or sql (with
+    /// $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
     #[arg(long, global = true, value_name = "DRIVER")]
     pub driver: Option<String>,
 
@@ -82,10 +83,21 @@ pub struct GlobalArgs {
     #[arg(long = "cluster-scoped", global = true, value_name = "KIND")]
     pub cluster_scoped: Vec<String>,
 
-    /// Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
-    /// when the records carry apply_method, else the newest 3.x rules]
+    /// Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4
+    /// rules when the records carry apply_method, Helm 2.17.0 rules for Tiller's records, else
+    /// the newest 3.x rules]
     #[arg(long, global = true, value_name = "X.Y.Z")]
     pub helm_version: Option<String>,
+
+    /// Also read Helm 2 (Tiller) records, from Tiller's namespace (ConfigMaps and Secrets
+    /// labelled OWNER=TILLER)
+    #[arg(long, global = true)]
+    pub tiller: bool,
+
+    /// Namespace Tiller stored its records in (implies --tiller) [default: $TILLER_NAMESPACE,
+    /// else kube-system]
+    #[arg(long, global = true, value_name = "NS")]
+    pub tiller_namespace: Option<String>,
 }
 
 /// Output formats.

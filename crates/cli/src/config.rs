@@ -21,6 +21,10 @@ pub struct Env {
     pub kubeconfig: Option<String>,
     /// `HELM_BIN` (set by Helm for plugins): the helm that `plan CHART` runs.
     pub helm_bin: Option<String>,
+    /// `TILLER_NAMESPACE` (Helm 2's own variable): where Tiller's records are.
+    pub tiller_namespace: Option<String>,
+    /// `HELM_DRIVER_SQL_CONNECTION_STRING`: the database of the SQL driver.
+    pub sql_connection: Option<String>,
 }
 
 impl Env {
@@ -33,6 +37,8 @@ impl Env {
             helm_driver: var("HELM_DRIVER"),
             kubeconfig: var("KUBECONFIG"),
             helm_bin: var("HELM_BIN"),
+            tiller_namespace: var("TILLER_NAMESPACE"),
+            sql_connection: var("HELM_DRIVER_SQL_CONNECTION_STRING"),
         }
     }
 }
@@ -46,26 +52,31 @@ pub enum StorageDriver {
     ConfigMap,
 }
 
+/// A `HELM_DRIVER` value: a Kubernetes storage object, or the SQL driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverChoice {
+    /// Secrets or ConfigMaps.
+    Kube(StorageDriver),
+    /// The SQL driver (PostgreSQL).
+    Sql,
+}
+
 impl StorageDriver {
     /// Parse a `HELM_DRIVER` value as Helm does.
     ///
     /// # Errors
-    /// `sql` and `memory` (not readable here) and unknown names.
-    pub fn parse(value: &str) -> Result<Self> {
+    /// `memory` (nothing to read) and unknown names.
+    pub fn parse(value: &str) -> Result<DriverChoice> {
         match value.to_ascii_lowercase().as_str() {
-            "" | "secret" | "secrets" => Ok(StorageDriver::Secret),
-            "configmap" | "configmaps" => Ok(StorageDriver::ConfigMap),
-            "sql" => bail!(crate::error::UserError::with_hint(
-                "the sql storage driver is not supported yet",
-                "export the rows (SELECT row_to_json(r) FROM releases_v1 r WHERE name = '<release>') \
-                 to a file and read it with --from FILE"
-            )),
+            "" | "secret" | "secrets" => Ok(DriverChoice::Kube(StorageDriver::Secret)),
+            "configmap" | "configmaps" => Ok(DriverChoice::Kube(StorageDriver::ConfigMap)),
+            "sql" => Ok(DriverChoice::Sql),
             "memory" => bail!(crate::error::UserError::new(
                 "the memory storage driver keeps nothing to read"
             )),
             other => bail!(crate::error::UserError::with_hint(
                 format!("unknown storage driver {other:?}"),
-                "use secret (the default) or configmap"
+                "use secret (the default), configmap or sql"
             )),
         }
     }
@@ -78,6 +89,27 @@ pub enum SourceSpec {
     Files(Vec<PathBuf>),
     /// A live cluster.
     Cluster(ClusterSpec),
+    /// The SQL driver's database.
+    Sql(SqlSpec),
+}
+
+/// How to reach the SQL driver's database.
+#[derive(Clone)]
+pub struct SqlSpec {
+    /// `HELM_DRIVER_SQL_CONNECTION_STRING`, as Helm reads it (it may hold a password: never
+    /// print it).
+    pub connection: String,
+    /// `-n`, else `HELM_NAMESPACE`, else `default`.
+    pub namespace: String,
+}
+
+impl std::fmt::Debug for SqlSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlSpec")
+            .field("connection", &"<hidden>")
+            .field("namespace", &self.namespace)
+            .finish()
+    }
 }
 
 /// How to reach the cluster.
@@ -91,7 +123,12 @@ pub struct ClusterSpec {
     pub namespace: Option<String>,
     /// Secrets or ConfigMaps.
     pub driver: StorageDriver,
+    /// Tiller's namespace when Helm 2 records are read too (`--tiller`, `--tiller-namespace`).
+    pub tiller_namespace: Option<String>,
 }
+
+/// Tiller's namespace when Helm 2 was installed with its defaults.
+pub const DEFAULT_TILLER_NAMESPACE: &str = "kube-system";
 
 /// Everything a command needs to know about how it was asked to run.
 #[derive(Debug, Clone)]
@@ -128,9 +165,11 @@ impl Config {
         }
         let driver = match global.driver.as_deref().or(env.helm_driver.as_deref()) {
             Some(d) => StorageDriver::parse(d)?,
-            None => StorageDriver::Secret,
+            None => DriverChoice::Kube(StorageDriver::Secret),
         };
-        let source = if global.from.is_empty() {
+        let source = if !global.from.is_empty() {
+            SourceSpec::Files(global.from.clone())
+        } else if let DriverChoice::Kube(driver) = driver {
             SourceSpec::Cluster(ClusterSpec {
                 kubeconfig: global
                     .kubeconfig
@@ -146,9 +185,31 @@ impl Config {
                     .clone()
                     .or_else(|| env.helm_namespace.clone()),
                 driver,
+                tiller_namespace: match (&global.tiller_namespace, global.tiller) {
+                    (Some(ns), _) => Some(ns.clone()),
+                    (None, true) => Some(
+                        env.tiller_namespace
+                            .clone()
+                            .unwrap_or_else(|| DEFAULT_TILLER_NAMESPACE.to_owned()),
+                    ),
+                    (None, false) => None,
+                },
             })
         } else {
-            SourceSpec::Files(global.from.clone())
+            let Some(connection) = env.sql_connection.clone() else {
+                bail!(crate::error::UserError::with_hint(
+                    "the sql storage driver needs HELM_DRIVER_SQL_CONNECTION_STRING",
+                    "set it as for helm, e.g. postgresql://helm@db.example:5432/helm?sslmode=disable"
+                ));
+            };
+            SourceSpec::Sql(SqlSpec {
+                connection,
+                namespace: global
+                    .namespace
+                    .clone()
+                    .or_else(|| env.helm_namespace.clone())
+                    .unwrap_or_else(|| "default".to_owned()),
+            })
         };
         Ok(Config {
             source,

@@ -11,6 +11,8 @@ mod test_images;
 mod test_plan;
 mod test_plugins;
 mod test_secrets;
+mod test_sql;
+mod test_tiller;
 
 mod test_cluster;
 mod test_live;

@@ -8,6 +8,7 @@ use std::process::Command;
 use helm_why_release::Status;
 use helm_why_release::builder::ReleaseBuilder;
 use helm_why_release::codec::encode_base64;
+use helm_why_release::tiller::builder::TillerBuilder;
 use serde_json::{Value, json};
 use testkube::{RecordedRequest, TestCluster};
 
@@ -494,4 +495,112 @@ fn connection_and_kubeconfig_errors() {
         helm-why: no kubeconfig: <home>/.kube/config does not exist and helm-why is not running inside a cluster
         hint: pass --kubeconfig FILE or set KUBECONFIG, or read exported records with --from FILE
         ");
+}
+
+/// Revision `rev` of `legacy` in namespace `shop` as Tiller stored it; the last of `last` is
+/// deployed.
+fn tiller_revision(rev: i32, last: i32) -> TillerBuilder {
+    let b = TillerBuilder::new("legacy", "shop", rev)
+        .chart("legacy", &format!("0.{rev}.0"))
+        .manifest_doc("legacy/templates/service.yaml", SERVICE);
+    if rev < last {
+        let description = if rev == 1 {
+            "Install complete"
+        } else {
+            "Upgrade complete"
+        };
+        b.status(Status::Superseded, description)
+    } else {
+        b
+    }
+}
+
+#[test]
+fn tiller_records_are_read_from_tillers_namespace() {
+    let cluster = loaded_cluster();
+    cluster.add_all((1..=2).map(|r| tiller_revision(r, 2).configmap("kube-system")));
+    // A release of another namespace, and one Tiller stored as Secrets elsewhere.
+    cluster.add(
+        TillerBuilder::new("batch", "other", 1)
+            .chart("batch", "9.0.0")
+            .configmap("kube-system"),
+    );
+    cluster.add(TillerBuilder::new("cache", "shop", 1).secret("tiller"));
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+
+    let run = helm_why(&kc.path, &[], &["history", "legacy", "--tiller"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @"
+    REVISION  UPDATED                  STATUS      CHART         APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  superseded  legacy-0.1.0  -            1        0      +1 (initial)  tiller-configmap  Install complete
+    2         2019-01-01 00:02:00 UTC  deployed    legacy-0.2.0  -            1        0      none          tiller-configmap  Upgrade complete
+    ");
+    insta::assert_snapshot!(run.stderr, @"");
+    // Tiller kept every namespace's releases: without -n a named release is found anywhere.
+    let other = helm_why(&kc.path, &[], &["history", "batch", "--tiller"]);
+    insta::assert_snapshot!(other.stdout, @"
+    REVISION  UPDATED                  STATUS    CHART        APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  deployed  batch-9.0.0  -            0        0      +0 (initial)  tiller-configmap  Install complete
+    ");
+    let elsewhere = helm_why(
+        &kc.path,
+        &[],
+        &["history", "batch", "--tiller", "-n", "shop"],
+    );
+    insta::assert_snapshot!(elsewhere.failure(), @r#"
+    exit 1
+    helm-why: release "batch" not found in namespace "shop" (context test) and Tiller's records in namespace "kube-system"
+    hint: check --namespace and --context, or the files given to --from
+    "#);
+    // `list` keeps the context namespace's releases, `-A` all of them.
+    let list = helm_why(&kc.path, &[], &["list", "--tiller"]);
+    insta::assert_snapshot!(list.stdout, @"
+    NAME    NAMESPACE  REVISION  UPDATED                  STATUS       CHART         APP VERSION
+    api     shop       3                                  undecodable
+    legacy  shop       2         2019-01-01 00:02:00 UTC  deployed     legacy-0.2.0
+    web     shop       3         2026-01-01 00:00:03 UTC  failed       web-1.2.0     2.3
+    ");
+    let all = helm_why(&kc.path, &[], &["list", "-A", "--tiller"]);
+    insta::assert_snapshot!(all.stdout, @"
+    NAME    NAMESPACE  REVISION  UPDATED                  STATUS       CHART         APP VERSION
+    web     busy       230       2026-01-01 00:03:50 UTC  deployed     web-1.229.0   2.230
+    batch   other      1         2019-01-01 00:01:00 UTC  deployed     batch-9.0.0
+    web     other      2         2026-01-01 00:00:02 UTC  deployed     web-1.1.0     2.2
+    api     shop       3                                  undecodable
+    legacy  shop       2         2019-01-01 00:02:00 UTC  deployed     legacy-0.2.0
+    web     shop       3         2026-01-01 00:00:03 UTC  failed       web-1.2.0     2.3
+    ");
+    let secrets = helm_why(
+        &kc.path,
+        &[("TILLER_NAMESPACE", "tiller")],
+        &["history", "cache", "--tiller"],
+    );
+    insta::assert_snapshot!(secrets.stdout, @"
+    REVISION  UPDATED                  STATUS    CHART        APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE        DESCRIPTION
+    1         2019-01-01 00:01:00 UTC  deployed  cache-0.1.0  -            0        0      +0 (initial)  tiller-secret  Install complete
+    ");
+    let log = requests(&cluster);
+    let tiller: Vec<&String> = log.iter().filter(|r| r.contains("OWNER=TILLER")).collect();
+    assert_eq!(
+        tiller,
+        [
+            "GET /api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER=TILLER,NAME=legacy&limit=100",
+            "GET /api/v1/namespaces/kube-system/secrets?labelSelector=OWNER=TILLER,NAME=legacy&limit=100",
+            "GET /api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER=TILLER,NAME=batch&limit=100",
+            "GET /api/v1/namespaces/kube-system/secrets?labelSelector=OWNER=TILLER,NAME=batch&limit=100",
+            "GET /api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER=TILLER,NAME=batch&limit=100",
+            "GET /api/v1/namespaces/kube-system/secrets?labelSelector=OWNER=TILLER,NAME=batch&limit=100",
+            "GET /api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER=TILLER&limit=100",
+            "GET /api/v1/namespaces/kube-system/secrets?labelSelector=OWNER=TILLER&limit=100",
+            "GET /api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER=TILLER&limit=100",
+            "GET /api/v1/namespaces/kube-system/secrets?labelSelector=OWNER=TILLER&limit=100",
+            "GET /api/v1/namespaces/tiller/configmaps?labelSelector=OWNER=TILLER,NAME=cache&limit=100",
+            "GET /api/v1/namespaces/tiller/secrets?labelSelector=OWNER=TILLER,NAME=cache&limit=100",
+        ]
+    );
+    // Without --tiller nothing of Tiller's is read.
+    cluster.clear_requests();
+    let plain = helm_why(&kc.path, &[], &["history", "legacy"]);
+    assert_eq!(plain.code, 1, "{plain:?}");
+    assert!(!requests(&cluster).iter().any(|r| r.contains("TILLER")));
 }

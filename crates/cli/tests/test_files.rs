@@ -220,9 +220,9 @@ fn unreadable_path() {
 
 #[test]
 fn bad_helm_version() {
-    insta::assert_snapshot!(run_args(&["timeline", "a1", "--from", A1, "--helm-version", "2.17"]), @r#"
+    insta::assert_snapshot!(run_args(&["timeline", "a1", "--from", A1, "--helm-version", "1.2"]), @r#"
     ------- stderr -------
-    helm-why: "2.17" is not a Helm version (expected X.Y.Z, e.g. 3.17.1)
+    helm-why: "1.2" is not a Helm version (expected X.Y.Z with X 2, 3 or 4, e.g. 3.17.1)
     hint: helm version looks like 3.17.1 or 4.1.4
     [exit status: 1]
     "#);

@@ -45,7 +45,8 @@ fn top_level_help() {
               [alias: --kube-context]
 
           --driver <DRIVER>
-              Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+              Storage driver Helm uses: secret, configmap or sql (with
+              $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
 
       -o, --output <OUTPUT>
               Output format
@@ -80,8 +81,17 @@ fn top_level_help() {
               to a cluster, API discovery decides)
 
           --helm-version <X.Y.Z>
-              Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
-              when the records carry apply_method, else the newest 3.x rules]
+              Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4
+              rules when the records carry apply_method, Helm 2.17.0 rules for Tiller's records, else
+              the newest 3.x rules]
+
+          --tiller
+              Also read Helm 2 (Tiller) records, from Tiller's namespace (ConfigMaps and Secrets
+              labelled OWNER=TILLER)
+
+          --tiller-namespace <NS>
+              Namespace Tiller stored its records in (implies --tiller) [default: $TILLER_NAMESPACE,
+              else kube-system]
 
       -h, --help
               Print help (see a summary with '-h')
@@ -150,7 +160,8 @@ fn plan_help() {
               Values file passed to helm with CHART (can be repeated)
 
           --driver <DRIVER>
-              Storage driver Helm uses: secret or configmap [default: $HELM_DRIVER, else secret]
+              Storage driver Helm uses: secret, configmap or sql (with
+              $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
 
           --set <KEY=VALUE>
               A value passed to helm with CHART: key=value (can be repeated)
@@ -194,8 +205,17 @@ fn plan_help() {
               to a cluster, API discovery decides)
 
           --helm-version <X.Y.Z>
-              Replay with the rules of this Helm version (e.g. 3.16.4, 4.1.4) [default: Helm 4 rules
-              when the records carry apply_method, else the newest 3.x rules]
+              Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4
+              rules when the records carry apply_method, Helm 2.17.0 rules for Tiller's records, else
+              the newest 3.x rules]
+
+          --tiller
+              Also read Helm 2 (Tiller) records, from Tiller's namespace (ConfigMaps and Secrets
+              labelled OWNER=TILLER)
+
+          --tiller-namespace <NS>
+              Namespace Tiller stored its records in (implies --tiller) [default: $TILLER_NAMESPACE,
+              else kube-system]
 
       -h, --help
               Print help (see a summary with '-h')

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use helm_why_release::{ApplyMethod, HookDeletePolicy, HookEvent, ResourceKey};
+use helm_why_release::{ApplyMethod, Hook, HookDeletePolicy, HookEvent, ResourceKey};
 use serde_json::Value;
 
 use crate::event::{Action, Cause, Phase};
@@ -31,8 +31,13 @@ impl Sim {
         // sort.Stable by weight, then name (ties keep stored order).
         hooks.sort_by(|a, b| (a.hook.weight, &a.hook.name).cmp(&(b.hook.weight, &b.hook.name)));
         if !hooks.iter().any(|h| self.ran_now(h.hook, target.release)) {
+            let why = if self.profile.hook_outcome_recorded() {
+                "helm ran with --no-hooks, or stopped before them"
+            } else {
+                "--no-hooks, or one of them failed or never finished: Tiller records a run only once every hook of the event succeeded"
+            };
             self.note(format!(
-                "the {event} hooks have no record of running (helm ran with --no-hooks, or stopped before them)"
+                "the {event} hooks have no record of running ({why})"
             ));
             return Ok(());
         }
@@ -53,7 +58,7 @@ impl Sim {
             }
             let is_crd = key.kind == "CustomResourceDefinition";
             let path = h.hook.path.as_str();
-            let failed = !self.assume_hooks_run && h.hook.last_run.phase == "Failed";
+            let failed = !self.assume_hooks_run && self.hook_phase(h.hook, target) == "Failed";
             let before_creation = policies.contains(&HookDeletePolicy::BeforeHookCreation);
             let policy_list = || {
                 policies
@@ -191,7 +196,7 @@ impl Sim {
                 keep: h.object.keep_on_upgrade(),
                 certain: true,
             });
-            if !self.assume_hooks_run && !failed && h.hook.last_run.phase != "Succeeded" {
+            if !self.assume_hooks_run && !failed && self.hook_phase(h.hook, target) != "Succeeded" {
                 self.interrupted_hook(h, event, &succeeded);
                 return Err(Stopped);
             }
@@ -254,6 +259,17 @@ impl Sim {
             }
         }
         Ok(())
+    }
+
+    /// How the hook's last run ended: the stored phase, or for Tiller's records (no phase)
+    /// `Succeeded` when a run is recorded at all ([`crate::Profile::hook_outcome_recorded`]).
+    fn hook_phase<'h>(&self, hook: &'h Hook, target: &RevisionView<'_>) -> &'h str {
+        let no_phase = target.from_tiller || !self.profile.hook_outcome_recorded();
+        if no_phase && hook.ran() && hook.last_run.phase.is_empty() {
+            "Succeeded"
+        } else {
+            &hook.last_run.phase
+        }
     }
 
     /// A hook whose run started and never completed (`last_run.phase` `Running` or `Unknown`:

@@ -251,7 +251,7 @@ pub fn plan_with_live(
     }
 
     let base_record = base_rev.and_then(|b| history.revision(b));
-    let base_view = base_record.map(|r| RevisionView::new(&r.release, &options.scopes));
+    let base_view = base_record.map(|r| RevisionView::of_record(r, &options.scopes));
     let target = RevisionView::new(candidate, &options.scopes);
     if refused.is_none() {
         hazards.extend(sim.crd_missing(&target, "this upgrade"));

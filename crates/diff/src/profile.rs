@@ -38,6 +38,8 @@ impl HelmVersion {
     pub const NEWEST_3: HelmVersion = HelmVersion::new(3, 21, 4);
     /// The newest Helm 4 whose rules helm-why knows (used for records with `apply_method`).
     pub const NEWEST_4: HelmVersion = HelmVersion::new(4, 2, 4);
+    /// The last Helm 2 (used for Tiller's records).
+    pub const NEWEST_2: HelmVersion = HelmVersion::new(2, 17, 0);
 }
 
 impl fmt::Display for HelmVersion {
@@ -48,7 +50,7 @@ impl fmt::Display for HelmVersion {
 
 /// Why a version string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input:?} is not a Helm version (expected X.Y.Z, e.g. 3.17.1)")]
+#[error("{input:?} is not a Helm version (expected X.Y.Z with X 2, 3 or 4, e.g. 3.17.1)")]
 pub struct VersionError {
     input: String,
 }
@@ -72,7 +74,7 @@ impl FromStr for HelmVersion {
             }
         };
         let v = HelmVersion::new(next(true)?, next(false)?, next(false)?);
-        if parts.next().is_some() || !(v.major == 3 || v.major == 4) {
+        if parts.next().is_some() || !(2..=4).contains(&v.major) {
             return Err(err());
         }
         Ok(v)
@@ -121,6 +123,8 @@ pub enum ProfileSource {
     Flag,
     /// The records carry `apply_method`: Helm 4 wrote them.
     Helm4Records,
+    /// The records are Tiller's: Helm 2 wrote them.
+    TillerRecords,
     /// No hint: the newest Helm 3 rules.
     Default,
 }
@@ -158,6 +162,19 @@ impl Profile {
         }
     }
 
+    /// The default for a history: Helm 2 rules when Tiller wrote a revision, else as
+    /// [`Profile::default_for`].
+    pub fn default_for_records(helm4_records: bool, tiller_records: bool) -> Self {
+        if tiller_records && !helm4_records {
+            Profile {
+                version: HelmVersion::NEWEST_2,
+                source: ProfileSource::TillerRecords,
+            }
+        } else {
+            Profile::default_for(helm4_records)
+        }
+    }
+
     fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
         self.version >= HelmVersion::new(major, minor, patch)
     }
@@ -174,9 +191,11 @@ impl Profile {
         }
     }
 
-    /// Upgrade and rollback honour a live `helm.sh/resource-policy: keep` (≥ 3.2.0).
+    /// Upgrade and rollback honour a live `helm.sh/resource-policy: keep` (≥ 3.2.0, and Helm 2:
+    /// Tiller's kube client skipped the deletion of a kept object in `Update` [Helm v2
+    /// `pkg/kube/client.go` `Update`]; Helm 3.0 and 3.1 lost that check).
     pub fn keep_on_upgrade(&self) -> bool {
-        self.at_least(3, 2, 0)
+        self.version.major == 2 || self.at_least(3, 2, 0)
     }
 
     /// Existing objects with Helm ownership metadata are adopted (≥ 3.2.0); before, any
@@ -220,6 +239,17 @@ impl Profile {
     /// (3.1.0 – 3.1.3 only: commit 600970459, reverted in 3.2.0; helm-semantics.md §2.6).
     pub fn skips_crd_deletion(&self) -> bool {
         self.at_least(3, 1, 0) && !self.at_least(3, 2, 0)
+    }
+
+    /// A hook's stored `last_run` says how its run ended (Helm 3 and 4: `phase`).
+    ///
+    /// Helm 2 stores no phase: Tiller's `execHook` sets `LastRun` only once every hook of the
+    /// event was ready and its `hook-succeeded` deletions were done, and a failed hook ends the
+    /// operation before the record is written again [Helm v2 `pkg/tiller/release_server.go`
+    /// `execHook`, `release_update.go` `performUpdate`]. So a Tiller hook with a `last_run`
+    /// succeeded, and one without did not run or its event's hooks did not all succeed.
+    pub fn hook_outcome_recorded(&self) -> bool {
+        self.version.major >= 3
     }
 
     /// On a hook failure, earlier `hook-succeeded` hooks of the event are deleted (≥ 3.19.0).
@@ -268,6 +298,7 @@ impl fmt::Display for Profile {
         let why = match self.source {
             ProfileSource::Flag => "--helm-version",
             ProfileSource::Helm4Records => "the records carry apply_method (Helm 4)",
+            ProfileSource::TillerRecords => "the records were written by Tiller (Helm 2)",
             ProfileSource::Default => "default; set --helm-version to match yours",
         };
         write!(f, "Helm {} rules ({why})", self.version)
@@ -300,7 +331,9 @@ mod tests {
 
     #[test]
     fn versions_parse_strictly() {
-        assert!("2.17.0".parse::<HelmVersion>().is_err());
+        assert_eq!("2.17.0".parse::<HelmVersion>(), Ok(HelmVersion::NEWEST_2));
+        assert!("1.2.0".parse::<HelmVersion>().is_err());
+        assert!("5.0.0".parse::<HelmVersion>().is_err());
         assert!("three".parse::<HelmVersion>().is_err());
         assert!("3.1.2.3".parse::<HelmVersion>().is_err());
         assert_eq!(

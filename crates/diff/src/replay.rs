@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use helm_why_release::history::{RevisionRange, format_range_list};
-use helm_why_release::{History, ResourceKey, ScopeResolver, Status};
+use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
 use crate::event::{Action, Cause, Event, Phase};
@@ -241,9 +241,15 @@ pub(crate) fn run_views(
         .revisions
         .iter()
         .any(|r| r.release.written_by_helm4());
+    // Helm 2 rules only when Tiller wrote every revision: after a 2to3 conversion Helm 3 ran.
+    let tiller = !history.revisions.is_empty()
+        && history
+            .revisions
+            .iter()
+            .all(|r| r.meta.format == RecordFormat::TillerProtobuf);
     let profile = options
         .profile
-        .unwrap_or_else(|| Profile::default_for(helm4));
+        .unwrap_or_else(|| Profile::default_for_records(helm4, tiller));
     let recorded: BTreeMap<u64, &Status> = views
         .iter()
         .map(|v| (v.revision(), &v.release.info.status))
@@ -590,5 +596,5 @@ fn parse_revisions<'a>(
     records: &'a [helm_why_release::Record],
     scopes: &helm_why_release::ScopeResolver,
 ) -> Vec<RevisionView<'a>> {
-    RevisionView::parse_all(records.iter().map(|r| &r.release), scopes)
+    RevisionView::parse_records(records, scopes)
 }

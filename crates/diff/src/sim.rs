@@ -897,9 +897,12 @@ impl Sim {
         }
         self.world.remove(&c.key);
         let hedge = if self.profile.delete_errors_fail() || self.connected {
-            ""
+            String::new()
         } else {
-            " (Helm 3 logs and ignores delete errors: check the cluster)"
+            format!(
+                " (Helm {} logs and ignores delete errors: check the cluster)",
+                self.profile.version.major
+            )
         };
         self.event(
             Phase::Delete,

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use helm_why_release::manifest::{
     DocumentProblem, ParseCache, documents, hook_object_cached, manifest_objects_cached,
 };
-use helm_why_release::{Hook, ManifestObject, Release, ResourceKey, ScopeResolver};
+use helm_why_release::{
+    Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
+};
 
 /// A hook with the object it creates.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +35,8 @@ pub struct RevisionView<'a> {
     objects_by_id: HashMap<Identity, usize>,
     /// The same for `hooks`.
     hooks_by_id: HashMap<Identity, usize>,
+    /// Tiller (Helm 2) wrote the record: its hooks carry no phase.
+    pub from_tiller: bool,
 }
 
 /// An object's identity as [`ResourceKey::same_object`] compares it.
@@ -100,6 +104,7 @@ impl<'a> RevisionView<'a> {
             objects,
             hooks,
             problems,
+            from_tiller: false,
         }
     }
 
@@ -134,6 +139,22 @@ impl<'a> RevisionView<'a> {
             .into_iter()
             .map(|r| RevisionView::new_cached(r, scopes, &mut cache))
             .collect()
+    }
+
+    /// Parse a stored record (as [`RevisionView::new`], knowing which Helm wrote it).
+    pub fn of_record(record: &'a Record, scopes: &ScopeResolver) -> Self {
+        Self::parse_records(std::slice::from_ref(record), scopes)
+            .pop()
+            .unwrap_or_else(|| RevisionView::new(&record.release, scopes))
+    }
+
+    /// [`RevisionView::parse_all`] of stored records, knowing which Helm wrote each.
+    pub fn parse_records(records: &'a [Record], scopes: &ScopeResolver) -> Vec<RevisionView<'a>> {
+        let mut views = RevisionView::parse_all(records.iter().map(|r| &r.release), scopes);
+        for (view, record) in views.iter_mut().zip(records) {
+            view.from_tiller = record.meta.format == RecordFormat::TillerProtobuf;
+        }
+        views
     }
 
     /// The revision number.

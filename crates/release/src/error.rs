@@ -14,6 +14,8 @@ pub enum Layer {
     Size,
     /// The release JSON document.
     Json,
+    /// The protobuf message of a Helm 2 (Tiller) record.
+    Protobuf,
     /// The YAML or JSON text of an input file, or of a manifest document.
     Yaml,
     /// The Kubernetes object holding the record (missing key, wrong shape).
@@ -29,6 +31,7 @@ impl fmt::Display for Layer {
             Layer::Gzip => "gzip",
             Layer::Size => "size",
             Layer::Json => "JSON",
+            Layer::Protobuf => "protobuf",
             Layer::Yaml => "YAML",
             Layer::Object => "object",
             Layer::File => "file",

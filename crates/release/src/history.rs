@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::DecodeError;
-use crate::record::{Record, parse_storage_key};
+use crate::record::{Record, RecordFormat, parse_storage_key};
 
 /// A release is identified by its storage namespace and name; two releases with the same name
 /// in different namespaces are different releases.
@@ -29,7 +29,8 @@ pub enum Finding {
     RecordMismatch {
         /// The object.
         object: String,
-        /// Which field (`name`, `label version`, `label name`, `label status`).
+        /// Which field (`object name`, `label version`, `label name`, `label status`; `column …`
+        /// for a SQL row, `label VERSION`, … for Tiller's records).
         field: String,
         /// What the object says.
         stored: String,
@@ -45,6 +46,12 @@ pub enum Finding {
     },
     /// Revisions absent from the history (pruned by `--history-max`, or deleted by hand).
     MissingRevisions {
+        /// The revisions, as inclusive ranges.
+        revisions: Vec<RevisionRange>,
+    },
+    /// Revisions stored both by Tiller (Helm 2) and as Helm 3 records: the helm-2to3 plugin
+    /// converted them. The Helm 3 copies are used (they are what Helm 3 reads).
+    Migrated {
         /// The revisions, as inclusive ranges.
         revisions: Vec<RevisionRange>,
     },
@@ -78,6 +85,12 @@ impl std::fmt::Display for Finding {
             Finding::MissingRevisions { revisions } => write!(
                 f,
                 "revision{} {} missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap",
+                if count(revisions) == 1 { "" } else { "s" },
+                format_range_list(revisions)
+            ),
+            Finding::Migrated { revisions } => write!(
+                f,
+                "revision{} {} stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used",
                 if count(revisions) == 1 { "" } else { "s" },
                 format_range_list(revisions)
             ),
@@ -128,6 +141,15 @@ impl History {
     pub fn latest(&self) -> Option<&Record> {
         self.revisions.last()
     }
+
+    /// Whether revision `rev` is stored by Tiller too, converted by helm 2to3
+    /// ([`Finding::Migrated`]).
+    pub fn migrated(&self, rev: u64) -> bool {
+        self.findings.iter().any(|f| match f {
+            Finding::Migrated { revisions } => revisions.iter().any(|r| r.contains(rev)),
+            _ => false,
+        })
+    }
 }
 
 /// Records and errors grouped by release.
@@ -168,14 +190,32 @@ pub fn group(records: Vec<Record>, errors: Vec<DecodeError>) -> Histories {
     }
     let mut unattributed = Vec::new();
     for error in errors {
-        let claimed = error
-            .record
-            .object
-            .as_deref()
+        let object = error.record.object.as_deref();
+        let claimed = object
             .and_then(parse_storage_key)
             .map(|(name, rev)| (name.to_owned(), rev));
         let Some((name, rev)) = claimed else {
-            unattributed.push(error);
+            // A Tiller record (`<release>.v<N>`) lives in Tiller's namespace, not its release's:
+            // it belongs to the one Tiller release of that name, when there is exactly one.
+            let tiller = object.and_then(crate::tiller::parse_tiller_key);
+            let home = tiller.and_then(|(name, _)| {
+                let mut homes = by_release.iter().filter(|(id, (records, _))| {
+                    id.name == name
+                        && records
+                            .iter()
+                            .any(|r| r.meta.format == RecordFormat::TillerProtobuf)
+                });
+                match (homes.next(), homes.next()) {
+                    (Some((only, _)), None) => Some(only.clone()),
+                    _ => None,
+                }
+            });
+            match (home, tiller) {
+                (Some(id), Some((_, rev))) => {
+                    by_release.entry(id).or_default().1.push((Some(rev), error));
+                }
+                _ => unattributed.push(error),
+            }
             continue;
         };
         // A failed record belongs to the release its key names, in its storage namespace;
@@ -218,6 +258,8 @@ fn build_history(
     // Stable: by payload revision; among copies of one revision, the record whose object
     // name agrees, then the one furthest along Helm's status lifecycle (a copy saying
     // `superseded` was written after one saying `deployed`), then input order.
+    // A revision converted by helm 2to3 is stored twice: the Helm 3 copy first.
+    let tiller = |r: &Record| r.meta.format == RecordFormat::TillerProtobuf;
     records.sort_by(|a, b| {
         let disagrees = |r: &Record| {
             r.meta
@@ -226,12 +268,14 @@ fn build_history(
         };
         (
             a.release.version,
+            tiller(a),
             disagrees(a),
             std::cmp::Reverse(lifecycle(&a.release.info.status)),
             &a.meta.reference,
         )
             .cmp(&(
                 b.release.version,
+                tiller(b),
                 disagrees(b),
                 std::cmp::Reverse(lifecycle(&b.release.info.status)),
                 &b.meta.reference,
@@ -239,8 +283,17 @@ fn build_history(
     });
     let mut unique: Vec<Record> = Vec::with_capacity(records.len());
     let mut duplicates: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    let mut migrated: Vec<u64> = Vec::new();
     for record in records {
         match unique.last() {
+            Some(prev)
+                if prev.release.version == record.release.version
+                    && tiller(prev) != tiller(&record) =>
+            {
+                if migrated.last() != Some(&record.release.version) {
+                    migrated.push(record.release.version);
+                }
+            }
             Some(prev) if prev.release == record.release => {}
             Some(prev) if prev.release.version == record.release.version => {
                 let entry = duplicates
@@ -253,6 +306,11 @@ fn build_history(
     }
     for (revision, records) in duplicates {
         findings.push(Finding::DuplicateRevision { revision, records });
+    }
+    if !migrated.is_empty() {
+        findings.push(Finding::Migrated {
+            revisions: ranges(&migrated),
+        });
     }
     undecodable.sort_by_key(|(rev, err)| (*rev, err.record.clone()));
     for (revision, error) in &undecodable {
@@ -296,6 +354,17 @@ fn mismatch_findings(record: &Record, findings: &mut Vec<Finding>) {
         return;
     };
     let release = &record.release;
+    if record.meta.format == RecordFormat::TillerProtobuf {
+        for (field, stored, payload) in crate::tiller::mismatches(record) {
+            findings.push(Finding::RecordMismatch {
+                object: object.clone(),
+                field: field.to_owned(),
+                stored,
+                payload,
+            });
+        }
+        return;
+    }
     let mut push = |field: &str, stored: String, payload: String| {
         findings.push(Finding::RecordMismatch {
             object: object.clone(),
@@ -327,20 +396,34 @@ fn mismatch_findings(record: &Record, findings: &mut Vec<Finding>) {
         );
     }
     let labels = &record.meta.labels;
+    // The SQL driver keeps these "labels" as columns of its row.
+    let kind = if record.meta.driver == crate::record::Driver::Sql {
+        "column"
+    } else {
+        "label"
+    };
     if let Some(v) = labels.get("version")
         && v.parse::<u64>().ok() != Some(release.version)
     {
-        push("label version", v.clone(), release.version.to_string());
+        push(
+            &format!("{kind} version"),
+            v.clone(),
+            release.version.to_string(),
+        );
     }
     if let Some(n) = labels.get("name")
         && n != &release.name
     {
-        push("label name", n.clone(), release.name.clone());
+        push(&format!("{kind} name"), n.clone(), release.name.clone());
     }
     if let Some(s) = labels.get("status")
         && s != release.info.status.as_str()
     {
-        push("label status", s.clone(), release.info.status.to_string());
+        push(
+            &format!("{kind} status"),
+            s.clone(),
+            release.info.status.to_string(),
+        );
     }
 }
 
@@ -426,4 +509,19 @@ fn lifecycle(status: &crate::Status) -> u8 {
         Status::Uninstalled => 5,
         Status::Unknown | Status::Other(_) => 0,
     }
+}
+
+/// Sorted revision numbers as inclusive ranges.
+fn ranges(revisions: &[u64]) -> Vec<RevisionRange> {
+    let mut out: Vec<RevisionRange> = Vec::new();
+    for &rev in revisions {
+        match out.last_mut() {
+            Some(last) if last.last.checked_add(1) == Some(rev) => last.last = rev,
+            _ => out.push(RevisionRange {
+                first: rev,
+                last: rev,
+            }),
+        }
+    }
+    out
 }

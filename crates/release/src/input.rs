@@ -2,7 +2,8 @@
 //!
 //! Accepted, detected from the content: a single Secret or ConfigMap (YAML or JSON), a `v1
 //! List` as printed by `kubectl get … -o yaml|json`, multi-document YAML, raw release JSON, a
-//! SQL row exported as JSON (`{"key": …, "body": …}`), and a bare payload string.
+//! SQL row exported as JSON (`{"key": …, "body": …}`), and a bare payload string. Helm 2's
+//! Tiller ConfigMaps and Secrets (`OWNER=TILLER`) are recognised by their label.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{parse_yaml_stream, scalar_text};
 use crate::model::release_from_value;
 use crate::record::{Driver, Record, RecordMeta, decode_record, parse_storage_key};
+use crate::tiller;
 
 /// An object in the input that is not a Helm release record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -479,15 +481,8 @@ fn read_storage_object(
         || name
             .as_deref()
             .is_some_and(|n| n.starts_with("sh.helm.release.v1."));
-    if labels.get("OWNER").map(String::as_str) == Some("TILLER") {
-        out.errors.push(DecodeError::new(
-            reference,
-            Layer::Object,
-            "Helm 2 (Tiller) record: protobuf records are not supported yet; convert the release with the helm-2to3 plugin",
-        ));
-        return;
-    }
-    if !is_helm && !kind.is_empty() {
+    let tiller = tiller::is_tiller(&labels);
+    if !is_helm && !tiller && !kind.is_empty() {
         out.ignored.push(IgnoredObject {
             reference,
             what: format!("{kind} {}", name.as_deref().unwrap_or(""))
@@ -518,14 +513,23 @@ fn read_storage_object(
         ));
         return;
     };
-    if kind.is_empty() {
-        // No kind, no name: decode it now so that the error can say the file looks cut.
+    // Tiller's records (labels `OWNER=TILLER`, `NAME`, `VERSION`) are protobuf: decoded
+    // as read (the selection by name reads Helm 3's labels).
+    if tiller || kind.is_empty() {
         let meta = RecordMeta::object(driver, reference, name, namespace, labels);
-        match decode_record(payload.as_bytes(), meta, cx.limits) {
+        let decoded = if tiller {
+            tiller::decode_tiller_record(payload.as_bytes(), meta, cx.limits)
+        } else {
+            decode_record(payload.as_bytes(), meta, cx.limits)
+        };
+        match decoded {
             Ok(r) => out.records.push(r),
             Err(mut e) => {
-                e.detail
-                    .push_str(" (the object has no kind or name: the file looks truncated)");
+                if kind.is_empty() {
+                    // No kind, no name: say that the file looks cut.
+                    e.detail
+                        .push_str(" (the object has no kind or name: the file looks truncated)");
+                }
                 out.errors.push(e);
             }
         }

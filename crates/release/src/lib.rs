@@ -6,6 +6,8 @@
 //! rendered `manifest` of tracked objects and the separately stored `hooks` — and splits the
 //! manifest into objects with the identity Helm gives them ([`ResourceKey`]).
 //!
+//! Helm 2's Tiller records (`base64(gzip(protobuf))`) decode into the same model ([`tiller`]).
+//!
 //! It is pure: it takes bytes and returns values. Reading files or a cluster is the CLI's job.
 //!
 //! ```
@@ -41,6 +43,7 @@ pub mod manifest;
 pub mod model;
 pub mod record;
 pub mod redact;
+pub mod tiller;
 
 pub use codec::Limits;
 pub use error::{DecodeError, Layer, RecordRef};

@@ -836,6 +836,33 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Format Unix seconds and nanoseconds as Go's `time.RFC3339Nano` does in UTC
+/// (`2020-04-02T21:24:40.6135648Z`: trailing zeros of the fraction dropped).
+///
+/// ```
+/// use helm_why_release::model::format_rfc3339;
+/// assert_eq!(format_rfc3339(1_585_862_680, 613_564_800), "2020-04-02T21:24:40.6135648Z");
+/// assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00Z");
+/// ```
+pub fn format_rfc3339(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    );
+    if nanos > 0 {
+        let frac = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(frac.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
 /// Format Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn format_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

@@ -32,14 +32,13 @@ impl Driver {
     }
 }
 
-/// The storage format of the payload. Helm 3 and Helm 4 share one; Helm 2 (Tiller, protobuf)
-/// is recognised so it can be refused with a clear message.
+/// The storage format of the payload. Helm 3 and Helm 4 share one; Helm 2 (Tiller) had its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordFormat {
     /// `sh.helm.release.v1`: base64(gzip(JSON)), written by Helm 3 and Helm 4.
     HelmV1Json,
-    /// Tiller's `OWNER=TILLER` records: base64(gzip(protobuf)). Not decoded yet.
+    /// Tiller's `OWNER=TILLER` records: base64(gzip(protobuf)), read by [`crate::tiller`].
     TillerProtobuf,
 }
 
@@ -60,6 +59,8 @@ pub struct RecordMeta {
     pub base64_layers: u8,
     /// Whether the payload was gzip-compressed.
     pub gzipped: bool,
+    /// Which Helm's format the payload is in.
+    pub format: RecordFormat,
 }
 
 impl RecordMeta {
@@ -73,6 +74,7 @@ impl RecordMeta {
             labels: BTreeMap::new(),
             base64_layers: 0,
             gzipped: false,
+            format: RecordFormat::HelmV1Json,
         }
     }
 
@@ -92,17 +94,26 @@ impl RecordMeta {
             labels,
             base64_layers: 0,
             gzipped: false,
+            format: RecordFormat::HelmV1Json,
         }
     }
 
     /// The revision the object name claims (`….v7` → 7).
     pub fn name_revision(&self) -> Option<u64> {
-        parse_storage_key(self.object_name.as_deref()?).map(|(_, rev)| rev)
+        self.parse_name().map(|(_, rev)| rev)
     }
 
     /// The release name the object name claims.
     pub fn name_release(&self) -> Option<&str> {
-        parse_storage_key(self.object_name.as_deref()?).map(|(name, _)| name)
+        self.parse_name().map(|(name, _)| name)
+    }
+
+    fn parse_name(&self) -> Option<(&str, u64)> {
+        let name = self.object_name.as_deref()?;
+        match self.format {
+            RecordFormat::HelmV1Json => parse_storage_key(name),
+            RecordFormat::TillerProtobuf => crate::tiller::parse_tiller_key(name),
+        }
     }
 }
 
@@ -133,7 +144,13 @@ pub struct Record {
 
 impl Record {
     /// The namespace the record belongs to: the storage object's, else the release's.
+    ///
+    /// Tiller keeps the records of every release in its own namespace, so a Tiller record
+    /// belongs to the release namespace its payload names.
     pub fn storage_namespace(&self) -> &str {
+        if self.meta.format == RecordFormat::TillerProtobuf && !self.release.namespace.is_empty() {
+            return &self.release.namespace;
+        }
         self.meta
             .namespace
             .as_deref()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use helm_why_release::history::{self, Finding, Histories};
 use helm_why_release::input::{InputOutcome, read_input};
-use helm_why_release::{Layer, Limits, ReleaseId};
+use helm_why_release::{HookEvent, Limits, RecordFormat, ReleaseId, Status};
 
 /// `../shared/fixtures/public` next to the repository, when it is there.
 fn public() -> Option<PathBuf> {
@@ -194,35 +194,92 @@ fn same_release_name_in_two_namespaces_is_not_merged() {
 }
 
 #[test]
-fn helm2_tiller_records_are_refused_by_name() {
+fn helm2_tiller_configmaps_decode_into_the_release_model() {
     let Some(dir) = public() else { return };
-    for (file, objects) in [
-        (
-            "helm2/helm2configmap-deprecated.yaml",
-            &["invincible-zebu.v1"][..],
-        ),
-        (
-            "helm2/helm2cm-no-deprecated-multi-namespace.yaml",
-            &["kindled-toucan.v1", "kissing-sponge.v1"][..],
-        ),
-    ] {
-        let out = read(&dir, file);
-        assert!(out.records.is_empty(), "{file}");
-        assert!(out.ignored.is_empty(), "{file}: {:?}", out.ignored);
-        assert_eq!(
-            out.errors.len(),
-            objects.len(),
-            "{file}: one error per record"
-        );
-        for (error, object) in out.errors.iter().zip(objects) {
-            assert_eq!(error.layer, Layer::Object);
-            let text = error.to_string();
-            assert!(text.contains("Helm 2") && text.contains("Tiller"), "{text}");
-            assert!(text.contains(object) && text.contains(file), "{text}");
+    let out = read(&dir, "helm2/helm2configmap-deprecated.yaml");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let [record] = out.records.as_slice() else {
+        panic!("one record: {:?}", out.records.len())
+    };
+    assert_eq!(record.meta.format, RecordFormat::TillerProtobuf);
+    assert_eq!(
+        record.meta.object_name.as_deref(),
+        Some("invincible-zebu.v1")
+    );
+    // Stored in Tiller's namespace, released into `default`: the release belongs there.
+    assert_eq!(record.meta.namespace.as_deref(), Some("helm-system"));
+    assert_eq!(record.storage_namespace(), "default");
+    let rel = &record.release;
+    assert_eq!((rel.name.as_str(), rel.version), ("invincible-zebu", 1));
+    assert_eq!(rel.info.status, Status::Deployed);
+    assert_eq!(rel.info.description, "Install complete");
+    assert_eq!(
+        rel.info.first_deployed.as_ref().map(|t| t.as_str()),
+        Some("2020-04-02T21:24:40.6135648Z")
+    );
+    assert!(
+        rel.info
+            .notes
+            .starts_with("The metric server has been deployed.")
+    );
+    assert_eq!(rel.chart_label(), "metrics-server-2.10.1");
+    assert_eq!(rel.chart.metadata.app_version, "0.3.6");
+    assert_eq!(rel.chart.metadata.api_version, "v1");
+    assert!(rel.chart.template("templates/pdb.yaml").is_some());
+    assert_eq!(rel.chart.values["rbac"]["create"], serde_json::json!(true));
+    assert_eq!(rel.config, serde_json::json!({}));
+    assert!(rel.manifest.contains("# Source: metrics-server/templates/"));
+    let [hook] = rel.hooks.as_slice() else {
+        panic!("one hook: {:?}", rel.hooks)
+    };
+    assert_eq!(hook.name, "invincible-zebu-metrics-server-test");
+    assert_eq!(hook.kind, "Pod");
+    assert_eq!(hook.events, vec![HookEvent::Test]);
+    let histories = group(out);
+    assert_eq!(
+        histories.releases[0].id,
+        ReleaseId {
+            namespace: "default".into(),
+            name: "invincible-zebu".into()
         }
-        // Not release records of Helm 3/4: nothing to group them under.
-        let histories = group(out);
-        assert!(histories.releases.is_empty());
-        assert_eq!(histories.unattributed.len(), objects.len());
+    );
+    assert!(
+        histories.releases[0].findings.is_empty(),
+        "{:?}",
+        histories.releases[0].findings
+    );
+}
+
+#[test]
+fn helm2_tiller_list_of_releases_in_several_namespaces() {
+    let Some(dir) = public() else { return };
+    let out = read(&dir, "helm2/helm2cm-no-deprecated-multi-namespace.yaml");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let histories = group(out);
+    let ids: Vec<String> = histories
+        .releases
+        .iter()
+        .map(|h| h.id.to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for h in &histories.releases {
+        assert_eq!(h.revisions.len(), 1);
+        assert!(h.findings.is_empty(), "{}: {:?}", h.id, h.findings);
+        let rec = &h.revisions[0];
+        assert_eq!(rec.meta.namespace.as_deref(), Some("helm-system"));
+        assert_eq!(h.id.namespace, rec.release.namespace);
     }
+    let names: Vec<&str> = histories
+        .releases
+        .iter()
+        .map(|h| h.id.name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"kindled-toucan") && names.contains(&"kissing-sponge"),
+        "{ids:?}"
+    );
+    assert_ne!(
+        histories.releases[0].id.namespace, histories.releases[1].id.namespace,
+        "{ids:?}"
+    );
 }

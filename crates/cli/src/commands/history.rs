@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use helm_why_diff::{Hazard, ObjectChanges, RevisionView, empty_manifest};
+use helm_why_release::RecordFormat;
 use helm_why_release::{History, ResourceKey};
 use serde::Serialize;
 
@@ -39,6 +40,11 @@ pub struct RevisionRow {
     /// The revision the change is counted against (the previous one stored; may be earlier
     /// than `revision - 1` across a gap); `None` for the first one.
     pub compared_with: Option<u64>,
+    /// Where the record used is stored: `secret`, `configmap`, `sql`, `raw`, or Helm 2's
+    /// `tiller-configmap`, `tiller-secret`; empty for undecodable rows.
+    pub storage: String,
+    /// Tiller stores this revision too: helm 2to3 converted it (the Helm 3 copy is used).
+    pub migrated: bool,
 }
 
 /// The `history` report (JSON contract in docs/json.md).
@@ -69,10 +75,10 @@ pub const MAX_LISTED_MISSING: usize = 10_000;
 /// Build the report of one history.
 pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> HistoryReport {
     let views: Vec<RevisionView<'_>> =
-        RevisionView::parse_all(history.revisions.iter().map(|r| &r.release), &config.scopes);
+        RevisionView::parse_records(&history.revisions, &config.scopes);
     let mut rows = Vec::new();
     let mut hazards = Vec::new();
-    for (i, view) in views.iter().enumerate() {
+    for (i, (view, record)) in views.iter().zip(&history.revisions).enumerate() {
         let r = view.release;
         let previous = i.checked_sub(1).and_then(|p| views.get(p));
         if let Some(p) = previous {
@@ -106,6 +112,8 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
             removed: changes.removed,
             changed: changes.changed,
             compared_with: previous.map(RevisionView::revision),
+            storage: storage(record),
+            migrated: history.migrated(r.version),
         });
     }
     for (rev, err) in &history.undecodable {
@@ -141,6 +149,14 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
     }
 }
 
+/// Where a record is stored, as `RevisionRow::storage` names it.
+fn storage(record: &helm_why_release::Record) -> String {
+    match record.meta.format {
+        RecordFormat::HelmV1Json => record.meta.driver.as_str().to_owned(),
+        RecordFormat::TillerProtobuf => format!("tiller-{}", record.meta.driver.as_str()),
+    }
+}
+
 fn placeholder(revision: u64, status: &str, description: String) -> RevisionRow {
     RevisionRow {
         revision,
@@ -155,6 +171,8 @@ fn placeholder(revision: u64, status: &str, description: String) -> RevisionRow 
         removed: Vec::new(),
         changed: Vec::new(),
         compared_with: None,
+        storage: String::new(),
+        migrated: false,
     }
 }
 

@@ -53,7 +53,12 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
     if ui.format == OutputFormat::Json {
         return write_json(ui.out, report);
     }
-    let mut grid = Grid::new(&[
+    // Storage is shown where Helm 2 is involved: Tiller's records, or a 2to3 conversion.
+    let storage = report
+        .revisions
+        .iter()
+        .any(|r| r.migrated || r.storage.starts_with("tiller"));
+    let mut header = vec![
         "REVISION",
         "UPDATED",
         "STATUS",
@@ -62,8 +67,12 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
         "OBJECTS",
         "HOOKS",
         "CHANGE",
-        "DESCRIPTION",
-    ]);
+    ];
+    if storage {
+        header.push("STORAGE");
+    }
+    header.push("DESCRIPTION");
+    let mut grid = Grid::new(&header);
     let placeholder = |row: &RevisionRow| row.status == "undecodable";
     // Missing revisions come in runs (pruning removes the oldest): one row per run.
     let mut gaps = report
@@ -75,7 +84,7 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
         .peekable();
     for row in &report.revisions {
         while let Some((first, last)) = gaps.next_if(|(first, _)| *first < row.revision) {
-            grid.row(gap_row(first, last));
+            grid.row(gap_row(first, last, storage));
         }
         let count = |n: usize| {
             if placeholder(row) {
@@ -84,7 +93,7 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
                 n.to_string()
             }
         };
-        grid.row(vec![
+        let mut cells = vec![
             row.revision.to_string(),
             row.updated
                 .as_deref()
@@ -104,11 +113,19 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
             count(row.objects),
             count(row.hooks),
             change_summary(row),
-            row.description.clone(),
-        ]);
+        ];
+        if storage {
+            cells.push(match (row.storage.as_str(), row.migrated) {
+                ("", _) => "-".to_owned(),
+                (s, true) => format!("{s} (2to3)"),
+                (s, false) => s.to_owned(),
+            });
+        }
+        cells.push(row.description.clone());
+        grid.row(cells);
     }
     for (first, last) in gaps {
-        grid.row(gap_row(first, last));
+        grid.row(gap_row(first, last, storage));
     }
     let md = ui.format == OutputFormat::Markdown;
     let mut text = if md {
@@ -128,14 +145,17 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
     ui.warnings(&report.warnings)
 }
 
-fn gap_row(first: u64, last: u64) -> Vec<String> {
+fn gap_row(first: u64, last: u64, storage: bool) -> Vec<String> {
     let label = if first == last {
         first.to_string()
     } else {
         format!("{first}-{last}")
     };
     let mut row = vec![label, "-".into(), "missing".into()];
-    row.extend(std::iter::repeat_n("-".to_owned(), 5));
+    row.extend(std::iter::repeat_n(
+        "-".to_owned(),
+        if storage { 6 } else { 5 },
+    ));
     row.push("no record: pruned by --history-max or deleted".into());
     row
 }

@@ -6,6 +6,12 @@
 //! name=<release>` for a release, `owner=helm` for `list`. `Api::list`, `Api::get_opt` and
 //! pinned discovery are the only API calls in this module, by design (a unit test checks it).
 //!
+//! With `--tiller`/`--tiller-namespace`, Helm 2's records are read too: one paginated LIST of
+//! ConfigMaps and one of Secrets in Tiller's namespace with Tiller's selector `OWNER=TILLER,
+//! NAME=<release>` (`OWNER=TILLER` for `list`), as Tiller's storage drivers query them. Tiller
+//! kept every release there, so its records are kept for the release namespace asked for (`-n`,
+//! the context's for `list`), or for any namespace when a release is named without `-n`.
+//!
 //! `images` also makes one paginated LIST of the Pods of the release namespace ([`list_pods`]).
 //!
 //! Commands that compare the records with the cluster keep the connection ([`Connection`]) and
@@ -23,6 +29,7 @@ use std::time::Duration;
 use anyhow::Result;
 use helm_why_release::history::group;
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
+use helm_why_release::tiller;
 use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ResourceKey, ScopeResolver};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -111,11 +118,29 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
             }
         }
     }
-    let origin = if all_namespaces {
+    let mut origin = if all_namespaces {
         format!("all namespaces ({})", target.source)
     } else {
         format!("namespace {:?} ({})", target.namespace, target.source)
     };
+    if let Some(tiller_ns) = &spec.tiller_namespace {
+        // Tiller released into any namespace: filter only when one was asked for.
+        let wanted = match request {
+            _ if all_namespaces => None,
+            Request::Release(_) if spec.namespace.is_none() => None,
+            _ => Some(target.namespace.as_str()),
+        };
+        load_tiller(
+            &target,
+            tiller_ns,
+            request,
+            wanted,
+            &config.limits,
+            &mut decoded,
+        )
+        .await?;
+        origin.push_str(&format!(" and Tiller's records in namespace {tiller_ns:?}"));
+    }
     let histories = group(decoded.records, decoded.errors);
     Ok(Loaded {
         histories,
@@ -123,6 +148,42 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         origin,
         cluster: Some(Connection::new(target)),
     })
+}
+
+/// Tiller's records of `request`: one LIST of ConfigMaps (Tiller's default driver) and one of
+/// Secrets (`--storage=secret`) in `tiller_ns`, keeping the releases of namespace `wanted`.
+async fn load_tiller(
+    target: &Target,
+    tiller_ns: &str,
+    request: Request<'_>,
+    wanted: Option<&str>,
+    limits: &Limits,
+    decoded: &mut Decoded,
+) -> Result<()> {
+    let selector = match request {
+        Request::Release(name) => format!("OWNER=TILLER,NAME={name}"),
+        Request::All { .. } => "OWNER=TILLER".to_owned(),
+    };
+    let listing = |resource| Listing {
+        resource,
+        namespace: Some(tiller_ns.to_owned()),
+        selector: selector.clone(),
+    };
+    let mut tiller = Decoded::default();
+    for c in list_all::<ConfigMap>(target, &listing("configmaps")).await? {
+        let payload = c.data.as_ref().and_then(|d| d.get("release"));
+        tiller.add(&c, payload.map(String::as_bytes), Driver::ConfigMap, limits);
+    }
+    for s in list_all::<Secret>(target, &listing("secrets")).await? {
+        let payload = s.data.as_ref().and_then(|d| d.get("release"));
+        tiller.add(&s, payload.map(|b| b.0.as_slice()), Driver::Secret, limits);
+    }
+    if let Some(ns) = wanted {
+        tiller.records.retain(|r| r.storage_namespace() == ns);
+    }
+    decoded.records.append(&mut tiller.records);
+    decoded.errors.append(&mut tiller.errors);
+    Ok(())
 }
 
 /// Every Pod of `namespace`, in one paginated LIST without a label selector (Helm puts no
@@ -180,8 +241,8 @@ struct Decoded {
 }
 
 impl Decoded {
-    /// Decode the record a storage object holds; Tiller's records and objects without a
-    /// `release` key are decode errors, as they are in files.
+    /// Decode the record a storage object holds (Tiller's by its `OWNER=TILLER` label); objects
+    /// without a `release` key are decode errors, as they are in files.
     fn add(
         &mut self,
         object: &impl kube::Resource,
@@ -191,13 +252,6 @@ impl Decoded {
     ) {
         let (name, namespace) = (object.name_any(), object.namespace().unwrap_or_default());
         let reference = RecordRef::cluster(&namespace).with_object(name.clone());
-        if object.labels().get("OWNER").map(String::as_str) == Some("TILLER") {
-            let detail = "Helm 2 (Tiller) record: protobuf records are not supported yet; \
-                          convert the release with the helm-2to3 plugin";
-            self.errors
-                .push(DecodeError::new(reference, Layer::Object, detail));
-            return;
-        }
         let Some(payload) = payload else {
             let kind = if driver == Driver::Secret {
                 "Secret"
@@ -210,8 +264,14 @@ impl Decoded {
             return;
         };
         let labels = object.labels().clone();
+        let tiller = tiller::is_tiller(&labels);
         let meta = RecordMeta::object(driver, reference, Some(name), Some(namespace), labels);
-        match decode_record(payload, meta, limits) {
+        let decoded = if tiller {
+            tiller::decode_tiller_record(payload, meta, limits)
+        } else {
+            decode_record(payload, meta, limits)
+        };
+        match decoded {
             Ok(record) => self.records.push(record),
             Err(error) => self.errors.push(error),
         }
@@ -801,7 +861,7 @@ mod tests {
     }
 
     #[test]
-    fn tiller_and_keyless_objects_are_decode_errors() {
+    fn tiller_records_decode_and_keyless_objects_are_errors() {
         let object = |labels: &[(&str, &str)]| ConfigMap {
             metadata: kube::api::ObjectMeta {
                 name: Some("sh.helm.release.v1.web.v1".into()),
@@ -818,6 +878,13 @@ mod tests {
         };
         let limits = Limits::default();
         let mut decoded = Decoded::default();
+        let v1 = tiller::builder::TillerBuilder::new("web", "shop", 1);
+        decoded.add(
+            &object(&[("OWNER", "TILLER")]),
+            Some(v1.payload().as_bytes()),
+            Driver::ConfigMap,
+            &limits,
+        );
         decoded.add(
             &object(&[("OWNER", "TILLER")]),
             Some(b"x"),
@@ -825,11 +892,17 @@ mod tests {
             &limits,
         );
         decoded.add(&object(&[("owner", "helm")]), None, Driver::Secret, &limits);
-        assert!(decoded.records.is_empty());
+        let [record] = decoded.records.as_slice() else {
+            panic!("{:?}", decoded.records)
+        };
+        assert_eq!(
+            record.meta.format,
+            helm_why_release::RecordFormat::TillerProtobuf
+        );
         let [tiller, keyless] = decoded.errors.as_slice() else {
             panic!("{:?}", decoded.errors)
         };
-        assert!(tiller.detail.contains("Helm 2"));
+        assert_eq!(tiller.layer, Layer::Base64, "{tiller}");
         assert_eq!(keyless.layer, Layer::Object);
         assert_eq!(
             keyless.to_string(),

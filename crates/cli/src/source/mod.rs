@@ -1,8 +1,10 @@
-//! Where release records come from: files or a live cluster. Both end in the same
+//! Where release records come from: files, a live cluster, or the SQL driver's database. Both end in the same
 //! [`Loaded`] value, so commands never know which one they read.
 
 pub mod cluster;
 pub mod files;
+mod pg_tls;
+pub mod sql;
 
 use anyhow::Result;
 use helm_why_release::input::IgnoredObject;
@@ -53,6 +55,7 @@ pub async fn load(config: &Config, request: Request<'_>) -> Result<Loaded> {
     match &config.source {
         SourceSpec::Files(paths) => files::load(paths, config, request),
         SourceSpec::Cluster(spec) => cluster::load(spec, config, request).await,
+        SourceSpec::Sql(spec) => sql::load(spec, config, request).await,
     }
 }
 
