@@ -2,16 +2,21 @@
 
 use anyhow::Result;
 use helm_why_diff::ops::Afterwards;
-use helm_why_diff::{Action, Event, Hazard, Replay};
-use helm_why_release::ResourceKey;
+use std::collections::{BTreeMap, HashMap};
+
+use helm_why_diff::values::{ValueChange, effective_values, flatten};
+use helm_why_diff::{Action, Event, Hazard, ObjectId, Replay};
+use helm_why_release::{History, ResourceKey};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::live::{Observed, Records};
 use super::{Ui, refine_scopes, source_warnings};
-use crate::args::TimelineArgs;
+use crate::args::{OutputFormat, TimelineArgs};
 use crate::commands::explain::replay_with_scopes;
 use crate::config::Config;
 use crate::error::exit;
+use crate::redact::redact_values;
 use crate::source::{Request, load, select_release};
 
 /// What happened to one object at one revision.
@@ -87,6 +92,21 @@ pub struct ObjectTimeline {
     pub observed: Option<Observed>,
 }
 
+impl ObjectTimeline {
+    /// Whether anything happened to it after its creation (patched, deleted, hooked, kept,
+    /// failed, unknown…): the rows the HTML page shows and the Markdown diagram draws.
+    pub fn changed_after_creation(&self) -> bool {
+        self.timeline
+            .iter()
+            .enumerate()
+            .any(|(i, s)| match s.state {
+                Cell::Unchanged | Cell::Present | Cell::Absent => false,
+                Cell::Created => i > 0,
+                _ => true,
+            })
+    }
+}
+
 /// The state of an object at one revision.
 #[derive(Debug, Serialize)]
 pub struct RevisionState {
@@ -151,52 +171,78 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
     }
 }
 
-/// Build the report.
+/// Build the report. Events and presence are indexed by object once, so the cost is linear
+/// in the events (2,000 objects × 100 revisions stays interactive).
 pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
+    // Two keys can be one object (an Ingress moved between API groups): both rows get it.
+    let mut index: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+    for (i, k) in replay.objects.iter().enumerate() {
+        index.entry(ObjectId::of(k)).or_default().push(i);
+    }
+    let n = replay.objects.len();
+    // Per object: its events (all steps), and per step the range of them and presence.
+    let mut events: Vec<Vec<Event>> = vec![Vec::new(); n];
+    let mut states: Vec<Vec<RevisionState>> = (0..n)
+        .map(|_| Vec::with_capacity(replay.steps.len()))
+        .collect();
+    let mut was_manifest = vec![false; n];
+    let mut present: Vec<Option<bool>> = vec![Some(false); n];
+    for step in &replay.steps {
+        let mut starts: Vec<usize> = events.iter().map(Vec::len).collect();
+        for e in &step.events {
+            for &i in index.get(&ObjectId::of(&e.object)).into_iter().flatten() {
+                events[i].push(e.clone());
+            }
+        }
+        present.iter_mut().for_each(|p| *p = Some(false));
+        let mut seen = vec![false; n];
+        for (k, certain) in &step.present_after {
+            for &i in index.get(&ObjectId::of(k)).into_iter().flatten() {
+                // The first entry wins, as a linear search would find it.
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                present[i] = if *certain { Some(true) } else { None };
+            }
+        }
+        for i in 0..n {
+            let start = std::mem::take(&mut starts[i]);
+            let here: Vec<&Event> = events[i][start..].iter().collect();
+            let state = cell(&here, present[i], was_manifest[i]);
+            if here.iter().any(|e| {
+                matches!(
+                    e.action,
+                    Action::Create | Action::Patch | Action::Unchanged | Action::Adopt
+                )
+            }) {
+                was_manifest[i] = true;
+            }
+            states[i].push(RevisionState {
+                revision: step.revision,
+                state,
+            });
+        }
+    }
+    let expected: Vec<Option<bool>> = if replay.steps.is_empty() {
+        vec![None; n]
+    } else {
+        present
+    };
     let objects = replay
         .objects
         .iter()
-        .map(|key| {
-            let id = helm_why_diff::ObjectId::of(key);
-            let mut was_manifest = false;
-            let timeline = replay
-                .steps
-                .iter()
-                .map(|step| {
-                    let events: Vec<&Event> = step
-                        .events
-                        .iter()
-                        .filter(|e| helm_why_diff::ObjectId::of(&e.object) == id)
-                        .collect();
-                    let present = step
-                        .present_after
-                        .iter()
-                        .find(|(k, _)| helm_why_diff::ObjectId::of(k) == id)
-                        .map(|(_, certain)| *certain)
-                        .map_or(Some(false), |c| if c { Some(true) } else { None });
-                    let state = cell(&events, present, was_manifest);
-                    if events.iter().any(|e| {
-                        matches!(
-                            e.action,
-                            Action::Create | Action::Patch | Action::Unchanged | Action::Adopt
-                        )
-                    }) {
-                        was_manifest = true;
-                    }
-                    RevisionState {
-                        revision: step.revision,
-                        state,
-                    }
-                })
-                .collect();
-            ObjectTimeline {
+        .zip(events)
+        .zip(states)
+        .zip(expected)
+        .map(
+            |(((key, events), timeline), expected_present)| ObjectTimeline {
                 object: key.clone(),
                 timeline,
-                events: replay.events_for(key).cloned().collect(),
-                expected_present: replay.expected_present(key),
+                events,
+                expected_present,
                 observed: None,
-            }
-        })
+            },
+        )
         .collect();
     TimelineReport {
         release: replay.release.clone(),
@@ -223,6 +269,169 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     }
 }
 
+/// One revision as the HTML page shows it, from its record.
+#[derive(Debug, Clone)]
+pub struct RevisionDetail {
+    /// Revision.
+    pub revision: u64,
+    /// The operation, as the timeline's column says it.
+    pub operation: String,
+    /// Stored status (`deployed`, `failed`, `pending-upgrade`, …).
+    pub status: String,
+    /// `chart-version`.
+    pub chart: String,
+    /// `appVersion`.
+    pub app_version: String,
+    /// Helm's description.
+    pub description: String,
+    /// When the operation started (RFC 3339), as stored.
+    pub started: Option<String>,
+    /// The stored revision the values are compared with (`None`: the first one).
+    pub compared_with: Option<u64>,
+    /// Values (chart defaults merged with the user's) that changed, redacted unless
+    /// `--show-secrets`; at most [`MAX_VALUE_CHANGES`].
+    pub values_changed: Vec<ValueChange>,
+    /// How many more changed and are not listed.
+    pub values_omitted: usize,
+}
+
+/// How many changed values one revision lists; the page says how many more there are.
+pub const MAX_VALUE_CHANGES: usize = 50;
+
+/// Longest value shown, in characters; longer ones end with `…`.
+const MAX_VALUE_CHARS: usize = 120;
+
+/// What the HTML page adds to the timeline: each revision's record, each object's story.
+#[derive(Debug)]
+pub struct Postmortem {
+    /// One per replayed revision, in order.
+    pub revisions: Vec<RevisionDetail>,
+    /// Revisions with no record (pruned or deleted).
+    pub missing: Vec<helm_why_release::history::RevisionRange>,
+    /// One per row of the timeline, in the same order.
+    pub stories: Vec<Story>,
+}
+
+/// An object's story in short: the `explain` summary and the replay's notes about it.
+#[derive(Debug)]
+pub struct Story {
+    /// One sentence on its state now.
+    pub summary: String,
+    /// Remarks from the replay on the revisions that touched it.
+    pub notes: Vec<String>,
+}
+
+/// Gather what the HTML page shows beyond the timeline. Values are redacted with the
+/// project's redaction unless `show_secrets`.
+pub fn postmortem(
+    history: &History,
+    replay: &Replay,
+    report: &TimelineReport,
+    show_secrets: bool,
+) -> Postmortem {
+    // Per revision: the values as stored (compared) and as shown (redacted).
+    let mut previous: Option<(u64, Flat, Flat)> = None;
+    let mut revisions = Vec::with_capacity(replay.steps.len());
+    for (step, (_, operation)) in replay.steps.iter().zip(&report.revisions) {
+        let Some(record) = history.revision(step.revision) else {
+            continue;
+        };
+        let release = &record.release;
+        let values = effective_values(release);
+        let raw = flatten(&values);
+        let shown = if show_secrets {
+            raw.clone()
+        } else {
+            let mut redacted = values;
+            redact_values(&mut redacted);
+            flatten(&redacted)
+        };
+        let (compared_with, changes) = match &previous {
+            // A secret that changed is listed, with both sides redacted.
+            Some((rev, raw_before, shown_before)) => (
+                Some(*rev),
+                value_changes((raw_before, shown_before), (&raw, &shown)),
+            ),
+            None => (None, Vec::new()),
+        };
+        let values_omitted = changes.len().saturating_sub(MAX_VALUE_CHANGES);
+        revisions.push(RevisionDetail {
+            revision: step.revision,
+            operation: operation.clone(),
+            status: step.status.clone(),
+            chart: release.chart_label(),
+            app_version: release.chart.metadata.app_version.clone(),
+            description: step.description.clone(),
+            started: step.started.clone(),
+            compared_with,
+            values_changed: changes.into_iter().take(MAX_VALUE_CHANGES).collect(),
+            values_omitted,
+        });
+        previous = Some((step.revision, raw, shown));
+    }
+    let stories = report
+        .objects
+        .iter()
+        .map(|row| {
+            let touched: Vec<u64> = row.events.iter().map(|e| e.revision).collect();
+            Story {
+                summary: super::explain::summary(
+                    replay,
+                    &row.object,
+                    &row.events,
+                    row.expected_present,
+                ),
+                notes: replay
+                    .steps
+                    .iter()
+                    .filter(|s| !s.notes.is_empty() && touched.contains(&s.revision))
+                    .flat_map(|s| {
+                        s.notes
+                            .iter()
+                            .map(move |n| format!("revision {}: {n}", s.revision))
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Postmortem {
+        revisions,
+        missing: replay.missing.clone(),
+        stories,
+    }
+}
+
+/// A flattened values tree: `a.b.c` → value.
+type Flat = BTreeMap<String, Value>;
+
+/// The leaves that differ between two flattened values trees (compared as stored, shown
+/// from the second of each pair).
+fn value_changes(before: (&Flat, &Flat), after: (&Flat, &Flat)) -> Vec<ValueChange> {
+    let show = |v: Option<&Value>| {
+        v.map(|v| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match text.char_indices().nth(MAX_VALUE_CHARS) {
+                Some((cut, _)) => format!("{}…", &text[..cut]),
+                None => text,
+            }
+        })
+    };
+    let paths: std::collections::BTreeSet<&String> =
+        before.0.keys().chain(after.0.keys()).collect();
+    paths
+        .into_iter()
+        .filter(|p| before.0.get(*p) != after.0.get(*p))
+        .map(|p| ValueChange {
+            path: p.clone(),
+            before: show(before.1.get(p)),
+            after: show(after.1.get(p)),
+        })
+        .collect()
+}
+
 /// Run `timeline`.
 ///
 /// # Errors
@@ -242,6 +451,11 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
             row.observed = Some(records.compare(&row.object, observation));
         }
         report.live_source = Some(cluster.source().to_owned());
+    }
+    if ui.format == OutputFormat::Html {
+        let extra = postmortem(history, &replay, &report, args.show_secrets);
+        crate::render::html::write_timeline(ui.out, &report, &extra)?;
+        return ui.warnings(&report.warnings).map(|()| exit::OK);
     }
     crate::render::timeline::render(&report, ui)?;
     Ok(exit::OK)
