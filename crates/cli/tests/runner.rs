@@ -6,6 +6,7 @@ mod harness;
 mod test_fidelity;
 mod test_files;
 mod test_help;
+mod test_html;
 mod test_images;
 mod test_plan;
 mod test_plugins;

@@ -206,12 +206,19 @@ fn columns<'a>(report: &TimelineReport, extra: &'a Postmortem) -> Vec<Column<'a>
     out
 }
 
-fn range_text(gap: &RevisionRange) -> String {
+/// `3` or `3–5`.
+fn range_numbers(gap: &RevisionRange) -> String {
     if gap.first == gap.last {
-        format!("revision {}", gap.first)
+        gap.first.to_string()
     } else {
-        format!("revisions {}–{}", gap.first, gap.last)
+        format!("{}–{}", gap.first, gap.last)
     }
+}
+
+/// `revision 3` or `revisions 3–5`.
+fn range_text(gap: &RevisionRange) -> String {
+    let s = if gap.first == gap.last { "" } else { "s" };
+    format!("revision{s} {}", range_numbers(gap))
 }
 
 fn release_section(html: &mut String, section: &Section<'_>, p: &str) {
@@ -364,7 +371,8 @@ fn grid(html: &mut String, section: &Section<'_>, p: &str) {
             Column::Gap(g) => {
                 let _ = write!(
                     html,
-                    "<th class=\"gap\" scope=\"col\" data-rev=\"{0}\" title=\"{0}: no record (pruned or deleted)\"><a href=\"#{p}r-{1}\">?</a><span class=\"op\">pruned</span></th>",
+                    "<th class=\"gap\" scope=\"col\" data-rev=\"{}\" title=\"{}: no record (pruned or deleted)\"><a href=\"#{p}r-{}\">?</a><span class=\"op\">pruned</span></th>",
+                    range_numbers(g),
                     range_text(g),
                     g.first
                 );
