@@ -293,6 +293,8 @@ pub struct RevisionDetail {
     pub values_changed: Vec<ValueChange>,
     /// How many more changed and are not listed.
     pub values_omitted: usize,
+    /// The replay's remarks on this revision (interrupted hooks, the base it diffed against…).
+    pub notes: Vec<String>,
 }
 
 /// How many changed values one revision lists; the page says how many more there are.
@@ -312,13 +314,12 @@ pub struct Postmortem {
     pub stories: Vec<Story>,
 }
 
-/// An object's story in short: the `explain` summary and the replay's notes about it.
+/// What an object's story adds to its events: the `explain` summary. (The replay's notes
+/// are about revisions, and go with them.)
 #[derive(Debug)]
 pub struct Story {
     /// One sentence on its state now.
     pub summary: String,
-    /// Remarks from the replay on the revisions that touched it.
-    pub notes: Vec<String>,
 }
 
 /// Gather what the HTML page shows beyond the timeline. Values are redacted with the
@@ -366,32 +367,20 @@ pub fn postmortem(
             compared_with,
             values_changed: changes.into_iter().take(MAX_VALUE_CHANGES).collect(),
             values_omitted,
+            notes: step.notes.clone(),
         });
         previous = Some((step.revision, raw, shown));
     }
     let stories = report
         .objects
         .iter()
-        .map(|row| {
-            let touched: Vec<u64> = row.events.iter().map(|e| e.revision).collect();
-            Story {
-                summary: super::explain::summary(
-                    replay,
-                    &row.object,
-                    &row.events,
-                    row.expected_present,
-                ),
-                notes: replay
-                    .steps
-                    .iter()
-                    .filter(|s| !s.notes.is_empty() && touched.contains(&s.revision))
-                    .flat_map(|s| {
-                        s.notes
-                            .iter()
-                            .map(move |n| format!("revision {}: {n}", s.revision))
-                    })
-                    .collect(),
-            }
+        .map(|row| Story {
+            summary: super::explain::summary(
+                replay,
+                &row.object,
+                &row.events,
+                row.expected_present,
+            ),
         })
         .collect();
     Postmortem {

@@ -379,7 +379,7 @@ fn grid(html: &mut String, section: &Section<'_>, p: &str) {
             }
         }
     }
-    html.push_str("</tr></thead>\n<tbody>\n");
+    html.push_str("<th class=\"fill\"></th></tr></thead>\n<tbody>\n");
     for &i in &loud {
         row(html, section, &cols, i, hazardous[i], p);
     }
@@ -419,9 +419,28 @@ fn row(
         let _ = write!(html, "<span class=\"ns\">{}</span>", escape(ns));
     }
     html.push_str("</th>");
+    // Quiet cells (unchanged, exists, absent) in a row merge into one spanning cell: most
+    // of a long history is quiet, and one cell per run keeps big pages small.
+    let mut run: Option<(Cell, u64, u64, usize)> = None;
+    let flush = |html: &mut String, run: &mut Option<(Cell, u64, u64, usize)>| {
+        if let Some((state, first, last, n)) = run.take() {
+            let (class, symbol) = look(state);
+            if n == 1 {
+                let _ = write!(html, "<td class=\"{class}\">{symbol}</td>");
+            } else {
+                let _ = write!(
+                    html,
+                    "<td class=\"{class}\" colspan=\"{n}\" title=\"revisions {first}–{last}\">{symbol}</td>"
+                );
+            }
+        }
+    };
     for col in cols {
         match col {
-            Column::Gap(_) => html.push_str("<td class=\"gap\">?</td>"),
+            Column::Gap(_) => {
+                flush(html, &mut run);
+                html.push_str("<td class=\"gap\">?</td>");
+            }
             Column::Revision(step, d) => {
                 let state = o.timeline.get(*step).map_or(Cell::Unknown, |s| s.state);
                 let (class, symbol) = look(state);
@@ -430,41 +449,47 @@ fn row(
                     .iter()
                     .filter(|e| e.revision == d.revision)
                     .collect();
-                // Quiet cells carry no message (the script names them): it keeps big pages small.
-                let quiet = matches!(state, Cell::Unchanged | Cell::Present | Cell::Absent);
-                if quiet || events.is_empty() {
+                if matches!(state, Cell::Unchanged | Cell::Present | Cell::Absent) {
+                    match &mut run {
+                        Some((s, _, last, n)) if *s == state => {
+                            *last = d.revision;
+                            *n += 1;
+                        }
+                        _ => {
+                            flush(html, &mut run);
+                            run = Some((state, d.revision, d.revision, 1));
+                        }
+                    }
+                    continue;
+                }
+                flush(html, &mut run);
+                if events.is_empty() {
                     let _ = write!(html, "<td class=\"{class}\">{symbol}</td>");
                 } else {
-                    let mut title = format!(
-                        "{label} · revision {} {}: {}",
-                        d.revision,
-                        d.operation,
-                        state.as_str()
-                    );
-                    for e in &events {
-                        let cause = e
-                            .cause
-                            .map(|c| format!(" ({})", c.code()))
-                            .unwrap_or_default();
-                        let _ = write!(
-                            title,
-                            "\n{}: {}{cause} — {}",
-                            e.phase,
-                            e.action.as_str(),
-                            e.message
-                        );
-                    }
+                    // What Helm did, one line per event; the column says which revision and
+                    // the row which object (the script puts all three in the message bar).
+                    let title: Vec<String> = events
+                        .iter()
+                        .map(|e| {
+                            let cause = e
+                                .cause
+                                .map(|c| format!(" ({})", c.code()))
+                                .unwrap_or_default();
+                            format!("{}: {}{cause} — {}", e.phase, e.action.as_str(), e.message)
+                        })
+                        .collect();
                     let _ = write!(
                         html,
                         "<td class=\"{class}\" tabindex=\"0\" title=\"{}\">{symbol}</td>",
-                        escape(&title)
+                        escape(&title.join("\n"))
                     );
                 }
             }
         }
     }
+    flush(html, &mut run);
     html.push_str("</tr>\n");
-    story(html, section, cols.len() + 1, i, p);
+    story(html, section, cols.len() + 2, i, p);
 }
 
 /// The object's `explain` story, in a row of its own that opens from the object's name.
@@ -475,41 +500,64 @@ fn story(html: &mut String, section: &Section<'_>, span: usize, i: usize, p: &st
         "<tr class=\"story\" id=\"{p}s-{i}\"><td colspan=\"{span}\"><div class=\"storybox\"><h3>{}</h3>",
         escape(&o.object.to_string())
     );
-    let mut current: Option<(u64, &str)> = None;
-    for e in &o.events {
-        if current != Some((e.revision, e.operation.as_str())) {
-            if current.is_some() {
-                html.push_str("</ol>");
-            }
-            current = Some((e.revision, e.operation.as_str()));
-            let _ = write!(
-                html,
-                "<div><a href=\"#{p}r-{0}\">Revision {0}</a> · {1}</div><ol>",
-                e.revision,
-                escape(&e.operation)
-            );
+    // Revisions in a row that did the same thing are told once ("Revisions 2–40"), so a
+    // long quiet history stays a few lines.
+    let mut groups: Vec<(u64, u64, &[Event])> = Vec::new();
+    let mut start = 0;
+    while start < o.events.len() {
+        let first = &o.events[start];
+        let len = o.events[start..]
+            .iter()
+            .take_while(|e| e.revision == first.revision && e.operation == first.operation)
+            .count();
+        let group = &o.events[start..start + len];
+        let same = |a: &[Event], b: &[Event]| {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| {
+                    x.operation == y.operation
+                        && x.phase == y.phase
+                        && x.action == y.action
+                        && x.cause == y.cause
+                        && x.message == y.message
+                })
+        };
+        match groups.last_mut() {
+            Some((_, last, events)) if same(events, group) => *last = first.revision,
+            _ => groups.push((first.revision, first.revision, group)),
         }
-        let cause = e
-            .cause
-            .map(|c| format!(" ({})", c.code()))
-            .unwrap_or_default();
+        start += len;
+    }
+    for (first, last, events) in groups {
+        let revisions = if first == last {
+            format!("<a href=\"#{p}r-{first}\">Revision {first}</a>")
+        } else {
+            format!(
+                "<a href=\"#{p}r-{first}\">Revisions {first}</a>–<a href=\"#{p}r-{last}\">{last}</a>"
+            )
+        };
         let _ = write!(
             html,
-            "<li><b>{}</b>: {}{} — {}</li>",
-            escape(e.phase.as_str()),
-            e.action.as_str(),
-            escape(&cause),
-            escape(&e.message)
+            "<div>{revisions} · {}</div><ol>",
+            escape(&events[0].operation)
         );
-    }
-    if current.is_some() {
+        for e in events {
+            let cause = e
+                .cause
+                .map(|c| format!(" ({})", c.code()))
+                .unwrap_or_default();
+            let _ = write!(
+                html,
+                "<li><b>{}</b>: {}{} — {}</li>",
+                escape(e.phase.as_str()),
+                e.action.as_str(),
+                escape(&cause),
+                escape(&e.message)
+            );
+        }
         html.push_str("</ol>");
     }
     if let Some(story) = section.extra.stories.get(i) {
         let _ = write!(html, "<p class=\"summary\">{}</p>", escape(&story.summary));
-        for n in &story.notes {
-            let _ = write!(html, "<p class=\"note\">note: {}</p>", escape(n));
-        }
     }
     html.push_str("</div></td></tr>\n");
 }
@@ -552,6 +600,9 @@ fn revisions(html: &mut String, extra: &Postmortem, p: &str) {
             let _ = write!(html, "<dt>{name}</dt><dd>{}</dd>", escape(value));
         }
         html.push_str("</dl>");
+        for n in &d.notes {
+            let _ = write!(html, "<p class=\"note\">note: {}</p>", escape(n));
+        }
         match d.compared_with {
             None => html.push_str("<p class=\"meta\">First revision on record.</p>"),
             Some(prev) if d.values_changed.is_empty() => {

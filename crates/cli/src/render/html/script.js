@@ -10,15 +10,20 @@
     names[el.getAttribute("data-state")] = el.getAttribute("data-name");
   });
   // What a cell says: its own title, or the state and where it is for quiet cells.
+  // What a cell says: the object, the revision(s) and the state, then what Helm did.
   function describe(td) {
-    if (td.title) { return td.title; }
     var row = td.parentElement;
-    var col = Array.prototype.indexOf.call(row.children, td);
-    var table = row.closest("table");
-    var head = table.tHead.rows[0].children[col];
     var obj = row.querySelector("th.obj");
-    return (obj ? obj.textContent.replace(/^\s+|\s+$/g, "") : "") + " · revision " +
-      (head ? head.getAttribute("data-rev") : "?") + ": " + (names[td.className] || td.className);
+    var col = 0;
+    for (var c = row.firstElementChild; c !== td; c = c.nextElementSibling) { col += c.colSpan || 1; }
+    var heads = row.closest("table").tHead.rows[0].children;
+    var first = heads[col], last = heads[col + td.colSpan - 1];
+    var revs = td.colSpan > 1 && first && last ?
+      "revisions " + first.getAttribute("data-rev") + "–" + last.getAttribute("data-rev") :
+      "revision " + (first ? first.getAttribute("data-rev") : "?");
+    var text = (obj ? obj.textContent.replace(/^\s+|\s+$/g, "") : "") + " · " + revs + ": " +
+      (names[td.className] || td.className);
+    return td.title && td.colSpan === 1 ? text + "\n" + td.title : text;
   }
   function show(e) {
     var td = e.target.closest && e.target.closest("table.grid td");
@@ -42,11 +47,12 @@
     var el = location.hash && document.getElementById(location.hash.slice(1));
     if (!el) { return; }
     var quiet = el.closest("tbody.quiet");
-    if (quiet) {
-      var box = document.getElementById(quiet.getAttribute("data-toggle"));
-      if (box) { box.checked = true; }
+    var box = quiet && document.getElementById(quiet.getAttribute("data-toggle"));
+    if (box && !box.checked) {
+      // The browser could not scroll to a hidden row: show the group, then scroll.
+      box.checked = true;
+      el.scrollIntoView({ block: "center" });
     }
-    el.scrollIntoView({ block: "center" });
   }
   window.addEventListener("hashchange", reveal);
   reveal();
