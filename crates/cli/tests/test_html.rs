@@ -615,3 +615,85 @@ fn html_size_of_2000_objects_by_100_revisions() {
     let size = big_page_size(2000, 100);
     assert!(size <= size_bound(2000, 100), "{size} bytes");
 }
+
+#[test]
+fn html_is_only_for_timeline() {
+    insta::assert_snapshot!(crate::harness::run_args(&["history", "a1", "-o", "html", "--from", "tests/fixtures/real-helm/cli-v3.17.3/A1/step3-upgrade/release-secrets.yaml"]), @"
+    ------- stderr -------
+    helm-why: -o html is only available for timeline
+    hint: use -o table, json or markdown with this command
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn explain_markdown_ends_with_a_mermaid_diagram() {
+    insta::assert_snapshot!(crate::harness::run_args(&["explain", "s4b", "svc/s4b-extra", "-o", "markdown", "--from", "tests/fixtures/real-helm/csa/S4b/step3-upgrade/release-secrets.yaml"]), @r#"
+    ## `Service demo-csa/s4b-extra` in release `s4b` (namespace `demo-csa`)
+
+    Replayed with Helm 4.2.4 rules.
+
+
+    ### Revision 1 · install · 2026-11-22 02:57:37 UTC
+
+    - **apply**: create (added) — created by the install
+
+    ### Revision 2 · upgrade · 2026-11-22 02:57:38 UTC
+
+    - **delete**: keep (keep-policy) — left the manifest (its template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled: true → false), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
+    - **after**: orphan (keep-policy) — present but untracked: kept by helm.sh/resource-policy: keep; Helm will not delete it again
+
+    ### Revision 3 · upgrade · 2026-11-22 02:57:39 UTC
+
+    - **check**: adopt — adopted: kept from revision 1 with this release's ownership metadata
+    - **apply**: patch — patched (adopted object)
+
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
+
+    ### Diagram
+
+    ```mermaid
+    flowchart LR
+      e0["revision 1 · install<br/>apply: create (added)"]:::created
+      e1["revision 2 · upgrade<br/>delete: keep (keep-policy)<br/>after: orphan (keep-policy)"]:::kept
+      e2["revision 3 · upgrade<br/>check: adopt<br/>apply: patch"]:::patched
+      now(["now: expected present"]):::created
+      e0 --> e1 --> e2 --> now
+      classDef created fill:#c8ecdf,stroke:#009e73,color:#000
+      classDef patched fill:#cfe3f3,stroke:#0072b2,color:#000
+      classDef quiet fill:#f2f2f2,stroke:#999999,color:#000
+      classDef deleted fill:#f6cdb0,stroke:#d55e00,color:#000
+      classDef hook fill:#f3d7e7,stroke:#cc79a7,color:#000
+      classDef kept fill:#fbe3b0,stroke:#e69f00,color:#000
+      classDef failed fill:#f5b5bf,stroke:#b00020,color:#000
+      classDef unknown fill:#e6e6e6,stroke:#666666,color:#000,stroke-dasharray:4
+    ```
+    [exit status: 0]
+    "#);
+}
+
+#[test]
+fn markup_in_records_cannot_leave_a_mermaid_label() {
+    let trap = Trap::new();
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("secrets.json");
+    let secrets = hostile(&trap).iter().map(ReleaseBuilder::secret).collect();
+    std::fs::write(&records, serde_json::to_vec(&list(secrets)).unwrap()).unwrap();
+    let out = helm_why()
+        .args(["timeline", "evil", "-o", "markdown", "--from"])
+        .arg(&records)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let diagram = &text[text.find("```mermaid\n").unwrap()..];
+    let diagram = &diagram[..diagram[3..].find("```").unwrap() + 6];
+    // Every label is one quoted string of plain characters and entity codes.
+    for line in diagram.lines().filter(|l| l.contains('[')) {
+        let label = &line[line.find("[\"").unwrap() + 2..line.rfind("\"]").unwrap()];
+        assert!(!label.contains(['"', '<', '>', '`', '[', ']']), "{line}");
+    }
+    assert!(
+        diagram.contains("#60;script src=http://127.0.0.1:"),
+        "{diagram}"
+    );
+}
