@@ -226,7 +226,7 @@ fn release_section(html: &mut String, section: &Section<'_>, p: &str) {
     let extra = section.extra;
     let _ = write!(
         html,
-        "<main class=\"release\">\n<header>\n<h1>Release <code>{}</code> in namespace <code>{}</code></h1>\n\
+        "<section class=\"release\">\n<header>\n<h1>Release <code>{}</code> in namespace <code>{}</code></h1>\n\
 <p class=\"meta\">Replayed with Helm {} rules · {} revisions · {} objects{}</p>\n",
         escape(&report.release),
         escape(&report.namespace),
@@ -239,13 +239,16 @@ fn release_section(html: &mut String, section: &Section<'_>, p: &str) {
             .map(|s| format!(" · live objects from {}", escape(s)))
             .unwrap_or_default()
     );
-    verdict(html, report);
+    verdict(html, report, p);
     html.push_str("</header>\n");
     let row_of =
         |key: &helm_why_release::ResourceKey| report.objects.iter().position(|o| &o.object == key);
     grid(html, section, p);
     if !report.hazards.is_empty() {
-        let _ = write!(html, "<h2>Hazards</h2>\n<ol class=\"hazards\">\n");
+        let _ = writeln!(
+            html,
+            "<h2 id=\"{p}hazards\">Hazards</h2>\n<ol class=\"hazards\">"
+        );
         let mut hazards: Vec<&helm_why_diff::Hazard> = report.hazards.iter().collect();
         hazards.sort_by_key(|h| std::cmp::Reverse(h.severity));
         for h in hazards {
@@ -284,11 +287,11 @@ fn release_section(html: &mut String, section: &Section<'_>, p: &str) {
         }
         html.push_str("</ul>\n");
     }
-    html.push_str("</main>\n");
+    html.push_str("</section>\n");
 }
 
 /// Hazards by severity, worst first; or that none were found.
-fn verdict(html: &mut String, report: &TimelineReport) {
+fn verdict(html: &mut String, report: &TimelineReport, p: &str) {
     html.push_str("<p class=\"verdict\">");
     if report.hazards.is_empty() {
         html.push_str("<span class=\"badge none\">✓ No hazards found</span>");
@@ -298,7 +301,7 @@ fn verdict(html: &mut String, report: &TimelineReport) {
         if n > 0 {
             let _ = write!(
                 html,
-                "<span class=\"badge {0}\">{n} {0} hazard{1}</span>",
+                "<a class=\"badge {0}\" href=\"#{p}hazards\">{n} {0} hazard{1}</a>",
                 sev.as_str(),
                 if n == 1 { "" } else { "s" }
             );
