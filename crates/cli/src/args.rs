@@ -107,8 +107,10 @@ pub enum OutputFormat {
     Table,
     /// JSON, documented in docs/json.md
     Json,
-    /// Markdown, for incident write-ups and pull requests
+    /// Markdown, for incident write-ups and pull requests (with Mermaid diagrams)
     Markdown,
+    /// One self-contained HTML page for postmortems (timeline only)
+    Html,
 }
 
 /// Commands.
@@ -194,6 +196,9 @@ pub struct ExplainArgs {
 pub struct TimelineArgs {
     /// Release name
     pub release: String,
+    /// Show secret-looking values in the changed values of `-o html` instead of redacting them
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// `images`

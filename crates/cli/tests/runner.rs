@@ -7,6 +7,7 @@ mod test_fidelity;
 mod test_files;
 mod test_help;
 mod test_hostile;
+mod test_html;
 mod test_images;
 mod test_plan;
 mod test_plugins;

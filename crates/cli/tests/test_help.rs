@@ -54,7 +54,8 @@ fn top_level_help() {
               Possible values:
               - table:    Aligned columns for a terminal
               - json:     JSON, documented in docs/json.md
-              - markdown: Markdown, for incident write-ups and pull requests
+              - markdown: Markdown, for incident write-ups and pull requests (with Mermaid diagrams)
+              - html:     One self-contained HTML page for postmortems (timeline only)
               
               [default: table]
 
@@ -172,7 +173,8 @@ fn plan_help() {
               Possible values:
               - table:    Aligned columns for a terminal
               - json:     JSON, documented in docs/json.md
-              - markdown: Markdown, for incident write-ups and pull requests
+              - markdown: Markdown, for incident write-ups and pull requests (with Mermaid diagrams)
+              - html:     One self-contained HTML page for postmortems (timeline only)
               
               [default: table]
 

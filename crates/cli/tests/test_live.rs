@@ -288,6 +288,29 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     - high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
     - medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
     - medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+
+    ### Diagram
+
+    ```mermaid
+    flowchart LR
+      subgraph o0["ConfigMap/a1-app-config"]
+        direction LR
+        o0n0["1 · created"]:::created
+        o0n1["2 · deleted"]:::deleted
+        o0n2["3 · recreated-by-hook"]:::hook
+        o0n0 --> o0n1 --> o0n2
+      end
+      classDef created fill:#c8ecdf,stroke:#009e73,color:#000
+      classDef patched fill:#cfe3f3,stroke:#0072b2,color:#000
+      classDef quiet fill:#f2f2f2,stroke:#999999,color:#000
+      classDef deleted fill:#f6cdb0,stroke:#d55e00,color:#000
+      classDef hook fill:#f3d7e7,stroke:#cc79a7,color:#000
+      classDef kept fill:#fbe3b0,stroke:#e69f00,color:#000
+      classDef failed fill:#f5b5bf,stroke:#b00020,color:#000
+      classDef unknown fill:#e6e6e6,stroke:#666666,color:#000,stroke-dasharray:4
+    ```
+
+    1 object created and never changed since not drawn.
     [exit status: 0]
     "#);
     requests(&cluster);

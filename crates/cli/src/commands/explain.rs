@@ -142,7 +142,13 @@ pub fn build(replay: &Replay, key: &ResourceKey, warnings: Vec<String>) -> Expla
     }
 }
 
-fn summary(replay: &Replay, key: &ResourceKey, events: &[Event], present: Option<bool>) -> String {
+/// One sentence on the object's state now, from its events and whether it should exist.
+pub fn summary(
+    replay: &Replay,
+    key: &ResourceKey,
+    events: &[Event],
+    present: Option<bool>,
+) -> String {
     let last = events.last();
     match present {
         None if !replay.missing.is_empty() => format!(

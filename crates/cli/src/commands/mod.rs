@@ -48,6 +48,18 @@ impl Ui<'_> {
 /// # Errors
 /// Anything the command could not do; printed by the caller.
 pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    if ui.format == OutputFormat::Html
+        && !matches!(
+            command,
+            Command::Timeline(_) | Command::Completions(_) | Command::Man
+        )
+    {
+        return Err(crate::error::UserError::with_hint(
+            "-o html is only available for timeline",
+            "use -o table, json or markdown with this command",
+        )
+        .into());
+    }
     match command {
         Command::List(args) => list::run(args, config, ui).await,
         Command::History(args) => history::run(args, config, ui).await,

@@ -2,16 +2,21 @@
 
 use anyhow::Result;
 use helm_why_diff::ops::Afterwards;
+use std::collections::BTreeMap;
+
+use helm_why_diff::values::{ValueChange, effective_values, flatten};
 use helm_why_diff::{Action, Event, Hazard, Replay};
-use helm_why_release::ResourceKey;
+use helm_why_release::{History, ResourceKey};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::live::{Observed, Records};
 use super::{Ui, refine_scopes, source_warnings};
-use crate::args::TimelineArgs;
+use crate::args::{OutputFormat, TimelineArgs};
 use crate::commands::explain::replay_with_scopes;
 use crate::config::Config;
 use crate::error::exit;
+use crate::redact::Redactor;
 use crate::source::{Request, load, select_release};
 
 /// What happened to one object at one revision.
@@ -87,6 +92,21 @@ pub struct ObjectTimeline {
     pub observed: Option<Observed>,
 }
 
+impl ObjectTimeline {
+    /// Whether anything happened to it after its creation (patched, deleted, hooked, kept,
+    /// failed, unknown…): the rows the HTML page shows and the Markdown diagram draws.
+    pub fn changed_after_creation(&self) -> bool {
+        self.timeline
+            .iter()
+            .enumerate()
+            .any(|(i, s)| match s.state {
+                Cell::Unchanged | Cell::Present | Cell::Absent => false,
+                Cell::Created => i > 0,
+                _ => true,
+            })
+    }
+}
+
 /// The state of an object at one revision.
 #[derive(Debug, Serialize)]
 pub struct RevisionState {
@@ -151,7 +171,8 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
     }
 }
 
-/// Build the report.
+/// Build the report. Events and presence come from [`Replay::index`], built once, so the cost
+/// is linear in the events (2,000 objects × 100 revisions stays interactive).
 pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     let index = replay.index();
     let objects = replay
@@ -220,6 +241,159 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     }
 }
 
+/// One revision as the HTML page shows it, from its record.
+#[derive(Debug, Clone)]
+pub struct RevisionDetail {
+    /// Revision.
+    pub revision: u64,
+    /// The operation, as the timeline's column says it.
+    pub operation: String,
+    /// Stored status (`deployed`, `failed`, `pending-upgrade`, …).
+    pub status: String,
+    /// `chart-version`.
+    pub chart: String,
+    /// `appVersion`.
+    pub app_version: String,
+    /// Helm's description.
+    pub description: String,
+    /// When the operation started (RFC 3339), as stored.
+    pub started: Option<String>,
+    /// The stored revision the values are compared with (`None`: the first one).
+    pub compared_with: Option<u64>,
+    /// Values (chart defaults merged with the user's) that changed, redacted unless
+    /// `--show-secrets`; at most [`MAX_VALUE_CHANGES`].
+    pub values_changed: Vec<ValueChange>,
+    /// How many more changed and are not listed.
+    pub values_omitted: usize,
+    /// The replay's remarks on this revision (interrupted hooks, the base it diffed against…).
+    pub notes: Vec<String>,
+}
+
+/// How many changed values one revision lists; the page says how many more there are.
+pub const MAX_VALUE_CHANGES: usize = 50;
+
+/// Longest value shown, in characters; longer ones end with `…`.
+const MAX_VALUE_CHARS: usize = 120;
+
+/// What the HTML page adds to the timeline: each revision's record, each object's story.
+#[derive(Debug)]
+pub struct Postmortem {
+    /// One per replayed revision, in order.
+    pub revisions: Vec<RevisionDetail>,
+    /// Revisions with no record (pruned or deleted).
+    pub missing: Vec<helm_why_release::history::RevisionRange>,
+    /// One per row of the timeline, in the same order.
+    pub stories: Vec<Story>,
+}
+
+/// What an object's story adds to its events: the `explain` summary. (The replay's notes
+/// are about revisions, and go with them.)
+#[derive(Debug)]
+pub struct Story {
+    /// One sentence on its state now.
+    pub summary: String,
+}
+
+/// Gather what the HTML page shows beyond the timeline. Values are redacted with the
+/// project's redaction unless `show_secrets`.
+pub fn postmortem(
+    history: &History,
+    replay: &Replay,
+    report: &TimelineReport,
+    show_secrets: bool,
+) -> Postmortem {
+    // Per revision: the values as stored (compared) and as shown (redacted).
+    let redactor = Redactor::for_releases(history.revisions.iter().map(|r| &r.release));
+    let mut previous: Option<(u64, Flat, Flat)> = None;
+    let mut revisions = Vec::with_capacity(replay.steps.len());
+    for (step, (_, operation)) in replay.steps.iter().zip(&report.revisions) {
+        let Some(record) = history.revision(step.revision) else {
+            continue;
+        };
+        let release = &record.release;
+        let values = effective_values(release);
+        let raw = flatten(&values);
+        let shown = if show_secrets {
+            raw.clone()
+        } else {
+            let mut redacted = values;
+            redactor.values(&mut redacted);
+            flatten(&redacted)
+        };
+        let (compared_with, changes) = match &previous {
+            // A secret that changed is listed, with both sides redacted.
+            Some((rev, raw_before, shown_before)) => (
+                Some(*rev),
+                value_changes((raw_before, shown_before), (&raw, &shown)),
+            ),
+            None => (None, Vec::new()),
+        };
+        let values_omitted = changes.len().saturating_sub(MAX_VALUE_CHANGES);
+        revisions.push(RevisionDetail {
+            revision: step.revision,
+            operation: operation.clone(),
+            status: step.status.clone(),
+            chart: release.chart_label(),
+            app_version: release.chart.metadata.app_version.clone(),
+            description: step.description.clone(),
+            started: step.started.clone(),
+            compared_with,
+            values_changed: changes.into_iter().take(MAX_VALUE_CHANGES).collect(),
+            values_omitted,
+            notes: step.notes.clone(),
+        });
+        previous = Some((step.revision, raw, shown));
+    }
+    let stories = report
+        .objects
+        .iter()
+        .map(|row| Story {
+            summary: super::explain::summary(
+                replay,
+                &row.object,
+                &row.events,
+                row.expected_present,
+            ),
+        })
+        .collect();
+    Postmortem {
+        revisions,
+        missing: replay.missing.clone(),
+        stories,
+    }
+}
+
+/// A flattened values tree: `a.b.c` → value.
+type Flat = BTreeMap<String, Value>;
+
+/// The leaves that differ between two flattened values trees (compared as stored, shown
+/// from the second of each pair).
+fn value_changes(before: (&Flat, &Flat), after: (&Flat, &Flat)) -> Vec<ValueChange> {
+    let show = |v: Option<&Value>| {
+        v.map(|v| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match text.char_indices().nth(MAX_VALUE_CHARS) {
+                Some((cut, _)) => format!("{}…", &text[..cut]),
+                None => text,
+            }
+        })
+    };
+    let paths: std::collections::BTreeSet<&String> =
+        before.0.keys().chain(after.0.keys()).collect();
+    paths
+        .into_iter()
+        .filter(|p| before.0.get(*p) != after.0.get(*p))
+        .map(|p| ValueChange {
+            path: p.clone(),
+            before: show(before.1.get(p)),
+            after: show(after.1.get(p)),
+        })
+        .collect()
+}
+
 /// Run `timeline`.
 ///
 /// # Errors
@@ -239,6 +413,11 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
             row.observed = Some(records.compare(&row.object, observation));
         }
         report.live_source = Some(cluster.source().to_owned());
+    }
+    if ui.format == OutputFormat::Html {
+        let extra = postmortem(history, &replay, &report, args.show_secrets);
+        crate::render::html::write_timeline(ui.out, &report, &extra)?;
+        return ui.warnings(&report.warnings).map(|()| exit::OK);
     }
     crate::render::timeline::render(&report, ui)?;
     Ok(exit::OK)

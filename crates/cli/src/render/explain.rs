@@ -111,6 +111,9 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
             let _ = writeln!(out, "{}note: {n}", if md { "- " } else { "" });
         }
     }
+    if md {
+        let _ = write!(out, "\n### Diagram\n\n{}", super::mermaid::explain(report));
+    }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)
 }

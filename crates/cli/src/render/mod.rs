@@ -3,8 +3,10 @@
 
 pub mod explain;
 pub mod history;
+pub mod html;
 pub mod images;
 pub mod list;
+pub mod mermaid;
 pub mod plan;
 pub mod timeline;
 

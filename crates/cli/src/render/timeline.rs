@@ -84,6 +84,12 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     } else {
         super::write_hazards(&mut out, &report.hazards, md, true);
     }
+    if md {
+        let diagram = super::mermaid::timeline(report);
+        if !diagram.is_empty() {
+            let _ = write!(out, "\n### Diagram\n\n{diagram}");
+        }
+    }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)
 }
