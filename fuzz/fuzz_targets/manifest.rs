@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = split_manifests(text);
     let (objects, _) = manifest_objects(text, "fuzz", &ScopeResolver::builtin());
     for object in &objects {
-        let _ = (object.hook_class(), object.uninstall_policy(), object.labels());
+        let _ = (
+            object.hook_class(),
+            object.uninstall_policy(),
+            object.labels(),
+        );
     }
     let _ = split_rendered(text);
 });
