@@ -136,23 +136,32 @@ impl Default for NodeBudget {
 }
 
 impl NodeBudget {
+    /// A budget of `nodes`.
+    pub fn new(nodes: usize) -> Self {
+        NodeBudget(nodes)
+    }
+
+    /// Whether nothing is left.
+    pub fn is_spent(&self) -> bool {
+        self.0 == 0
+    }
+
     /// Parse one document, charging the nodes it produced.
     ///
     /// # Errors
     /// The parser's message, or that the manifest's budget is spent.
     pub fn parse(&mut self, text: &str) -> Result<Value, String> {
         if self.0 == 0 {
-            return Err(format!(
-                "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?); this document was not parsed"
-            ));
+            return Err(
+                "the manifest's YAML node budget is spent (alias expansion?); this document was not parsed"
+                    .to_owned(),
+            );
         }
         let value = parse_yaml(text)?;
         let nodes = count_nodes(&value);
         if nodes > self.0 {
             self.0 = 0;
-            return Err(format!(
-                "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?)"
-            ));
+            return Err("the manifest's YAML node budget is spent (alias expansion?)".to_owned());
         }
         self.0 -= nodes;
         Ok(value)

@@ -442,7 +442,7 @@ fn fuzzed_alias_bomb_is_refused_quickly() {
     );
     // The breach happens at the lowered limit (250,000 retained events, not 1,000,000).
     assert!(out.errors[0].detail.contains("250001"), "{}", out.errors[0]);
-    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
 #[test]
