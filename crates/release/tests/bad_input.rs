@@ -442,7 +442,8 @@ fn fuzzed_alias_bomb_is_refused_quickly() {
     );
     // The breach happens at the lowered limit (250,000 retained events, not 1,000,000).
     assert!(out.errors[0].detail.contains("250001"), "{}", out.errors[0]);
-    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // Generous: the limit above is the real check; this only catches a return to seconds.
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
 
 #[test]

@@ -136,10 +136,7 @@ fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
     let hook = many.hooks[0].clone();
     many.hooks.extend(std::iter::repeat_n(hook, 19));
     let json = helm_why_release::builder::encode_release_json(&many);
-    let start = std::time::Instant::now();
     let err = decode(&json).unwrap_err();
     assert_eq!(err.layer, Layer::Yaml, "{err}");
     assert!(err.detail.contains("alias bomb"), "{err}");
-    let elapsed = start.elapsed();
-    assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
 }
