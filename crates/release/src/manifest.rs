@@ -125,6 +125,11 @@ pub fn documents(manifest: &str) -> Vec<Document<'_>> {
 /// multiplying them.
 pub const MANIFEST_NODE_BUDGET: usize = 5_000_000;
 
+/// How many times a node of a document that uses aliases counts against the budget: such
+/// documents may produce a tenth of it (500 000 nodes), which no rendered manifest needs,
+/// so that an alias bomb stops within a second.
+pub const ALIAS_NODE_WEIGHT: usize = 10;
+
 /// What is left of one manifest's [`MANIFEST_NODE_BUDGET`].
 #[derive(Debug, Clone, Copy)]
 pub struct NodeBudget(usize);
@@ -153,15 +158,31 @@ impl NodeBudget {
     pub fn parse(&mut self, text: &str) -> Result<Value, String> {
         if self.0 == 0 {
             return Err(
-                "the manifest's YAML node budget is spent (alias expansion?); this document was not parsed"
+                "the YAML node budget shared by these documents is spent (alias expansion?); this document was not parsed"
                     .to_owned(),
             );
         }
-        let value = parse_yaml(text)?;
-        let nodes = count_nodes(&value);
+        let value = parse_yaml(text).inspect_err(|e| {
+            // A breached parser budget means the work was done (aliases replayed) without
+            // producing nodes to charge: charge everything, or a stream of such documents
+            // would cost the parser's limit once per document.
+            if e.contains("budget breached") {
+                self.0 = 0;
+            }
+        })?;
+        // An alias needs `*`, an anchor `&`: a document without both cannot expand.
+        let weight = if text.contains('&') && text.contains('*') {
+            ALIAS_NODE_WEIGHT
+        } else {
+            1
+        };
+        let nodes = count_nodes(&value).saturating_mul(weight);
         if nodes > self.0 {
             self.0 = 0;
-            return Err("the manifest's YAML node budget is spent (alias expansion?)".to_owned());
+            return Err(
+                "the YAML node budget shared by these documents is spent (alias expansion?)"
+                    .to_owned(),
+            );
         }
         self.0 -= nodes;
         Ok(value)
