@@ -196,9 +196,6 @@ pub struct ExplainArgs {
 pub struct TimelineArgs {
     /// Release name
     pub release: String,
-    /// Show secret-looking values in the changed values of `-o html` instead of redacting them
-    #[arg(long)]
-    pub show_secrets: bool,
 }
 
 /// `images`

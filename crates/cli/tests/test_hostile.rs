@@ -117,7 +117,7 @@ fn input_size_caps_name_the_flag() {
 fn a_spent_run_budget_is_explained() {
     let dir = tempfile::tempdir().unwrap();
     records(dir.path(), "Upgrade complete");
-    insta::assert_snapshot!(run_in(dir.path(), &["history", "w", "--from", "records.json", "--max-total-bytes", "100"]), @"
+    insta::assert_snapshot!(run_in(dir.path(), &["timeline", "w", "--from", "records.json", "--max-total-bytes", "100"]), @"
     ------- stderr -------
     helm-why: release ns/w: 2 records found, none could be decoded: sh.helm.release.v1.w.v1 (records.json, item 0): size: the run's budget of 100 decoded bytes is spent (--max-total-bytes raises it)
     hint: --max-record-bytes and --max-total-bytes raise the size limits; docs/reliability.md lists every limit
@@ -136,10 +136,13 @@ fn undecodable_records_are_not_reported_as_not_found() {
         item["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
     }
     std::fs::write(dir.path().join("records.json"), value.to_string()).unwrap();
-    for command in ["explain", "timeline", "images", "history"] {
+    for command in ["explain", "timeline", "images", "get", "plan"] {
         let mut args = vec![command, "w"];
-        if command == "explain" {
-            args.push("cm/x");
+        match command {
+            "explain" => args.push("cm/x"),
+            "get" => args.push("values"),
+            "plan" => args.extend(["--manifest", "records.json"]),
+            _ => {}
         }
         args.extend(["--from", "records.json"]);
         let out = run_in(dir.path(), &args);
@@ -148,6 +151,10 @@ fn undecodable_records_are_not_reported_as_not_found() {
             "{command}: {out}"
         );
     }
+    // `history` shows each record with its error instead.
+    let out = run_in(dir.path(), &["history", "w", "--from", "records.json"]);
+    assert_eq!(out.matches("undecodable").count(), 2, "{out}");
+    assert!(out.contains("[exit status: 0]"), "{out}");
 }
 
 #[test]

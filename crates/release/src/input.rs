@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::codec::Limits;
 use crate::error::{DecodeError, Layer, RecordRef};
-use crate::manifest::{parse_yaml_stream, scalar_text};
+use crate::manifest::{NodeBudget, parse_yaml_stream, scalar_text};
 use crate::model::release_from_value;
 use crate::record::{Driver, Record, RecordMeta, decode_record, parse_storage_key};
 use crate::tiller;
@@ -246,10 +246,11 @@ fn read_bytes(bytes: &[u8], origin: &str, cx: &mut Reading<'_>) -> InputOutcome 
                 ));
                 return out;
             }
+            let mut budget = NodeBudget::default();
             for (i, (offset, piece)) in pieces.into_iter().enumerate() {
                 let reference = file_ref.clone().with_document(i);
                 match std::str::from_utf8(piece) {
-                    Ok(doc) => read_document(doc, reference, cx, &mut out),
+                    Ok(doc) => read_document(doc, reference, cx, &mut out, &mut budget),
                     Err(e) => out.errors.push(DecodeError::new(
                         reference,
                         Layer::Yaml,
@@ -295,11 +296,14 @@ fn read_bytes(bytes: &[u8], origin: &str, cx: &mut Reading<'_>) -> InputOutcome 
                     ));
                     return out;
                 }
-                // A syntax error in one document costs only that document.
+                // A syntax error in one document costs only that document; the documents
+                // share one node budget, as the stream did.
+                let mut budget = NodeBudget::default();
                 for (i, (offset, _)) in pieces.iter().enumerate() {
                     let end = pieces.get(i + 1).map_or(trimmed.len(), |(o, _)| *o);
                     let doc = &trimmed[*offset..end];
-                    read_document(doc, file_ref.clone().with_document(i), cx, &mut out);
+                    let reference = file_ref.clone().with_document(i);
+                    read_document(doc, reference, cx, &mut out, &mut budget);
                 }
                 return out;
             }
@@ -318,13 +322,15 @@ fn read_bytes(bytes: &[u8], origin: &str, cx: &mut Reading<'_>) -> InputOutcome 
 }
 
 /// Read one document of a multi-document file on its own.
-fn read_document(text: &str, reference: RecordRef, cx: &mut Reading<'_>, out: &mut InputOutcome) {
-    match parse_yaml_stream(text) {
-        Ok(values) => {
-            for value in values {
-                read_value(value, reference.clone(), cx, out);
-            }
-        }
+fn read_document(
+    text: &str,
+    reference: RecordRef,
+    cx: &mut Reading<'_>,
+    out: &mut InputOutcome,
+    budget: &mut NodeBudget,
+) {
+    match budget.parse(text) {
+        Ok(value) => read_value(value, reference, cx, out),
         Err(e) => out.errors.push(DecodeError::new(
             reference,
             Layer::Yaml,

@@ -665,26 +665,38 @@ pub fn parse_release_json(json: &[u8]) -> Result<Release, String> {
         Some(b'[') => return Err("the release JSON is an array, not an object".to_owned()),
         _ => {}
     }
+    // The fast path tracks no field path; errors are rare, so only then is the document
+    // read again to name the field.
+    let raw = match serde_json::from_slice::<ReleaseRaw>(json) {
+        Ok(raw) => raw,
+        Err(err) => slow_release_json(json, err)?,
+    };
+    raw.into_release()
+}
+
+/// Read a release JSON that failed the fast path: Go keeps the last of duplicate keys
+/// where serde's derive refuses them; any other error is described with its field path.
+fn slow_release_json(json: &[u8], first: serde_json::Error) -> Result<ReleaseRaw, String> {
     let split = |e: serde_path_to_error::Error<serde_json::Error>| {
         let path = e.path().to_string();
         (path, e.into_inner())
     };
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let raw = serde_path_to_error::deserialize::<_, ReleaseRaw>(&mut de)
-        .map_err(split)
-        .and_then(|raw| de.end().map(|()| raw).map_err(|e| (String::new(), e)))
-        .or_else(|(path, err)| {
-            // Go's encoding/json keeps the last of duplicate keys; serde's derive refuses
-            // them. Rare, so only then is the document read a second time, through a map.
-            if !err.to_string().starts_with("duplicate field") {
-                return Err((path, err));
-            }
-            let value: serde_json::Value =
-                serde_json::from_slice(json).map_err(|e| (String::new(), e))?;
-            serde_path_to_error::deserialize::<_, ReleaseRaw>(value).map_err(split)
-        })
-        .map_err(|(path, err)| describe_json_error(&err, &path))?;
-    raw.into_release()
+    let result = if first.to_string().starts_with("duplicate field") {
+        serde_json::from_slice::<serde_json::Value>(json)
+            .map_err(|e| (String::new(), e))
+            .and_then(|value| serde_path_to_error::deserialize(value).map_err(split))
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(json);
+        serde_path_to_error::deserialize::<_, ReleaseRaw>(&mut de)
+            .map_err(split)
+            .and_then(|raw| de.end().map(|()| raw).map_err(|e| (String::new(), e)))
+    };
+    // Should the second reading succeed (it cannot), the first error still stands.
+    match result {
+        Ok(raw) if first.to_string().starts_with("duplicate field") => Ok(raw),
+        Ok(_) => Err(describe_json_error(&first, "")),
+        Err((path, err)) => Err(describe_json_error(&err, &path)),
+    }
 }
 
 /// A release given as an already parsed JSON object (raw release JSON in an input file).

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::codec::{Limits, peel};
 use crate::error::{DecodeError, Layer, RecordRef};
+use crate::manifest::{ALIAS_NODE_WEIGHT, MANIFEST_NODE_BUDGET, NodeBudget, split_manifests};
 use crate::model::{Release, parse_release_json};
 
 /// The storage driver (or form) a record was found in.
@@ -182,5 +183,33 @@ pub fn decode_record(
     meta.gzipped = peeled.gzipped;
     let release = parse_release_json(&peeled.json)
         .map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Json, detail))?;
+    check_alias_expansion(&release)
+        .map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Yaml, detail))?;
     Ok(Record { meta, release })
+}
+
+/// One budget of YAML nodes for all the documents of a record — manifest and hooks
+/// together — that use aliases (each of their nodes counts [`ALIAS_NODE_WEIGHT`] times
+/// against [`MANIFEST_NODE_BUDGET`]) (the only way a small text becomes a large tree). Each document alone is
+/// held to the parser's alias limits; this keeps a record of many small "billion laughs"
+/// documents from multiplying them, whichever command later parses them.
+fn check_alias_expansion(release: &Release) -> Result<(), String> {
+    let mut budget = NodeBudget::default();
+    let manifest_docs = split_manifests(&release.manifest);
+    let hook_docs = release.hooks.iter().map(|h| h.manifest.as_str());
+    for doc in manifest_docs.into_iter().chain(hook_docs) {
+        // An alias needs `*`, an anchor `&`: documents without both cannot expand.
+        if !(doc.contains('&') && doc.contains('*')) {
+            continue;
+        }
+        if let Err(detail) = budget.parse(doc)
+            && budget.is_spent()
+        {
+            return Err(format!(
+                "its manifest and hooks expand to more than {} YAML nodes through aliases (an alias bomb?): {detail}",
+                MANIFEST_NODE_BUDGET / ALIAS_NODE_WEIGHT
+            ));
+        }
+    }
+    Ok(())
 }

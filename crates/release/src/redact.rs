@@ -108,13 +108,7 @@ impl Redactor {
     pub fn learn_manifest(&mut self, manifest: &str) {
         let mut budget = NodeBudget::default();
         for piece in split_manifests(manifest) {
-            // Only a document that names a Secret can be one (or that could spell its kind
-            // with escapes, `"Secr\u0065t"`).
-            let names_secret = piece
-                .as_bytes()
-                .windows(6)
-                .any(|w| w.eq_ignore_ascii_case(b"secret"));
-            if !names_secret && !piece.contains('\\') {
+            if !may_be_secret(piece) {
                 continue;
             }
             let Ok(value) = budget.parse(strip_source(piece).1) else {
@@ -226,8 +220,8 @@ impl Redactor {
                     Some(yaml.trim_end().to_owned())
                 }
                 Ok(_) => None,
-                // Unparsable: withheld whole if it could be a Secret at all.
-                Err(_) if body.to_ascii_lowercase().contains("secret") => Some(format!(
+                // Unparsable (or over the budget): withheld whole if it could be a Secret.
+                Err(_) if may_be_secret(body) => Some(format!(
                     "# {REDACTED}: this document could not be parsed and may hold a Secret"
                 )),
                 Err(_) => None,
@@ -245,20 +239,16 @@ impl Redactor {
         out.push_str(&text[copied..]);
         out
     }
+}
 
-    /// Replace every Secret data value found in a free text (a message) by [`REDACTED`].
-    pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        // Longest first, so a value containing another is replaced whole.
-        let mut values: Vec<&String> = self.secret_values.iter().collect();
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        for v in values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), REDACTED);
-            }
-        }
-        out
-    }
+/// Whether a document could be a Secret, without parsing it: it names one (in any case), or
+/// could spell the kind with escapes (`"Secr\u0065t"`).
+fn may_be_secret(text: &str) -> bool {
+    text.contains('\\')
+        || text
+            .as_bytes()
+            .windows(6)
+            .any(|w| w.eq_ignore_ascii_case(b"secret"))
 }
 
 /// Redact every leaf below a secret-looking key; `null` and empty strings tell nothing.
@@ -431,6 +421,8 @@ mod tests {
             redacted("---\nkind: Secret\ndata: {pw: MARKER, [\n---\nkind: ConfigMap\nbroken: [\n");
         assert!(!r.contains("MARKER"), "{r}");
         assert!(r.contains("kind: ConfigMap\nbroken: ["), "{r}");
+        let r = redacted("kind: \"Secr\\u0065t\"\ndata: {pw: MARKER, [\n");
+        assert!(!r.contains("MARKER"), "{r}");
     }
 
     #[test]
@@ -448,6 +440,5 @@ mod tests {
             v,
             serde_json::json!({"db": {"url": REDACTED, "other": REDACTED, "ok": "fine"}})
         );
-        assert_eq!(r.text("dsn is postgres://db!"), "dsn is <redacted>!");
     }
 }

@@ -101,7 +101,7 @@ fn stray_character_in_the_api_base64_layer() {
     assert_s1_v1_fails(
         "bad-base64.yaml",
         Layer::Base64,
-        "invalid base64: byte 0x21 at offset 100 is not in the alphabet",
+        "invalid base64: the byte at offset 100 is not in the alphabet",
     );
     let out = read_bad("bad-base64.yaml");
     assert!(!single_error(&out).detail.contains("inner"));
@@ -112,7 +112,7 @@ fn stray_character_in_helms_base64_layer() {
     assert_s1_v1_fails(
         "bad-base64-inner.yaml",
         Layer::Base64,
-        "byte 0x21 at offset 100 is not in the alphabet (inner layer)",
+        "the byte at offset 100 is not in the alphabet (inner layer)",
     );
 }
 
@@ -522,7 +522,7 @@ fn error_in_a_list_names_the_item() {
     assert_error(
         &out.errors[0],
         Layer::Base64,
-        "byte 0x21 at offset 4",
+        "the byte at offset 4",
         &["sh.helm.release.v1.web.v2 (dump.json, item 1)"],
     );
     let histories = history::group(out.records, out.errors);

@@ -113,3 +113,30 @@ fn syntax_errors_do_not_quote_the_payload() {
     assert!(!err.contains("sekrit") && !err.contains("oops"), "{err}");
     assert!(err.contains("line 1"), "{err}");
 }
+
+#[test]
+fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
+    // 9^5 = 59,049 nodes from ~300 bytes, within one document's alias limits; 20 hooks
+    // of it are over the record's budget of 1,000,000 nodes.
+    let mut bomb = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: pre-install\na: &a [x,x,x,x,x,x,x,x,x]\n",
+    );
+    for i in 0..4 {
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("l{}", i - 1)
+        };
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+    }
+    let one = web().hook("w/templates/h.yaml", &bomb);
+    assert!(decode(&one.to_json()).is_ok(), "one is fine");
+    let mut many = one.build();
+    let hook = many.hooks[0].clone();
+    many.hooks.extend(std::iter::repeat_n(hook, 19));
+    let json = helm_why_release::builder::encode_release_json(&many);
+    let err = decode(&json).unwrap_err();
+    assert_eq!(err.layer, Layer::Yaml, "{err}");
+    assert!(err.detail.contains("alias bomb"), "{err}");
+}

@@ -41,3 +41,44 @@ fn an_invalid_utf8_byte_drops_only_its_document() {
         "{text}"
     );
 }
+
+/// Found by the `read_input` fuzz target: when the stream failed, each document was parsed
+/// again with a budget of its own, so a file of many small alias bombs cost the parser's
+/// limit once per document (seconds per hundred documents). They now share one budget.
+#[test]
+fn documents_read_one_by_one_share_one_yaml_budget() {
+    let bomb = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad/alias-bomb.yaml"),
+    )
+    .unwrap();
+    let mut small = String::from("a: &a [x,x,x,x,x,x,x,x,x]\n");
+    for i in 0..4 {
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("l{}", i - 1)
+        };
+        small.push_str(&format!(
+            "l{i}: &l{i} [{}]\n",
+            vec![format!("*{prev}"); 9].join(",")
+        ));
+    }
+    for (what, doc) in [
+        ("breaching", bomb.as_str()),
+        ("within limits", small.as_str()),
+    ] {
+        // A syntax error first, so that the file is read document by document.
+        let text = format!("---\nbroken: [\n{}", format!("---\n{doc}").repeat(300));
+        let out = read_input(text.as_bytes(), "bombs.yaml", &Limits::default());
+        let skipped = out
+            .errors
+            .iter()
+            .filter(|e| e.detail.contains("this document was not parsed"))
+            .count();
+        assert!(
+            skipped >= 280,
+            "{what}: only {skipped} of 300 skipped: {:?}",
+            out.errors.last()
+        );
+    }
+}

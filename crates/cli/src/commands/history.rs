@@ -10,7 +10,7 @@ use super::{Ui, source_warnings};
 use crate::args::HistoryArgs;
 use crate::config::Config;
 use crate::error::exit;
-use crate::source::{Request, load, select_release};
+use crate::source::{Request, load, select_release_any};
 
 /// One revision row. Undecodable revisions are rows too; missing ones are listed apart.
 #[derive(Debug, Serialize)]
@@ -182,7 +182,7 @@ fn placeholder(revision: u64, status: &str, description: String) -> RevisionRow 
 /// Source errors, unknown release.
 pub async fn run(args: &HistoryArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
     let loaded = load(config, Request::Release(&args.release)).await?;
-    let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
+    let history = select_release_any(&loaded, &args.release, config.namespace_filter.as_deref())?;
     let mut warnings = source_warnings(&loaded);
     let scopes = super::refine_scopes(&loaded, history, config, &mut warnings).await;
     let config = Config {

@@ -415,7 +415,7 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
         report.live_source = Some(cluster.source().to_owned());
     }
     if ui.format == OutputFormat::Html {
-        let extra = postmortem(history, &replay, &report, args.show_secrets);
+        let extra = postmortem(history, &replay, &report, config.show_secrets);
         crate::render::html::write_timeline(ui.out, &report, &extra)?;
         return ui.warnings(&report.warnings).map(|()| exit::OK);
     }

@@ -59,11 +59,43 @@ pub async fn load(config: &Config, request: Request<'_>) -> Result<Loaded> {
     }
 }
 
-/// The one history of `name`, honouring the namespace filter.
+/// The one history of `name`, honouring the namespace filter, with at least one decoded
+/// revision.
+///
+/// # Errors
+/// No such release, the same name in several namespaces without `-n`, or records of which
+/// none decodes.
+pub fn select_release<'a>(
+    loaded: &'a Loaded,
+    name: &'a str,
+    namespace: Option<&str>,
+) -> Result<&'a History> {
+    let history = select_release_any(loaded, name, namespace)?;
+    if history.revisions.is_empty() && !history.undecodable.is_empty() {
+        let n = history.undecodable.len();
+        let first = &history.undecodable[0].1;
+        return Err(UserError::with_hint(
+            format!(
+                "release {}: {n} record{} found, none could be decoded: {first}",
+                history.id,
+                if n == 1 { "" } else { "s" }
+            ),
+            if first.layer == helm_why_release::Layer::Size {
+                "--max-record-bytes and --max-total-bytes raise the size limits; docs/reliability.md lists every limit"
+            } else {
+                "`helm-why history` shows every record with its error"
+            },
+        )
+        .into());
+    }
+    Ok(history)
+}
+
+/// [`select_release`], also when no revision decodes (`history` shows each record's error).
 ///
 /// # Errors
 /// No such release, or the same name in several namespaces without `-n`.
-pub fn select_release<'a>(
+pub fn select_release_any<'a>(
     loaded: &'a Loaded,
     name: &'a str,
     namespace: Option<&str>,
@@ -74,19 +106,6 @@ pub fn select_release<'a>(
         .filter(|h| namespace.is_none_or(|ns| h.id.namespace == ns))
         .collect();
     match matches.as_slice() {
-        [one] if one.revisions.is_empty() && !one.undecodable.is_empty() => {
-            let n = one.undecodable.len();
-            let first = &one.undecodable[0].1;
-            Err(UserError::with_hint(
-                format!(
-                    "release {}: {n} record{} found, none could be decoded: {first}",
-                    one.id,
-                    if n == 1 { "" } else { "s" }
-                ),
-                "--max-record-bytes and --max-total-bytes raise the size limits; docs/reliability.md lists every limit",
-            )
-            .into())
-        }
         [one] => Ok(one),
         [] => {
             let others: Vec<String> = loaded
