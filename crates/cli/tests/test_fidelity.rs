@@ -191,3 +191,23 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
     [exit status: 0]
     ");
 }
+
+#[test]
+fn a_line_break_in_a_record_cannot_forge_a_table_row() {
+    let records = Records::new(&[rev(1)
+        .manifest_doc("web/templates/a.yaml", &cm("a"))
+        .status(
+            Status::Failed,
+            "Release \"web\" failed: 1 error occurred:\n\t* boom\n2  forged  deployed",
+        )]);
+    let out = run_args(&["history", "web", "--from", records.path()]);
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(char::is_numeric))
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(
+        rows[0].contains("1 error occurred:\\n\\t* boom\\n2  forged  deployed"),
+        "{out}"
+    );
+}

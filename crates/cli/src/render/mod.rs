@@ -46,8 +46,15 @@ impl Grid {
             .load_style(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled)
             .set_header(self.header.clone());
+        // One row per line: a line break or tab from a record (a failed revision's error,
+        // a hostile name) is shown escaped, so it cannot start a row of its own.
+        let one_line = |c: &String| {
+            c.replace('\r', "\\r")
+                .replace('\n', "\\n")
+                .replace('\t', "\\t")
+        };
         for row in &self.rows {
-            table.add_row(row.clone());
+            table.add_row(row.iter().map(one_line).collect::<Vec<_>>());
         }
         for column in table.column_iter_mut() {
             column.set_padding((0, 2));
