@@ -97,7 +97,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    /// The first error about `key` that matches `pred`.
+    /// The first error about `key`.
     pub fn about(&self, key: &ResourceKey) -> Option<&ObjectError> {
         self.objects.iter().find(|e| e.is_about(key))
     }

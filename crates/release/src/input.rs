@@ -39,6 +39,14 @@ pub struct InputOutcome {
 }
 
 impl InputOutcome {
+    /// Keep a decoded record, or its error.
+    fn push(&mut self, decoded: Result<Record, DecodeError>) {
+        match decoded {
+            Ok(r) => self.records.push(r),
+            Err(e) => self.errors.push(e),
+        }
+    }
+
     /// Append another outcome.
     pub fn extend(&mut self, other: InputOutcome) {
         self.records.extend(other.records);
@@ -122,52 +130,45 @@ impl<'s> Reading<'s> {
                     version: Some(version),
                 }),
             ) => {
-                let slot = self.latest.entry((namespace, name));
-                match slot {
-                    std::collections::btree_map::Entry::Occupied(mut held)
-                        if held.get().version < version =>
-                    {
-                        held.insert(Pending {
-                            version,
-                            payload: payload.to_owned(),
-                            meta,
-                        });
-                        out.skipped += 1;
-                    }
-                    // The same revision stored twice: both are decoded, so that the
-                    // duplicate is reported as it would be without the selection.
-                    std::collections::btree_map::Entry::Occupied(held)
-                        if held.get().version == version =>
-                    {
-                        match decode_record(payload.as_bytes(), meta, self.limits) {
-                            Ok(r) => out.records.push(r),
-                            Err(e) => out.errors.push(e),
-                        }
-                    }
-                    std::collections::btree_map::Entry::Occupied(_) => out.skipped += 1,
-                    std::collections::btree_map::Entry::Vacant(free) => {
-                        free.insert(Pending {
-                            version,
-                            payload: payload.to_owned(),
-                            meta,
-                        });
-                    }
-                }
+                let pending = Pending {
+                    version,
+                    payload: payload.to_owned(),
+                    meta,
+                };
+                self.hold((namespace, name), pending, out);
             }
-            _ => match decode_record(payload.as_bytes(), meta, self.limits) {
-                Ok(r) => out.records.push(r),
-                Err(e) => out.errors.push(e),
-            },
+            _ => out.push(decode_record(payload.as_bytes(), meta, self.limits)),
+        }
+    }
+
+    /// Keep `pending` if it is the newest record of its release so far; an older one is
+    /// counted as skipped, and the same revision stored twice is decoded at once, so that the
+    /// duplicate is reported as it would be without the selection.
+    fn hold(&mut self, id: (Option<String>, String), pending: Pending, out: &mut InputOutcome) {
+        use std::collections::btree_map::Entry;
+        match self.latest.entry(id) {
+            Entry::Vacant(free) => {
+                free.insert(pending);
+            }
+            Entry::Occupied(mut held) if held.get().version < pending.version => {
+                held.insert(pending);
+                out.skipped += 1;
+            }
+            Entry::Occupied(held) if held.get().version == pending.version => out.push(
+                decode_record(pending.payload.as_bytes(), pending.meta, self.limits),
+            ),
+            Entry::Occupied(_) => out.skipped += 1,
         }
     }
 
     /// Decode what was held back.
     fn finish(self, out: &mut InputOutcome) {
         for pending in self.latest.into_values() {
-            match decode_record(pending.payload.as_bytes(), pending.meta, self.limits) {
-                Ok(r) => out.records.push(r),
-                Err(e) => out.errors.push(e),
-            }
+            out.push(decode_record(
+                pending.payload.as_bytes(),
+                pending.meta,
+                self.limits,
+            ));
         }
     }
 }
@@ -374,12 +375,11 @@ fn byte_documents(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 fn read_value(doc: Value, reference: RecordRef, cx: &mut Reading<'_>, out: &mut InputOutcome) {
     match doc {
         Value::Null => {}
-        Value::String(payload) => {
-            match decode_record(payload.as_bytes(), RecordMeta::raw(reference), cx.limits) {
-                Ok(r) => out.records.push(r),
-                Err(e) => out.errors.push(e),
-            }
-        }
+        Value::String(payload) => out.push(decode_record(
+            payload.as_bytes(),
+            RecordMeta::raw(reference),
+            cx.limits,
+        )),
         Value::Array(items) => {
             for (i, item) in items.into_iter().enumerate() {
                 read_value(item, reference.clone().with_item(i), cx, out);
@@ -701,26 +701,12 @@ fn stream_json(
     });
     let mut done: Vec<(usize, InputOutcome)> = Vec::new();
     let mut held = Reading::new(limits, select);
+    // Each worker kept the newest record of each release it saw: keep the newest of those.
+    let mut merged = InputOutcome::default();
     for (part, latest) in outcomes {
         done.extend(part);
         for (id, pending) in latest {
-            match held.latest.entry(id) {
-                std::collections::btree_map::Entry::Occupied(mut o) => {
-                    if o.get().version < pending.version {
-                        o.insert(pending);
-                    }
-                    done.push((
-                        usize::MAX,
-                        InputOutcome {
-                            skipped: 1,
-                            ..InputOutcome::default()
-                        },
-                    ));
-                }
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(pending);
-                }
-            }
+            held.hold(id, pending, &mut merged);
         }
     }
     // Results in input order, whichever worker decoded them.
@@ -729,6 +715,7 @@ fn stream_json(
     for (_, part) in done {
         out.extend(part);
     }
+    out.extend(merged);
     match parsed {
         Ok(None) => {}
         // Not a List: the object itself (a Secret, a release, a SQL row).
