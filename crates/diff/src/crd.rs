@@ -13,26 +13,23 @@ use crate::sim::Sim;
 use crate::view::RevisionView;
 use crate::world::{Live, resource_name};
 
-/// A CustomResourceDefinition the replay deleted.
+/// What a CustomResourceDefinition serves: the group and kind of its custom resources. The API
+/// server deletes every one of them with it (helm-semantics.md §2.6).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DeletedCrd {
+pub struct CrdServes {
     /// The CRD.
-    pub(crate) crd: ResourceKey,
+    pub crd: ResourceKey,
     /// `spec.group`.
-    group: String,
+    pub group: String,
     /// `spec.names.kind`, when the stored document has it.
-    kind: Option<String>,
+    pub kind: Option<String>,
     /// `spec.names.plural` (or the first label of the CRD's name, `<plural>.<group>`).
-    plural: String,
-    /// The revision whose operation deleted it.
-    pub(crate) revision: u64,
-    /// Why it went.
-    pub(crate) cause: Cause,
+    pub plural: String,
 }
 
-impl DeletedCrd {
-    /// Read what the CRD served from its stored document, else from its name.
-    fn new(crd: &ResourceKey, value: Option<&Value>, revision: u64, cause: Cause) -> Self {
+impl CrdServes {
+    /// Read what the CRD serves from its stored document, else from its name.
+    pub fn new(crd: &ResourceKey, value: Option<&Value>) -> Self {
         let text = |pointer: &str| {
             value
                 .and_then(|v| v.pointer(pointer))
@@ -40,18 +37,21 @@ impl DeletedCrd {
                 .map(str::to_owned)
         };
         let (name_plural, name_group) = crd.name.split_once('.').unwrap_or((&crd.name, ""));
-        DeletedCrd {
+        CrdServes {
             crd: crd.clone(),
             group: text("/spec/group").unwrap_or_else(|| name_group.to_owned()),
             kind: text("/spec/names/kind"),
             plural: text("/spec/names/plural").unwrap_or_else(|| name_plural.to_owned()),
-            revision,
-            cause,
         }
     }
 
-    /// Whether `key` is a custom resource this CRD served.
-    fn serves(&self, key: &ResourceKey) -> bool {
+    /// Whether `key` names a CustomResourceDefinition.
+    pub fn is_crd(key: &ResourceKey) -> bool {
+        key.kind == "CustomResourceDefinition" && key.group == "apiextensions.k8s.io"
+    }
+
+    /// Whether `key` is a custom resource this CRD serves.
+    pub fn serves(&self, key: &ResourceKey) -> bool {
         key.group == self.group
             && match &self.kind {
                 Some(kind) => *kind == key.kind,
@@ -60,8 +60,42 @@ impl DeletedCrd {
     }
 
     /// `Widget` (or the plural when the kind is not stored).
-    fn kind_label(&self) -> &str {
+    pub fn kind_label(&self) -> &str {
         self.kind.as_deref().unwrap_or(&self.plural)
+    }
+}
+
+/// A CustomResourceDefinition the replay deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeletedCrd {
+    /// The CRD and what it served.
+    served: CrdServes,
+    /// The revision whose operation deleted it.
+    pub(crate) revision: u64,
+    /// Why it went.
+    pub(crate) cause: Cause,
+}
+
+impl DeletedCrd {
+    fn new(crd: &ResourceKey, value: Option<&Value>, revision: u64, cause: Cause) -> Self {
+        DeletedCrd {
+            served: CrdServes::new(crd, value),
+            revision,
+            cause,
+        }
+    }
+
+    /// The CRD.
+    pub(crate) fn crd(&self) -> &ResourceKey {
+        &self.served.crd
+    }
+
+    fn serves(&self, key: &ResourceKey) -> bool {
+        self.served.serves(key)
+    }
+
+    fn kind_label(&self) -> &str {
+        self.served.kind_label()
     }
 
     /// `widgets.example.com (moved to crds/)`.
@@ -71,7 +105,7 @@ impl DeletedCrd {
             Cause::Uninstall => " (helm uninstall)",
             _ => "",
         };
-        format!("{}{why}", self.crd.name)
+        format!("{}{why}", self.served.crd.name)
     }
 }
 
@@ -132,7 +166,7 @@ impl Sim {
                 deleted.kind_label()
             ),
         ));
-        self.deleted_crds.retain(|d| d.crd.name != crd.name);
+        self.deleted_crds.retain(|d| d.crd().name != crd.name);
         self.deleted_crds.push(deleted);
     }
 
@@ -142,7 +176,7 @@ impl Sim {
             d.serves(key)
                 && self
                     .world
-                    .get(&d.crd)
+                    .get(d.crd())
                     .is_none_or(|l| l.key.kind != "CustomResourceDefinition")
         })
     }
@@ -156,7 +190,7 @@ impl Sim {
             let Some(crd) = self.crd_gone_for(&o.key) else {
                 continue;
             };
-            match by_crd.iter_mut().find(|(c, _)| c.crd == crd.crd) {
+            match by_crd.iter_mut().find(|(c, _)| c.crd() == crd.crd()) {
                 Some((_, keys)) => keys.push(&o.key),
                 None => by_crd.push((crd, vec![&o.key])),
             }

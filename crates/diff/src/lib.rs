@@ -34,6 +34,7 @@
 mod base;
 mod cause;
 mod crd;
+mod cross;
 mod event;
 pub mod failure;
 mod hazard;
@@ -54,6 +55,11 @@ mod world;
 
 pub use base::{BaseQuery, BaseRule, PENDING_ERROR, no_deployed_error, reinstalls, upgrade_base};
 pub use cause::template_name;
+pub use crd::CrdServes;
+pub use cross::{
+    ReleaseEvent, ReleaseHazard, cross_hazards, describe_elsewhere, done_elsewhere, events_about,
+    removes,
+};
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity, empty_manifest};
 pub use names::invalid_name;

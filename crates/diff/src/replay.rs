@@ -7,6 +7,7 @@ use helm_why_release::history::{RevisionRange, format_range_list};
 use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
+use crate::crd::CrdServes;
 use crate::event::{Action, Cause, Event, Phase};
 use crate::hazard::{Hazard, Severity, empty_manifest};
 use crate::ops::{Afterwards, Inferred, Operation, Outcome, infer};
@@ -55,6 +56,10 @@ pub struct Step {
     pub description: String,
     /// When the operation started (`last_deployed`).
     pub started: Option<String>,
+    /// When the release was uninstalled (`deleted`), for a record that stands for an
+    /// uninstall too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uninstalled: Option<String>,
     /// Everything Helm did, in order.
     pub events: Vec<Event>,
     /// Remarks about this step (base choice, contradictions, uncertainty).
@@ -87,6 +92,12 @@ pub struct Replay {
     /// The objects of that revision.
     #[serde(skip)]
     pub tracked_now: BTreeSet<ObjectId>,
+    /// Those of them whose document says `helm.sh/resource-policy: keep`.
+    #[serde(skip)]
+    pub tracked_keep: BTreeSet<ObjectId>,
+    /// The CustomResourceDefinitions among them, with the kind each serves.
+    #[serde(skip)]
+    pub tracked_crds: Vec<CrdServes>,
 }
 
 impl Replay {
@@ -432,7 +443,10 @@ pub(crate) fn run_views(
             sim.uninstall(view, inferred.afterwards == Afterwards::Uninstalled);
         }
         // What the next upgrade diffs against decides what is still tracked.
-        let tracked = tracked_by_base(views, query_base(&statuses, &profile, &release.name, false));
+        let tracked = Tracked::ids(
+            views,
+            &query_base(&statuses, &profile, &release.name, false),
+        );
         if inferred.afterwards == Afterwards::Nothing {
             sim.orphans(&tracked);
         }
@@ -456,6 +470,7 @@ pub(crate) fn run_views(
             status: release.info.status.to_string(),
             description: release.info.description.clone(),
             started: release.info.last_deployed.as_ref().map(ToString::to_string),
+            uninstalled: release.info.deleted.as_ref().map(ToString::to_string),
             events,
             notes,
             present_after,
@@ -497,6 +512,7 @@ pub(crate) fn run_views(
         .collect();
     let next_upgrade = upgrade_base(&stored, &profile, &history.id.name);
     let tracked_query = query_base(&stored, &profile, &history.id.name, false);
+    let tracked = Tracked::by_base(views, &tracked_query);
     if let Some(last) = views.last() {
         let upgrade = format!("the next helm upgrade of {}", history.id.name);
         hazards.extend(sim.crd_missing(last, &upgrade));
@@ -514,8 +530,10 @@ pub(crate) fn run_views(
         missing: history.missing.clone(),
         objects: objects.into_values().collect(),
         hazards,
-        tracked_base: tracked_query.revision(),
-        tracked_now: tracked_by_base(views, tracked_query),
+        tracked_base: tracked.revision,
+        tracked_now: tracked.objects,
+        tracked_keep: tracked.keep,
+        tracked_crds: tracked.crds,
         next_upgrade,
     };
     Ended {
@@ -563,13 +581,51 @@ fn historical_base(
     }
 }
 
-/// The objects of the revision an upgrade would diff against.
-fn tracked_by_base(views: &[RevisionView<'_>], query: BaseQuery) -> BTreeSet<ObjectId> {
-    query
-        .revision()
-        .and_then(|b| views.iter().find(|v| v.revision() == b))
-        .map(|v| v.objects.iter().map(|o| ObjectId::of(&o.key)).collect())
-        .unwrap_or_default()
+/// What the revision Helm's storage answers as the base tracks (see [`Replay::tracked_by`]).
+struct Tracked {
+    revision: Option<u64>,
+    objects: BTreeSet<ObjectId>,
+    keep: BTreeSet<ObjectId>,
+    crds: Vec<CrdServes>,
+}
+
+impl Tracked {
+    /// The base's objects only (what each step needs).
+    fn ids(views: &[RevisionView<'_>], query: &BaseQuery) -> BTreeSet<ObjectId> {
+        Self::base_objects(views, query)
+            .iter()
+            .map(|o| ObjectId::of(&o.key))
+            .collect()
+    }
+
+    fn base_objects<'v>(
+        views: &'v [RevisionView<'_>],
+        query: &BaseQuery,
+    ) -> &'v [helm_why_release::manifest::ManifestObject<'v>] {
+        query
+            .revision()
+            .and_then(|b| views.iter().find(|v| v.revision() == b))
+            .map(|v| v.objects.as_slice())
+            .unwrap_or_default()
+    }
+
+    fn by_base(views: &[RevisionView<'_>], query: &BaseQuery) -> Self {
+        let objects = Self::base_objects(views, query);
+        Tracked {
+            revision: query.revision(),
+            objects: objects.iter().map(|o| ObjectId::of(&o.key)).collect(),
+            keep: objects
+                .iter()
+                .filter(|o| o.keep_on_upgrade())
+                .map(|o| ObjectId::of(&o.key))
+                .collect(),
+            crds: objects
+                .iter()
+                .filter(|o| CrdServes::is_crd(&o.key))
+                .map(|o| CrdServes::new(&o.key, Some(&o.value)))
+                .collect(),
+        }
+    }
 }
 
 /// One hazard per (code, revision, object): an object deleted in the pre-upgrade hooks and

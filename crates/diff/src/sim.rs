@@ -752,7 +752,8 @@ impl Sim {
         let message = match self.crd_gone_for(&t.key) {
             Some(crd) => format!(
                 "{message}; its CustomResourceDefinition {} was deleted by revision {}, so it must have been installed again outside Helm (the records cannot show it)",
-                crd.crd.name, crd.revision
+                crd.crd().name,
+                crd.revision
             ),
             None => message,
         };

@@ -1,0 +1,326 @@
+//! Across releases: what one release's operations do to another's objects.
+//!
+//! Helm's upgrade deletes every object of its base manifest that the new manifest lacks, after
+//! checking only `helm.sh/resource-policy`; it never reads `meta.helm.sh/release-name`
+//! (helm-semantics.md §4.4, "No ownership check before deleting on upgrade"; helm/helm#12683,
+//! #10983, #7699, #32218). So an object that two releases track, or that another release took
+//! over, is deleted by whichever release upgrades away from it. These functions take every
+//! release's [`Replay`] and find such objects, and who did what to one object.
+
+use std::collections::BTreeMap;
+
+use helm_why_release::{ResourceKey, Timestamp};
+use serde::Serialize;
+
+use crate::event::{Action, Event, Phase};
+use crate::hazard::{Hazard, Severity};
+use crate::replay::Replay;
+use crate::world::ObjectId;
+
+/// A hazard and the release it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseHazard {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The hazard.
+    #[serde(flatten)]
+    pub hazard: Hazard,
+}
+
+impl ReleaseHazard {
+    /// Name a hazard of `replay`'s release.
+    pub fn of(replay: &Replay, hazard: Hazard) -> Self {
+        ReleaseHazard {
+            release: replay.release.clone(),
+            namespace: replay.namespace.clone(),
+            hazard,
+        }
+    }
+}
+
+/// `namespace/name` of a replay's release.
+fn label(replay: &Replay) -> String {
+    format!("{}/{}", replay.namespace, replay.release)
+}
+
+/// `shared-object` and `crd-shared`: objects the current bases of several releases track, and
+/// CRDs one release tracks while others track objects of their kind. Each hazard is given to
+/// every release concerned, worded from its side, sorted by release then object.
+pub fn cross_hazards(replays: &[&Replay]) -> Vec<ReleaseHazard> {
+    let mut out = shared_objects(replays);
+    out.extend(shared_crds(replays));
+    out.sort_by(|a, b| {
+        (&a.namespace, &a.release, &a.hazard.object, &a.hazard.code).cmp(&(
+            &b.namespace,
+            &b.release,
+            &b.hazard.object,
+            &b.hazard.code,
+        ))
+    });
+    out
+}
+
+/// The tracked objects of every replay, by identity: (replay index, latest key).
+fn tracked_index<'r>(replays: &[&'r Replay]) -> BTreeMap<ObjectId, Vec<(usize, &'r ResourceKey)>> {
+    let mut by_id: BTreeMap<ObjectId, Vec<(usize, &ResourceKey)>> = BTreeMap::new();
+    for (i, replay) in replays.iter().enumerate() {
+        if replay.tracked_now.is_empty() {
+            continue;
+        }
+        for key in &replay.objects {
+            let id = ObjectId::of(key);
+            if replay.tracked_now.contains(&id) {
+                by_id.entry(id).or_default().push((i, key));
+            }
+        }
+    }
+    by_id
+}
+
+/// `shared-object` (high): the same object (by its physical identity: group, kind, namespace,
+/// name, whatever API version each chart writes) is in the base of two or more releases.
+/// Whichever upgrades away from it or is uninstalled deletes it from under the others. When
+/// every release's document marks it `keep`, none deletes it on uninstall: medium.
+fn shared_objects(replays: &[&Replay]) -> Vec<ReleaseHazard> {
+    let mut out = Vec::new();
+    for (id, holders) in tracked_index(replays) {
+        if holders.len() < 2 {
+            continue;
+        }
+        let keeps = |i: usize| replays[i].tracked_keep.contains(&id);
+        let all_keep = holders.iter().all(|(i, _)| keeps(*i));
+        for (i, key) in &holders {
+            let me = replays[*i];
+            let others: Vec<String> = holders
+                .iter()
+                .filter(|(j, _)| j != i)
+                .map(|(j, _)| {
+                    let other = replays[*j];
+                    let keep = if keeps(*j) { ", marked keep" } else { "" };
+                    match other.tracked_base {
+                        Some(rev) => format!("{} (revision {rev}{keep})", label(other)),
+                        None => label(other),
+                    }
+                })
+                .collect();
+            let (severity, consequence) = if all_keep {
+                (
+                    Severity::Medium,
+                    "every release marks it helm.sh/resource-policy: keep, so none deletes it, but each upgrade overwrites the others' version of it".to_owned(),
+                )
+            } else {
+                (
+                    Severity::High,
+                    "whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)".to_owned(),
+                )
+            };
+            out.push(ReleaseHazard::of(
+                me,
+                Hazard::new(
+                    "shared-object",
+                    severity,
+                    me.tracked_base,
+                    Some((*key).clone()),
+                    format!(
+                        "{key} is tracked by this release (revision {}) and also by {}: {consequence}",
+                        me.tracked_base.map_or("?".to_owned(), |r| r.to_string()),
+                        others.join(", ")
+                    ),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// `crd-shared` (high): a CRD tracked by one release while objects of its kind are tracked by
+/// others. Deleting the CRD (moving it to `crds/`, renaming it, uninstalling its release)
+/// makes the API server delete every custom resource of its kind (helm-semantics.md §2.6).
+fn shared_crds(replays: &[&Replay]) -> Vec<ReleaseHazard> {
+    let mut out = Vec::new();
+    for (i, owner) in replays.iter().enumerate() {
+        for crd in &owner.tracked_crds {
+            let mut users: Vec<(&Replay, Vec<&ResourceKey>)> = Vec::new();
+            for (j, other) in replays.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let served: Vec<&ResourceKey> = other
+                    .objects
+                    .iter()
+                    .filter(|k| crd.serves(k) && other.tracked_now.contains(&ObjectId::of(k)))
+                    .collect();
+                if !served.is_empty() {
+                    users.push((other, served));
+                }
+            }
+            if users.is_empty() {
+                continue;
+            }
+            let kind = crd.kind_label();
+            let listed: Vec<String> = users
+                .iter()
+                .map(|(r, keys)| format!("{} ({})", label(r), names(keys)))
+                .collect();
+            out.push(ReleaseHazard::of(
+                owner,
+                Hazard::new(
+                    "crd-shared",
+                    Severity::High,
+                    owner.tracked_base,
+                    Some(crd.crd.clone()),
+                    format!(
+                        "this release tracks CustomResourceDefinition {} while other releases track objects of its kind {kind}: {}; moving it to crds/, renaming it or uninstalling this release deletes them all",
+                        crd.crd.name,
+                        listed.join(", ")
+                    ),
+                ),
+            ));
+            for (user, keys) in users {
+                out.push(ReleaseHazard::of(
+                    user,
+                    Hazard::new(
+                        "crd-shared",
+                        Severity::High,
+                        user.tracked_base,
+                        keys.first().map(|k| (*k).clone()),
+                        format!(
+                            "the CustomResourceDefinition {} serving this release's {kind} {} belongs to release {} (revision {}): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them",
+                            crd.crd.name,
+                            names(&keys),
+                            label(owner),
+                            owner.tracked_base.map_or("?".to_owned(), |r| r.to_string()),
+                        ),
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `a, b, c` (at most five, then a count).
+fn names(keys: &[&ResourceKey]) -> String {
+    const SHOWN: usize = 5;
+    let mut out: Vec<&str> = keys.iter().take(SHOWN).map(|k| k.name.as_str()).collect();
+    let more = keys.len().saturating_sub(SHOWN);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    out.sort_unstable();
+    format!("{}{tail}", out.join(", "))
+}
+
+/// One thing a release's replay did to an object, with when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseEvent {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// When it happened, as stored: the start of the revision's operation, or for an
+    /// uninstall the time of the uninstall.
+    pub when: Option<String>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl ReleaseEvent {
+    /// Seconds since the epoch of [`ReleaseEvent::when`], when it parses.
+    fn at(&self) -> Option<(i64, u32)> {
+        self.when.as_deref().and_then(|s| Timestamp::new(s).unix())
+    }
+}
+
+/// Every event of every replay about the object `id`, ordered by when its operation started
+/// (undated ones last), then by release and revision.
+pub fn events_about(replays: &[&Replay], id: &ObjectId) -> Vec<ReleaseEvent> {
+    let mut out = Vec::new();
+    for replay in replays {
+        for step in &replay.steps {
+            for e in &step.events {
+                if ObjectId::of(&e.object) == *id {
+                    let when = match e.phase {
+                        Phase::Uninstall => step.uninstalled.as_ref().or(step.started.as_ref()),
+                        _ => step.started.as_ref(),
+                    };
+                    out.push(ReleaseEvent {
+                        release: replay.release.clone(),
+                        namespace: replay.namespace.clone(),
+                        when: when.cloned(),
+                        event: e.clone(),
+                    });
+                }
+            }
+        }
+    }
+    // Stable: within one release, replay order is kept.
+    out.sort_by_key(|e| (e.at().is_none(), e.at()));
+    out
+}
+
+/// Whether an event removes the object from the cluster.
+pub fn removes(event: &Event) -> bool {
+    matches!(event.action, Action::Delete | Action::HookDelete)
+}
+
+/// Whether an event leaves the object in the cluster from the release's manifest or hooks.
+fn puts(event: &Event) -> bool {
+    matches!(
+        event.action,
+        Action::Create | Action::Patch | Action::Unchanged | Action::Adopt | Action::HookCreate
+    )
+}
+
+/// What other releases did to `key` that this release's records cannot show: the other
+/// releases' adoptions after this release last wrote it (it is owned elsewhere now), and the
+/// last removal of it, when it was another release's and nothing wrote it since. Empty when
+/// no other release touched it since.
+pub fn done_elsewhere(
+    replays: &[&Replay],
+    replay: &Replay,
+    key: &ResourceKey,
+) -> Vec<ReleaseEvent> {
+    let id = ObjectId::of(key);
+    let events = events_about(replays, &id);
+    let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
+    let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
+    let last_write = events
+        .iter()
+        .rposition(|e| puts(&e.event) || removes(&e.event));
+    events
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| {
+            let after_mine = last_own.is_none_or(|own| *i > own);
+            let took_over = e.event.action == Action::Adopt;
+            let removed_last = removes(&e.event) && Some(*i) == last_write;
+            after_mine && !mine(e) && (took_over || removed_last)
+        })
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// One sentence for an event of another release: `release shop/b revision 4 (upgrade,
+/// 2026-01-02 10:00:00 UTC) deleted it: <why>`.
+pub fn describe_elsewhere(e: &ReleaseEvent) -> String {
+    let when = e
+        .when
+        .as_deref()
+        .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
+        .unwrap_or_default();
+    let did = match e.event.action {
+        Action::Adopt => "took it over",
+        Action::HookDelete => "deleted it (hook delete policy)",
+        _ => "deleted it",
+    };
+    format!(
+        "release {}/{} revision {} ({}{when}) {did}: {}",
+        e.namespace, e.release, e.event.revision, e.event.operation, e.event.message
+    )
+}

@@ -1,0 +1,280 @@
+//! Across releases (issue 10): objects two releases track, CRDs whose custom resources belong
+//! to other releases, and which release's operation deleted or took over another's object.
+//! Every history is encoded by the record builder, as Helm writes it.
+
+#![allow(clippy::unwrap_used)]
+
+use helm_why_diff::{
+    Action, Replay, ReplayOptions, Severity, cross_hazards, done_elsewhere, events_about, replay,
+};
+use helm_why_diff::{ObjectId, describe_elsewhere};
+use helm_why_release::builder::ReleaseBuilder;
+use helm_why_release::history::group;
+use helm_why_release::{Record, RecordMeta, ResourceKey, Status};
+
+const NS: &str = "shop";
+
+/// Revision `n` of `release` in `shop`, started at minute `minute` of 2026-01-01.
+fn rev(release: &str, n: u64, minute: u32) -> ReleaseBuilder {
+    let at = format!("2026-01-01T10:{minute:02}:00Z");
+    ReleaseBuilder::new(release, NS, n)
+        .chart(release, &format!("0.{n}.0"))
+        .times("2026-01-01T09:00:00Z", &at)
+}
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+}
+
+fn cm_keep(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/resource-policy: keep\ndata:\n  k: v\n"
+    )
+}
+
+fn cm_key(name: &str) -> ResourceKey {
+    ResourceKey::new("v1", "ConfigMap", Some(NS), name)
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names:\n    kind: Widget\n    plural: widgets\n  scope: Namespaced\n";
+
+fn widget(name: &str) -> String {
+    format!(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {name}\nspec:\n  size: 1\n"
+    )
+}
+
+/// Replay one release's revisions.
+fn replayed(revisions: Vec<ReleaseBuilder>) -> Replay {
+    let records = revisions
+        .iter()
+        .map(|b| Record {
+            meta: RecordMeta::raw(Default::default()),
+            release: b.build(),
+        })
+        .collect();
+    let history = group(records, vec![]).releases.remove(0);
+    replay(&history, &ReplayOptions::default())
+}
+
+fn codes(hazards: &[helm_why_diff::ReleaseHazard]) -> Vec<(String, String, Severity)> {
+    hazards
+        .iter()
+        .map(|h| (h.release.clone(), h.hazard.code.clone(), h.hazard.severity))
+        .collect()
+}
+
+#[test]
+fn two_bases_tracking_one_object_is_shared_object_for_both() {
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("a/templates/cm.yaml", &cm("shared")),
+    ]);
+    // b adopted it (the annotation handed over by hand, or --take-ownership).
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared"))
+            .manifest_doc("b/templates/own.yaml", &cm("b-own")),
+    ]);
+    let hazards = cross_hazards(&[&a, &b]);
+    assert_eq!(
+        codes(&hazards),
+        vec![
+            ("a".into(), "shared-object".into(), Severity::High),
+            ("b".into(), "shared-object".into(), Severity::High),
+        ]
+    );
+    let to_a = &hazards[0].hazard;
+    assert_eq!(to_a.object.as_ref(), Some(&cm_key("shared")));
+    assert_eq!(to_a.revision, Some(1));
+    assert!(
+        to_a.message.contains("also by shop/b (revision 1)"),
+        "{}",
+        to_a.message
+    );
+    assert!(to_a.message.contains("helm/helm#12683"));
+}
+
+#[test]
+fn shared_object_marked_keep_by_every_release_is_medium() {
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("a/templates/cm.yaml", &cm_keep("shared")),
+    ]);
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm_keep("shared")),
+    ]);
+    let hazards = cross_hazards(&[&a, &b]);
+    assert!(
+        hazards
+            .iter()
+            .all(|h| h.hazard.severity == Severity::Medium),
+        "{hazards:#?}"
+    );
+    // One side without keep: that side deletes it, so it is high again.
+    let c = replayed(vec![
+        rev("c", 1, 6)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("c/templates/cm.yaml", &cm("shared")),
+    ]);
+    let hazards = cross_hazards(&[&a, &b, &c]);
+    assert_eq!(hazards.len(), 3);
+    assert!(hazards.iter().all(|h| h.hazard.severity == Severity::High));
+    assert!(
+        hazards[0]
+            .hazard
+            .message
+            .contains("shop/b (revision 1, marked keep)")
+    );
+}
+
+#[test]
+fn handover_then_old_owner_upgrades_away_deletes_the_new_owners_object() {
+    // a installs cm/shared; b takes it over at 10:05; a's upgrade at 10:10 no longer renders
+    // it, and Helm deletes it without looking at its release-name annotation.
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("a/templates/cm.yaml", &cm("shared")),
+        rev("a", 2, 10).status(Status::Deployed, "Upgrade complete"),
+    ]);
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+    ]);
+    // Only b tracks it now: no shared-object any more; the damage is done.
+    assert_eq!(cross_hazards(&[&a, &b]), vec![]);
+    // b's own records say it exists; a's replay explains why it does not.
+    assert_eq!(b.expected_present(&cm_key("shared")), Some(true));
+    let elsewhere = done_elsewhere(&[&a, &b], &b, &cm_key("shared"));
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");
+    assert_eq!(
+        (elsewhere[0].release.as_str(), elsewhere[0].event.revision),
+        ("a", 2)
+    );
+    assert_eq!(elsewhere[0].event.action, Action::Delete);
+    let said = describe_elsewhere(&elsewhere[0]);
+    assert!(
+        said.starts_with("release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it"),
+        "{said}"
+    );
+    // From a's side nothing else happened after its own deletion.
+    assert_eq!(done_elsewhere(&[&a, &b], &a, &cm_key("shared")), vec![]);
+}
+
+#[test]
+fn a_later_write_by_anyone_clears_the_blame() {
+    // a deletes it at 10:10, b's upgrade at 10:20 creates it again: nothing to explain.
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("a/templates/cm.yaml", &cm("shared")),
+        rev("a", 2, 10).status(Status::Deployed, "Upgrade complete"),
+    ]);
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+        rev("b", 2, 20)
+            .status(Status::Deployed, "Upgrade complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+    ]);
+    assert_eq!(done_elsewhere(&[&a, &b], &b, &cm_key("shared")), vec![]);
+    let all = events_about(&[&a, &b], &ObjectId::of(&cm_key("shared")));
+    let order: Vec<(&str, u64)> = all
+        .iter()
+        .map(|e| (e.release.as_str(), e.event.revision))
+        .collect();
+    assert_eq!(order, vec![("a", 1), ("b", 1), ("a", 2), ("b", 2)]);
+}
+
+#[test]
+fn rollback_of_one_release_deletes_what_another_created() {
+    // b creates cm/x at 10:05; a's revision 2 (10:10) renders it too, adopting it; a's
+    // rollback to 1 (10:15) deletes it: revision 1 never had it.
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("a/templates/own.yaml", &cm("a-own")),
+        rev("a", 2, 10)
+            .status(Status::Superseded, "Upgrade complete")
+            .manifest_doc("a/templates/own.yaml", &cm("a-own"))
+            .manifest_doc("a/templates/x.yaml", &cm("x")),
+        rev("a", 3, 15)
+            .status(Status::Deployed, "Rollback to 1")
+            .manifest_doc("a/templates/own.yaml", &cm("a-own")),
+    ]);
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/x.yaml", &cm("x")),
+    ]);
+    let elsewhere = done_elsewhere(&[&a, &b], &b, &cm_key("x"));
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");
+    assert_eq!(elsewhere[0].event.revision, 3);
+    assert_eq!(elsewhere[0].event.operation, "rollback to 1");
+}
+
+#[test]
+fn crd_of_one_release_serving_anothers_objects_is_crd_shared() {
+    let operator = replayed(vec![
+        rev("operator", 1, 0)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("operator/templates/crd.yaml", CRD),
+    ]);
+    let app = replayed(vec![
+        rev("app", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("app/templates/w.yaml", &widget("w1"))
+            .manifest_doc("app/templates/w2.yaml", &widget("w2")),
+    ]);
+    let hazards = cross_hazards(&[&operator, &app]);
+    assert_eq!(
+        codes(&hazards),
+        vec![
+            ("app".into(), "crd-shared".into(), Severity::High),
+            ("operator".into(), "crd-shared".into(), Severity::High),
+        ]
+    );
+    let to_app = &hazards[0].hazard.message;
+    assert!(
+        to_app.contains("serving this release's Widget w1, w2 belongs to release shop/operator"),
+        "{to_app}"
+    );
+    let to_operator = &hazards[1].hazard.message;
+    assert!(to_operator.contains("shop/app (w1, w2)"), "{to_operator}");
+    // The CRD's own release tracking Widgets is the single-release story, not this one.
+    let alone = replayed(vec![
+        rev("operator", 1, 0)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("operator/templates/crd.yaml", CRD)
+            .manifest_doc("operator/templates/w.yaml", &widget("w0")),
+    ]);
+    assert_eq!(cross_hazards(&[&alone]), vec![]);
+}
+
+#[test]
+fn an_uninstalled_release_tracks_nothing() {
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Uninstalled, "Uninstallation complete")
+            .deleted("2026-01-01T10:30:00Z")
+            .manifest_doc("a/templates/cm.yaml", &cm("shared")),
+    ]);
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+    ]);
+    assert_eq!(cross_hazards(&[&a, &b]), vec![]);
+    // a's uninstall (after b's install) deleted b's object.
+    let elsewhere = done_elsewhere(&[&a, &b], &b, &cm_key("shared"));
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");
+    assert_eq!(elsewhere[0].event.operation, "uninstall");
+}
