@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 next upgrade, and why.\n\nhelm-why reads the release records Helm keeps (Secrets \
 sh.helm.release.v1.<release>.v<N>, ConfigMaps, or exported files) and replays Helm's own rules \
 between revisions. It only reads: it never writes to the cluster.",
-    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan)."
+    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan, scan)."
 )]
 pub struct Cli {
     /// Flags shared by every command.
@@ -44,14 +44,20 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]
+    /// Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]; scan
+    /// takes it several times, for a fleet
     #[arg(
         long,
         visible_alias = "kube-context",
         global = true,
-        value_name = "NAME"
+        value_name = "NAME",
+        action = clap::ArgAction::Append
     )]
-    pub context: Option<String>,
+    pub context: Vec<String>,
+
+    /// Never show the progress indicator (shown on stderr when it is a terminal)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
 
     /// Storage driver Helm uses: secret, configmap or sql (with
     /// $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
@@ -130,6 +136,10 @@ pub enum Command {
     Images(ImagesArgs),
     /// Predict what the next helm upgrade will create, patch and delete, and fail on hazards
     Plan(PlanArgs),
+    /// Audit every release: its hazards, and what releases do to each other's objects
+    Scan(ScanArgs),
+    /// Find every release that ever rendered an object, and what each did to it
+    Who(WhoArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page
@@ -142,6 +152,37 @@ pub struct ListArgs {
     /// List releases in every namespace
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+}
+
+/// `scan`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Scan every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Scan every context of the kubeconfig (with -A: the whole fleet)
+    #[arg(long, conflicts_with = "from")]
+    pub all_contexts: bool,
+    /// Exit 2 when a hazard of this severity or worse is found
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Connected: read the ownership annotations of every tracked object (one GET each, 16
+    /// at a time), not only of the objects the hazards name
+    #[arg(long)]
+    pub check_ownership: bool,
+}
+
+/// `who`
+#[derive(Debug, Args)]
+pub struct WhoArgs {
+    /// The object, as kubectl names it: cm/x, configmap/x, ingress.networking.k8s.io/x
+    pub object: String,
+    /// Look at the releases of every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// The object's namespace [default: -n, else the namespace of the releases]
+    #[arg(long, value_name = "NS")]
+    pub object_namespace: Option<String>,
 }
 
 /// `history`
@@ -259,7 +300,7 @@ impl PlanArgs {
     }
 }
 
-/// Severity threshold of `plan --fail-on`.
+/// Severity threshold of `plan --fail-on` and `scan --fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     /// Any hazard
@@ -270,6 +311,28 @@ pub enum FailOn {
     High,
     /// Never fail on hazards
     Never,
+}
+
+impl FailOn {
+    /// The least severity that fails the run (`None`: never).
+    pub fn threshold(self) -> Option<helm_why_diff::Severity> {
+        use helm_why_diff::Severity;
+        match self {
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Never => None,
+        }
+    }
+
+    /// The exit code for a run whose worst hazard is `worst`: [`crate::error::exit::HAZARDS`]
+    /// at or above the threshold.
+    pub fn exit_code(self, worst: Option<helm_why_diff::Severity>) -> u8 {
+        match (worst, self.threshold()) {
+            (Some(worst), Some(t)) if worst >= t => crate::error::exit::HAZARDS,
+            _ => crate::error::exit::OK,
+        }
+    }
 }
 
 /// `completions`

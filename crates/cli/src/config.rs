@@ -151,6 +151,10 @@ pub struct Config {
     pub helm_version: Option<String>,
     /// `HELM_BIN`.
     pub helm_bin: Option<String>,
+    /// Every `--context` given (`scan` reads each; other commands take one).
+    pub contexts: Vec<String>,
+    /// `--no-progress`.
+    pub no_progress: bool,
 }
 
 impl Config {
@@ -176,10 +180,12 @@ impl Config {
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .or_else(|| env.kubeconfig.clone()),
-                context: global
-                    .context
-                    .clone()
-                    .or_else(|| env.helm_kubecontext.clone()),
+                context: match global.context.as_slice() {
+                    [] => env.helm_kubecontext.clone(),
+                    [one] => Some(one.clone()),
+                    // Several: `scan` reads each in turn (Config::contexts).
+                    [first, ..] => Some(first.clone()),
+                },
                 namespace: global
                     .namespace
                     .clone()
@@ -222,6 +228,8 @@ impl Config {
             scopes,
             helm_version: global.helm_version.clone(),
             helm_bin: env.helm_bin.clone(),
+            contexts: global.context.clone(),
+            no_progress: global.no_progress,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod args;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod progress;
 pub mod redact;
 pub mod render;
 pub mod sanitize;

@@ -11,6 +11,7 @@ mod test_html;
 mod test_images;
 mod test_plan;
 mod test_plugins;
+mod test_scan;
 mod test_secrets;
 mod test_sql;
 mod test_tiller;

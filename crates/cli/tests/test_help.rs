@@ -23,6 +23,8 @@ fn top_level_help() {
       images       Show every container image per revision, tag mutability and pull policy, and whether
                    a rollout happened
       plan         Predict what the next helm upgrade will create, patch and delete, and fail on hazards
+      scan         Audit every release: its hazards, and what releases do to each other's objects
+      who          Find every release that ever rendered an object, and what each did to it
       completions  Print shell completions
       man          Print the man page
       help         Print this message or the help of the given subcommand(s)
@@ -40,9 +42,13 @@ fn top_level_help() {
               Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
 
           --context <NAME>
-              Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]
+              Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]; scan
+              takes it several times, for a fleet
               
               [alias: --kube-context]
+
+          --no-progress
+              Never show the progress indicator (shown on stderr when it is a terminal)
 
           --driver <DRIVER>
               Storage driver Helm uses: secret, configmap or sql (with
@@ -100,7 +106,7 @@ fn top_level_help() {
       -V, --version
               Print version
 
-    Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan).
+    Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan, scan).
     [exit status: 0]
     "#);
 }
@@ -153,19 +159,26 @@ fn plan_help() {
               Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
 
           --context <NAME>
-              Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]
+              Kubeconfig context to use [default: $HELM_KUBECONTEXT, else the current context]; scan
+              takes it several times, for a fleet
               
               [alias: --kube-context]
 
       -f, --values <FILE>
               Values file passed to helm with CHART (can be repeated)
 
+          --no-progress
+              Never show the progress indicator (shown on stderr when it is a terminal)
+
+          --set <KEY=VALUE>
+              A value passed to helm with CHART: key=value (can be repeated)
+
           --driver <DRIVER>
               Storage driver Helm uses: secret, configmap or sql (with
               $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
 
-          --set <KEY=VALUE>
-              A value passed to helm with CHART: key=value (can be repeated)
+          --set-string <KEY=VALUE>
+              A string value passed to helm with CHART: key=value (can be repeated)
 
       -o, --output <OUTPUT>
               Output format
@@ -178,16 +191,13 @@ fn plan_help() {
               
               [default: table]
 
-          --set-string <KEY=VALUE>
-              A string value passed to helm with CHART: key=value (can be repeated)
+          --version <VERSION>
+              The chart version passed to helm with CHART
 
           --max-record-bytes <SIZE>
               Largest decompressed size of one record, e.g. 64MiB or 1000000
               
               [default: 64MiB]
-
-          --version <VERSION>
-              The chart version passed to helm with CHART
 
           --max-total-bytes <SIZE>
               Decoded bytes allowed for the whole run, across every record

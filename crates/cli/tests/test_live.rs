@@ -121,6 +121,22 @@ fn requests(cluster: &TestCluster) -> Vec<String> {
 const RECORDS: &str =
     "GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm,name=a1&limit=100";
 
+/// The request log with the GETs of objects (after the last discovery request) sorted: they
+/// run concurrently.
+fn gets_sorted(mut log: Vec<String>) -> Vec<String> {
+    let discovery = |r: &String| {
+        let path = r.trim_start_matches("GET ");
+        path == "/api/v1" || (path.starts_with("/apis/") && path.matches('/').count() == 3)
+    };
+    let objects = log.iter().rposition(discovery).map_or(0, |i| i + 1);
+    log[objects..].sort();
+    log
+}
+
+/// The other releases of the namespace, read by explain and timeline to tell whether one of
+/// them deleted or took over the release's objects.
+const NEIGHBOURS: &str = "GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm&limit=100";
+
 #[test]
 fn explain_sees_the_hook_made_configmap_helm_cannot_adopt() {
     let cluster = TestCluster::start();
@@ -151,6 +167,7 @@ fn explain_sees_the_hook_made_configmap_helm_cannot_adopt() {
         requests(&cluster),
         [
             RECORDS,
+            NEIGHBOURS,
             "GET /api/v1",
             "GET /api/v1/namespaces/shop/configmaps/a1-app-config",
         ]
@@ -217,13 +234,15 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
       medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
     [exit status: 0]
     "#);
+    // The GETs of the objects run concurrently: their order is not fixed.
     assert_eq!(
-        requests(&cluster),
+        gets_sorted(requests(&cluster)),
         [
             RECORDS,
+            NEIGHBOURS,
             "GET /api/v1",
-            "GET /api/v1/namespaces/shop/configmaps/a1-app-config",
             "GET /apis/apps/v1",
+            "GET /api/v1/namespaces/shop/configmaps/a1-app-config",
             "GET /apis/apps/v1/namespaces/shop/deployments/a1-app",
         ]
     );
@@ -364,6 +383,7 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
         [
             "GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm,name=tenants&limit=100",
             "GET /apis/example.com/v1",
+            NEIGHBOURS,
             "GET /apis/example.com/v1/tenants/acme",
         ]
     );
@@ -432,6 +452,7 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
         [
             "GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm,name=tenants&limit=100",
             "GET /apis/example.com/v1",
+            NEIGHBOURS,
         ]
     );
 }
@@ -489,22 +510,24 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     // timeline asks for the records, discovers both group versions and gets both objects;
     // explain only what concerns its object.
     let log = requests(&cluster);
-    assert_eq!(log.len(), 5 + 3 + 5, "{log:#?}");
+    assert_eq!(log.len(), 6 + 4 + 6, "{log:#?}");
     assert_eq!(
-        log[5..8],
+        log[6..10],
         [
             RECORDS,
+            NEIGHBOURS,
             "GET /apis/apps/v1",
             "GET /apis/apps/v1/namespaces/shop/deployments/a1-app",
         ]
     );
     assert_eq!(
-        log[8..],
+        gets_sorted(log[10..].to_vec()),
         [
             RECORDS,
+            NEIGHBOURS,
             "GET /api/v1",
-            "GET /api/v1/namespaces/shop/configmaps/a1-app-config",
             "GET /apis/apps/v1",
+            "GET /api/v1/namespaces/shop/configmaps/a1-app-config",
             "GET /apis/apps/v1/namespaces/shop/deployments/a1-app",
         ]
     );

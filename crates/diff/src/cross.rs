@@ -7,11 +7,12 @@
 //! over, is deleted by whichever release upgrades away from it. These functions take every
 //! release's [`Replay`] and find such objects, and who did what to one object.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_release::{ResourceKey, Timestamp};
 use serde::Serialize;
 
+use crate::crd::CrdServes;
 use crate::event::{Action, Event, Phase};
 use crate::hazard::{Hazard, Severity};
 use crate::replay::Replay;
@@ -40,17 +41,72 @@ impl ReleaseHazard {
     }
 }
 
-/// `namespace/name` of a replay's release.
-fn label(replay: &Replay) -> String {
-    format!("{}/{}", replay.namespace, replay.release)
+/// What one release's base tracks now: all that [`cross_hazards`] needs of its replay, small
+/// enough to keep for every release of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracking {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The revision Helm's storage answers as the base ([`Replay::tracked_base`]).
+    pub base: Option<u64>,
+    /// The objects of that revision, by identity, with their key as that revision writes it.
+    pub objects: BTreeMap<ObjectId, ResourceKey>,
+    /// Those whose document says `helm.sh/resource-policy: keep`.
+    pub keep: BTreeSet<ObjectId>,
+    /// The CustomResourceDefinitions among them.
+    pub crds: Vec<CrdServes>,
+}
+
+impl Tracking {
+    /// What `replay`'s release tracks now.
+    pub fn of(replay: &Replay) -> Self {
+        let objects = replay
+            .objects
+            .iter()
+            .filter_map(|key| {
+                let id = ObjectId::of(key);
+                replay.tracked_now.contains(&id).then(|| (id, key.clone()))
+            })
+            .collect();
+        Tracking {
+            release: replay.release.clone(),
+            namespace: replay.namespace.clone(),
+            base: replay.tracked_base,
+            objects,
+            keep: replay.tracked_keep.clone(),
+            crds: replay.tracked_crds.clone(),
+        }
+    }
+
+    /// `namespace/name`.
+    fn label(&self) -> String {
+        format!("{}/{}", self.namespace, self.release)
+    }
+
+    /// A hazard of this release.
+    fn hazard(&self, hazard: Hazard) -> ReleaseHazard {
+        ReleaseHazard {
+            release: self.release.clone(),
+            namespace: self.namespace.clone(),
+            hazard,
+        }
+    }
+
+    /// `3`, or `?` when no revision is the base.
+    fn base_label(&self) -> String {
+        self.base.map_or("?".to_owned(), |r| r.to_string())
+    }
 }
 
 /// `shared-object` and `crd-shared`: objects the current bases of several releases track, and
 /// CRDs one release tracks while others track objects of their kind. Each hazard is given to
-/// every release concerned, worded from its side, sorted by release then object.
-pub fn cross_hazards(replays: &[&Replay]) -> Vec<ReleaseHazard> {
-    let mut out = shared_objects(replays);
-    out.extend(shared_crds(replays));
+/// every release concerned, worded from its side, sorted by release then object. The
+/// releases must be of one cluster.
+pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
+    let mut out = shared_objects(releases);
+    out.extend(shared_crds(releases));
     out.sort_by(|a, b| {
         (&a.namespace, &a.release, &a.hazard.object, &a.hazard.code).cmp(&(
             &b.namespace,
@@ -62,74 +118,57 @@ pub fn cross_hazards(replays: &[&Replay]) -> Vec<ReleaseHazard> {
     out
 }
 
-/// The tracked objects of every replay, by identity: (replay index, latest key).
-fn tracked_index<'r>(replays: &[&'r Replay]) -> BTreeMap<ObjectId, Vec<(usize, &'r ResourceKey)>> {
-    let mut by_id: BTreeMap<ObjectId, Vec<(usize, &ResourceKey)>> = BTreeMap::new();
-    for (i, replay) in replays.iter().enumerate() {
-        if replay.tracked_now.is_empty() {
-            continue;
-        }
-        for key in &replay.objects {
-            let id = ObjectId::of(key);
-            if replay.tracked_now.contains(&id) {
-                by_id.entry(id).or_default().push((i, key));
-            }
-        }
-    }
-    by_id
-}
-
 /// `shared-object` (high): the same object (by its physical identity: group, kind, namespace,
 /// name, whatever API version each chart writes) is in the base of two or more releases.
 /// Whichever upgrades away from it or is uninstalled deletes it from under the others. When
-/// every release's document marks it `keep`, none deletes it on uninstall: medium.
-fn shared_objects(replays: &[&Replay]) -> Vec<ReleaseHazard> {
+/// every release's document marks it `keep`, none deletes it: medium.
+fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
+    let mut holders: BTreeMap<&ObjectId, Vec<(usize, &ResourceKey)>> = BTreeMap::new();
+    for (i, t) in releases.iter().enumerate() {
+        for (id, key) in &t.objects {
+            holders.entry(id).or_default().push((i, key));
+        }
+    }
     let mut out = Vec::new();
-    for (id, holders) in tracked_index(replays) {
+    for (id, holders) in holders {
         if holders.len() < 2 {
             continue;
         }
-        let keeps = |i: usize| replays[i].tracked_keep.contains(&id);
+        let keeps = |i: usize| releases[i].keep.contains(id);
         let all_keep = holders.iter().all(|(i, _)| keeps(*i));
         for (i, key) in &holders {
-            let me = replays[*i];
+            let me = &releases[*i];
             let others: Vec<String> = holders
                 .iter()
                 .filter(|(j, _)| j != i)
                 .map(|(j, _)| {
-                    let other = replays[*j];
+                    let other = &releases[*j];
                     let keep = if keeps(*j) { ", marked keep" } else { "" };
-                    match other.tracked_base {
-                        Some(rev) => format!("{} (revision {rev}{keep})", label(other)),
-                        None => label(other),
-                    }
+                    format!("{} (revision {}{keep})", other.label(), other.base_label())
                 })
                 .collect();
             let (severity, consequence) = if all_keep {
                 (
                     Severity::Medium,
-                    "every release marks it helm.sh/resource-policy: keep, so none deletes it, but each upgrade overwrites the others' version of it".to_owned(),
+                    "every release marks it helm.sh/resource-policy: keep, so none deletes it, but each upgrade overwrites the others' version of it",
                 )
             } else {
                 (
                     Severity::High,
-                    "whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)".to_owned(),
+                    "whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)",
                 )
             };
-            out.push(ReleaseHazard::of(
-                me,
-                Hazard::new(
-                    "shared-object",
-                    severity,
-                    me.tracked_base,
-                    Some((*key).clone()),
-                    format!(
-                        "{key} is tracked by this release (revision {}) and also by {}: {consequence}",
-                        me.tracked_base.map_or("?".to_owned(), |r| r.to_string()),
-                        others.join(", ")
-                    ),
+            out.push(me.hazard(Hazard::new(
+                "shared-object",
+                severity,
+                me.base,
+                Some((*key).clone()),
+                format!(
+                    "{key} is tracked by this release (revision {}) and also by {}: {consequence}",
+                    me.base_label(),
+                    others.join(", ")
                 ),
-            ));
+            )));
         }
     }
     out
@@ -138,67 +177,80 @@ fn shared_objects(replays: &[&Replay]) -> Vec<ReleaseHazard> {
 /// `crd-shared` (high): a CRD tracked by one release while objects of its kind are tracked by
 /// others. Deleting the CRD (moving it to `crds/`, renaming it, uninstalling its release)
 /// makes the API server delete every custom resource of its kind (helm-semantics.md §2.6).
-fn shared_crds(replays: &[&Replay]) -> Vec<ReleaseHazard> {
+fn shared_crds(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     let mut out = Vec::new();
-    for (i, owner) in replays.iter().enumerate() {
-        for crd in &owner.tracked_crds {
-            let mut users: Vec<(&Replay, Vec<&ResourceKey>)> = Vec::new();
-            for (j, other) in replays.iter().enumerate() {
-                if i == j {
-                    continue;
-                }
-                let served: Vec<&ResourceKey> = other
-                    .objects
-                    .iter()
-                    .filter(|k| crd.serves(k) && other.tracked_now.contains(&ObjectId::of(k)))
-                    .collect();
-                if !served.is_empty() {
-                    users.push((other, served));
-                }
-            }
+    for (i, owner) in releases.iter().enumerate() {
+        for crd in &owner.crds {
+            let users: Vec<(&Tracking, Vec<&ResourceKey>)> = releases
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, other)| {
+                    let served = other.objects.values().filter(|k| crd.serves(k)).collect();
+                    (other, served)
+                })
+                .filter(|(_, served): &(_, Vec<_>)| !served.is_empty())
+                .collect();
             if users.is_empty() {
                 continue;
             }
             let kind = crd.kind_label();
             let listed: Vec<String> = users
                 .iter()
-                .map(|(r, keys)| format!("{} ({})", label(r), names(keys)))
+                .map(|(r, keys)| format!("{} ({})", r.label(), names(keys)))
                 .collect();
-            out.push(ReleaseHazard::of(
-                owner,
-                Hazard::new(
+            out.push(owner.hazard(Hazard::new(
+                "crd-shared",
+                Severity::High,
+                owner.base,
+                Some(crd.crd.clone()),
+                format!(
+                    "this release tracks CustomResourceDefinition {} while other releases track objects of its kind {kind}: {}; moving it to crds/, renaming it or uninstalling this release deletes them all",
+                    crd.crd.name,
+                    listed.join(", ")
+                ),
+            )));
+            for (user, keys) in users {
+                out.push(user.hazard(Hazard::new(
                     "crd-shared",
                     Severity::High,
-                    owner.tracked_base,
-                    Some(crd.crd.clone()),
+                    user.base,
+                    keys.first().map(|k| (*k).clone()),
                     format!(
-                        "this release tracks CustomResourceDefinition {} while other releases track objects of its kind {kind}: {}; moving it to crds/, renaming it or uninstalling this release deletes them all",
+                        "the CustomResourceDefinition {} serving this release's {kind} {} belongs to release {} (revision {}): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them",
                         crd.crd.name,
-                        listed.join(", ")
+                        names(&keys),
+                        owner.label(),
+                        owner.base_label(),
                     ),
-                ),
-            ));
-            for (user, keys) in users {
-                out.push(ReleaseHazard::of(
-                    user,
-                    Hazard::new(
-                        "crd-shared",
-                        Severity::High,
-                        user.tracked_base,
-                        keys.first().map(|k| (*k).clone()),
-                        format!(
-                            "the CustomResourceDefinition {} serving this release's {kind} {} belongs to release {} (revision {}): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them",
-                            crd.crd.name,
-                            names(&keys),
-                            label(owner),
-                            owner.tracked_base.map_or("?".to_owned(), |r| r.to_string()),
-                        ),
-                    ),
-                ));
+                )));
             }
         }
     }
     out
+}
+
+/// `ownership-moved` (high; from the live cluster): `key`, tracked by `tracking`'s base, carries
+/// `meta.helm.sh/release-name`/`-namespace` naming another release (it was handed over by
+/// annotation, `--take-ownership` or adoption). Helm's upgrade never reads those annotations
+/// before deleting (helm-semantics.md §4.4), so the next upgrade of `tracking`'s release
+/// without it deletes the other release's object; its uninstall does too.
+pub fn ownership_moved(
+    tracking: &Tracking,
+    key: &ResourceKey,
+    owner: &str,
+    owner_namespace: &str,
+) -> ReleaseHazard {
+    tracking.hazard(Hazard::new(
+        "ownership-moved",
+        Severity::High,
+        tracking.base,
+        Some(key.clone()),
+        format!(
+            "{key} is tracked by this release (revision {}), but the live object's meta.helm.sh/release-name names release {owner_namespace}/{owner}: this release's next upgrade without it, or its uninstall, deletes that release's object (Helm's upgrade does not check ownership before deleting; helm/helm#12683)",
+            tracking.base_label()
+        ),
+    ))
 }
 
 /// `a, b, c` (at most five, then a count).
@@ -269,8 +321,17 @@ pub fn removes(event: &Event) -> bool {
     matches!(event.action, Action::Delete | Action::HookDelete)
 }
 
+/// The last removal among `events` (in the order [`events_about`] gives), when no event
+/// after it put the object back.
+pub fn last_removal(events: &[ReleaseEvent]) -> Option<&ReleaseEvent> {
+    let last = events
+        .iter()
+        .rposition(|e| puts(&e.event) || removes(&e.event))?;
+    events.get(last).filter(|e| removes(&e.event))
+}
+
 /// Whether an event leaves the object in the cluster from the release's manifest or hooks.
-fn puts(event: &Event) -> bool {
+pub fn puts(event: &Event) -> bool {
     matches!(
         event.action,
         Action::Create | Action::Patch | Action::Unchanged | Action::Adopt | Action::HookCreate
@@ -290,16 +351,14 @@ pub fn done_elsewhere(
     let events = events_about(replays, &id);
     let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
     let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
-    let last_write = events
-        .iter()
-        .rposition(|e| puts(&e.event) || removes(&e.event));
+    let last_removal = last_removal(&events).cloned();
     events
         .into_iter()
         .enumerate()
         .filter(|(i, e)| {
             let after_mine = last_own.is_none_or(|own| *i > own);
             let took_over = e.event.action == Action::Adopt;
-            let removed_last = removes(&e.event) && Some(*i) == last_write;
+            let removed_last = last_removal.as_ref() == Some(e);
             after_mine && !mine(e) && (took_over || removed_last)
         })
         .map(|(_, e)| e)
@@ -309,6 +368,17 @@ pub fn done_elsewhere(
 /// One sentence for an event of another release: `release shop/b revision 4 (upgrade,
 /// 2026-01-02 10:00:00 UTC) deleted it: <why>`.
 pub fn describe_elsewhere(e: &ReleaseEvent) -> String {
+    let why = e
+        .event
+        .message
+        .strip_prefix("deleted: ")
+        .unwrap_or(&e.event.message);
+    format!("{}: {why}", headline_elsewhere(e))
+}
+
+/// The first half of [`describe_elsewhere`]: `release shop/b revision 4 (upgrade,
+/// 2026-01-02 10:00:00 UTC) deleted it`.
+pub fn headline_elsewhere(e: &ReleaseEvent) -> String {
     let when = e
         .when
         .as_deref()
@@ -320,7 +390,7 @@ pub fn describe_elsewhere(e: &ReleaseEvent) -> String {
         _ => "deleted it",
     };
     format!(
-        "release {}/{} revision {} ({}{when}) {did}: {}",
-        e.namespace, e.release, e.event.revision, e.event.operation, e.event.message
+        "release {}/{} revision {} ({}{when}) {did}",
+        e.namespace, e.release, e.event.revision, e.event.operation
     )
 }

@@ -57,8 +57,8 @@ pub use base::{BaseQuery, BaseRule, PENDING_ERROR, no_deployed_error, reinstalls
 pub use cause::template_name;
 pub use crd::CrdServes;
 pub use cross::{
-    ReleaseEvent, ReleaseHazard, cross_hazards, describe_elsewhere, done_elsewhere, events_about,
-    removes,
+    ReleaseEvent, ReleaseHazard, Tracking, cross_hazards, describe_elsewhere, done_elsewhere,
+    events_about, headline_elsewhere, last_removal, ownership_moved, puts, removes,
 };
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity, empty_manifest};
@@ -66,7 +66,7 @@ pub use names::invalid_name;
 pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live, rendered_as_install};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
 pub use query::ObjectQuery;
-pub use replay::{Replay, ReplayIndex, ReplayOptions, Step, replay};
+pub use replay::{Replay, ReplayIndex, ReplayOptions, Step, replay, replay_parsed};
 pub use versions::{VersionDifference, other_versions};
 pub use view::{HookObject, ObjectChanges, RevisionView};
 pub use world::{ObjectId, Origin, World, resource_name};

@@ -228,6 +228,16 @@ pub fn replay(history: &History, options: &ReplayOptions) -> Replay {
     run(history, options).replay
 }
 
+/// [`replay`] on revisions parsed already (`RevisionView::parse_records` of the history's
+/// records), for callers that read the same views for something else too (`images`, `scan`).
+pub fn replay_parsed(
+    history: &History,
+    views: &[RevisionView<'_>],
+    options: &ReplayOptions,
+) -> Replay {
+    run_views(history, views, options).replay
+}
+
 /// A finished replay with the simulator state the next operation would start from.
 pub(crate) struct Ended {
     pub(crate) replay: Replay,

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use helm_why_diff::{
-    Action, Replay, ReplayOptions, Severity, cross_hazards, done_elsewhere, events_about, replay,
+    Action, Replay, ReplayOptions, Severity, Tracking, cross_hazards, done_elsewhere, events_about,
+    replay,
 };
 use helm_why_diff::{ObjectId, describe_elsewhere};
 use helm_why_release::builder::ReleaseBuilder;
@@ -78,7 +79,7 @@ fn two_bases_tracking_one_object_is_shared_object_for_both() {
             .manifest_doc("b/templates/cm.yaml", &cm("shared"))
             .manifest_doc("b/templates/own.yaml", &cm("b-own")),
     ]);
-    let hazards = cross_hazards(&[&a, &b]);
+    let hazards = cross_hazards(&[Tracking::of(&a), Tracking::of(&b)]);
     assert_eq!(
         codes(&hazards),
         vec![
@@ -109,7 +110,7 @@ fn shared_object_marked_keep_by_every_release_is_medium() {
             .status(Status::Deployed, "Install complete")
             .manifest_doc("b/templates/cm.yaml", &cm_keep("shared")),
     ]);
-    let hazards = cross_hazards(&[&a, &b]);
+    let hazards = cross_hazards(&[Tracking::of(&a), Tracking::of(&b)]);
     assert!(
         hazards
             .iter()
@@ -122,7 +123,7 @@ fn shared_object_marked_keep_by_every_release_is_medium() {
             .status(Status::Deployed, "Install complete")
             .manifest_doc("c/templates/cm.yaml", &cm("shared")),
     ]);
-    let hazards = cross_hazards(&[&a, &b, &c]);
+    let hazards = cross_hazards(&[Tracking::of(&a), Tracking::of(&b), Tracking::of(&c)]);
     assert_eq!(hazards.len(), 3);
     assert!(hazards.iter().all(|h| h.hazard.severity == Severity::High));
     assert!(
@@ -149,7 +150,7 @@ fn handover_then_old_owner_upgrades_away_deletes_the_new_owners_object() {
             .manifest_doc("b/templates/cm.yaml", &cm("shared")),
     ]);
     // Only b tracks it now: no shared-object any more; the damage is done.
-    assert_eq!(cross_hazards(&[&a, &b]), vec![]);
+    assert_eq!(cross_hazards(&[Tracking::of(&a), Tracking::of(&b)]), vec![]);
     // b's own records say it exists; a's replay explains why it does not.
     assert_eq!(b.expected_present(&cm_key("shared")), Some(true));
     let elsewhere = done_elsewhere(&[&a, &b], &b, &cm_key("shared"));
@@ -234,7 +235,7 @@ fn crd_of_one_release_serving_anothers_objects_is_crd_shared() {
             .manifest_doc("app/templates/w.yaml", &widget("w1"))
             .manifest_doc("app/templates/w2.yaml", &widget("w2")),
     ]);
-    let hazards = cross_hazards(&[&operator, &app]);
+    let hazards = cross_hazards(&[Tracking::of(&operator), Tracking::of(&app)]);
     assert_eq!(
         codes(&hazards),
         vec![
@@ -256,7 +257,7 @@ fn crd_of_one_release_serving_anothers_objects_is_crd_shared() {
             .manifest_doc("operator/templates/crd.yaml", CRD)
             .manifest_doc("operator/templates/w.yaml", &widget("w0")),
     ]);
-    assert_eq!(cross_hazards(&[&alone]), vec![]);
+    assert_eq!(cross_hazards(&[Tracking::of(&alone)]), vec![]);
 }
 
 #[test]
@@ -272,7 +273,7 @@ fn an_uninstalled_release_tracks_nothing() {
             .status(Status::Deployed, "Install complete")
             .manifest_doc("b/templates/cm.yaml", &cm("shared")),
     ]);
-    assert_eq!(cross_hazards(&[&a, &b]), vec![]);
+    assert_eq!(cross_hazards(&[Tracking::of(&a), Tracking::of(&b)]), vec![]);
     // a's uninstall (after b's install) deleted b's object.
     let elsewhere = done_elsewhere(&[&a, &b], &b, &cm_key("shared"));
     assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");

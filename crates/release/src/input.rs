@@ -73,6 +73,14 @@ pub enum Select<'a> {
     },
     /// The newest record of each release (by its `version` label or key), for `list`.
     Latest,
+    /// Every record stored in one namespace (and those whose namespace cannot be told before
+    /// decoding), except one release's.
+    Namespace {
+        /// The storage namespace.
+        namespace: &'a str,
+        /// The release whose records are not wanted (already read).
+        except: &'a str,
+    },
 }
 
 /// What a storage object says of the release it holds, before decoding.
@@ -119,6 +127,14 @@ impl<'s> Reading<'s> {
                     || namespace
                         .zip(c.namespace.as_deref())
                         .is_some_and(|(want, ns)| !ns.is_empty() && want != ns) =>
+            {
+                out.skipped += 1;
+            }
+            (Select::Namespace { namespace, except }, Some(c))
+                if c.name == except
+                    || c.namespace
+                        .as_deref()
+                        .is_some_and(|ns| !ns.is_empty() && ns != namespace) =>
             {
                 out.skipped += 1;
             }

@@ -101,6 +101,7 @@ async fn read_request(
         return Err("malformed request line");
     };
     let mut authorization = None;
+    let mut user_agent = None;
     let mut content_length = 0usize;
     let mut close = version != "HTTP/1.1";
     let mut chunked = false;
@@ -118,6 +119,7 @@ async fn read_request(
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
             "authorization" => authorization = Some(value.to_owned()),
+            "user-agent" => user_agent = Some(value.to_owned()),
             "content-length" => content_length = value.parse().map_err(|_| "bad content-length")?,
             "connection" => close |= value.eq_ignore_ascii_case("close"),
             "transfer-encoding" => chunked = !value.eq_ignore_ascii_case("identity"),
@@ -146,6 +148,7 @@ async fn read_request(
             method: method.to_owned(),
             path: percent_decode(path),
             query,
+            user_agent,
         },
         authorization,
         // A chunked body is not read: answer, then close rather than misparse what follows.

@@ -49,6 +49,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Query parameters in the order sent, decoded.
     pub query: Vec<(String, String)>,
+    /// The `User-Agent` header, when sent (not part of the [`fmt::Display`] form).
+    pub user_agent: Option<String>,
 }
 
 impl RecordedRequest {

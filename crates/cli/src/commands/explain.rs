@@ -1,14 +1,17 @@
 //! `helm-why explain RELEASE KIND/NAME`: the story of one object across every revision.
 
 use anyhow::Result;
+use std::collections::BTreeSet;
+
 use helm_why_diff::{
-    BaseQuery, BaseRule, Event, ObjectQuery, Replay, VersionDifference, other_versions, replay,
+    BaseQuery, BaseRule, Event, ObjectQuery, ReleaseEvent, Replay, VersionDifference,
+    done_elsewhere, headline_elsewhere, other_versions, replay,
 };
 use helm_why_release::{History, ResourceKey, ScopeResolver};
 use serde::Serialize;
 
 use super::live::{Observed, Records};
-use super::{Ui, refine_scopes, replay_options, source_warnings};
+use super::{Ui, neighbour_replays, refine_scopes, replay_options, source_warnings};
 use crate::args::ExplainArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
@@ -45,6 +48,10 @@ pub struct ExplainReport {
     /// Other Helm versions of the same major whose rules tell this object's story
     /// differently.
     pub other_versions: Vec<VersionDifference>,
+    /// What other releases of the namespace did to it that this release's records cannot
+    /// show: their adoptions after this release last wrote it, and the last deletion when it
+    /// was theirs (see `helm_why_diff::done_elsewhere`).
+    pub other_releases: Vec<ReleaseEvent>,
     /// Problems with the input.
     pub warnings: Vec<String>,
     /// When each revision's operation started, for the table.
@@ -137,8 +144,25 @@ pub fn build(replay: &Replay, key: &ResourceKey, warnings: Vec<String>) -> Expla
         live_source: None,
         notes,
         other_versions: Vec::new(),
+        other_releases: Vec::new(),
         warnings,
         times,
+    }
+}
+
+/// The summary, with what another release did last when that changes the answer: it deleted
+/// the object after this release last wrote it, or took it over.
+pub fn elsewhere_summary(summary: &str, elsewhere: &[ReleaseEvent]) -> String {
+    match elsewhere.last() {
+        Some(e) if helm_why_diff::removes(&e.event) => format!(
+            "{summary} But another release deleted it afterwards: {} (see below).",
+            headline_elsewhere(e)
+        ),
+        Some(e) => format!(
+            "{summary} Another release has it now: {} (see below).",
+            headline_elsewhere(e)
+        ),
+        None => summary.to_owned(),
     }
 }
 
@@ -227,10 +251,22 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     let key = find_object(&replay, &query)?;
     let mut report = build(&replay, key, warnings);
     report.other_versions = other_versions(history, &options, &replay, key);
+    let neighbours = neighbour_replays(
+        config,
+        history,
+        &BTreeSet::from([key.name.as_str()]),
+        &options,
+    )
+    .await?;
+    let mut all: Vec<&Replay> = vec![&replay];
+    all.extend(&neighbours);
+    report.other_releases = done_elsewhere(&all, &replay, key);
+    report.summary = elsewhere_summary(&report.summary, &report.other_releases);
     if let Some(cluster) = &loaded.cluster {
         let observations = cluster.observe(std::slice::from_ref(key)).await;
         if let Some(observation) = observations.first() {
-            let observed = Records::new(&replay, history, &scopes).compare(key, observation);
+            let mut observed = Records::new(&replay, history, &scopes).compare(key, observation);
+            super::live::attribute(&mut observed, &report.other_releases);
             report.observed_present = observed.present();
             report.observed = Some(observed);
             report.live_source = Some(cluster.source().to_owned());

@@ -47,6 +47,7 @@ pub async fn run(args: &ListArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
         config,
         Request::All {
             all_namespaces: args.all_namespaces,
+            newest: true,
         },
     )
     .await?;

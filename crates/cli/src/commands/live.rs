@@ -443,6 +443,39 @@ fn policy(revision: u64, manifest: Option<&str>, live: &LiveObject) -> Option<Li
     })
 }
 
+/// Tell the live comparison what other releases did to the object (issue 10): an object
+/// missing although this release's records expect it, when another release deleted it last,
+/// is explained by that deletion instead of "deleted outside what the records show"; an
+/// object whose ownership names another release that took it over says when it did.
+pub fn attribute(observed: &mut Observed, elsewhere: &[helm_why_diff::ReleaseEvent]) {
+    let removal = elsewhere
+        .iter()
+        .rev()
+        .find(|e| helm_why_diff::removes(&e.event));
+    let adoption = elsewhere
+        .iter()
+        .rev()
+        .find(|e| e.event.action == Action::Adopt);
+    for check in &mut observed.checks {
+        match (check.code, removal, adoption) {
+            (CheckCode::Missing, Some(e), _) => {
+                check.message = format!(
+                    "expected present from this release's records, but the cluster has no such object: {}, after this release last applied it",
+                    helm_why_diff::headline_elsewhere(e)
+                );
+            }
+            (CheckCode::OtherOwner, _, Some(e)) => {
+                check.message = format!(
+                    "{}; {}",
+                    check.message,
+                    helm_why_diff::headline_elsewhere(e)
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use helm_why_diff::{ReplayOptions, replay};

@@ -7,7 +7,9 @@ pub mod images;
 pub mod list;
 pub mod live;
 pub mod plan;
+pub mod scan;
 pub mod timeline;
+pub mod who;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -60,6 +62,16 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         )
         .into());
     }
+    if config.contexts.len() > 1 && !matches!(command, Command::Scan(_)) {
+        return Err(crate::error::UserError::with_hint(
+            format!(
+                "--context was given {} times, and only scan reads several contexts",
+                config.contexts.len()
+            ),
+            "give one --context",
+        )
+        .into());
+    }
     match command {
         Command::List(args) => list::run(args, config, ui).await,
         Command::History(args) => history::run(args, config, ui).await,
@@ -67,6 +79,8 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         Command::Explain(args) => explain::run(args, config, ui).await,
         Command::Timeline(args) => timeline::run(args, config, ui).await,
         Command::Plan(args) => plan::run(args, config, ui).await,
+        Command::Scan(args) => scan::run(args, config, ui).await,
+        Command::Who(args) => who::run(args, config, ui).await,
         Command::Completions(args) => {
             let mut cmd = <crate::args::Cli as clap::CommandFactory>::command();
             // clap_complete panics when its writer fails (a closed pipe): render to memory,
@@ -178,4 +192,43 @@ pub async fn refine_scopes(
         warnings.extend(found);
     }
     scopes
+}
+
+/// The other releases stored in `this` release's namespace whose records mention one of
+/// `names`, replayed with `options`: what `explain` and `timeline` need to tell when another
+/// release deleted or took over this release's objects ([`helm_why_diff::done_elsewhere`]).
+/// The source is read again for that namespace (one LIST when connected); releases of other
+/// namespaces are `who -A`'s job.
+///
+/// # Errors
+/// Source errors.
+pub async fn neighbour_replays(
+    config: &Config,
+    this: &History,
+    names: &BTreeSet<&str>,
+    options: &helm_why_diff::ReplayOptions,
+) -> Result<Vec<helm_why_diff::Replay>> {
+    let request = crate::source::Request::Neighbours {
+        namespace: &this.id.namespace,
+        except: &this.id.name,
+    };
+    let loaded = crate::source::load(config, request).await?;
+    Ok(loaded
+        .histories
+        .releases
+        .iter()
+        .filter(|h| h.id != this.id && mentions_any(h, names))
+        .map(|h| helm_why_diff::replay(h, options))
+        .collect())
+}
+
+/// Whether any record of `history` mentions one of `names` in its manifest or hooks: a cheap
+/// test before replaying a release to see what it did to them.
+pub fn mentions_any(history: &History, names: &BTreeSet<&str>) -> bool {
+    history.revisions.iter().any(|r| {
+        names.iter().any(|name| {
+            r.release.manifest.contains(name)
+                || r.release.hooks.iter().any(|h| h.manifest.contains(name))
+        })
+    })
 }

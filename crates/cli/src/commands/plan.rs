@@ -3,17 +3,15 @@
 use std::process::Command;
 
 use anyhow::Result;
-use helm_why_diff::{
-    ChangeOp, LiveFact, Plan, RevisionView, Severity, plan_with_live, rendered_as_install,
-};
+use helm_why_diff::{ChangeOp, LiveFact, Plan, RevisionView, plan_with_live, rendered_as_install};
 use helm_why_release::candidate::{Candidate, CandidateFormat, parse_candidate};
 use helm_why_release::{History, Info, Release, Status};
 use helm_why_release::{ResourceKey, ScopeResolver};
 
 use super::{Ui, refine_scopes, replay_options, source_warnings};
-use crate::args::{FailOn, PlanArgs};
+use crate::args::PlanArgs;
 use crate::config::{Config, SourceSpec};
-use crate::error::{UserError, exit};
+use crate::error::UserError;
 use crate::redact::{self, Redactor};
 use crate::source::files::read_input_bytes;
 use crate::source::{Request, load, require_latest_decoded, select_release};
@@ -91,16 +89,7 @@ pub async fn run(args: &PlanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
         diffs,
     };
     crate::render::plan::render(&report, ui)?;
-    let threshold = match args.fail_on {
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::High => Some(Severity::High),
-        FailOn::Never => None,
-    };
-    Ok(match (report.plan.worst(), threshold) {
-        (Some(worst), Some(t)) if worst >= t => exit::HAZARDS,
-        _ => exit::OK,
-    })
+    Ok(args.fail_on.exit_code(report.plan.worst()))
 }
 
 fn describe(format: CandidateFormat) -> &'static str {

@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use helm_why_diff::ops::Afterwards;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
-use helm_why_diff::{Action, Event, Hazard, Replay};
+use helm_why_diff::{Action, Event, Hazard, ReleaseEvent, Replay, done_elsewhere};
 use helm_why_release::{History, ResourceKey};
 use serde::Serialize;
 use serde_json::Value;
@@ -90,6 +90,10 @@ pub struct ObjectTimeline {
     /// from a cluster (absent from the JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed: Option<Observed>,
+    /// What other releases of the namespace did to it that this release's records cannot
+    /// show (absent from the JSON when nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_releases: Vec<ReleaseEvent>,
 }
 
 impl ObjectTimeline {
@@ -213,6 +217,7 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
                 events: all.iter().map(|(_, e)| (*e).clone()).collect(),
                 expected_present: index.expected_present(key),
                 observed: None,
+                other_releases: Vec::new(),
             }
         })
         .collect();
@@ -406,11 +411,23 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
     let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
     let replay = replay_with_scopes(history, config, &scopes, loaded.cluster.is_some())?;
     let mut report = build(&replay, warnings);
+    let names: BTreeSet<&str> = replay.objects.iter().map(|k| k.name.as_str()).collect();
+    let options = super::replay_options(config, &scopes, loaded.cluster.is_some())?;
+    let neighbours = super::neighbour_replays(config, history, &names, &options).await?;
+    if !neighbours.is_empty() {
+        let mut all: Vec<&Replay> = vec![&replay];
+        all.extend(&neighbours);
+        for row in &mut report.objects {
+            row.other_releases = done_elsewhere(&all, &replay, &row.object);
+        }
+    }
     if let Some(cluster) = &loaded.cluster {
         let observations = cluster.observe(&replay.objects).await;
         let mut records = Records::new(&replay, history, &scopes);
         for (row, observation) in report.objects.iter_mut().zip(&observations) {
-            row.observed = Some(records.compare(&row.object, observation));
+            let mut observed = records.compare(&row.object, observation);
+            super::live::attribute(&mut observed, &row.other_releases);
+            row.observed = Some(observed);
         }
         report.live_source = Some(cluster.source().to_owned());
     }

@@ -102,6 +102,17 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
             );
         }
     }
+    if !report.other_releases.is_empty() {
+        let _ = writeln!(out, "\n{}Other releases:", if md { "### " } else { "" });
+        for e in &report.other_releases {
+            let _ = writeln!(
+                out,
+                "{}{}",
+                if md { "- " } else { "  " },
+                helm_why_diff::describe_elsewhere(e)
+            );
+        }
+    }
     if let (Some(observed), Some(source)) = (&report.observed, &report.live_source) {
         live(&mut out, observed, source, &report.release, md);
     }

@@ -8,7 +8,9 @@ pub mod images;
 pub mod list;
 pub mod mermaid;
 pub mod plan;
+pub mod scan;
 pub mod timeline;
+pub mod who;
 
 use std::io::Write;
 

@@ -79,6 +79,22 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
             }
         }
     }
+    let elsewhere: Vec<String> = report
+        .objects
+        .iter()
+        .flat_map(|o| {
+            let name = format!("{}/{}", o.object.kind_with_group(), o.object.name);
+            o.other_releases
+                .iter()
+                .map(move |e| format!("{name}: {}", helm_why_diff::describe_elsewhere(e)))
+        })
+        .collect();
+    if !elsewhere.is_empty() {
+        let _ = writeln!(out, "\n{}Other releases:", if md { "### " } else { "" });
+        for line in elsewhere {
+            let _ = writeln!(out, "{}{line}", if md { "- " } else { "  " });
+        }
+    }
     if report.hazards.is_empty() {
         let _ = writeln!(out, "\nNo hazards found.");
     } else {

@@ -43,6 +43,12 @@ use super::{Loaded, Request};
 use crate::config::{ClusterSpec, Config, StorageDriver};
 use crate::error::UserError;
 
+/// The `User-Agent` of every request: `helm-why/<version>`.
+pub const USER_AGENT: &str = concat!("helm-why/", env!("CARGO_PKG_VERSION"));
+
+/// GETs of live objects in flight at once.
+const OBSERVE_IN_FLIGHT: usize = 16;
+
 /// Objects per LIST page.
 const PAGE_SIZE: u32 = 100;
 /// Retries of a page the API server asks to retry (429, 503, 504).
@@ -83,51 +89,65 @@ impl Listing {
 pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> Result<Loaded> {
     let target = connect(spec).await?;
     let all_namespaces = match request {
-        Request::All { all_namespaces } => all_namespaces,
-        Request::Release(_) => false,
+        Request::All { all_namespaces, .. } => all_namespaces,
+        Request::Release(_) | Request::Neighbours { .. } => false,
+    };
+    let namespace = match request {
+        Request::Neighbours { namespace, .. } => namespace.to_owned(),
+        _ => target.namespace.clone(),
     };
     let listing = Listing {
         resource: match spec.driver {
             StorageDriver::Secret => "secrets",
             StorageDriver::ConfigMap => "configmaps",
         },
-        namespace: (!all_namespaces).then(|| target.namespace.clone()),
+        namespace: (!all_namespaces).then(|| namespace.clone()),
         selector: match request {
             Request::Release(name) => format!("owner=helm,name={name}"),
-            Request::All { .. } => "owner=helm".to_owned(),
+            // Helm's selector has no "not" for one release: it is left out after the LIST.
+            Request::All { .. } | Request::Neighbours { .. } => "owner=helm".to_owned(),
         },
     };
     // Through the typed API a Secret's data is already base64-decoded once: what is left is
     // Helm's own base64 text, as in a ConfigMap.
     let mut decoded = Decoded::default();
     // `list` needs only the newest record of each release: the others stay encoded.
-    let newest = matches!(request, Request::All { .. });
+    let newest = matches!(request, Request::All { newest: true, .. });
     match spec.driver {
         StorageDriver::Secret => {
-            for s in newest_only(list_all::<Secret>(&target, &listing).await?, newest) {
+            let listed = list_all::<Secret>(&target, &listing).await?;
+            for s in newest_only(listed, newest)
+                .iter()
+                .filter(|o| wanted(*o, request))
+            {
                 let payload = s.data.as_ref().and_then(|d| d.get("release"));
                 let payload = payload.map(|b| b.0.as_slice());
-                decoded.add(&s, payload, Driver::Secret, &config.limits);
+                decoded.add(s, payload, Driver::Secret, &config.limits);
             }
         }
         StorageDriver::ConfigMap => {
-            for c in newest_only(list_all::<ConfigMap>(&target, &listing).await?, newest) {
+            let listed = list_all::<ConfigMap>(&target, &listing).await?;
+            for c in newest_only(listed, newest)
+                .iter()
+                .filter(|o| wanted(*o, request))
+            {
                 let payload = c.data.as_ref().and_then(|d| d.get("release"));
                 let payload = payload.map(String::as_bytes);
-                decoded.add(&c, payload, Driver::ConfigMap, &config.limits);
+                decoded.add(c, payload, Driver::ConfigMap, &config.limits);
             }
         }
     }
     let mut origin = if all_namespaces {
         format!("all namespaces ({})", target.source)
     } else {
-        format!("namespace {:?} ({})", target.namespace, target.source)
+        format!("namespace {namespace:?} ({})", target.source)
     };
     if let Some(tiller_ns) = &spec.tiller_namespace {
         // Tiller released into any namespace: filter only when one was asked for.
         let wanted = match request {
             _ if all_namespaces => None,
             Request::Release(_) if spec.namespace.is_none() => None,
+            Request::Neighbours { namespace, .. } => Some(namespace),
             _ => Some(target.namespace.as_str()),
         };
         load_tiller(
@@ -162,7 +182,7 @@ async fn load_tiller(
 ) -> Result<()> {
     let selector = match request {
         Request::Release(name) => format!("OWNER=TILLER,NAME={name}"),
-        Request::All { .. } => "OWNER=TILLER".to_owned(),
+        Request::All { .. } | Request::Neighbours { .. } => "OWNER=TILLER".to_owned(),
     };
     let listing = |resource| Listing {
         resource,
@@ -200,6 +220,17 @@ pub async fn list_pods(spec: &ClusterSpec, namespace: &str) -> Result<Vec<Pod>> 
         selector: String::new(),
     };
     list_all::<Pod>(&target, &listing).await
+}
+
+/// Whether `request` needs the record a storage object holds, by its labels (the release
+/// [`Request::Neighbours`] leaves out is not decoded again).
+fn wanted<K: kube::Resource>(object: &K, request: Request<'_>) -> bool {
+    match request {
+        Request::Neighbours { except, .. } => {
+            object.labels().get("name").map(String::as_str) != Some(except)
+        }
+        _ => true,
+    }
 }
 
 /// When `newest`, keep of each release (namespace and `name` label) only the object with the
@@ -278,9 +309,31 @@ impl Decoded {
     }
 }
 
-/// Every page of one LIST, following `continue` tokens; a page the server asks to retry
-/// (429, 503, 504) is retried a few times.
+/// Every page of one LIST, following `continue` tokens.
 async fn list_all<K>(target: &Target, listing: &Listing) -> Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let (mut items, mut token) = (Vec::new(), None);
+    loop {
+        let (page, next) = fetch_page::<K>(target, listing, token.as_deref()).await?;
+        items.extend(page);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// One page of a LIST, from `token` (`None`: the first page), with the token of the next
+/// page. A page the server asks to retry (429, 503, 504) is retried a few times; a server
+/// sending the same token again is an error rather than an endless loop.
+async fn fetch_page<K>(
+    target: &Target,
+    listing: &Listing,
+    token: Option<&str>,
+) -> Result<(Vec<K>, Option<String>)>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
@@ -289,12 +342,12 @@ where
         Some(ns) => Api::namespaced(target.client.clone(), ns),
         None => Api::all(target.client.clone()),
     };
-    let (mut items, mut token, mut retries) = (Vec::new(), None::<String>, 0);
+    let mut retries = 0;
     loop {
         let mut params = ListParams::default()
             .labels(&listing.selector)
             .limit(PAGE_SIZE);
-        if let Some(t) = &token {
+        if let Some(t) = token {
             params = params.continue_token(t);
         }
         let page = match api.list(&params).await {
@@ -306,16 +359,179 @@ where
             }
             Err(e) => return Err(request_error(e, target, listing).into()),
         };
-        items.extend(page.items);
-        match page.metadata.continue_.filter(|t| !t.is_empty()) {
-            Some(next) if token.as_ref() == Some(&next) => {
-                let what = format!("{} {}", listing.resource, listing.scope());
-                let msg =
-                    format!("the API server sent the same continue token twice listing {what}");
-                return Err(UserError::new(msg).into());
+        let next = page.metadata.continue_.filter(|t| !t.is_empty());
+        if next.is_some() && next.as_deref() == token {
+            let what = format!("{} {}", listing.resource, listing.scope());
+            let msg = format!("the API server sent the same continue token twice listing {what}");
+            return Err(UserError::new(msg).into());
+        }
+        return Ok((page.items, next));
+    }
+}
+
+/// Every record of every release (of the release namespace, or of all with `all_namespaces`),
+/// read one LIST page at a time so that memory holds one namespace's records rather than the
+/// cluster's. The API server lists in storage-key order (namespace, then name), so once a
+/// page moves past a namespace its releases are complete: [`ReleaseStream::next`] hands them
+/// over (grouped as [`group`] does) before the next page is read. A server that breaks that
+/// order is detected ([`Batch::OutOfOrder`]). Not for Tiller's records, which live in
+/// Tiller's namespace and may continue a Helm 3 history: [`load`] them.
+pub struct ReleaseStream {
+    connection: Connection,
+    listing: Listing,
+    driver: StorageDriver,
+    limits: Limits,
+    token: Option<String>,
+    started: bool,
+    batch: NamespaceBatch,
+    ready: std::collections::VecDeque<helm_why_release::Histories>,
+    /// Storage objects listed so far.
+    pub records: usize,
+}
+
+/// What [`ReleaseStream::next`] hands over.
+#[derive(Debug)]
+pub enum Batch {
+    /// The releases of one namespace, complete.
+    Releases(helm_why_release::Histories),
+    /// The API server listed this namespace again after moving past it: releases handed over
+    /// may have been incomplete, so the caller must discard them and [`load`] everything.
+    OutOfOrder(String),
+}
+
+impl ReleaseStream {
+    /// Connect; nothing is listed until [`ReleaseStream::next`].
+    ///
+    /// # Errors
+    /// As [`load`].
+    pub async fn open(spec: &ClusterSpec, config: &Config, all_namespaces: bool) -> Result<Self> {
+        let target = connect(spec).await?;
+        let listing = Listing {
+            resource: match spec.driver {
+                StorageDriver::Secret => "secrets",
+                StorageDriver::ConfigMap => "configmaps",
+            },
+            namespace: (!all_namespaces).then(|| target.namespace.clone()),
+            selector: "owner=helm".to_owned(),
+        };
+        Ok(ReleaseStream {
+            connection: Connection::new(target),
+            listing,
+            driver: spec.driver,
+            limits: config.limits.clone(),
+            token: None,
+            started: false,
+            batch: NamespaceBatch::default(),
+            ready: Default::default(),
+            records: 0,
+        })
+    }
+
+    /// `all namespaces (context kind-dev)`, for messages.
+    pub fn origin(&self) -> String {
+        match &self.listing.namespace {
+            None => format!("all namespaces ({})", self.connection.target.source),
+            Some(ns) => format!("namespace {ns:?} ({})", self.connection.target.source),
+        }
+    }
+
+    /// The next namespace's releases; `None` when the LIST is over.
+    ///
+    /// # Errors
+    /// As [`load`].
+    pub async fn next(&mut self) -> Result<Option<Batch>> {
+        loop {
+            if let Some(ns) = self.batch.out_of_order.take() {
+                return Ok(Some(Batch::OutOfOrder(ns)));
             }
-            Some(next) => token = Some(next),
-            None => return Ok(items),
+            if let Some(h) = self.ready.pop_front() {
+                return Ok(Some(Batch::Releases(h)));
+            }
+            if self.started && self.token.is_none() {
+                self.batch.flush(&mut self.ready);
+                return Ok(self.ready.pop_front().map(Batch::Releases));
+            }
+            self.started = true;
+            let token = self.token.take();
+            let (limits, batch, ready) = (&self.limits, &mut self.batch, &mut self.ready);
+            let target = &self.connection.target;
+            let (count, next) = match self.driver {
+                StorageDriver::Secret => {
+                    let (page, next) =
+                        fetch_page::<Secret>(target, &self.listing, token.as_deref()).await?;
+                    for s in &page {
+                        let payload = s.data.as_ref().and_then(|d| d.get("release"));
+                        let payload = payload.map(|b| b.0.as_slice());
+                        if !batch.add(s, payload, Driver::Secret, limits, ready) {
+                            break;
+                        }
+                    }
+                    (page.len(), next)
+                }
+                StorageDriver::ConfigMap => {
+                    let (page, next) =
+                        fetch_page::<ConfigMap>(target, &self.listing, token.as_deref()).await?;
+                    for c in &page {
+                        let payload = c.data.as_ref().and_then(|d| d.get("release"));
+                        let payload = payload.map(String::as_bytes);
+                        if !batch.add(c, payload, Driver::ConfigMap, limits, ready) {
+                            break;
+                        }
+                    }
+                    (page.len(), next)
+                }
+            };
+            self.records += count;
+            self.token = next;
+        }
+    }
+
+    /// The connection, to discover kinds and look at live objects.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+/// The records of the namespace a streamed LIST is in.
+#[derive(Default)]
+struct NamespaceBatch {
+    namespace: Option<String>,
+    decoded: Decoded,
+    done: BTreeSet<String>,
+    out_of_order: Option<String>,
+}
+
+impl NamespaceBatch {
+    /// Decode one storage object; hand the previous namespace over when it starts another.
+    /// `false` when the object's namespace was handed over already.
+    fn add(
+        &mut self,
+        object: &impl kube::Resource,
+        payload: Option<&[u8]>,
+        driver: Driver,
+        limits: &Limits,
+        ready: &mut std::collections::VecDeque<helm_why_release::Histories>,
+    ) -> bool {
+        let namespace = object.namespace().unwrap_or_default();
+        if self.namespace.as_ref() != Some(&namespace) {
+            if self.done.contains(&namespace) {
+                self.out_of_order = Some(namespace);
+                return false;
+            }
+            self.flush(ready);
+            self.namespace = Some(namespace);
+        }
+        self.decoded.add(object, payload, driver, limits);
+        true
+    }
+
+    fn flush(&mut self, ready: &mut std::collections::VecDeque<helm_why_release::Histories>) {
+        let decoded = std::mem::take(&mut self.decoded);
+        if let Some(ns) = self.namespace.take() {
+            self.done.insert(ns);
+        }
+        if !decoded.records.is_empty() || !decoded.errors.is_empty() {
+            ready.push_back(group(decoded.records, decoded.errors));
         }
     }
 }
@@ -437,6 +653,11 @@ async fn connect(spec: &ClusterSpec) -> Result<Target> {
     };
     // Fail fast: kube's default retry policy can back off for minutes; list_all retries.
     config.default_retry = false;
+    // Audit logs name the tool that read the Secrets.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(USER_AGENT),
+    ));
     config.read_timeout = Some(Duration::from_secs(60));
     let server = config
         .cluster_url
@@ -459,6 +680,22 @@ async fn connect(spec: &ClusterSpec) -> Result<Target> {
         source,
         server,
     })
+}
+
+/// Every context of the kubeconfig, in its order (`scan --all-contexts`).
+///
+/// # Errors
+/// No kubeconfig, or one that cannot be read.
+pub fn context_names(spec: &ClusterSpec) -> Result<Vec<String>> {
+    let Some(paths) = kubeconfig_paths(spec) else {
+        return Err(UserError::with_hint(
+            "--all-contexts needs a kubeconfig, and there is none",
+            "pass --kubeconfig FILE or set KUBECONFIG",
+        )
+        .into());
+    };
+    let kubeconfig = read_kubeconfigs(&paths)?;
+    Ok(kubeconfig.contexts.iter().map(|c| c.name.clone()).collect())
 }
 
 /// The kubeconfig files to read; `None` when there is none and the in-cluster config applies.
@@ -730,15 +967,25 @@ impl Connection {
         warnings
     }
 
-    /// Look at each object of `keys` in the cluster: one GET per object, after the discovery
-    /// of its group version. An object that cannot be looked at is [`Observation::Unknown`]
-    /// with the reason; nothing here fails the command.
+    /// Look at each object of `keys` in the cluster: one GET per object (at most 16 in
+    /// flight), after the discovery of its group version. An object that cannot be looked at
+    /// is [`Observation::Unknown`] with the reason; nothing here fails the command.
     pub async fn observe(&self, keys: &[ResourceKey]) -> Vec<Observation> {
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            out.push(self.observe_one(key).await);
+        use futures::StreamExt as _;
+        // Each group version is discovered once, before the GETs race for it.
+        let versions: BTreeSet<(&str, &str)> = keys
+            .iter()
+            .map(|k| (k.group.as_str(), k.version.as_str()))
+            .collect();
+        for (group, version) in versions {
+            let _ = self.resources(group, version).await;
         }
-        out
+        // A bounded number in flight: fast on a big release, gentle on the API server.
+        futures::stream::iter(keys)
+            .map(|key| self.observe_one(key))
+            .buffered(OBSERVE_IN_FLIGHT)
+            .collect()
+            .await
     }
 
     async fn observe_one(&self, key: &ResourceKey) -> Observation {

@@ -27,7 +27,9 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
             name,
             namespace: config.namespace_filter.as_deref(),
         },
-        Request::All { .. } => Select::Latest,
+        Request::All { newest: true, .. } => Select::Latest,
+        Request::All { newest: false, .. } => Select::All,
+        Request::Neighbours { namespace, except } => Select::Namespace { namespace, except },
     };
     let mut outcome = InputOutcome::default();
     let mut files = 0usize;
@@ -64,8 +66,12 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
     if let Some(ns) = &config.namespace_filter {
         histories.releases.retain(|h| &h.id.namespace == ns);
     }
-    if let Request::Release(name) = request {
-        histories.releases.retain(|h| h.id.name == name);
+    match request {
+        Request::Release(name) => histories.releases.retain(|h| h.id.name == name),
+        Request::Neighbours { namespace, except } => histories
+            .releases
+            .retain(|h| h.id.namespace == namespace && h.id.name != except),
+        Request::All { .. } => {}
     }
     let origin = match (files, &config.namespace_filter) {
         (1, None) => "1 file".to_owned(),

@@ -20,10 +20,21 @@ use crate::error::UserError;
 pub enum Request<'a> {
     /// Every record of one release.
     Release(&'a str),
-    /// Every release (`list`); across namespaces when `all_namespaces`.
+    /// Every record of every release stored in one namespace but one (the releases that may
+    /// have touched that release's objects).
+    Neighbours {
+        /// The namespace.
+        namespace: &'a str,
+        /// The release left out.
+        except: &'a str,
+    },
+    /// Every release; across namespaces when `all_namespaces`.
     All {
         /// `-A`.
         all_namespaces: bool,
+        /// Only the newest record of each release is needed (`list`); the others are not
+        /// decoded.
+        newest: bool,
     },
 }
 

@@ -368,6 +368,7 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
     let origin = match request {
         Request::All {
             all_namespaces: true,
+            ..
         } => format!(
             "all namespaces of PostgreSQL database {:?} ({})",
             target.database, target.server
@@ -435,6 +436,7 @@ async fn read(
         }
         Request::All {
             all_namespaces: true,
+            ..
         } => {
             tx.query(&format!("{COLUMNS} WHERE owner = $1"), &[&"helm"])
                 .await
@@ -443,6 +445,13 @@ async fn read(
             tx.query(
                 &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2"),
                 &[&"helm", &spec.namespace],
+            )
+            .await
+        }
+        Request::Neighbours { namespace, except } => {
+            tx.query(
+                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2 AND name <> $3"),
+                &[&"helm", &namespace, &except],
             )
             .await
         }

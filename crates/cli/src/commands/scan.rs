@@ -1,0 +1,460 @@
+//! `helm-why scan`: every release of a namespace, a cluster or a fleet — its status, its
+//! hazards, and what releases do to each other's objects — for audits and postmortems.
+//!
+//! From a cluster, the records are read one LIST page at a time and each namespace's releases
+//! are analysed as soon as the LIST has moved past it ([`ReleaseStream`]), so memory holds one
+//! namespace's records and every release's small [`Tracking`], not the cluster's records.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use helm_why_diff::images::image_history;
+use helm_why_diff::{
+    Hazard, ReleaseHazard, ReplayOptions, RevisionView, Severity, Tracking, cross_hazards,
+    replay_parsed,
+};
+use helm_why_release::history::{Finding, count};
+use helm_why_release::{Histories, History, ResourceKey};
+use serde::Serialize;
+
+use super::{Ui, kinds_in, replay_options, source_warnings};
+use crate::args::ScanArgs;
+use crate::config::{Config, SourceSpec};
+use crate::progress::Progress;
+use crate::source::cluster::{Batch, Connection, Observation, ReleaseStream, context_names};
+use crate::source::{Request, load};
+
+/// Hazards of one release by severity.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SeverityCounts {
+    /// High.
+    pub high: usize,
+    /// Medium.
+    pub medium: usize,
+    /// Low.
+    pub low: usize,
+}
+
+impl SeverityCounts {
+    fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+        }
+    }
+}
+
+/// One release in the scan (JSON contract in docs/json.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRow {
+    /// The kubeconfig context it was read from (`null` for files, or one unnamed context).
+    pub context: Option<String>,
+    /// Namespace.
+    pub namespace: String,
+    /// Release name.
+    pub release: String,
+    /// Last revision stored (decoded or not).
+    pub revision: Option<u64>,
+    /// Status of the last decoded revision (`undecodable` when none decodes).
+    pub status: String,
+    /// `last_deployed` of the last decoded revision.
+    pub updated: Option<String>,
+    /// `chart-version` of the last decoded revision.
+    pub chart: String,
+    /// Revisions stored (decoded or not).
+    pub revisions_stored: usize,
+    /// Revisions missing from the history (pruned by `--history-max`, or deleted).
+    pub revisions_missing: u64,
+    /// Hazards by severity.
+    pub hazards: SeverityCounts,
+    /// The code of the worst hazard (the first found of the most severe).
+    pub worst: Option<String>,
+}
+
+/// One hazard of the scan, naming its release (and context).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanHazard {
+    /// The kubeconfig context.
+    pub context: Option<String>,
+    /// The release and the hazard.
+    #[serde(flatten)]
+    pub hazard: ReleaseHazard,
+}
+
+/// The `scan` report (JSON contract in docs/json.md).
+#[derive(Debug, Default, Serialize)]
+pub struct ScanReport {
+    /// What was read: `all namespaces (context prod)`, `3 files`.
+    pub sources: Vec<String>,
+    /// One row per release, by context, namespace and name.
+    pub releases: Vec<ScanRow>,
+    /// Every hazard, most severe first, then by context, namespace, release and revision.
+    pub hazards: Vec<ScanHazard>,
+    /// Live objects whose ownership annotations were read (connected).
+    pub objects_checked: usize,
+    /// Problems with the input.
+    pub warnings: Vec<String>,
+}
+
+impl ScanReport {
+    /// The most severe hazard found.
+    pub fn worst(&self) -> Option<Severity> {
+        self.hazards.iter().map(|h| h.hazard.hazard.severity).max()
+    }
+}
+
+/// Run `scan`.
+///
+/// # Errors
+/// Source errors (an unreachable context fails the scan: an audit that skips a cluster
+/// silently would be wrong).
+pub async fn run(args: &ScanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let progress = Progress::new(config);
+    let mut report = ScanReport::default();
+    for (context, config) in sources(args, config)? {
+        let scanned = scan_source(args, &config, context.as_deref(), &progress).await?;
+        report.sources.push(scanned.origin);
+        report.releases.extend(scanned.rows);
+        report.hazards.extend(scanned.hazards);
+        report.objects_checked += scanned.objects_checked;
+        report.warnings.extend(scanned.warnings);
+    }
+    progress.finish();
+    report.releases.sort_by(|a, b| {
+        (&a.context, &a.namespace, &a.release).cmp(&(&b.context, &b.namespace, &b.release))
+    });
+    report.hazards.sort_by(|a, b| {
+        let key = |h: &ScanHazard| {
+            (
+                std::cmp::Reverse(h.hazard.hazard.severity),
+                h.context.clone(),
+                h.hazard.namespace.clone(),
+                h.hazard.release.clone(),
+                h.hazard.hazard.revision,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    crate::render::scan::render(&report, ui)?;
+    Ok(args.fail_on.exit_code(report.worst()))
+}
+
+/// The sources to scan: each `--context` (or every context with `--all-contexts`), else the
+/// one configured source.
+fn sources(args: &ScanArgs, config: &Config) -> Result<Vec<(Option<String>, Config)>> {
+    let SourceSpec::Cluster(spec) = &config.source else {
+        return Ok(vec![(None, config.clone())]);
+    };
+    let contexts = if args.all_contexts {
+        context_names(spec)?
+    } else if config.contexts.len() > 1 {
+        config.contexts.clone()
+    } else {
+        return Ok(vec![(None, config.clone())]);
+    };
+    Ok(contexts
+        .into_iter()
+        .map(|context| {
+            let mut spec = spec.clone();
+            spec.context = Some(context.clone());
+            let config = Config {
+                source: SourceSpec::Cluster(spec),
+                ..config.clone()
+            };
+            (Some(context), config)
+        })
+        .collect())
+}
+
+/// What one source gave.
+struct Scanned {
+    origin: String,
+    rows: Vec<ScanRow>,
+    hazards: Vec<ScanHazard>,
+    objects_checked: usize,
+    warnings: Vec<String>,
+}
+
+/// Every release's analysis, kept small: the row, its hazards, what it tracks.
+#[derive(Default)]
+struct Analyses {
+    rows: Vec<ScanRow>,
+    hazards: Vec<ReleaseHazard>,
+    tracking: Vec<Tracking>,
+    warnings: Vec<String>,
+}
+
+impl Analyses {
+    /// Analyse every release of `histories` with these scopes.
+    fn add(&mut self, histories: &Histories, options: &ReplayOptions, context: Option<&str>) {
+        self.warnings.extend(
+            histories
+                .unattributed
+                .iter()
+                .map(|e| format!("could not decode {e}")),
+        );
+        for history in &histories.releases {
+            self.add_release(history, options, context);
+        }
+    }
+
+    fn add_release(&mut self, history: &History, options: &ReplayOptions, context: Option<&str>) {
+        // Pruned revisions are ordinary (--history-max); the row counts them.
+        self.warnings.extend(
+            history
+                .findings
+                .iter()
+                .filter(|f| !matches!(f, Finding::MissingRevisions { .. }))
+                .map(|f| format!("{}: {f}", history.id)),
+        );
+        let latest = history.latest().map(|r| &r.release);
+        let row = ScanRow {
+            context: context.map(str::to_owned),
+            namespace: history.id.namespace.clone(),
+            release: history.id.name.clone(),
+            revision: history.last_revision(),
+            status: latest.map_or("undecodable".to_owned(), |r| r.info.status.to_string()),
+            updated: latest
+                .and_then(|r| r.info.last_deployed.as_ref())
+                .map(ToString::to_string),
+            chart: latest.map(|r| r.chart_label()).unwrap_or_default(),
+            revisions_stored: history.revisions.len() + history.undecodable.len(),
+            revisions_missing: count(&history.missing),
+            hazards: SeverityCounts::default(),
+            worst: None,
+        };
+        if history.revisions.is_empty() {
+            self.rows.push(row);
+            return;
+        }
+        let views = RevisionView::parse_records(&history.revisions, &options.scopes);
+        let replay = replay_parsed(history, &views, options);
+        let mut hazards = replay.hazards.clone();
+        hazards.extend(image_hazards(&views));
+        drop(views);
+        self.rows.push(row);
+        self.hazards
+            .extend(hazards.into_iter().map(|h| ReleaseHazard::of(&replay, h)));
+        self.tracking.push(Tracking::of(&replay));
+    }
+
+    /// Add the cross-release hazards, once every release of the source is in.
+    fn cross(&mut self) {
+        let cross = cross_hazards(&self.tracking);
+        self.hazards.extend(cross);
+    }
+
+    /// Count each release's hazards into its row, and name its worst.
+    fn tally(&mut self) {
+        let index: std::collections::BTreeMap<(&str, &str), usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.namespace.as_str(), r.release.as_str()), i))
+            .collect();
+        let mut counts = vec![(SeverityCounts::default(), None::<&Hazard>); self.rows.len()];
+        for h in &self.hazards {
+            if let Some(i) = index.get(&(h.namespace.as_str(), h.release.as_str())) {
+                let (tally, worst) = &mut counts[*i];
+                tally.add(h.hazard.severity);
+                if worst.is_none_or(|w| w.severity < h.hazard.severity) {
+                    *worst = Some(&h.hazard);
+                }
+            }
+        }
+        let counted: Vec<(SeverityCounts, Option<String>)> = counts
+            .into_iter()
+            .map(|(c, w)| (c, w.map(|h| h.code.clone())))
+            .collect();
+        for (row, (tally, worst)) in self.rows.iter_mut().zip(counted) {
+            row.hazards = tally;
+            row.worst = worst;
+        }
+    }
+}
+
+/// The image findings of the records as hazards (the live pods are `images`' job).
+fn image_hazards(views: &[RevisionView<'_>]) -> Vec<Hazard> {
+    image_history(views)
+        .findings
+        .into_iter()
+        .map(|f| {
+            Hazard::new(
+                f.code.as_str(),
+                f.severity,
+                f.revision,
+                Some(f.workload),
+                f.message,
+            )
+        })
+        .collect()
+}
+
+/// Scan one source.
+async fn scan_source(
+    args: &ScanArgs,
+    config: &Config,
+    context: Option<&str>,
+    progress: &Progress,
+) -> Result<Scanned> {
+    let where_ = context.map_or(String::new(), |c| format!(" in context {c}"));
+    progress.say(format!("reading release records{where_}"));
+    if let SourceSpec::Cluster(spec) = &config.source
+        && spec.tiller_namespace.is_none()
+    {
+        let mut stream = ReleaseStream::open(spec, config, args.all_namespaces).await?;
+        match scan_stream(&mut stream, config, context, progress).await? {
+            Some(mut analyses) => {
+                let checked = check_ownership(args, stream.connection(), &mut analyses).await;
+                return Ok(finish(stream.origin(), analyses, checked, context));
+            }
+            None => {
+                // The server broke key order: read everything at once instead.
+                progress.say(format!("reading release records{where_} again"));
+            }
+        }
+    }
+    let loaded = load(
+        config,
+        Request::All {
+            all_namespaces: args.all_namespaces,
+            newest: false,
+        },
+    )
+    .await?;
+    let mut analyses = Analyses {
+        warnings: source_warnings(&loaded),
+        ..Analyses::default()
+    };
+    let mut scopes = config.scopes.clone();
+    if let Some(cluster) = &loaded.cluster {
+        let kinds = loaded
+            .histories
+            .releases
+            .iter()
+            .flat_map(kinds_in)
+            .collect();
+        let found = cluster.discover_scopes(&kinds, &mut scopes).await;
+        analyses.warnings.extend(found);
+    }
+    let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
+    let total = loaded.histories.releases.len();
+    for (i, history) in loaded.histories.releases.iter().enumerate() {
+        progress.say(format!("replaying release {} of {total}{where_}", i + 1));
+        analyses.add_release(history, &options, context);
+    }
+    analyses.cross();
+    let checked = match &loaded.cluster {
+        Some(cluster) => check_ownership(args, cluster, &mut analyses).await,
+        None => 0,
+    };
+    Ok(finish(loaded.origin, analyses, checked, context))
+}
+
+/// Analyse a cluster's releases namespace by namespace as the LIST reads them; `None` when
+/// the server listed out of order (the caller reads everything at once).
+async fn scan_stream(
+    stream: &mut ReleaseStream,
+    config: &Config,
+    context: Option<&str>,
+    progress: &Progress,
+) -> Result<Option<Analyses>> {
+    let where_ = context.map_or(String::new(), |c| format!(" in context {c}"));
+    let mut analyses = Analyses::default();
+    let mut scopes = config.scopes.clone();
+    let mut discovery_warnings = BTreeSet::new();
+    let mut released = 0usize;
+    while let Some(batch) = stream.next().await? {
+        let histories = match batch {
+            Batch::Releases(h) => h,
+            Batch::OutOfOrder(_) => return Ok(None),
+        };
+        let kinds = histories.releases.iter().flat_map(kinds_in).collect();
+        let found = stream
+            .connection()
+            .discover_scopes(&kinds, &mut scopes)
+            .await;
+        discovery_warnings.extend(found);
+        let options = replay_options(config, &scopes, true)?;
+        released += histories.releases.len();
+        progress.say(format!(
+            "{} records read, {released} releases replayed{where_}",
+            stream.records
+        ));
+        analyses.add(&histories, &options, context);
+    }
+    analyses.warnings.extend(discovery_warnings);
+    analyses.cross();
+    Ok(Some(analyses))
+}
+
+/// `ownership-moved` (connected): read the ownership annotations of the tracked objects the
+/// hazards name (with `--check-ownership`, of every tracked object), and flag each whose
+/// `meta.helm.sh/release-name`/`-namespace` names another release than one whose base
+/// tracks it: that release's next upgrade without it deletes it all the same. Returns how
+/// many objects were looked at.
+async fn check_ownership(args: &ScanArgs, cluster: &Connection, analyses: &mut Analyses) -> usize {
+    let named: BTreeSet<&ResourceKey> = analyses
+        .hazards
+        .iter()
+        .filter_map(|h| h.hazard.object.as_ref())
+        .collect();
+    // (tracking release index, key) for each object to look at.
+    let mut wanted: Vec<(usize, ResourceKey)> = Vec::new();
+    for (i, t) in analyses.tracking.iter().enumerate() {
+        for key in t.objects.values() {
+            if args.check_ownership || named.contains(key) {
+                wanted.push((i, key.clone()));
+            }
+        }
+    }
+    let mut keys: Vec<ResourceKey> = wanted.iter().map(|(_, k)| k.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let observations = cluster.observe(&keys).await;
+    let mut found = Vec::new();
+    for (i, key) in &wanted {
+        let Ok(at) = keys.binary_search(key) else {
+            continue;
+        };
+        let Some(Observation::Present(live)) = observations.get(at) else {
+            continue;
+        };
+        let tracker = &analyses.tracking[*i];
+        if let Some(owner) = live.release_name.as_deref() {
+            let owner_ns = live.release_namespace.as_deref().unwrap_or("");
+            if owner != tracker.release || owner_ns != tracker.namespace {
+                found.push(helm_why_diff::ownership_moved(
+                    tracker, key, owner, owner_ns,
+                ));
+            }
+        }
+    }
+    analyses.hazards.extend(found);
+    keys.len()
+}
+
+/// The source's part of the report.
+fn finish(
+    origin: String,
+    mut analyses: Analyses,
+    objects_checked: usize,
+    context: Option<&str>,
+) -> Scanned {
+    analyses.tally();
+    Scanned {
+        origin,
+        rows: analyses.rows,
+        hazards: analyses
+            .hazards
+            .into_iter()
+            .map(|hazard| ScanHazard {
+                context: context.map(str::to_owned),
+                hazard,
+            })
+            .collect(),
+        objects_checked,
+        warnings: analyses.warnings,
+    }
+}

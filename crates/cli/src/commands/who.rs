@@ -1,0 +1,330 @@
+//! `helm-why who KIND/NAME`: every release that ever rendered an object (manifest or hook),
+//! what each revision did to it, which release deleted it last and which tracks it now, and,
+//! connected, the live object.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use helm_why_diff::{
+    Action, ObjectId, ObjectQuery, ReleaseEvent, Replay, events_about, last_removal, replay,
+};
+use helm_why_release::{History, ResourceKey};
+use serde::Serialize;
+
+use super::{Ui, kinds_in, mentions_any, replay_options, source_warnings};
+use crate::args::WhoArgs;
+use crate::config::Config;
+use crate::error::{UserError, exit};
+use crate::progress::Progress;
+use crate::source::{Observation, Request, load};
+
+/// One release that rendered the object.
+#[derive(Debug, Serialize)]
+pub struct WhoRelease {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The revisions whose operation did something to it, in order.
+    pub revisions: Vec<u64>,
+    /// What they did, one entry per revision: `created`, `patched, deleted`, …
+    pub actions: Vec<String>,
+    /// The revision of this release that tracks it now (the base of its next upgrade).
+    pub tracks_now: Option<u64>,
+}
+
+/// The live object (connected only).
+#[derive(Debug, Serialize)]
+pub struct WhoLive {
+    /// `present`, `absent` or `unknown`.
+    pub status: String,
+    /// Why it could not be looked at.
+    pub reason: Option<String>,
+    /// `metadata.uid`.
+    pub uid: Option<String>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<String>,
+    /// `meta.helm.sh/release-namespace`/`meta.helm.sh/release-name`, when set.
+    pub owner: Option<String>,
+    /// Where it was looked at (`context prod`).
+    pub source: String,
+}
+
+/// The `who` report (JSON contract in docs/json.md).
+#[derive(Debug, Serialize)]
+pub struct WhoReport {
+    /// The object.
+    pub object: ResourceKey,
+    /// Every release that rendered it, by namespace and name.
+    pub releases: Vec<WhoRelease>,
+    /// Everything every release did to it, in the order the operations started.
+    pub events: Vec<ReleaseEvent>,
+    /// The last deletion by any release, when nothing recreated it since.
+    pub deleted_last_by: Option<ReleaseEvent>,
+    /// `namespace/name` of each release whose base tracks it now.
+    pub tracked_by: Vec<String>,
+    /// The live object (connected only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<WhoLive>,
+    /// One sentence on who has it now.
+    pub summary: String,
+    /// Releases read.
+    pub releases_read: usize,
+    /// Problems with the input.
+    pub warnings: Vec<String>,
+}
+
+/// Run `who`.
+///
+/// # Errors
+/// Source errors; an object no release ever rendered, or several objects that match.
+pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let object_namespace = args
+        .object_namespace
+        .as_deref()
+        .or(config.namespace_filter.as_deref());
+    let query = ObjectQuery::parse(&args.object, object_namespace).map_err(UserError::new)?;
+    let progress = Progress::new(config);
+    progress.say("reading release records");
+    let loaded = load(
+        config,
+        Request::All {
+            all_namespaces: args.all_namespaces,
+            newest: false,
+        },
+    )
+    .await?;
+    let mut warnings = source_warnings(&loaded);
+    // Only releases whose records mention the name can have rendered it: replay those.
+    let candidates: Vec<&History> = loaded
+        .histories
+        .releases
+        .iter()
+        .filter(|h| mentions_any(h, &BTreeSet::from([query.name.as_str()])))
+        .collect();
+    let mut scopes = config.scopes.clone();
+    if let Some(cluster) = &loaded.cluster {
+        let kinds = candidates.iter().flat_map(|h| kinds_in(h)).collect();
+        warnings.extend(cluster.discover_scopes(&kinds, &mut scopes).await);
+    }
+    let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
+    let total = candidates.len();
+    let mut replays = Vec::with_capacity(total);
+    for (i, history) in candidates.iter().enumerate() {
+        progress.say(format!("replaying release {} of {total}", i + 1));
+        warnings.extend(
+            history
+                .findings
+                .iter()
+                .map(|f| format!("{}: {f}", history.id)),
+        );
+        replays.push(replay(history, &options));
+    }
+    progress.finish();
+    let key = find(&replays, &query, &loaded.origin)?;
+    let mut report = build(&replays, &key, loaded.histories.releases.len(), warnings);
+    if let Some(cluster) = &loaded.cluster {
+        let observation = cluster.observe(std::slice::from_ref(&key)).await;
+        report.live = observation.first().map(|o| live(o, cluster.source()));
+        report.summary = summary(&report);
+    }
+    crate::render::who::render(&report, ui)?;
+    Ok(exit::OK)
+}
+
+/// The one object identity the query names among everything the replays saw.
+fn find(replays: &[Replay], query: &ObjectQuery, origin: &str) -> Result<ResourceKey> {
+    let mut found: Vec<(ObjectId, &ResourceKey)> = Vec::new();
+    for key in replays.iter().flat_map(|r| &r.objects) {
+        let id = ObjectId::of(key);
+        if query.matches(key) && !found.iter().any(|(i, _)| *i == id) {
+            found.push((id, key));
+        }
+    }
+    match found.as_slice() {
+        [(_, key)] => Ok((*key).clone()),
+        [] => Err(UserError::with_hint(
+            format!(
+                "no release in {origin} ever rendered {}/{}",
+                query.kind, query.name
+            ),
+            "check the kind and name; -A looks at the releases of every namespace",
+        )
+        .into()),
+        several => Err(UserError::with_hint(
+            format!(
+                "{} objects match {}/{}: {}",
+                several.len(),
+                query.kind,
+                query.name,
+                several
+                    .iter()
+                    .map(|(_, k)| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "name the group (ingress.networking.k8s.io/NAME) or the namespace with --object-namespace",
+        )
+        .into()),
+    }
+}
+
+/// Build the report from every candidate's replay.
+pub fn build(
+    replays: &[Replay],
+    key: &ResourceKey,
+    releases_read: usize,
+    warnings: Vec<String>,
+) -> WhoReport {
+    let refs: Vec<&Replay> = replays.iter().collect();
+    let id = ObjectId::of(key);
+    let events = events_about(&refs, &id);
+    let mut releases = Vec::new();
+    for replay in replays {
+        let mine: Vec<&ReleaseEvent> = events
+            .iter()
+            .filter(|e| e.release == replay.release && e.namespace == replay.namespace)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let revisions: Vec<u64> = mine
+            .iter()
+            .map(|e| e.event.revision)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let actions = revisions
+            .iter()
+            .map(|rev| {
+                let mut done: Vec<&str> = Vec::new();
+                for e in mine.iter().filter(|e| e.event.revision == *rev) {
+                    let word = action_word(e.event.action);
+                    if !done.contains(&word) {
+                        done.push(word);
+                    }
+                }
+                done.join(", ")
+            })
+            .collect();
+        releases.push(WhoRelease {
+            release: replay.release.clone(),
+            namespace: replay.namespace.clone(),
+            revisions,
+            actions,
+            tracks_now: replay.tracked_by(key),
+        });
+    }
+    releases.sort_by(|a, b| (&a.namespace, &a.release).cmp(&(&b.namespace, &b.release)));
+    let deleted_last_by = last_removal(&events).cloned();
+    let tracked_by = releases
+        .iter()
+        .filter(|r| r.tracks_now.is_some())
+        .map(|r| format!("{}/{}", r.namespace, r.release))
+        .collect();
+    let mut report = WhoReport {
+        object: key.clone(),
+        releases,
+        events,
+        deleted_last_by,
+        tracked_by,
+        live: None,
+        summary: String::new(),
+        releases_read,
+        warnings,
+    };
+    report.summary = summary(&report);
+    report
+}
+
+/// `created`, `deleted`, `recreated by a hook`, …
+fn action_word(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Patch => "patched",
+        Action::Unchanged => "applied unchanged",
+        Action::Adopt => "adopted",
+        Action::Delete => "deleted",
+        Action::HookCreate => "created by a hook",
+        Action::HookDelete => "deleted by a hook policy",
+        Action::Keep => "kept",
+        Action::Orphan => "left untracked",
+        Action::Fail => "failed on it",
+        Action::Unknown => "unknown (records missing)",
+    }
+}
+
+/// What the cluster said, for the report.
+fn live(observation: &Observation, source: &str) -> WhoLive {
+    let (status, reason, object) = match observation {
+        Observation::Present(o) => ("present", None, Some(o)),
+        Observation::Absent => ("absent", None, None),
+        Observation::Unknown(why) => ("unknown", Some(why.clone()), None),
+    };
+    WhoLive {
+        status: status.to_owned(),
+        reason,
+        uid: object.and_then(|o| o.uid.clone()),
+        created: object.and_then(|o| o.created.clone()),
+        owner: object.and_then(|o| {
+            o.release_name
+                .as_ref()
+                .map(|name| format!("{}/{name}", o.release_namespace.as_deref().unwrap_or("?")))
+        }),
+        source: source.to_owned(),
+    }
+}
+
+/// One sentence: who tracks it, who deleted it last, what the cluster says.
+fn summary(report: &WhoReport) -> String {
+    let mut parts = Vec::new();
+    match report.tracked_by.as_slice() {
+        [] => parts.push("no release tracks it now".to_owned()),
+        [one] => parts.push(format!("release {one} tracks it now")),
+        several => parts.push(format!(
+            "{} releases track it now ({}): whichever upgrades without it or is uninstalled deletes it from under the others",
+            several.len(),
+            several.join(", ")
+        )),
+    }
+    match &report.deleted_last_by {
+        Some(e) => parts.push(format!(
+            "release {}/{} deleted it last, at revision {} ({})",
+            e.namespace, e.release, e.event.revision, e.event.operation
+        )),
+        None => {
+            let wrote = report
+                .events
+                .iter()
+                .rev()
+                .find(|e| helm_why_diff::puts(&e.event));
+            if let Some(e) = wrote {
+                parts.push(format!(
+                    "release {}/{} wrote it last, at revision {} ({}: {})",
+                    e.namespace,
+                    e.release,
+                    e.event.revision,
+                    e.event.operation,
+                    action_word(e.event.action)
+                ));
+            }
+        }
+    }
+    if let Some(live) = &report.live {
+        let said = match (live.status.as_str(), &live.owner) {
+            ("present", Some(owner)) => format!("the cluster has it, owned by release {owner}"),
+            ("present", None) => {
+                "the cluster has it, with no Helm ownership annotations".to_owned()
+            }
+            ("absent", _) => "the cluster has no such object".to_owned(),
+            _ => format!(
+                "the cluster could not be asked ({})",
+                live.reason.as_deref().unwrap_or("unknown")
+            ),
+        };
+        parts.push(said);
+    }
+    let mut s = parts.join("; ");
+    s.push('.');
+    s
+}

@@ -1,0 +1,414 @@
+//! Cross-release forensics through the binary (issue 10): `scan`, `who`, and `explain` /
+//! `timeline` naming the other release that deleted or took over an object — on files and on
+//! the in-repo API server, with records made by the record builder.
+
+use std::process::Command;
+
+use helm_why_release::Status;
+use helm_why_release::builder::{ReleaseBuilder, list};
+use serde_json::{Value, json};
+use testkube::TestCluster;
+
+use crate::harness::run_args;
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names:\n    kind: Widget\n    plural: widgets\n  scope: Namespaced\n";
+
+const WIDGET: &str =
+    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 1\n";
+
+/// Revision `n` of `release` in `ns`, started at 10:`minute` on 2026-01-01.
+fn rev(release: &str, ns: &str, n: u64, minute: u32) -> ReleaseBuilder {
+    ReleaseBuilder::new(release, ns, n)
+        .chart(release, &format!("0.{n}.0"))
+        .times(
+            "2026-01-01T09:00:00Z",
+            &format!("2026-01-01T10:{minute:02}:00Z"),
+        )
+}
+
+fn tpl(release: &str, file: &str) -> String {
+    format!("{release}/templates/{file}")
+}
+
+/// Namespace `shop`:
+/// - `a` installs cm/shared (10:00), `b` takes it over (10:05), `a`'s upgrade at 10:10 no
+///   longer renders it and deletes it;
+/// - `c` and `d` both track cm/common;
+/// - `operator` tracks the Widget CRD, `app` tracks Widget w1.
+fn shop() -> Vec<ReleaseBuilder> {
+    vec![
+        rev("a", "shop", 1, 0)
+            .manifest_doc(&tpl("a", "shared.yaml"), &cm("shared"))
+            .manifest_doc(&tpl("a", "own.yaml"), &cm("a-own"))
+            .status(Status::Superseded, "Install complete"),
+        rev("a", "shop", 2, 10)
+            .manifest_doc(&tpl("a", "own.yaml"), &cm("a-own"))
+            .status(Status::Deployed, "Upgrade complete"),
+        rev("b", "shop", 1, 5)
+            .manifest_doc(&tpl("b", "shared.yaml"), &cm("shared"))
+            .status(Status::Deployed, "Install complete"),
+        rev("c", "shop", 1, 1)
+            .manifest_doc(&tpl("c", "common.yaml"), &cm("common"))
+            .status(Status::Deployed, "Install complete"),
+        rev("d", "shop", 1, 2)
+            .manifest_doc(&tpl("d", "common.yaml"), &cm("common"))
+            .status(Status::Deployed, "Install complete"),
+        rev("operator", "shop", 1, 3)
+            .manifest_doc(&tpl("operator", "crd.yaml"), CRD)
+            .status(Status::Deployed, "Install complete"),
+        rev("app", "shop", 1, 4)
+            .manifest_doc(&tpl("app", "widget.yaml"), WIDGET)
+            .status(Status::Deployed, "Install complete"),
+    ]
+}
+
+/// Secrets of the builders, as `kubectl get secrets -o json` prints them, in a temp dir.
+struct Records {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Records {
+    fn new(builders: &[ReleaseBuilder]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let secrets = builders.iter().map(ReleaseBuilder::secret).collect();
+        std::fs::write(&path, serde_json::to_vec_pretty(&list(secrets)).unwrap()).unwrap();
+        Records { _dir: dir, path }
+    }
+
+    fn path(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+/// Exit code, stdout and stderr of one run of the binary on files.
+fn run_files(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
+        .env_clear()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn scan_lists_every_release_then_every_hazard_most_severe_first() {
+    let records = Records::new(&shop());
+    let (code, stdout, stderr) = run_files(&["scan", "--from", records.path()]);
+    assert_eq!(code, 2, "high hazards fail the scan by default: {stderr}");
+    insta::assert_snapshot!(stdout, @"
+    6 releases in 1 file: 4 high, 0 medium, 0 low hazards.
+    NAMESPACE  NAME      REVISION  UPDATED                  STATUS    CHART           STORED  MISSING  HAZARDS                  WORST
+    shop       a         2         2026-01-01 10:10:00 UTC  deployed  a-0.2.0         2       0        -                        -
+    shop       app       1         2026-01-01 10:04:00 UTC  deployed  app-0.1.0       1       0        1 high, 0 medium, 0 low  crd-shared
+    shop       b         1         2026-01-01 10:05:00 UTC  deployed  b-0.1.0         1       0        -                        -
+    shop       c         1         2026-01-01 10:01:00 UTC  deployed  c-0.1.0         1       0        1 high, 0 medium, 0 low  shared-object
+    shop       d         1         2026-01-01 10:02:00 UTC  deployed  d-0.1.0         1       0        1 high, 0 medium, 0 low  shared-object
+    shop       operator  1         2026-01-01 10:03:00 UTC  deployed  operator-0.1.0  1       0        1 high, 0 medium, 0 low  crd-shared
+
+    Hazards:
+      high [crd-shared] shop/app revision 1, Widget.example.com shop/w1: the CustomResourceDefinition widgets.example.com serving this release's Widget w1 belongs to release shop/operator (revision 1): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them
+      high [shared-object] shop/c revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/d (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
+      high [shared-object] shop/d revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/c (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
+      high [crd-shared] shop/operator revision 1, CustomResourceDefinition.apiextensions.k8s.io widgets.example.com: this release tracks CustomResourceDefinition widgets.example.com while other releases track objects of its kind Widget: shop/app (w1); moving it to crds/, renaming it or uninstalling this release deletes them all
+    ");
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn scan_fail_on_and_json() {
+    let records = Records::new(&shop());
+    let (code, _, _) = run_files(&["scan", "--from", records.path(), "--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let (code, json, _) = run_files(&["scan", "--from", records.path(), "-o", "json"]);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let rows = v["releases"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let c = rows.iter().find(|r| r["release"] == "c").unwrap();
+    assert_eq!(c["hazards"], json!({"high": 1, "medium": 0, "low": 0}));
+    assert_eq!(c["worst"], "shared-object");
+    let first = &v["hazards"][0];
+    assert_eq!(first["severity"], "high");
+    for key in [
+        "release",
+        "namespace",
+        "code",
+        "revision",
+        "object",
+        "message",
+    ] {
+        assert!(first.get(key).is_some(), "{key} missing from {first}");
+    }
+    // Releases without a cross-release story and without hazards stay quiet.
+    let b = rows.iter().find(|r| r["release"] == "b").unwrap();
+    assert_eq!(b["hazards"], json!({"high": 0, "medium": 0, "low": 0}));
+}
+
+#[test]
+fn who_names_every_release_that_touched_the_object() {
+    let records = Records::new(&shop());
+    insta::assert_snapshot!(run_args(&["who", "cm/shared", "--from", records.path()]), @"
+    ConfigMap shop/shared
+    release shop/b tracks it now; release shop/a deleted it last, at revision 2 (upgrade).
+
+    NAMESPACE  RELEASE  REVISIONS  WHAT IT DID             TRACKS IT NOW
+    shop       a        2          1: created; 2: deleted  -
+    shop       b        1          1: created              revision 1
+
+    Story:
+      2026-01-01 10:00:00 UTC  shop/a revision 1 (install, apply): create — created by the install
+      2026-01-01 10:05:00 UTC  shop/b revision 1 (install, apply): create — created by the install
+      2026-01-01 10:10:00 UTC  shop/a revision 2 (upgrade, delete): delete — deleted: its template templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors: check the cluster)
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn explain_names_the_other_release_that_deleted_the_object() {
+    let records = Records::new(&shop());
+    insta::assert_snapshot!(
+        run_args(&["explain", "b", "cm/shared", "--from", records.path()]),
+        @"
+    ConfigMap shop/shared in release b (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 10:05:00 UTC
+      apply: create (added) — created by the install
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against). But another release deleted it afterwards: release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it (see below).
+
+    Other releases:
+      release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: its template templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors: check the cluster)
+    [exit status: 0]
+    "
+    );
+}
+
+#[test]
+fn timeline_names_the_other_release_that_deleted_the_object() {
+    let records = Records::new(&shop());
+    let (code, out, _) = run_files(&["timeline", "b", "--from", records.path(), "-o", "json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let row = &v["objects"][0];
+    assert_eq!(row["object"]["name"], "shared");
+    assert_eq!(row["other_releases"][0]["release"], "a");
+    assert_eq!(row["other_releases"][0]["revision"], 2);
+    assert_eq!(row["other_releases"][0]["action"], "delete");
+}
+
+// --- The in-repo API server ------------------------------------------------------------------
+
+/// `shop()` plus `services` namespaces of one 4-revision release each (many LIST pages), and
+/// the live ConfigMap `common`, which release `d` owns by its annotations.
+fn fleet(services: usize) -> TestCluster {
+    let cluster = TestCluster::start();
+    cluster.add_all(shop().iter().map(ReleaseBuilder::secret));
+    for i in 0..services {
+        let ns = format!("svc-{i:03}");
+        cluster.add_all((1..=4).map(|n| {
+            let status = if n == 4 {
+                Status::Deployed
+            } else {
+                Status::Superseded
+            };
+            ReleaseBuilder::new("api", &ns, n)
+                .chart("api", "1.0.0")
+                .manifest_doc("api/templates/cm.yaml", &cm("api-config"))
+                .status(status, "Upgrade complete")
+                .secret()
+        }));
+    }
+    cluster.add(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {
+            "name": "common", "namespace": "shop", "uid": "uid-common",
+            "creationTimestamp": "2026-01-01T10:02:00Z",
+            "labels": {"app.kubernetes.io/managed-by": "Helm"},
+            "annotations": {
+                "meta.helm.sh/release-name": "d",
+                "meta.helm.sh/release-namespace": "shop"
+            }
+        },
+        "data": {"k": "v"}
+    }));
+    cluster
+}
+
+/// Run the binary against a kubeconfig file.
+fn run_cluster(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
+        .env_clear()
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn kubeconfig_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn live_scan_pages_through_every_namespace_with_one_list_and_checks_ownership() {
+    let cluster = fleet(60);
+    let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
+    let (code, json, stderr) = run_cluster(&kc, &["scan", "-A", "-o", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["releases"].as_array().unwrap().len(), 66);
+    assert_eq!(v["sources"], json!(["all namespaces (context test)"]));
+    // c tracks cm/common, but the live object's annotations name d: c's next upgrade without
+    // it deletes d's object.
+    let moved: Vec<&Value> = v["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["code"] == "ownership-moved")
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:#?}");
+    assert_eq!(moved[0]["release"], "c");
+    assert_eq!(moved[0]["object"]["name"], "common");
+    // 60 × 4 + 8 records: three pages of one LIST, then only the GETs of the hazards' objects.
+    let log = cluster.requests();
+    assert!(log.iter().all(|r| r.method == "GET"), "{log:#?}");
+    let lists: Vec<String> = log
+        .iter()
+        .filter(|r| r.path == "/api/v1/secrets")
+        .map(|r| {
+            assert_eq!(r.param("labelSelector"), Some("owner=helm"));
+            assert_eq!(r.param("limit"), Some("100"));
+            r.param("continue").map_or("first", |_| "next").to_owned()
+        })
+        .collect();
+    assert_eq!(lists, ["first", "next", "next"]);
+    let agent = concat!("helm-why/", env!("CARGO_PKG_VERSION"));
+    assert!(
+        log.iter().all(|r| r.user_agent.as_deref() == Some(agent)),
+        "{log:#?}"
+    );
+    let gets: Vec<&str> = log
+        .iter()
+        .filter(|r| r.path.contains("/configmaps/"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(gets, ["/api/v1/namespaces/shop/configmaps/common"]);
+}
+
+#[test]
+fn scan_reads_several_contexts_and_names_them() {
+    let prod = fleet(0);
+    let dev = TestCluster::start();
+    dev.add_all((1..=2).map(|n| {
+        rev("web", "dev", n, n as u32)
+            .manifest_doc(&tpl("web", "cm.yaml"), &cm("web"))
+            .status(
+                if n == 2 {
+                    Status::Deployed
+                } else {
+                    Status::Superseded
+                },
+                "Upgrade complete",
+            )
+            .secret()
+    }));
+    let text = testkube::kubeconfig(
+        &[
+            prod.context("prod", Some("shop")),
+            dev.context("dev", Some("dev")),
+        ],
+        Some("prod"),
+    );
+    let (_dir, kc) = kubeconfig_file(&text);
+    let (code, json, stderr) = run_cluster(&kc, &["scan", "--all-contexts", "-o", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let contexts: Vec<(&str, &str)> = v["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["context"].as_str().unwrap(),
+                r["release"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        contexts,
+        [
+            ("dev", "web"),
+            ("prod", "a"),
+            ("prod", "app"),
+            ("prod", "b"),
+            ("prod", "c"),
+            ("prod", "d"),
+            ("prod", "operator"),
+        ]
+    );
+    let (code, json, _) = run_cluster(
+        &kc,
+        &[
+            "scan",
+            "--context",
+            "dev",
+            "--context",
+            "prod",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(code, 2);
+    let again: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(again["releases"], v["releases"]);
+    // Only scan reads several contexts.
+    let (code, _, stderr) = run_cluster(&kc, &["list", "--context", "dev", "--context", "prod"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("only scan reads several contexts"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn live_explain_blames_the_other_release_instead_of_someone_outside_helm() {
+    let cluster = fleet(0);
+    let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
+    let (code, stdout, stderr) = run_cluster(&kc, &["explain", "b", "cm/shared"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains("outside what the records show"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!(stdout, @"
+    ConfigMap shop/shared in release b (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 10:05:00 UTC
+      apply: create (added) — created by the install
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against). But another release deleted it afterwards: release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it (see below).
+
+    Other releases:
+      release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: its template templates/shared.yaml is not in chart a-0.2.0 any more
+
+    Live (context test): missing
+      differs: expected present from this release's records, but the cluster has no such object: release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it, after this release last applied it
+    ");
+}
