@@ -184,8 +184,11 @@ pub struct GetArgs {
 pub struct ExplainArgs {
     /// Release name
     pub release: String,
-    /// The object, as kubectl names it: cm/x, configmap/x, ingress.networking.k8s.io/x
+    /// The object, as kubectl names it: cm/x, configmaps/x, deployment.apps/x,
+    /// ingress.extensions/x (any group revision used), or KIND then NAME
     pub object: String,
+    /// The name, when the object is given as KIND NAME (`explain web deployment web`)
+    pub name: Option<String>,
     /// The object's namespace, when objects of the release share a name across namespaces
     #[arg(long, value_name = "NS")]
     pub object_namespace: Option<String>,

@@ -5,6 +5,7 @@
 mod harness;
 mod test_fidelity;
 mod test_files;
+mod test_finding;
 mod test_help;
 mod test_hostile;
 mod test_html;

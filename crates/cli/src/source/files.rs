@@ -61,12 +61,30 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         }
     }
     let mut histories = group(outcome.records, outcome.errors);
-    if let Some(ns) = &config.namespace_filter {
-        histories.releases.retain(|h| &h.id.namespace == ns);
-    }
-    if let Request::Release(name) = request {
-        histories.releases.retain(|h| h.id.name == name);
-    }
+    // What was read past, for the hints of a release that is not found.
+    let mut other_releases: Vec<(String, String)> = outcome
+        .other_releases
+        .into_iter()
+        .map(|(ns, name)| (ns.unwrap_or_default(), name))
+        .collect();
+    let wanted = |h: &helm_why_release::History| {
+        config
+            .namespace_filter
+            .as_ref()
+            .is_none_or(|ns| &h.id.namespace == ns)
+            && match request {
+                Request::Release(name) => h.id.name == name,
+                Request::All { .. } => true,
+            }
+    };
+    other_releases.extend(
+        histories
+            .releases
+            .iter()
+            .filter(|h| !wanted(h))
+            .map(|h| (h.id.namespace.clone(), h.id.name.clone())),
+    );
+    histories.releases.retain(wanted);
     let origin = match (files, &config.namespace_filter) {
         (1, None) => "1 file".to_owned(),
         (n, None) => format!("{n} files"),
@@ -78,6 +96,8 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         ignored: outcome.ignored,
         origin,
         cluster: None,
+        other_releases,
+        other_driver: None,
     })
 }
 
