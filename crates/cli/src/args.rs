@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 next upgrade, and why.\n\nhelm-why reads the release records Helm keeps (Secrets \
 sh.helm.release.v1.<release>.v<N>, ConfigMaps, or exported files) and replays Helm's own rules \
 between revisions. It only reads: it never writes to the cluster.",
-    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan)."
+    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan) or \
+revisions differ (diff --exit-code)."
 )]
 pub struct Cli {
     /// Flags shared by every command.
@@ -122,6 +123,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Print a stored revision's manifest, hooks, values, notes or whole record
     Get(GetArgs),
+    /// Show what changed between two revisions: manifests, hooks and values, object by object
+    Diff(DiffArgs),
     /// Tell the story of one object across every revision: why it is (or is not) there
     Explain(ExplainArgs),
     /// Show what happened to every object at every revision, then the hazards found
@@ -177,6 +180,28 @@ pub struct GetArgs {
     /// Revision to read [default: the last one]
     #[arg(long)]
     pub revision: Option<u64>,
+}
+
+/// `diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Release name
+    pub release: String,
+    /// The older revision; given alone, the newer one, compared with the revision before it
+    /// [default: the last two stored revisions]
+    pub rev1: Option<u64>,
+    /// The newer revision
+    pub rev2: Option<u64>,
+    /// Lines of context around each change (--context is the kubeconfig context, as in helm)
+    #[arg(short = 'C', long, value_name = "N", default_value_t = 3)]
+    pub context_lines: usize,
+    /// Leave out objects of this kind: Kind, Kind.group, a plural or short name (can be
+    /// repeated)
+    #[arg(long, value_name = "KIND")]
+    pub suppress: Vec<String>,
+    /// Exit 2 when the revisions differ (helm-diff's --detailed-exitcode)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// `explain`

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod test_diff;
 mod test_fidelity;
 mod test_files;
 mod test_finding;
