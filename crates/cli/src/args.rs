@@ -145,6 +145,27 @@ pub struct ListArgs {
     /// List releases in every namespace
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+    /// Only releases whose name matches this regular expression (Perl-like syntax, as helm)
+    #[arg(short = 'f', long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Show deployed releases (status filters combine; none: every status)
+    #[arg(long)]
+    pub deployed: bool,
+    /// Show failed releases
+    #[arg(long)]
+    pub failed: bool,
+    /// Show pending releases (pending-install, pending-upgrade, pending-rollback)
+    #[arg(long)]
+    pub pending: bool,
+    /// Show superseded releases
+    #[arg(long)]
+    pub superseded: bool,
+    /// Show releases uninstalled with --keep-history
+    #[arg(long)]
+    pub uninstalled: bool,
+    /// Show releases being uninstalled
+    #[arg(long)]
+    pub uninstalling: bool,
 }
 
 /// `history`
@@ -152,6 +173,9 @@ pub struct ListArgs {
 pub struct HistoryArgs {
     /// Release name
     pub release: String,
+    /// Show only the newest N revisions (as helm history --max) [default: every revision]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
 }
 
 /// What `get` prints.
@@ -167,6 +191,9 @@ pub enum GetWhat {
     Notes,
     /// The whole decoded record
     Release,
+    /// Like `helm get all`: metadata, values (user-supplied and computed), hooks, manifest,
+    /// notes
+    All,
 }
 
 /// `get`
@@ -180,6 +207,10 @@ pub struct GetArgs {
     /// Revision to read [default: the last one]
     #[arg(long)]
     pub revision: Option<u64>,
+    /// With `values`: the computed values, chart defaults coalesced with the user's as Helm
+    /// does (`helm get values --all`)
+    #[arg(short = 'a', long)]
+    pub all: bool,
 }
 
 /// `diff`

@@ -7,6 +7,7 @@ mod test_diff;
 mod test_fidelity;
 mod test_files;
 mod test_finding;
+mod test_helm_flags;
 mod test_help;
 mod test_hostile;
 mod test_html;

@@ -138,6 +138,8 @@ fn invocations() -> Vec<Vec<&'static str>> {
         vec!["get", "w", "values"],
         vec!["get", "w", "values", "--revision", "1"],
         vec!["get", "w", "notes"],
+        vec!["get", "w", "all"],
+        vec!["get", "w", "values", "--all", "--revision", "1"],
         vec!["get", "w", "release"],
         vec!["get", "w", "release", "--revision", "1"],
         vec!["explain", "w", "cm/extra"],
