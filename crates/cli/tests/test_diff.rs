@@ -200,6 +200,41 @@ fn context_suppress_and_exit_code() {
 }
 
 #[test]
+fn markdown_fences_each_diff() {
+    insta::assert_snapshot!(diff(&["web", "1", "2", "-o", "markdown", "--suppress", "cm", "--suppress", "secret", "--suppress", "job"]), @r#"
+    ## Diff of `web` (namespace `shop`): revision 1 → 2
+
+    chart: web-1.0.0 → web-1.1.0
+
+    ### changed Deployment.apps shop/web
+    ```diff
+    --- Deployment.apps shop/web (revision 1)
+    +++ Deployment.apps shop/web (revision 2)
+    @@ -8,4 +8,4 @@
+         spec:
+           containers:
+           - name: web
+    -        image: nginx:1.26
+    +        image: nginx:1.27
+    ```
+
+    ### user-supplied values changed
+    ```diff
+    --- values (revision 1)
+    +++ values (revision 2)
+    @@ -1,3 +1,3 @@
+     db:
+    -  password: "<redacted #1>"
+    +  password: "<redacted #2>"
+     replicas: 2
+    ```
+
+    1 changed, values changed, 3 suppressed
+    [exit status: 0]
+    "#);
+}
+
+#[test]
 fn secrets_show_with_show_secrets() {
     let out = diff(&["web", "1", "2", "--show-secrets", "--suppress", "deploy"]);
     assert!(

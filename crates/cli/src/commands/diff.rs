@@ -93,7 +93,11 @@ pub fn object_diff(
     if a == b && old.1.is_some() == new.1.is_some() {
         return None;
     }
-    let text = similar::TextDiff::from_lines(a, b)
+    // Myers' diff is quadratic at worst: past the timeout similar returns a correct but
+    // less minimal diff, so a huge, wholly rewritten document cannot stall the run.
+    let text = similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(1))
+        .diff_lines(a, b)
         .unified_diff()
         .context_radius(context)
         .header(old.0, new.0)

@@ -14,7 +14,10 @@ use crate::commands::diff::DiffReport;
 /// [`diff_line`] (where colour will go).
 pub fn write_unified(out: &mut String, diff: &str, markdown: bool) {
     if markdown {
-        let _ = writeln!(out, "```diff\n{}```", diff);
+        // A fence longer than any run of backticks in the text, which comes from the records.
+        let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let _ = writeln!(out, "{fence}diff\n{diff}{fence}");
         return;
     }
     for line in diff.lines() {
@@ -39,14 +42,14 @@ pub fn render(report: &DiffReport, ui: &mut Ui<'_>) -> Result<()> {
     }
     let md = ui.format == OutputFormat::Markdown;
     let mut out = String::new();
-    let title = format!(
-        "{} (namespace {}): revision {} → {}",
-        report.release, report.namespace, report.from, report.to
-    );
+    let (r, ns, from, to) = (&report.release, &report.namespace, report.from, report.to);
     if md {
-        let _ = writeln!(out, "## Diff of `{}`\n", title);
+        let _ = writeln!(
+            out,
+            "## Diff of `{r}` (namespace `{ns}`): revision {from} → {to}\n"
+        );
     } else {
-        let _ = writeln!(out, "Diff of {title}");
+        let _ = writeln!(out, "Diff of {r} (namespace {ns}): revision {from} → {to}");
     }
     if let Some([a, b]) = &report.chart {
         let _ = writeln!(out, "chart: {a} → {b}");
