@@ -200,6 +200,54 @@ fn context_suppress_and_exit_code() {
 }
 
 #[test]
+fn a_broken_newer_record_is_not_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let cm = |rev: u64| {
+        ReleaseBuilder::new("api", "shop", rev)
+            .status(Status::Superseded, "Upgrade complete")
+            .manifest_doc(
+                "api/templates/cm.yaml",
+                &CM.replace("fast", &format!("v{rev}")),
+            )
+    };
+    let mut corrupt = cm(5).secret();
+    let payload = cm(5).payload();
+    corrupt["data"]["release"] = json!(helm_why_release::codec::encode_base64(
+        &payload.as_bytes()[..(payload.len() / 2) & !3]
+    ));
+    let items = vec![cm(1).secret(), cm(3).secret(), corrupt];
+    std::fs::write(
+        dir.path().join("r.json"),
+        serde_json::to_vec(&list(items)).unwrap(),
+    )
+    .unwrap();
+    let out = run(helm_why()
+        .current_dir(dir.path())
+        .args(["diff", "api", "--from", "r.json"]));
+    insta::assert_snapshot!(out, @"
+    Diff of api (namespace shop): revision 1 → 3
+
+    changed ConfigMap shop/settings:
+    --- ConfigMap shop/settings (revision 1)
+    +++ ConfigMap shop/settings (revision 3)
+    @@ -3,4 +3,4 @@
+     metadata:
+       name: settings
+     data:
+    -  mode: v1
+    +  mode: v3
+
+    1 changed
+    ------- stderr -------
+    warning: revision 5 could not be decoded: sh.helm.release.v1.api.v5 (r.json, item 2): gzip: truncated gzip stream (unexpected end of data)
+    warning: revisions 2, 4 missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap
+    warning: revision 5 is newer than both compared and could not be decoded: this is not the release's last change
+    warning: revision 2, between the two compared, is missing: its changes are folded into this diff
+    [exit status: 0]
+    ");
+}
+
+#[test]
 fn markdown_fences_each_diff() {
     insta::assert_snapshot!(diff(&["web", "1", "2", "-o", "markdown", "--suppress", "cm", "--suppress", "secret", "--suppress", "job"]), @r#"
     ## Diff of `web` (namespace `shop`): revision 1 → 2

@@ -172,6 +172,44 @@ pub fn pick(history: &History, rev1: Option<u64>, rev2: Option<u64>) -> Result<(
     }
 }
 
+/// What the comparison of `a` and `b` leaves out: revisions between them (or newer, when the
+/// newest stored one is not `b`) whose records are missing or could not be decoded. A diff of
+/// the last two decodable revisions is not "the last change" when a newer record is broken.
+pub fn gaps(history: &History, a: u64, b: u64) -> Vec<String> {
+    let (low, high) = (a.min(b), a.max(b));
+    let mut out = Vec::new();
+    let between = |r: u64| r > low && r < high;
+    // The decode errors themselves are already warnings (the history's findings).
+    for (rev, _) in &history.undecodable {
+        match rev {
+            Some(r) if between(*r) => out.push(format!(
+                "revision {r}, between the two compared, could not be decoded: its changes are folded into this diff"
+            )),
+            Some(r) if *r > high => out.push(format!(
+                "revision {r} is newer than both compared and could not be decoded: this is not the release's last change"
+            )),
+            _ => {}
+        }
+    }
+    let missing: Vec<u64> = history
+        .missing
+        .iter()
+        .flat_map(|m| m.first.max(low + 1)..=m.last.min(high.saturating_sub(1)))
+        .take(1000)
+        .collect();
+    match missing.as_slice() {
+        [] => {}
+        [one] => out.push(format!(
+            "revision {one}, between the two compared, is missing: its changes are folded into this diff"
+        )),
+        more => out.push(format!(
+            "revisions {}, between the two compared, are missing: their changes are folded into this diff",
+            helm_why_release::history::format_ranges(more)
+        )),
+    }
+    out
+}
+
 /// Build the report of the differences between two records.
 pub fn build(
     old: &Record,
@@ -296,6 +334,7 @@ pub async fn run(args: &DiffArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
     let (old, new) = pick(history, args.rev1, args.rev2)?;
+    warnings.extend(gaps(history, old.release.version, new.release.version));
     let report = build(old, new, args, config, warnings)?;
     crate::render::diff::render(&report, ui)?;
     Ok(if args.exit_code && report.differs {
