@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 next upgrade, and why.\n\nhelm-why reads the release records Helm keeps (Secrets \
 sh.helm.release.v1.<release>.v<N>, ConfigMaps, or exported files) and replays Helm's own rules \
 between revisions. It only reads: it never writes to the cluster.",
-    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan, scan)."
+    after_help = "Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan, scan) \
+or revisions differ (diff --exit-code)."
 )]
 pub struct Cli {
     /// Flags shared by every command.
@@ -128,6 +129,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Print a stored revision's manifest, hooks, values, notes or whole record
     Get(GetArgs),
+    /// Show what changed between two revisions: manifests, hooks and values, object by object
+    Diff(DiffArgs),
     /// Tell the story of one object across every revision: why it is (or is not) there
     Explain(ExplainArgs),
     /// Show what happened to every object at every revision, then the hazards found
@@ -152,6 +155,27 @@ pub struct ListArgs {
     /// List releases in every namespace
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+    /// Only releases whose name matches this regular expression (Perl-like syntax, as helm)
+    #[arg(short = 'f', long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Show deployed releases (status filters combine; none: every status)
+    #[arg(long)]
+    pub deployed: bool,
+    /// Show failed releases
+    #[arg(long)]
+    pub failed: bool,
+    /// Show pending releases (pending-install, pending-upgrade, pending-rollback)
+    #[arg(long)]
+    pub pending: bool,
+    /// Show superseded releases
+    #[arg(long)]
+    pub superseded: bool,
+    /// Show releases uninstalled with --keep-history
+    #[arg(long)]
+    pub uninstalled: bool,
+    /// Show releases being uninstalled
+    #[arg(long)]
+    pub uninstalling: bool,
 }
 
 /// `scan`
@@ -190,6 +214,9 @@ pub struct WhoArgs {
 pub struct HistoryArgs {
     /// Release name
     pub release: String,
+    /// Show only the newest N revisions (as helm history --max) [default: every revision]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
 }
 
 /// What `get` prints.
@@ -205,6 +232,9 @@ pub enum GetWhat {
     Notes,
     /// The whole decoded record
     Release,
+    /// Like `helm get all`: metadata, values (user-supplied and computed), hooks, manifest,
+    /// notes
+    All,
 }
 
 /// `get`
@@ -218,6 +248,32 @@ pub struct GetArgs {
     /// Revision to read [default: the last one]
     #[arg(long)]
     pub revision: Option<u64>,
+    /// With `values`: the computed values, chart defaults coalesced with the user's as Helm
+    /// does (`helm get values --all`)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+}
+
+/// `diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Release name
+    pub release: String,
+    /// The older revision; given alone, the newer one, compared with the revision before it
+    /// [default: the last two stored revisions]
+    pub rev1: Option<u64>,
+    /// The newer revision
+    pub rev2: Option<u64>,
+    /// Lines of context around each change (--context is the kubeconfig context, as in helm)
+    #[arg(short = 'C', long, value_name = "N", default_value_t = 3)]
+    pub context_lines: usize,
+    /// Leave out objects of this kind: Kind, Kind.group, a plural or short name (can be
+    /// repeated)
+    #[arg(long, value_name = "KIND")]
+    pub suppress: Vec<String>,
+    /// Exit 2 when the revisions differ (helm-diff's --detailed-exitcode)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// `explain`
@@ -225,8 +281,11 @@ pub struct GetArgs {
 pub struct ExplainArgs {
     /// Release name
     pub release: String,
-    /// The object, as kubectl names it: cm/x, configmap/x, ingress.networking.k8s.io/x
+    /// The object, as kubectl names it: cm/x, configmaps/x, deployment.apps/x,
+    /// ingress.extensions/x (any group revision used), or KIND then NAME
     pub object: String,
+    /// The name, when the object is given as KIND NAME (`explain web deployment web`)
+    pub name: Option<String>,
     /// The object's namespace, when objects of the release share a name across namespaces
     #[arg(long, value_name = "NS")]
     pub object_namespace: Option<String>,

@@ -44,6 +44,8 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     /// `plan` found hazards at or above `--fail-on`.
     pub const HAZARDS: u8 = 2;
+    /// `diff --exit-code`: the revisions differ.
+    pub const DIFFERENT: u8 = 2;
 }
 
 /// Print an error chain once, with its hint, and choose the exit code.

@@ -12,6 +12,7 @@ pub mod redact;
 pub mod render;
 pub mod sanitize;
 pub mod source;
+pub mod suggest;
 
 use std::ffi::OsString;
 use std::io::Write as _;

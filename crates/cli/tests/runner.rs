@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod test_diff;
 mod test_fidelity;
 mod test_files;
+mod test_finding;
+mod test_helm_flags;
 mod test_help;
 mod test_hostile;
 mod test_html;

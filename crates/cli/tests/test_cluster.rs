@@ -210,6 +210,7 @@ fn namespace_from_the_flag_then_helm_namespace_then_default() {
             "GET /api/v1/namespaces/other/secrets?labelSelector=owner=helm,name=web&limit=100",
             "GET /api/v1/namespaces/other/secrets?labelSelector=owner=helm,name=web&limit=100",
             "GET /api/v1/namespaces/default/secrets?labelSelector=owner=helm,name=web&limit=100",
+            "GET /api/v1/namespaces/default/configmaps?labelSelector=owner=helm,name=web&limit=100",
         ]
     );
 }
@@ -335,16 +336,18 @@ fn configmap_driver() {
     assert_eq!(flag.stdout, run.stdout);
     let secrets = helm_why(&kc.path, &[], &["history", "old"]);
     insta::assert_snapshot!(secrets.failure(), @r#"
-        exit 1
-        helm-why: release "old" not found in namespace "legacy" (context test)
-        hint: check --namespace and --context, or the files given to --from
-        "#);
+    exit 1
+    helm-why: release "old" not found in namespace "legacy" (context test)
+    hint: 2 records of release "old" exist with --driver configmap
+    "#);
     assert_eq!(
         requests(&cluster),
         [
             "GET /api/v1/namespaces/legacy/configmaps?labelSelector=owner=helm,name=old&limit=100",
             "GET /api/v1/namespaces/legacy/configmaps?labelSelector=owner=helm,name=old&limit=100",
             "GET /api/v1/namespaces/legacy/secrets?labelSelector=owner=helm,name=old&limit=100",
+            // Not found as Secrets: one LIST of the other storage kind, for the hint.
+            "GET /api/v1/namespaces/legacy/configmaps?labelSelector=owner=helm,name=old&limit=100",
         ]
     );
 }

@@ -177,7 +177,7 @@ fn unknown_release_is_an_error_with_a_hint() {
     insta::assert_snapshot!(run_args(&["history", "nope", "--from", A1]), @r#"
     ------- stderr -------
     helm-why: release "nope" not found in 1 file
-    hint: check --namespace and --context, or the files given to --from
+    hint: releases found: h3173/a1
     [exit status: 1]
     "#);
 }

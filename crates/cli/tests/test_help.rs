@@ -18,6 +18,8 @@ fn top_level_help() {
       list         List releases with their last revision and status
       history      Show every revision of a release and what changed at each
       get          Print a stored revision's manifest, hooks, values, notes or whole record
+      diff         Show what changed between two revisions: manifests, hooks and values, object by
+                   object
       explain      Tell the story of one object across every revision: why it is (or is not) there
       timeline     Show what happened to every object at every revision, then the hazards found
       images       Show every container image per revision, tag mutability and pull policy, and whether
@@ -106,7 +108,8 @@ fn top_level_help() {
       -V, --version
               Print version
 
-    Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan, scan).
+    Exit codes: 0 success, 1 error, 2 hazards found at or above --fail-on (plan, scan) or revisions
+    differ (diff --exit-code).
     [exit status: 0]
     "#);
 }

@@ -1,6 +1,6 @@
 //! `timeline -o html` as a person sees it: rendered by a real browser (Debian's `chromium`,
 //! headless; `.ci/run` installs it). The DOM the browser ends with, the requests it made and
-//! a screenshot are checked. Without chromium these tests print `skipped: …`.
+//! a screenshot are checked. Without chromium these tests report `skipped: …` (`testkube::skip`).
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -39,8 +39,11 @@ impl Browser {
                 dir: tempfile::tempdir().unwrap(),
             }),
             None => {
-                println!(
-                    "skipped: {test}: no chromium on PATH (apt-get install chromium, or set HELM_WHY_TEST_CHROMIUM)"
+                testkube::skip::skipped(
+                    &format!(
+                        "{test}: no chromium on PATH (apt-get install chromium, or set HELM_WHY_TEST_CHROMIUM)"
+                    ),
+                    testkube::skip::Provided::ByCi,
                 );
                 None
             }

@@ -31,7 +31,10 @@ fn plugin_path(dir: &Path) -> String {
 #[test]
 fn kubectl_finds_and_runs_the_plugin() {
     let Some(kubectl) = tool("HELM_WHY_TEST_KUBECTL", "kubectl") else {
-        eprintln!("skipped: no kubectl (set HELM_WHY_TEST_KUBECTL; .ci/run fetches one)");
+        testkube::skip::skipped(
+            "no kubectl (set HELM_WHY_TEST_KUBECTL; .ci/run fetches one)",
+            testkube::skip::Provided::ByCi,
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -185,7 +188,10 @@ fn plan_through_helm(helm: &Path, flavour: &str) {
 #[test]
 fn helm3_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
     let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
-        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        testkube::skip::skipped(
+            "no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)",
+            testkube::skip::Provided::ByCi,
+        );
         return;
     };
     plan_through_helm(&helm, "helm3");
@@ -194,7 +200,10 @@ fn helm3_runs_the_plugin_and_plan_renders_the_chart_with_helm() {
 #[test]
 fn helm4_runs_the_v1_plugin() {
     let Some(helm) = std::env::var_os("HELM_WHY_TEST_HELM4").map(PathBuf::from) else {
-        eprintln!("skipped: no Helm 4 (set HELM_WHY_TEST_HELM4; .ci/run fetches Helm 4.1.4)");
+        testkube::skip::skipped(
+            "no Helm 4 (set HELM_WHY_TEST_HELM4; .ci/run fetches Helm 4.1.4)",
+            testkube::skip::Provided::ByCi,
+        );
         return;
     };
     plan_through_helm(&helm, "helm4");
@@ -219,7 +228,10 @@ fn helm4_plugin_manifest_is_valid_yaml_with_the_v1_schema() {
 #[test]
 fn plan_passes_values_to_helm() {
     let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
-        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        testkube::skip::skipped(
+            "no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)",
+            testkube::skip::Provided::ByCi,
+        );
         return;
     };
     let out = crate::harness::helm_why()
@@ -257,7 +269,10 @@ fn plan_passes_values_to_helm() {
 #[test]
 fn a_failing_dry_run_is_reported_not_replaced_by_helm_template() {
     let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
-        eprintln!("skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)");
+        testkube::skip::skipped(
+            "no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)",
+            testkube::skip::Provided::ByCi,
+        );
         return;
     };
     let home = tempfile::tempdir().unwrap();

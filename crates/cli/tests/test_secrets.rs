@@ -138,6 +138,8 @@ fn invocations() -> Vec<Vec<&'static str>> {
         vec!["get", "w", "values"],
         vec!["get", "w", "values", "--revision", "1"],
         vec!["get", "w", "notes"],
+        vec!["get", "w", "all"],
+        vec!["get", "w", "values", "--all", "--revision", "1"],
         vec!["get", "w", "release"],
         vec!["get", "w", "release", "--revision", "1"],
         vec!["explain", "w", "cm/extra"],
@@ -147,6 +149,8 @@ fn invocations() -> Vec<Vec<&'static str>> {
         vec!["images", "w"],
         vec!["plan", "w", "--manifest", "CANDIDATE"],
         vec!["plan", "w", "--manifest", "CANDIDATE", "--diff"],
+        vec!["diff", "w"],
+        vec!["diff", "w", "2", "1", "-C", "100"],
         // Error paths.
         vec!["get", "w", "values", "--revision", "9"],
         vec!["explain", "w", "secret/none"],
@@ -215,6 +219,15 @@ fn no_secret_leaves_without_show_secrets() {
             "{marker} is not secret and should show"
         );
     }
+    // A changed Secret is in `plan --diff`, its values masked (a mark per value).
+    let (_, plan_diff) = outputs
+        .iter()
+        .find(|(args, _)| args.starts_with("plan w --manifest CANDIDATE --diff -o table"))
+        .unwrap();
+    assert!(
+        plan_diff.contains("+++ Secret ns/app (candidate)") && plan_diff.contains("<redacted #"),
+        "{plan_diff}"
+    );
     // The value change is still explained, with its values redacted.
     assert!(
         all.contains(".Values.auth.password: <redacted> → <redacted>"),

@@ -57,8 +57,9 @@ impl Postgres {
     /// test CA `ca.pem` in its directory (see [`Postgres::ca`]).
     fn start_with(tls: bool) -> Option<Postgres> {
         let Some(bin) = pg_bin() else {
-            println!(
-                "skipped: PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)"
+            testkube::skip::skipped(
+                "PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)",
+                testkube::skip::Provided::ByCi,
             );
             return None;
         };
@@ -354,7 +355,10 @@ fn helm_schema(pg: &Postgres, db: &str) -> &'static str {
         assert!(out.status.success(), "{out:?}");
         "helm"
     } else {
-        println!("skipped: no helm (set HELM_WHY_TEST_HELM): Helm's schema is written by the test");
+        testkube::skip::skipped(
+            "no helm (set HELM_WHY_TEST_HELM): Helm's schema is written by the test instead",
+            testkube::skip::Provided::ByCi,
+        );
         pg.exec(
             db,
             "CREATE TABLE releases_v1 (key VARCHAR(90), type VARCHAR(64) NOT NULL, body TEXT NOT NULL, \
@@ -470,8 +474,9 @@ fn sql_rows_are_read_as_helm_reads_them() {
 
     // The real Helm reads the builder's rows identically.
     let Some(helm) = helm() else {
-        println!(
-            "skipped: no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3): not cross-checked"
+        testkube::skip::skipped(
+            "no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3): not cross-checked",
+            testkube::skip::Provided::ByCi,
         );
         return;
     };
@@ -595,7 +600,10 @@ fn connection_errors_name_the_database_and_hide_the_password() {
 #[test]
 fn tls_per_sslmode() {
     if Command::new("openssl").arg("version").output().is_err() {
-        println!("skipped: no openssl to make the test certificates");
+        testkube::skip::skipped(
+            "no openssl to make the test certificates",
+            testkube::skip::Provided::Optional,
+        );
         return;
     }
     let Some(pg) = Postgres::start_with(true) else {

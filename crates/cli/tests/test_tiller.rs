@@ -267,9 +267,12 @@ fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
 fn public_helm2_records() {
     let dir = crate::harness::root().join("../shared/fixtures/public/helm2");
     if !dir.is_dir() {
-        println!(
-            "skipped: {} is absent (public test data is not part of the repository)",
-            dir.display()
+        testkube::skip::skipped(
+            &format!(
+                "{} is absent (public test data is not part of the repository)",
+                dir.display()
+            ),
+            testkube::skip::Provided::Optional,
         );
         return;
     }

@@ -65,7 +65,7 @@ pub use hazard::{Hazard, Severity, empty_manifest};
 pub use names::invalid_name;
 pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live, rendered_as_install};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
-pub use query::ObjectQuery;
+pub use query::{ObjectQuery, kind_names};
 pub use replay::{Replay, ReplayIndex, ReplayOptions, Step, replay, replay_parsed};
 pub use versions::{VersionDifference, other_versions};
 pub use view::{HookObject, ObjectChanges, RevisionView};

@@ -32,33 +32,71 @@ pub fn referenced_paths(template: &str) -> BTreeSet<String> {
 }
 
 /// The values a revision rendered with, as far as the record tells: the chart's defaults
-/// with the user-supplied values (`config`) merged over them. Subchart defaults are not
-/// stored, so they are missing here.
+/// with the user-supplied values (`config`) coalesced over them, as `helm get values --all`
+/// computes them ([`coalesce_values`]). Subchart defaults are not stored in records (Helm
+/// does not serialise a chart's dependencies), so they are missing here as they are there.
 pub fn effective_values(release: &Release) -> Value {
-    let mut merged = release.chart.values.clone();
-    if merged.is_null() {
-        merged = Value::Object(Default::default());
-    }
-    coalesce(&mut merged, &release.config);
-    merged
+    coalesce_values(&release.chart.values, &release.config)
 }
 
-fn coalesce(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(existing) if existing.is_object() && v.is_object() => {
-                        coalesce(existing, v)
-                    }
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
+/// Helm's `chartutil.CoalesceValues` for one chart (helm/helm `pkg/chartutil/coalesce.go`:
+/// `coalesceValues` and `CoalesceTables`): the user's values win; maps are merged key by key,
+/// deeply; scalars and lists are replaced whole; a user's `null` deletes the default's key; a
+/// map never replaces a non-map or the reverse (the user's side is kept, Helm only logs it).
+///
+/// ```
+/// use serde_json::json;
+/// let defaults = json!({"image": {"repo": "nginx", "tag": "1.0"}, "replicas": 1,
+///     "probe": {"path": "/"}, "ports": [80, 443]});
+/// let user = json!({"image": {"tag": "2.0"}, "probe": null, "ports": [8080], "extra": true});
+/// assert_eq!(helm_why_diff::values::coalesce_values(&defaults, &user), json!({
+///     "image": {"repo": "nginx", "tag": "2.0"}, "replicas": 1, "ports": [8080], "extra": true}));
+/// ```
+pub fn coalesce_values(defaults: &Value, user: &Value) -> Value {
+    let mut out = match user {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let Value::Object(defaults) = defaults else {
+        return Value::Object(out);
+    };
+    for (key, default) in defaults {
+        match out.get_mut(key) {
+            // `coalesceValues`: the user's null removes the key.
+            Some(Value::Null) => {
+                out.remove(key);
+            }
+            Some(Value::Object(mine)) => {
+                if let Value::Object(theirs) = default {
+                    coalesce_tables(mine, theirs);
                 }
             }
+            Some(_) => {}
+            None => {
+                out.insert(key.clone(), default.clone());
+            }
         }
-        (b, o) if !o.is_null() => *b = o.clone(),
-        _ => {}
+    }
+    Value::Object(out)
+}
+
+/// `CoalesceTables(dst, src)`: `dst` (the user's) is authoritative.
+fn coalesce_tables(dst: &mut serde_json::Map<String, Value>, src: &serde_json::Map<String, Value>) {
+    for (key, default) in src {
+        match dst.get_mut(key) {
+            Some(Value::Null) => {
+                dst.remove(key);
+            }
+            None => {
+                dst.insert(key.clone(), default.clone());
+            }
+            Some(Value::Object(mine)) => {
+                if let Value::Object(theirs) = default {
+                    coalesce_tables(mine, theirs);
+                }
+            }
+            Some(_) => {}
+        }
     }
 }
 
@@ -161,6 +199,47 @@ mod tests {
     use super::*;
     use helm_why_release::builder::ReleaseBuilder;
     use serde_json::json;
+
+    #[test]
+    fn coalescing_follows_helm() {
+        let defaults = json!({
+            "a": {"b": {"c": 1, "d": 2}, "e": [1, 2]},
+            "table": {"x": 1},
+            "scalar": "s",
+            "nulled": {"deep": {"gone": 1, "kept": 2}},
+        });
+        let user = json!({
+            "a": {"b": {"d": 3}},
+            "table": "not a table",
+            "scalar": {"now": "a table"},
+            "nulled": {"deep": {"gone": null}},
+            "mine": null,
+        });
+        assert_eq!(
+            coalesce_values(&defaults, &user),
+            json!({
+                "a": {"b": {"c": 1, "d": 3}, "e": [1, 2]},
+                // Neither side replaces a table with a non-table: the user's is kept.
+                "table": "not a table",
+                "scalar": {"now": "a table"},
+                // A null deletes the default, at any depth.
+                "nulled": {"deep": {"kept": 2}},
+                // A null the defaults do not have stays.
+                "mine": null,
+            })
+        );
+        // No defaults, no user values.
+        assert_eq!(coalesce_values(&Value::Null, &Value::Null), json!({}));
+        assert_eq!(
+            coalesce_values(&json!({"a": 1}), &Value::Null),
+            json!({"a": 1})
+        );
+        // A top-level null removes a default table whole.
+        assert_eq!(
+            coalesce_values(&json!({"a": {"b": 1}, "c": 2}), &json!({"a": null})),
+            json!({"c": 2})
+        );
+    }
 
     #[test]
     fn toggled_value_is_found() {

@@ -36,6 +36,9 @@ pub struct InputOutcome {
     pub ignored: Vec<IgnoredObject>,
     /// Release records left encoded because the question does not need them ([`Select`]).
     pub skipped: usize,
+    /// The releases (namespace as labelled, name) of records skipped by
+    /// [`Select::Release`]: what "did you mean" and "found in namespace" hints offer.
+    pub other_releases: std::collections::BTreeSet<(Option<String>, String)>,
 }
 
 impl InputOutcome {
@@ -53,6 +56,7 @@ impl InputOutcome {
         self.errors.extend(other.errors);
         self.ignored.extend(other.ignored);
         self.skipped += other.skipped;
+        self.other_releases.extend(other.other_releases);
     }
 }
 
@@ -129,6 +133,7 @@ impl<'s> Reading<'s> {
                         .is_some_and(|(want, ns)| !ns.is_empty() && want != ns) =>
             {
                 out.skipped += 1;
+                out.other_releases.insert((c.namespace, c.name));
             }
             (Select::Namespace { namespace, except }, Some(c))
                 if c.name == except

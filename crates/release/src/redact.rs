@@ -88,6 +88,9 @@ pub fn path_looks_secret(path: &str) -> bool {
 pub struct Redactor {
     /// The data values of the releases' Secret objects: as written, and decoded from base64.
     secret_values: BTreeSet<String>,
+    /// With [`Redactor::marking_changes`]: the key of the digests that tell a changed secret
+    /// from an unchanged one.
+    marks: Option<std::hash::RandomState>,
 }
 
 impl Redactor {
@@ -102,6 +105,43 @@ impl Redactor {
             }
         }
         out
+    }
+
+    /// The same redactor, writing `<redacted #1a2b3c4d>` instead of `<redacted>`: a digest
+    /// of the value keyed with a random key drawn for this redactor (std's SipHash
+    /// `RandomState`). Within one output, equal values get equal marks and a changed value a
+    /// different one, so a diff shows that a secret changed; the key is never printed, so a
+    /// mark cannot be checked against guessed values, nor compared across runs.
+    ///
+    /// ```
+    /// use helm_why_release::redact::Redactor;
+    /// let r = Redactor::default().marking_changes();
+    /// let (mut a, mut b) = (serde_json::json!({"password": "old"}), serde_json::json!({"password": "new"}));
+    /// r.values(&mut a);
+    /// r.values(&mut b);
+    /// let mark = |v: &serde_json::Value| v["password"].as_str().unwrap().to_owned();
+    /// assert!(mark(&a).starts_with("<redacted #") && !mark(&a).contains("old"));
+    /// assert_ne!(mark(&a), mark(&b));
+    /// let mut again = serde_json::json!({"password": "old"});
+    /// r.values(&mut again);
+    /// assert_eq!(mark(&a), mark(&again));
+    /// ```
+    #[must_use]
+    pub fn marking_changes(mut self) -> Self {
+        self.marks = Some(std::hash::RandomState::new());
+        self
+    }
+
+    /// What replaces a secret value: [`REDACTED`], or its mark.
+    fn mask(&self, value: &Value) -> Value {
+        use std::hash::BuildHasher as _;
+        Value::String(match &self.marks {
+            None => REDACTED.to_owned(),
+            Some(key) => {
+                let digest = key.hash_one(value.to_string());
+                format!("<redacted #{:08x}>", digest >> 32)
+            }
+        })
     }
 
     /// Remember the Secret data values of a manifest (or rendered template output).
@@ -161,17 +201,15 @@ impl Redactor {
             Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
                     if key_looks_secret(k) {
-                        redact_leaves(child);
+                        self.redact_leaves(child);
                     } else {
                         self.values(child);
                     }
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.values(i)),
-            Value::String(s) if self.flows_into_secret(s) => *v = Value::String(REDACTED.into()),
-            Value::Number(n) if self.flows_into_secret(&n.to_string()) => {
-                *v = Value::String(REDACTED.into())
-            }
+            Value::String(s) if self.flows_into_secret(s) => *v = self.mask(v),
+            Value::Number(n) if self.flows_into_secret(&n.to_string()) => *v = self.mask(v),
             _ => {}
         }
     }
@@ -212,9 +250,14 @@ impl Redactor {
             // `split_manifests` returns slices of `text`: find where this one is.
             let start = piece.as_ptr() as usize - text.as_ptr() as usize;
             let (source, body) = strip_source(piece);
+            // As in `learn_manifest`: a document that cannot spell `Secret` is not one, and
+            // need not be parsed (most documents of a release).
+            if !may_be_secret(body) {
+                continue;
+            }
             let replacement = match budget.parse(body) {
                 Ok(mut value) if holds_secret(&value) => {
-                    for_each_secret_mut(&mut value, &mut redact_secret);
+                    for_each_secret_mut(&mut value, &mut |s| self.redact_secret(s));
                     let yaml = serde_saphyr::to_string(&value)
                         .unwrap_or_else(|_| format!("# {REDACTED}\n"));
                     Some(yaml.trim_end().to_owned())
@@ -239,6 +282,38 @@ impl Redactor {
         out.push_str(&text[copied..]);
         out
     }
+
+    /// Redact every leaf below a secret-looking key; `null` and empty strings tell nothing.
+    fn redact_leaves(&self, v: &mut Value) {
+        match v {
+            Value::Object(map) => map.values_mut().for_each(|c| self.redact_leaves(c)),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_leaves(i)),
+            Value::Null => {}
+            Value::String(s) if s.is_empty() => {}
+            other => *other = self.mask(other),
+        }
+    }
+
+    /// Redact one Secret object: every `data`/`stringData` value (or the whole field when it
+    /// is not a map), and the last-applied copy of it.
+    fn redact_secret(&self, secret: &mut Value) {
+        for field in ["data", "stringData"] {
+            match secret.get_mut(field) {
+                Some(Value::Object(map)) => {
+                    for v in map.values_mut() {
+                        *v = self.mask(v);
+                    }
+                }
+                Some(Value::Null) | None => {}
+                Some(other) => *other = self.mask(other),
+            }
+        }
+        if let Some(Value::Object(annotations)) = secret.pointer_mut("/metadata/annotations")
+            && let Some(v) = annotations.get_mut(LAST_APPLIED_ANNOTATION)
+        {
+            *v = self.mask(v);
+        }
+    }
 }
 
 /// Whether a document could be a Secret, without parsing it: it names one (in any case), or
@@ -249,17 +324,6 @@ fn may_be_secret(text: &str) -> bool {
             .as_bytes()
             .windows(6)
             .any(|w| w.eq_ignore_ascii_case(b"secret"))
-}
-
-/// Redact every leaf below a secret-looking key; `null` and empty strings tell nothing.
-fn redact_leaves(v: &mut Value) {
-    match v {
-        Value::Object(map) => map.values_mut().for_each(redact_leaves),
-        Value::Array(items) => items.iter_mut().for_each(redact_leaves),
-        Value::Null => {}
-        Value::String(s) if s.is_empty() => {}
-        other => *other = Value::String(REDACTED.into()),
-    }
 }
 
 /// The `# Source:` line of a manifest document (kept when the document is rewritten), and
@@ -312,27 +376,6 @@ fn for_each_secret_mut(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
         && let Some(Value::Array(items)) = v.get_mut("items")
     {
         items.iter_mut().for_each(|i| for_each_secret_mut(i, f));
-    }
-}
-
-/// Redact one Secret object: every `data`/`stringData` value (or the whole field when it is
-/// not a map), and the last-applied copy of it.
-fn redact_secret(secret: &mut Value) {
-    for field in ["data", "stringData"] {
-        match secret.get_mut(field) {
-            Some(Value::Object(map)) => {
-                for v in map.values_mut() {
-                    *v = Value::String(REDACTED.into());
-                }
-            }
-            Some(Value::Null) | None => {}
-            Some(other) => *other = Value::String(REDACTED.into()),
-        }
-    }
-    if let Some(Value::Object(annotations)) = secret.pointer_mut("/metadata/annotations")
-        && let Some(v) = annotations.get_mut(LAST_APPLIED_ANNOTATION)
-    {
-        *v = Value::String(REDACTED.into());
     }
 }
 

@@ -15,9 +15,12 @@ fn public() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!(
-            "skipped: {} is absent (public test data is not part of the repository)",
-            dir.display()
+        testkube::skip::skipped(
+            &format!(
+                "{} is absent (public test data is not part of the repository)",
+                dir.display()
+            ),
+            testkube::skip::Provided::Optional,
         );
         None
     }

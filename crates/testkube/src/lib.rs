@@ -29,6 +29,7 @@
 
 pub mod api;
 mod http;
+pub mod skip;
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -73,6 +73,22 @@ pub fn replay_with_scopes(
     Ok(replay(history, &replay_options(config, scopes, connected)?))
 }
 
+/// The object an argument names: `KIND/NAME`, or `KIND` and `NAME` as two words.
+///
+/// # Errors
+/// Text that names no object.
+pub fn parse_object(
+    object: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<ObjectQuery> {
+    let query = match name {
+        Some(name) => ObjectQuery::parse_words(object, name, namespace),
+        None => ObjectQuery::parse(object, namespace),
+    };
+    Ok(query.map_err(UserError::new)?)
+}
+
 /// Find the object a query names among everything the replay saw.
 ///
 /// # Errors
@@ -81,34 +97,72 @@ pub fn find_object<'a>(replay: &'a Replay, query: &ObjectQuery) -> Result<&'a Re
     let found: Vec<&ResourceKey> = replay.objects.iter().filter(|k| query.matches(k)).collect();
     match found.as_slice() {
         [one] => Ok(one),
-        [] => {
-            let mut known: Vec<String> = replay
-                .objects
-                .iter()
-                .map(|k| format!("{}/{}", k.kind.to_lowercase(), k.name))
-                .collect();
-            known.dedup();
-            Err(UserError::with_hint(
-                format!(
-                    "no object {}/{} in any revision of release {:?}",
-                    query.kind, query.name, replay.release
-                ),
-                format!("objects seen: {}", known.join(", ")),
-            )
-            .into())
-        }
+        [] => Err(not_found(replay, query).into()),
         several => Err(UserError::with_hint(
             format!(
-                "{} objects match {}/{}: {}",
+                "{} objects match {}: {}",
                 several.len(),
-                query.kind,
-                query.name,
+                query.display(),
                 several.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
             ),
             "name the group (ingress.networking.k8s.io/NAME) or the namespace with --object-namespace",
         )
         .into()),
     }
+}
+
+/// No object matches: say so, with the objects that come closest (same type and a similar
+/// name, the same name of another type, or similar as typed), else the objects there are.
+fn not_found(replay: &Replay, query: &ObjectQuery) -> UserError {
+    let message = format!(
+        "no object {} in any revision of release {:?}",
+        query.display(),
+        replay.release
+    );
+    let label = |k: &ResourceKey| format!("{}/{}", k.kind.to_lowercase(), k.name);
+    let mut known: Vec<String> = replay.objects.iter().map(label).collect();
+    known.sort();
+    known.dedup();
+    let same_type: Vec<&ResourceKey> = replay
+        .objects
+        .iter()
+        .filter(|k| query.matches_type(k) && query.matches_namespace(k))
+        .collect();
+    let mut close: Vec<String> =
+        crate::suggest::closest(&query.name, same_type.iter().map(|k| k.name.as_str()))
+            .into_iter()
+            .filter_map(|n| same_type.iter().find(|k| k.name == n).map(|k| label(k)))
+            .collect();
+    if close.is_empty() {
+        close = replay
+            .objects
+            .iter()
+            .filter(|k| k.name == query.name)
+            .map(label)
+            .collect();
+    }
+    if close.is_empty() {
+        let typed = format!("{}/{}", query.kind, query.name);
+        close = crate::suggest::closest(&typed, known.iter().map(String::as_str))
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+    }
+    close.dedup();
+    let hint = if !close.is_empty() {
+        format!(
+            "did you mean {}?",
+            crate::suggest::cut_list_or(&close, crate::suggest::MAX_SUGGESTED)
+        )
+    } else if known.is_empty() {
+        "no revision of the release has any object".to_owned()
+    } else {
+        format!(
+            "objects seen: {}",
+            crate::suggest::cut_list(&known, crate::suggest::MAX_LISTED)
+        )
+    };
+    UserError::with_hint(message, hint)
 }
 
 /// Build the report for one object.
@@ -239,8 +293,11 @@ fn tracked_role(replay: &Replay, base: u64) -> String {
 /// # Errors
 /// Source errors, unknown release or object.
 pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
-    let query = ObjectQuery::parse(&args.object, args.object_namespace.as_deref())
-        .map_err(UserError::new)?;
+    let query = parse_object(
+        &args.object,
+        args.name.as_deref(),
+        args.object_namespace.as_deref(),
+    )?;
     let loaded = load(config, Request::Release(&args.release)).await?;
     let history = select_release(&loaded, &args.release, config.namespace_filter.as_deref())?;
     let mut warnings = source_warnings(&loaded);

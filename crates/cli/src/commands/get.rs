@@ -41,25 +41,63 @@ pub async fn run(args: &GetArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
             ))
         })?,
     };
-    let text = render(&record.release, args.what, config.show_secrets, ui.format)?;
+    if args.all && args.what != GetWhat::Values {
+        return Err(UserError::with_hint(
+            "--all only applies to `get values`",
+            "`get RELEASE all` prints every part, with the computed values",
+        )
+        .into());
+    }
+    let what = match args.what {
+        GetWhat::Values if args.all => Part::ComputedValues,
+        other => Part::Plain(other),
+    };
+    let text = render(&record.release, what, config.show_secrets, ui.format)?;
     ui.out.write_all(text.as_bytes())?;
     Ok(exit::OK)
+}
+
+/// What `get` prints: a part as named on the command line, or the computed values
+/// (`values --all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// `manifest`, `hooks`, `values`, `notes`, `release`, `all`.
+    Plain(GetWhat),
+    /// `values --all`.
+    ComputedValues,
+}
+
+/// Values as `helm get values` prints them: YAML, `null` when empty.
+fn values_yaml(values: &Value) -> Result<String> {
+    Ok(
+        if values.is_null() || values.as_object().is_some_and(|m| m.is_empty()) {
+            "null\n".to_owned()
+        } else {
+            serde_saphyr::to_string(values).context("cannot print values as YAML")?
+        },
+    )
 }
 
 /// The text `get` prints.
 ///
 /// # Errors
 /// YAML serialization of values.
-pub fn render(
-    r: &Release,
-    what: GetWhat,
-    show_secrets: bool,
-    format: OutputFormat,
-) -> Result<String> {
+pub fn render(r: &Release, what: Part, show_secrets: bool, format: OutputFormat) -> Result<String> {
     let redactor = Redactor::for_releases([r]);
     let manifest = |text: &str| redact::manifest(&redactor, text, show_secrets);
     let mut values = r.config.clone();
     redact::values(&redactor, &mut values, show_secrets);
+    let mut computed = helm_why_diff::values::effective_values(r);
+    redact::values(&redactor, &mut computed, show_secrets);
+    let what = match what {
+        Part::ComputedValues if format == OutputFormat::Json => {
+            return Ok(serde_json::to_string_pretty(&computed)? + "\n");
+        }
+        Part::ComputedValues => {
+            return Ok(format!("COMPUTED VALUES:\n{}", values_yaml(&computed)?));
+        }
+        Part::Plain(what) => what,
+    };
     let hooks_text = || {
         let mut out = String::new();
         for hook in &r.hooks {
@@ -82,18 +120,57 @@ pub fn render(
             GetWhat::Release => json_out(release_view(r, values, &manifest, &|v| {
                 redact::values(&redactor, v, show_secrets)
             })),
+            GetWhat::All => json_out(json!({
+                "name": r.name,
+                "namespace": r.namespace,
+                "revision": r.version,
+                "status": r.info.status.as_str(),
+                "last_deployed": r.info.last_deployed.as_ref().map(|t| t.to_string()),
+                "chart": r.chart.metadata.name,
+                "version": r.chart.metadata.version,
+                "app_version": r.chart.metadata.app_version,
+                "values": values,
+                "computed_values": computed,
+                "hooks": hooks_text(),
+                "manifest": manifest(&r.manifest),
+                "notes": r.info.notes,
+            })),
         };
     }
     Ok(match what {
         GetWhat::Manifest => manifest(&r.manifest),
         GetWhat::Hooks => hooks_text(),
-        GetWhat::Values => {
-            let yaml = if values.is_null() || values.as_object().is_some_and(|m| m.is_empty()) {
-                "null\n".to_owned()
-            } else {
-                serde_saphyr::to_string(&values).context("cannot print values as YAML")?
-            };
-            format!("USER-SUPPLIED VALUES:\n{yaml}")
+        GetWhat::Values => format!("USER-SUPPLIED VALUES:\n{}", values_yaml(&values)?),
+        GetWhat::All => {
+            let mut out = String::new();
+            let time = r
+                .info
+                .last_deployed
+                .as_ref()
+                .map_or("-".to_owned(), |t| t.to_string());
+            for (key, value) in [
+                ("NAME", r.name.as_str()),
+                ("LAST DEPLOYED", time.as_str()),
+                ("NAMESPACE", r.namespace.as_str()),
+                ("STATUS", r.info.status.as_str()),
+                ("REVISION", &r.version.to_string()),
+                ("CHART", r.chart.metadata.name.as_str()),
+                ("VERSION", r.chart.metadata.version.as_str()),
+                ("APP_VERSION", r.chart.metadata.app_version.as_str()),
+            ] {
+                let _ = writeln!(out, "{}", format!("{key}: {value}").trim_end());
+            }
+            let _ = write!(out, "USER-SUPPLIED VALUES:\n{}\n", values_yaml(&values)?);
+            let _ = write!(out, "COMPUTED VALUES:\n{}\n", values_yaml(&computed)?);
+            let _ = write!(out, "HOOKS:\n{}", hooks_text());
+            let _ = write!(out, "MANIFEST:\n{}", manifest(&r.manifest));
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            if !r.info.notes.trim().is_empty() {
+                let _ = writeln!(out, "\nNOTES:\n{}", r.info.notes.trim_end());
+            }
+            out
         }
         GetWhat::Notes => format!("NOTES:\n{}\n", r.info.notes.trim_end()),
         GetWhat::Release => {

@@ -149,6 +149,25 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
     }
 }
 
+/// `--max N`: only the newest `max` rows, as `helm history --max`; missing revisions and
+/// hazards older than the oldest row shown go with them.
+pub fn keep_newest(report: &mut HistoryReport, max: u64) {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let drop = report.revisions.len().saturating_sub(max);
+    report.revisions.drain(..drop);
+    let Some(oldest) = report.revisions.first().map(|r| r.revision) else {
+        return;
+    };
+    report.missing_revisions.retain(|r| *r > oldest);
+    report.missing_ranges.retain(|m| m.last > oldest);
+    for m in &mut report.missing_ranges {
+        m.first = m.first.max(oldest + 1);
+    }
+    report
+        .hazards
+        .retain(|h| h.revision.is_none_or(|r| r >= oldest));
+}
+
 /// Where a record is stored, as `RevisionRow::storage` names it.
 fn storage(record: &helm_why_release::Record) -> String {
     match record.meta.format {
@@ -189,7 +208,10 @@ pub async fn run(args: &HistoryArgs, config: &Config, ui: &mut Ui<'_>) -> Result
         scopes,
         ..config.clone()
     };
-    let report = build(history, &config, warnings);
+    let mut report = build(history, &config, warnings);
+    if let Some(max) = args.max {
+        keep_newest(&mut report, max);
+    }
     crate::render::history::render(&report, ui)?;
     Ok(exit::OK)
 }

@@ -2,12 +2,13 @@
 
 use anyhow::Result;
 use helm_why_release::history::Finding;
+use helm_why_release::{History, Record, Status};
 use serde::Serialize;
 
 use super::{Ui, source_warnings};
 use crate::args::ListArgs;
 use crate::config::Config;
-use crate::error::exit;
+use crate::error::{UserError, exit};
 use crate::source::{Request, load};
 
 /// One release in the list.
@@ -38,11 +39,71 @@ pub struct ListReport {
     pub warnings: Vec<String>,
 }
 
+/// The newest record of a history when it decoded; `None` when a newer record did not (its
+/// status and chart are then unknown: `undecodable`, not the older revision's).
+fn newest_decoded(h: &History) -> Option<&Record> {
+    let latest = h.latest()?;
+    let newer_failed = h
+        .undecodable
+        .iter()
+        .any(|(rev, _)| rev.is_some_and(|r| r > latest.release.version));
+    (!newer_failed).then_some(latest)
+}
+
+/// Which releases `list` shows: helm's status flags (combined: any of them) and name filter.
+struct Wanted {
+    statuses: Vec<Status>,
+    name: Option<regex::Regex>,
+}
+
+impl Wanted {
+    fn new(args: &ListArgs) -> Result<Self> {
+        let mut statuses = Vec::new();
+        for (on, these) in [
+            (args.deployed, &[Status::Deployed][..]),
+            (args.failed, &[Status::Failed]),
+            (
+                args.pending,
+                &[
+                    Status::PendingInstall,
+                    Status::PendingUpgrade,
+                    Status::PendingRollback,
+                ],
+            ),
+            (args.superseded, &[Status::Superseded]),
+            (args.uninstalled, &[Status::Uninstalled]),
+            (args.uninstalling, &[Status::Uninstalling]),
+        ] {
+            if on {
+                statuses.extend(these.iter().cloned());
+            }
+        }
+        let name = match &args.filter {
+            None => None,
+            Some(re) => Some(regex::Regex::new(re).map_err(|e| {
+                UserError::with_hint(
+                    format!("--filter {re:?} is not a regular expression: {e}"),
+                    "the syntax is Perl-like, as helm's: -f '^web-' or -f 'api|db'",
+                )
+            })?),
+        };
+        Ok(Wanted { statuses, name })
+    }
+
+    /// Whether to show a release. A status filter cannot tell where the newest record did
+    /// not decode: such releases are shown, as `undecodable`, rather than silently dropped.
+    fn shows(&self, name: &str, status: Option<&Status>) -> bool {
+        self.name.as_ref().is_none_or(|re| re.is_match(name))
+            && (self.statuses.is_empty() || status.is_none_or(|s| self.statuses.contains(s)))
+    }
+}
+
 /// Run `list`.
 ///
 /// # Errors
-/// Source errors.
+/// Source errors, an invalid `--filter`.
 pub async fn run(args: &ListArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
+    let wanted = Wanted::new(args)?;
     let loaded = load(
         config,
         Request::All {
@@ -56,6 +117,12 @@ pub async fn run(args: &ListArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
         .histories
         .releases
         .iter()
+        .filter(|h| {
+            // The newest record decides; an undecodable one newer than every decoded one
+            // leaves the status unknown.
+            let latest = newest_decoded(h).map(|r| &r.release.info.status);
+            wanted.shows(&h.id.name, latest)
+        })
         .map(|h| {
             // Pruned revisions are ordinary (--history-max); `history` shows them.
             warnings.extend(
@@ -64,7 +131,7 @@ pub async fn run(args: &ListArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
                     .filter(|f| !matches!(f, Finding::MissingRevisions { .. }))
                     .map(|f| format!("{}: {f}", h.id)),
             );
-            let latest = h.latest().map(|r| &r.release);
+            let latest = newest_decoded(h).map(|r| &r.release);
             ListedRelease {
                 name: h.id.name.clone(),
                 namespace: h.id.namespace.clone(),

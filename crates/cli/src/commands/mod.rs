@@ -1,5 +1,6 @@
 //! One module per command; each builds a report and hands it to a renderer.
 
+pub mod diff;
 pub mod explain;
 pub mod get;
 pub mod history;
@@ -77,6 +78,7 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         Command::History(args) => history::run(args, config, ui).await,
         Command::Get(args) => get::run(args, config, ui).await,
         Command::Explain(args) => explain::run(args, config, ui).await,
+        Command::Diff(args) => diff::run(args, config, ui).await,
         Command::Timeline(args) => timeline::run(args, config, ui).await,
         Command::Plan(args) => plan::run(args, config, ui).await,
         Command::Scan(args) => scan::run(args, config, ui).await,

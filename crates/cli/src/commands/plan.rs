@@ -12,7 +12,7 @@ use super::{Ui, refine_scopes, replay_options, source_warnings};
 use crate::args::PlanArgs;
 use crate::config::{Config, SourceSpec};
 use crate::error::UserError;
-use crate::redact::{self, Redactor};
+use crate::redact::Redactor;
 use crate::source::files::read_input_bytes;
 use crate::source::{Request, load, require_latest_decoded, select_release};
 
@@ -263,8 +263,10 @@ fn diffs(history: &History, planned: &Plan, candidate: &Release, config: &Config
     };
     let base = RevisionView::new(&base.release, &config.scopes);
     let target = RevisionView::new(candidate, &config.scopes);
-    let redactor = Redactor::for_releases(history.revisions.iter().map(|r| &r.release));
-    let text = |t: &str| redact::manifest(&redactor, &format!("{t}\n"), config.show_secrets);
+    // Changed Secret values show as changed marks, not as two equal `<redacted>`.
+    let redactor =
+        Redactor::for_releases(history.revisions.iter().map(|r| &r.release)).marking_changes();
+    let text = |t: &str| super::diff::document_text(&redactor, t, config.show_secrets);
     planned
         .changes
         .iter()
@@ -274,15 +276,10 @@ fn diffs(history: &History, planned: &Plan, candidate: &Release, config: &Config
             let new = target.object(&c.object)?;
             let (a, b) = (text(old.text), text(new.text));
             let name = c.object.to_string();
-            Some(
-                similar::TextDiff::from_lines(&a, &b)
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(
-                        &format!("{name} (revision {})", base.revision()),
-                        &format!("{name} (candidate)"),
-                    )
-                    .to_string(),
+            super::diff::object_diff(
+                (&format!("{name} (revision {})", base.revision()), Some(&a)),
+                (&format!("{name} (candidate)"), Some(&b)),
+                3,
             )
         })
         .collect()

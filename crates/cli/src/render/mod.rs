@@ -1,6 +1,7 @@
 //! Presentation: turning report values into tables, Markdown and JSON. Commands build a
 //! report; only this module decides how it looks.
 
+pub mod diff;
 pub mod explain;
 pub mod history;
 pub mod html;

@@ -82,11 +82,8 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
         let _ = writeln!(out, "{}note: {n}", if md { "- " } else { "" });
     }
     for d in &report.diffs {
-        if md {
-            let _ = writeln!(out, "\n```diff\n{d}```");
-        } else {
-            let _ = writeln!(out, "\n{d}");
-        }
+        out.push('\n');
+        super::diff::write_unified(&mut out, d, md);
     }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)

@@ -161,13 +161,45 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         .await?;
         origin.push_str(&format!(" and Tiller's records in namespace {tiller_ns:?}"));
     }
+    let other_driver = match request {
+        Request::Release(_) if decoded.records.is_empty() && decoded.errors.is_empty() => {
+            other_driver(&target, spec.driver, &listing).await
+        }
+        _ => None,
+    };
     let histories = group(decoded.records, decoded.errors);
     Ok(Loaded {
         histories,
         ignored: Vec::new(),
         origin,
         cluster: Some(Connection::new(target)),
+        other_releases: Vec::new(),
+        other_driver,
     })
+}
+
+/// A release with no record in the configured storage kind may be stored in the other one
+/// (`--driver configmap` forgotten): one LIST of the other kind with the same selector says.
+/// Any error (RBAC, say) only means there is no hint.
+async fn other_driver(
+    target: &Target,
+    driver: StorageDriver,
+    listing: &Listing,
+) -> Option<(&'static str, usize)> {
+    let (resource, flag) = match driver {
+        StorageDriver::Secret => ("configmaps", "configmap"),
+        StorageDriver::ConfigMap => ("secrets", "secret"),
+    };
+    let other = Listing {
+        resource,
+        namespace: listing.namespace.clone(),
+        selector: listing.selector.clone(),
+    };
+    let count = match driver {
+        StorageDriver::Secret => list_all::<ConfigMap>(target, &other).await.ok()?.len(),
+        StorageDriver::ConfigMap => list_all::<Secret>(target, &other).await.ok()?.len(),
+    };
+    (count > 0).then_some((flag, count))
 }
 
 /// Tiller's records of `request`: one LIST of ConfigMaps (Tiller's default driver) and one of

@@ -63,16 +63,35 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         }
     }
     let mut histories = group(outcome.records, outcome.errors);
-    if let Some(ns) = &config.namespace_filter {
-        histories.releases.retain(|h| &h.id.namespace == ns);
-    }
-    match request {
-        Request::Release(name) => histories.releases.retain(|h| h.id.name == name),
-        Request::Neighbours { namespace, except } => histories
+    // What was read past, for the hints of a release that is not found.
+    let mut other_releases: Vec<(String, String)> = outcome
+        .other_releases
+        .into_iter()
+        .map(|(ns, name)| (ns.unwrap_or_default(), name))
+        .collect();
+    let wanted = |h: &helm_why_release::History| {
+        let filtered = || {
+            config
+                .namespace_filter
+                .as_ref()
+                .is_none_or(|ns| &h.id.namespace == ns)
+        };
+        match request {
+            Request::Release(name) => filtered() && h.id.name == name,
+            Request::All { .. } => filtered(),
+            Request::Neighbours { namespace, except } => {
+                h.id.namespace == namespace && h.id.name != except
+            }
+        }
+    };
+    other_releases.extend(
+        histories
             .releases
-            .retain(|h| h.id.namespace == namespace && h.id.name != except),
-        Request::All { .. } => {}
-    }
+            .iter()
+            .filter(|h| !wanted(h))
+            .map(|h| (h.id.namespace.clone(), h.id.name.clone())),
+    );
+    histories.releases.retain(wanted);
     let origin = match (files, &config.namespace_filter) {
         (1, None) => "1 file".to_owned(),
         (n, None) => format!("{n} files"),
@@ -84,6 +103,8 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         ignored: outcome.ignored,
         origin,
         cluster: None,
+        other_releases,
+        other_driver: None,
     })
 }
 

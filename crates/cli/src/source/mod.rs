@@ -14,6 +14,7 @@ pub use cluster::{Connection, LiveObject, Observation};
 
 use crate::config::{Config, SourceSpec};
 use crate::error::UserError;
+use crate::suggest;
 
 /// What to read.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +50,12 @@ pub struct Loaded {
     pub origin: String,
     /// The cluster the records were read from, to look at live objects (`None` for files).
     pub cluster: Option<Connection>,
+    /// Other releases the source holds (namespace, name) that were read past without being
+    /// decoded: what "did you mean" and "found in namespace" hints offer.
+    pub other_releases: Vec<(String, String)>,
+    /// When the release asked for has no record in the configured storage kind but has some
+    /// in the other one: `(driver flag value, number of records)`.
+    pub other_driver: Option<(&'static str, usize)>,
 }
 
 impl Loaded {
@@ -118,33 +125,7 @@ pub fn select_release_any<'a>(
         .collect();
     match matches.as_slice() {
         [one] => Ok(one),
-        [] => {
-            let others: Vec<String> = loaded
-                .histories
-                .releases
-                .iter()
-                .map(|h| h.id.to_string())
-                .collect();
-            let hint = if others.is_empty() {
-                "check --namespace and --context, or the files given to --from".to_owned()
-            } else {
-                format!("releases found: {}", others.join(", "))
-            };
-            // Inputs that failed before a release name could be read may have held it.
-            let failed = match loaded.unattributed() {
-                [] => String::new(),
-                [only] => format!("; 1 input could not be decoded: {only}"),
-                [first, rest @ ..] => format!(
-                    "; {} inputs could not be decoded, the first: {first}",
-                    rest.len() + 1
-                ),
-            };
-            Err(UserError::with_hint(
-                format!("release {name:?} not found in {}{failed}", loaded.origin),
-                hint,
-            )
-            .into())
-        }
+        [] => Err(not_found(loaded, name, namespace).into()),
         several => {
             let namespaces: Vec<&str> = several.iter().map(|h| h.id.namespace.as_str()).collect();
             Err(UserError::with_hint(
@@ -157,6 +138,70 @@ pub fn select_release_any<'a>(
             .into())
         }
     }
+}
+
+/// Why `name` is not in `loaded`, with what the source suggests instead: the same release in
+/// another namespace, records in the other storage kind, a similar name.
+fn not_found(loaded: &Loaded, name: &str, namespace: Option<&str>) -> UserError {
+    // Inputs that failed before a release name could be read may have held it.
+    let failed = match loaded.unattributed() {
+        [] => String::new(),
+        [only] => format!("; 1 input could not be decoded: {only}"),
+        [first, rest @ ..] => format!(
+            "; {} inputs could not be decoded, the first: {first}",
+            rest.len() + 1
+        ),
+    };
+    let message = format!("release {name:?} not found in {}{failed}", loaded.origin);
+    let mut known: Vec<(String, String)> = loaded
+        .histories
+        .releases
+        .iter()
+        .map(|h| (h.id.namespace.clone(), h.id.name.clone()))
+        .chain(loaded.other_releases.iter().cloned())
+        .collect();
+    known.sort();
+    known.dedup();
+    let elsewhere: Vec<String> = known
+        .iter()
+        .filter(|(ns, n)| n == name && namespace.is_some_and(|want| want != ns))
+        .map(|(ns, _)| ns.clone())
+        .collect();
+    if let Some(first) = elsewhere.first() {
+        let hint = format!(
+            "found in namespace{} {}: add -n {first}",
+            if elsewhere.len() == 1 { "" } else { "s" },
+            suggest::cut_list(&elsewhere, suggest::MAX_LISTED)
+        );
+        return UserError::with_hint(message, hint);
+    }
+    if let Some((driver, count)) = loaded.other_driver {
+        let hint = format!(
+            "{count} record{} of release {name:?} exist with --driver {driver}",
+            if count == 1 { "" } else { "s" }
+        );
+        return UserError::with_hint(message, hint);
+    }
+    let names: Vec<&str> = known.iter().map(|(_, n)| n.as_str()).collect();
+    let close = suggest::closest(name, names);
+    if !close.is_empty() {
+        let close: Vec<String> = close.into_iter().map(str::to_owned).collect();
+        let hint = format!(
+            "did you mean {}?",
+            suggest::cut_list_or(&close, suggest::MAX_SUGGESTED)
+        );
+        return UserError::with_hint(message, hint);
+    }
+    let hint = if known.is_empty() {
+        "check --namespace and --context, or the files given to --from".to_owned()
+    } else {
+        let all: Vec<String> = known.iter().map(|(ns, n)| format!("{ns}/{n}")).collect();
+        format!(
+            "releases found: {}",
+            suggest::cut_list(&all, suggest::MAX_LISTED)
+        )
+    };
+    UserError::with_hint(message, hint)
 }
 
 /// For a plan: the newest record must decode, since it may be the base of the next upgrade

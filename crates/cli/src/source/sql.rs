@@ -383,6 +383,8 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
         ignored,
         origin,
         cluster: None,
+        other_releases: Vec::new(),
+        other_driver: None,
     })
 }
 
