@@ -403,7 +403,7 @@ fn transport_error(err: &kube::Error, target: &Target) -> UserError {
 
 /// Resolve the kubeconfig, context and namespace, and build a client.
 async fn connect(spec: &ClusterSpec) -> Result<Target> {
-    let (mut config, source) = match kubeconfig_paths(spec) {
+    let (mut config, source) = match kubeconfig_paths(spec.kubeconfig.as_deref()) {
         Some(paths) => {
             let kubeconfig = read_kubeconfigs(&paths)?;
             let context = pick_context(&kubeconfig, spec.context.as_deref())?;
@@ -461,9 +461,10 @@ async fn connect(spec: &ClusterSpec) -> Result<Target> {
     })
 }
 
-/// The kubeconfig files to read; `None` when there is none and the in-cluster config applies.
-fn kubeconfig_paths(spec: &ClusterSpec) -> Option<Vec<PathBuf>> {
-    match spec.kubeconfig.as_deref() {
+/// The kubeconfig files to read (`--kubeconfig`, else `KUBECONFIG`: `list`, else
+/// `~/.kube/config`); `None` when there is none and the in-cluster config applies.
+pub(crate) fn kubeconfig_paths(list: Option<&str>) -> Option<Vec<PathBuf>> {
+    match list {
         Some(list) => {
             let paths: Vec<PathBuf> = std::env::split_paths(list)
                 .filter(|p| !p.as_os_str().is_empty())
@@ -479,7 +480,7 @@ fn default_kubeconfig() -> Option<PathBuf> {
 }
 
 /// Read and merge the files that exist, the first to set a value winning, as kubectl does.
-fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
+pub(crate) fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
     let mut merged: Option<Kubeconfig> = None;
     for path in paths.iter().filter(|p| p.exists()) {
         let invalid = |e| UserError::new(format!("invalid kubeconfig {}: {e}", path.display()));
@@ -500,7 +501,7 @@ fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
 }
 
 /// `--context`/`HELM_KUBECONTEXT`, else the current context; it must exist.
-fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<String> {
+pub(crate) fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<String> {
     let names: Vec<&str> = kubeconfig
         .contexts
         .iter()
