@@ -95,10 +95,10 @@ impl<'v> Current<'v> {
 
 /// One operation under way: what Helm computed before touching the cluster, and what the
 /// record says about how it ended.
-struct Op<'a> {
-    operation: &'a Operation,
-    base: Option<&'a RevisionView<'a>>,
-    target: &'a RevisionView<'a>,
+pub(crate) struct Op<'a> {
+    pub(crate) operation: &'a Operation,
+    pub(crate) base: Option<&'a RevisionView<'a>>,
+    pub(crate) target: &'a RevisionView<'a>,
     rule: MatchRule,
     is_install: bool,
     is_rollback: bool,
@@ -250,7 +250,8 @@ impl Sim {
     ) {
         let mut op = self.prepare(operation, base, target, outcome);
         let _stopped = self
-            .check_existing(&mut op)
+            .crd_install_hooks(&op)
+            .and_then(|()| self.check_existing(&mut op))
             .and_then(|()| self.pre_hooks(&op))
             .and_then(|()| self.apply(&op))
             .and_then(|()| self.delete_removed(&op))
@@ -291,7 +292,15 @@ impl Sim {
             base,
             target,
             rule: self.profile.match_rule(),
-            is_install: matches!(operation, Operation::Install | Operation::InstallReplace),
+            // Helm 2's install --replace and upgrade --force run an Update from the last
+            // revision ([`Profile::replace_updates_last`]).
+            is_install: match operation {
+                Operation::Install => true,
+                Operation::InstallReplace | Operation::UpgradeForce => {
+                    !(self.profile.replace_updates_last() && base.is_some())
+                }
+                _ => false,
+            },
             is_rollback: matches!(operation, Operation::Rollback { .. }),
             ssa: target.release.apply_method == Some(ApplyMethod::ServerSide),
             pre,
@@ -310,7 +319,7 @@ impl Sim {
     /// §4.2): every new object that already exists is adopted when it carries this release's
     /// ownership metadata, or stops the operation. Rollback has no such check (§6).
     fn check_existing(&mut self, op: &mut Op<'_>) -> Result<(), Stopped> {
-        if op.is_rollback {
+        if op.is_rollback || !self.profile.checks_existing() {
             return Ok(());
         }
         let ownership_error = op.evidence.as_ref().and_then(|e| {
@@ -643,10 +652,15 @@ impl Sim {
         };
         let (action, message) = match original {
             // Install without adoption creates everything: the API refuses an object that
-            // appeared after the check (Helm 4 SSA applies over it).
+            // appeared after the check (Helm 4 SSA applies over it). Helm 2 has no check.
             None if op.is_install && !adopted_any && !op.ssa => {
+                let when = if self.profile.checks_existing() {
+                    ", after the existing-resource check"
+                } else {
+                    "; Tiller creates without checking first"
+                };
                 let message = format!(
-                    "{} {:?} already exists (it was {made_by}, after the existing-resource check): the install's Create fails",
+                    "{} {:?} already exists (it was {made_by}{when}): the install's Create fails",
                     resource_name(&t.key),
                     t.key.name
                 );
@@ -661,7 +675,7 @@ impl Sim {
             None if !self.profile.patches_untracked() => {
                 let message = format!(
                     "{} (it exists in the cluster — {made_by} — but is not in {}){}",
-                    self.profile.untracked_error(&t.key.kind, &t.key.name),
+                    self.profile.untracked_error(&t.key),
                     match op.base {
                         Some(b) if !op.is_install =>
                             format!("revision {}'s manifest", b.revision()),
@@ -1008,11 +1022,14 @@ impl Sim {
     /// `helm uninstall` of `view` (its manifest and pre/post-delete hooks).
     pub(crate) fn uninstall(&mut self, view: &RevisionView<'_>, complete: bool) {
         self.op_label = "uninstall".into();
+        let cmd = self.profile.uninstall_command();
         if self
             .run_hooks(&HookEvent::PreDelete, view, Some(view))
             .is_err()
         {
-            self.note("uninstall stopped in the pre-delete hooks: nothing was deleted".into());
+            self.note(format!(
+                "{cmd} stopped in the pre-delete hooks: nothing was deleted"
+            ));
             return;
         }
         let mut objects: Vec<&ManifestObject<'_>> = view.objects.iter().collect();
@@ -1024,33 +1041,45 @@ impl Sim {
                     Action::Keep,
                     &o.key,
                     Some(Cause::KeepPolicy),
-                    "kept by helm uninstall: the stored manifest has helm.sh/resource-policy: keep".into(),
+                    format!("kept by {cmd}: the stored manifest has helm.sh/resource-policy: keep"),
                 ),
                 helm_why_release::manifest::UninstallPolicy::SilentlySkipped(v) => self.event(
                     Phase::Uninstall,
                     Action::Orphan,
                     &o.key,
                     Some(Cause::KeepPolicy),
-                    format!("helm uninstall silently skips it: helm.sh/resource-policy is {v:?}, not keep"),
+                    format!("{cmd} silently skips it: helm.sh/resource-policy is {v:?}, not keep"),
                 ),
                 helm_why_release::manifest::UninstallPolicy::Delete => {
                     if self.world.get(&o.key).is_none() {
                         continue;
                     }
-                    if o.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion() {
+                    if o.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion()
+                    {
                         self.orphaned.insert(ObjectId::of(&o.key));
-                        self.event(Phase::Uninstall, Action::Orphan, &o.key, Some(Cause::Uninstall), "not deleted by helm uninstall: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions".into());
+                        self.event(Phase::Uninstall, Action::Orphan, &o.key, Some(Cause::Uninstall), format!("not deleted by {cmd}: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions"));
                     } else if complete {
                         self.world.remove(&o.key);
-                        self.event(Phase::Uninstall, Action::Delete, &o.key, Some(Cause::Uninstall), "deleted by helm uninstall".into());
+                        self.event(
+                            Phase::Uninstall,
+                            Action::Delete,
+                            &o.key,
+                            Some(Cause::Uninstall),
+                            format!("deleted by {cmd}"),
+                        );
                         if o.key.kind == "CustomResourceDefinition" {
-                            self.cascade_crd(&o.key, Some(&o.value), Phase::Uninstall, Cause::Uninstall);
+                            self.cascade_crd(
+                                &o.key,
+                                Some(&o.value),
+                                Phase::Uninstall,
+                                Cause::Uninstall,
+                            );
                         }
                     } else {
                         // Stuck in `uninstalling` past the pre-delete hooks: killed, or (≥ 3.10)
                         // a delete error aborted it; which deletions happened is unknown.
                         self.world.set_uncertain(&o.key);
-                        self.event(Phase::Uninstall, Action::Unknown, &o.key, Some(Cause::Uninstall), "may have been deleted by helm uninstall: the uninstall did not finish (status uninstalling)".into());
+                        self.event(Phase::Uninstall, Action::Unknown, &o.key, Some(Cause::Uninstall), format!("may have been deleted by {cmd}: the uninstall did not finish (status {})", view.release.info.status));
                     }
                 }
             }
@@ -1072,7 +1101,7 @@ impl Sim {
                 Action::Orphan,
                 &l.key,
                 Some(Cause::Hook),
-                format!("left behind by helm uninstall: created by a hook of revision {}, and uninstall only deletes manifest objects", l.created_by),
+                format!("left behind by {cmd}: created by a hook of revision {}, and {cmd} only deletes manifest objects", l.created_by),
             );
             self.orphaned.insert(ObjectId::of(&l.key));
         }

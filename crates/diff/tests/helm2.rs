@@ -1,0 +1,623 @@
+//! Helm 2's rules (the profile Tiller's records pick), replayed over records encoded as
+//! Tiller wrote them (`TillerBuilder`: protobuf, gzip, base64, ConfigMap with Tiller's
+//! labels), each beside the Helm 3 replay of the same records where the rules differ.
+//!
+//! Statuses and descriptions are Tiller's own [Helm v2.17.0 `pkg/tiller/release_*.go`]; a hook
+//! that ran carries `last_run` (Tiller records no phase).
+
+#![allow(clippy::unwrap_used)]
+
+use helm_why_diff::Action::{
+    Adopt, Create, Delete, Fail, HookCreate, HookDelete, Keep, Orphan, Unchanged,
+};
+use helm_why_diff::ops::Operation;
+use helm_why_diff::{
+    Action, BaseQuery, Cause, HelmVersion, Profile, ProfileSource, Replay, ReplayOptions, replay,
+};
+use helm_why_release::history::group;
+use helm_why_release::input::read_input;
+use helm_why_release::tiller::builder::TillerBuilder;
+use helm_why_release::tiller::hapi::{self, delete_policy, hook_event};
+use helm_why_release::{History, Limits, RecordFormat, ResourceKey, Status};
+
+const REL: &str = "web";
+const NS: &str = "shop";
+
+/// Revision `n` of `web` in `shop`, chart `web-0.<n>.0`.
+fn rev(n: i32) -> TillerBuilder {
+    TillerBuilder::new(REL, NS, n).chart(REL, &format!("0.{n}.0"))
+}
+
+fn src(file: &str) -> String {
+    format!("{REL}/templates/{file}")
+}
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+}
+
+fn cm_keep(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/resource-policy: keep\ndata:\n  k: v\n"
+    )
+}
+
+fn cm_key(name: &str) -> ResourceKey {
+    ResourceKey::new("v1", "ConfigMap", Some(NS), name)
+}
+
+/// When revision `n` started (the builder's `last_deployed`), plus `after` seconds.
+fn at(n: i32, after: i64) -> hapi::Timestamp {
+    hapi::Timestamp {
+        seconds: 1_546_300_800 + 60 * i64::from(n) + after,
+        nanos: 0,
+    }
+}
+
+/// A hook as Tiller stores it; `ran_in`: the revision whose operation ran it.
+fn hook(
+    kind: &str,
+    name: &str,
+    manifest: &str,
+    events: &[i32],
+    policies: &[i32],
+    ran_in: Option<i32>,
+) -> hapi::Hook {
+    hapi::Hook {
+        name: name.into(),
+        kind: kind.into(),
+        path: src(&format!("{name}.yaml")),
+        manifest: manifest.into(),
+        events: events.to_vec(),
+        last_run: ran_in.map(|n| at(n, 5)),
+        weight: 0,
+        delete_policies: policies.to_vec(),
+        delete_timeout: 0,
+    }
+}
+
+/// A ConfigMap hook on `pre-install,pre-upgrade`.
+fn cm_hook(name: &str, policies: &[i32], ran_in: Option<i32>) -> hapi::Hook {
+    let manifest = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n"
+    );
+    hook(
+        "ConfigMap",
+        name,
+        &manifest,
+        &[hook_event::PRE_INSTALL, hook_event::PRE_UPGRADE],
+        policies,
+        ran_in,
+    )
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  version: v1\n  scope: Namespaced\n  names:\n    plural: widgets\n    kind: Widget\n";
+
+fn widget(name: &str) -> String {
+    format!("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {name}\n")
+}
+
+fn crd_key() -> ResourceKey {
+    ResourceKey::new(
+        "apiextensions.k8s.io/v1beta1",
+        "CustomResourceDefinition",
+        None,
+        "widgets.example.com",
+    )
+}
+
+/// The history helm-why reads from Tiller ConfigMaps holding `revisions`.
+fn history(revisions: &[TillerBuilder]) -> History {
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": revisions.iter().map(|r| r.configmap("kube-system")).collect::<Vec<_>>(),
+    });
+    let out = read_input(
+        &serde_json::to_vec(&list).unwrap(),
+        "tiller.json",
+        &Limits::default(),
+    );
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert!(
+        out.records
+            .iter()
+            .all(|r| r.meta.format == RecordFormat::TillerProtobuf)
+    );
+    group(out.records, vec![]).releases.remove(0)
+}
+
+/// Replay with the rules the records pick (Helm 2.17.0 for Tiller's).
+fn replay_helm2(revisions: &[TillerBuilder]) -> Replay {
+    let r = replay(&history(revisions), &ReplayOptions::default());
+    assert_eq!(r.profile.version, HelmVersion::NEWEST_2);
+    assert_eq!(r.profile.source, ProfileSource::TillerRecords);
+    r
+}
+
+/// Replay the same records with Helm `version`'s rules.
+fn replay_as(revisions: &[TillerBuilder], version: &str) -> Replay {
+    let options = ReplayOptions {
+        profile: Some(Profile::new(version.parse().unwrap())),
+        ..ReplayOptions::default()
+    };
+    replay(&history(revisions), &options)
+}
+
+/// `(revision, phase, action, cause)` of every event about `key`.
+fn trail(r: &Replay, key: &ResourceKey) -> Vec<(u64, String, Action, Option<Cause>)> {
+    r.events_for(key)
+        .map(|e| (e.revision, e.phase.to_string(), e.action, e.cause))
+        .collect()
+}
+
+fn messages(r: &Replay, key: &ResourceKey) -> Vec<String> {
+    r.events_for(key).map(|e| e.message.clone()).collect()
+}
+
+fn notes(r: &Replay, revision: u64) -> String {
+    r.steps
+        .iter()
+        .find(|s| s.revision == revision)
+        .map(|s| s.notes.join("\n"))
+        .unwrap_or_default()
+}
+
+fn hazard_codes(r: &Replay) -> Vec<&str> {
+    r.hazards.iter().map(|h| h.code.as_str()).collect()
+}
+
+// --- Upgrade base -----------------------------------------------------------------------------
+
+/// `prepareUpdate` asks `Deployed`: the highest DEPLOYED revision, whatever failed after it.
+#[test]
+fn upgrade_diffs_against_the_deployed_revision_not_the_failed_one() {
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc(&src("a.yaml"), &cm("a")),
+        rev(2)
+            .status(
+                Status::Failed,
+                "Upgrade \"web\" failed: timed out waiting for the condition",
+            )
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("b.yaml"), &cm("b")),
+        rev(3).manifest_doc(&src("a.yaml"), &cm("a")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(r.steps[2].base, Some(1));
+    // b, created by failed revision 2, is never diffed again: not deleted by revision 3.
+    assert_eq!(
+        trail(&r, &cm_key("b")),
+        vec![
+            (2, "apply".into(), Create, Some(Cause::Added)),
+            (2, "after".into(), Orphan, Some(Cause::FailedBase)),
+        ]
+    );
+    assert!(hazard_codes(&r).contains(&"failed-base"));
+}
+
+/// No DEPLOYED revision (the first install failed): `helm upgrade` is refused.
+#[test]
+fn upgrade_after_a_failed_install_is_refused() {
+    let revisions = [rev(1)
+        .status(
+            Status::Failed,
+            "Release \"web\" failed: configmaps \"a\" already exists",
+        )
+        .manifest_doc(&src("a.yaml"), &cm("a"))];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        r.next_upgrade,
+        BaseQuery::Refused {
+            last: 1,
+            status: Status::Failed,
+            error: "\"web\" has no deployed releases".into(),
+        }
+    );
+    // Helm ≥ 3.3 diffs against the failed revision instead.
+    assert_eq!(
+        replay_as(&revisions, "3.17.3").next_upgrade.revision(),
+        Some(1)
+    );
+}
+
+/// A PENDING_UPGRADE last revision blocks upgrades from 2.16.10 on (after `Deployed`).
+#[test]
+fn pending_blocks_upgrades_from_2_16_10() {
+    let revisions = [
+        rev(1).manifest_doc(&src("a.yaml"), &cm("a")),
+        rev(2)
+            .status(Status::PendingUpgrade, "Preparing upgrade")
+            .manifest_doc(&src("a.yaml"), &cm("a")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert!(matches!(
+        &r.next_upgrade,
+        BaseQuery::Refused { last: 2, error, .. } if error == "another operation (install/upgrade/rollback) is in progress"
+    ));
+    assert!(hazard_codes(&r).contains(&"pending-lock"));
+    // Tiller writes PENDING_UPGRADE before the hooks and not again when one fails.
+    assert!(notes(&r, 2).contains("failed in a hook or Tiller stopped"));
+    let older = replay_as(&revisions, "2.16.9");
+    assert_eq!(older.next_upgrade.revision(), Some(1));
+    assert!(!hazard_codes(&older).contains(&"pending-lock"));
+}
+
+// --- Existing objects: no check, no adoption ------------------------------------------------
+
+/// An object a hook of revision 1 created becomes a manifest object in revision 2: Tiller's
+/// Update fails on it after applying the objects before it, with its own message; Helm 3
+/// refuses at the existing-resource check before anything.
+#[test]
+fn untracked_object_fails_the_update_with_tillers_message() {
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .hook(cm_hook("x", &[], Some(1))),
+        rev(2)
+            .status(Status::Failed, "Upgrade \"web\" failed: kind ConfigMap with the name \"x\" in \"shop\" already exists in the cluster and wasn't defined in the previous release. Before upgrading, please either delete the resource from the cluster or remove it from the chart")
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("new.yaml"), &cm("new"))
+            .manifest_doc(&src("x.yaml"), &cm("x"))
+            .manifest_doc(&src("z.yaml"), &cm("z")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &cm_key("x")),
+        vec![
+            (1, "pre-install".into(), HookCreate, Some(Cause::Hook)),
+            (2, "apply".into(), Fail, Some(Cause::MovedFromHook)),
+            (2, "after".into(), Orphan, Some(Cause::Hook)),
+        ]
+    );
+    assert!(messages(&r, &cm_key("x"))[1].starts_with(
+        "kind ConfigMap with the name \"x\" in \"shop\" already exists in the cluster and wasn't defined in the previous release."
+    ));
+    // The Update visits the manifest in order: `new` before x was created, `z` after it not.
+    assert_eq!(
+        trail(&r, &cm_key("new")),
+        vec![
+            (2, "apply".into(), Create, Some(Cause::Added)),
+            (2, "after".into(), Orphan, Some(Cause::FailedBase)),
+        ]
+    );
+    assert!(trail(&r, &cm_key("z")).is_empty());
+    assert!(
+        r.events_for(&cm_key("x"))
+            .all(|e| e.phase.to_string() != "check")
+    );
+
+    let helm3 = replay_as(&revisions, "3.1.3");
+    assert_eq!(
+        trail(&helm3, &cm_key("x"))[1],
+        (2, "check".into(), Fail, Some(Cause::MovedFromHook))
+    );
+}
+
+/// Install creates without checking: an existing object fails its Create, the others are
+/// created (Helm 3.0/3.1 stop at the check before creating anything).
+#[test]
+fn install_over_an_existing_object_creates_the_others() {
+    let revisions = [rev(1)
+        .status(
+            Status::Failed,
+            "Release \"web\" failed: configmaps \"shared\" already exists",
+        )
+        .manifest_doc(&src("a.yaml"), &cm("a"))
+        .manifest_doc(&src("shared.yaml"), &cm("shared"))];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &cm_key("a")),
+        vec![
+            (1, "apply".into(), Create, Some(Cause::Added)),
+            (1, "after".into(), Orphan, Some(Cause::FailedBase)),
+        ]
+    );
+    assert_eq!(trail(&r, &cm_key("shared"))[0].2, Fail);
+    assert!(r.steps[0].inferred.description_recognised);
+}
+
+// --- keep on upgrade ------------------------------------------------------------------------
+
+/// `helm.sh/resource-policy: keep` spares an object removed from the chart from 2.13.0 on.
+#[test]
+fn keep_is_honoured_on_upgrade_from_2_13() {
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc(&src("data.yaml"), &cm_keep("data")),
+        rev(2),
+    ];
+    let kept = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&kept, &cm_key("data"))[1],
+        (2, "delete".into(), Keep, Some(Cause::KeepPolicy))
+    );
+    let old = replay_as(&revisions, "2.12.3");
+    assert_eq!(trail(&old, &cm_key("data"))[1].2, Delete);
+}
+
+// --- Hooks --------------------------------------------------------------------------------
+
+/// A hook without a delete policy stays; Helm 2 has no default policy, so its next run fails
+/// with `already exists` (Helm 3 defaults to before-hook-creation).
+#[test]
+fn hook_without_policy_fails_on_its_next_run() {
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .hook(cm_hook("migrate", &[], Some(1))),
+        rev(2).hook(cm_hook("migrate", &[], Some(2))),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &cm_key("migrate")),
+        vec![
+            (1, "pre-install".into(), HookCreate, Some(Cause::Hook)),
+            (
+                2,
+                "pre-upgrade".into(),
+                Fail,
+                Some(Cause::HookAlreadyExists)
+            ),
+        ]
+    );
+    assert!(hazard_codes(&r).contains(&"hook-already-exists"));
+    let helm3 = replay_as(&revisions, "3.17.3");
+    assert_eq!(
+        trail(&helm3, &cm_key("migrate"))[1],
+        (
+            2,
+            "pre-upgrade".into(),
+            HookDelete,
+            Some(Cause::HookDeletePolicy)
+        )
+    );
+}
+
+/// `before-hook-creation` came in 2.9.0: Tiller 2.8 ignores it (and says so).
+#[test]
+fn before_hook_creation_is_ignored_before_2_9() {
+    let bhc = [delete_policy::BEFORE_HOOK_CREATION];
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .hook(cm_hook("migrate", &bhc, Some(1))),
+        rev(2).hook(cm_hook("migrate", &bhc, Some(2))),
+    ];
+    let now = replay_helm2(&revisions);
+    assert_eq!(trail(&now, &cm_key("migrate"))[1].2, HookDelete);
+    let old = replay_as(&revisions, "2.8.2");
+    assert_eq!(trail(&old, &cm_key("migrate"))[1].2, Fail);
+    assert!(notes(&old, 2).contains(
+        "names delete policies Helm 2.8.2 does not know (before-hook-creation): ignored"
+    ));
+}
+
+/// A CRD hook with `hook-succeeded` is deleted by Tiller (and with it every Widget); Helm 3
+/// never deletes a CRD hook by policy.
+#[test]
+fn crd_hook_is_deleted_by_its_policy() {
+    let manifest = CRD.replace(
+        "metadata:\n",
+        "metadata:\n  annotations:\n    helm.sh/hook: pre-install\n    helm.sh/hook-delete-policy: hook-succeeded\n",
+    );
+    let crd_hook = hook(
+        "CustomResourceDefinition",
+        "widgets.example.com",
+        &manifest,
+        &[hook_event::PRE_INSTALL],
+        &[delete_policy::SUCCEEDED],
+        Some(1),
+    );
+    let revisions = [rev(1).hook(crd_hook)];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &crd_key()),
+        vec![
+            (1, "pre-install".into(), HookCreate, Some(Cause::Hook)),
+            (
+                1,
+                "pre-install".into(),
+                HookDelete,
+                Some(Cause::HookDeletePolicy)
+            ),
+        ]
+    );
+    let helm3 = replay_as(&revisions, "3.17.3");
+    assert_eq!(trail(&helm3, &crd_key()).len(), 1);
+}
+
+/// `crd-install` hooks run first on install, are never tracked, and outlive `helm delete`;
+/// Helm 3 drops the event.
+#[test]
+fn crd_install_hooks_are_not_tracked() {
+    let manifest = CRD.replace(
+        "metadata:\n",
+        "metadata:\n  annotations:\n    helm.sh/hook: crd-install\n",
+    );
+    let crd_hook = || {
+        hook(
+            "CustomResourceDefinition",
+            "widgets.example.com",
+            &manifest,
+            &[hook_event::CRD_INSTALL],
+            &[],
+            Some(1),
+        )
+    };
+    let widget_key = ResourceKey::new("example.com/v1", "Widget", Some(NS), "w");
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .hook(crd_hook())
+            .manifest_doc(&src("w.yaml"), &widget("w")),
+        rev(2)
+            .status(Status::Uninstalled, "Deletion complete")
+            .hook(crd_hook())
+            .manifest_doc(&src("w.yaml"), &widget("w")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &crd_key()),
+        vec![
+            (1, "crd-install".into(), HookCreate, Some(Cause::Hook)),
+            (2, "after".into(), Orphan, Some(Cause::Hook)),
+        ]
+    );
+    assert!(messages(&r, &crd_key())[0].contains("Tiller never tracks crd-install hooks"));
+    assert!(messages(&r, &crd_key())[1].starts_with("left behind by helm delete"));
+    assert_eq!(
+        trail(&r, &widget_key),
+        vec![
+            (1, "apply".into(), Create, Some(Cause::Added)),
+            (2, "apply".into(), Unchanged, None),
+            (2, "uninstall".into(), Delete, Some(Cause::Uninstall)),
+        ]
+    );
+    assert!(trail(&replay_as(&revisions, "3.17.3"), &crd_key()).is_empty());
+    assert!(trail(&replay_as(&revisions, "2.9.1"), &crd_key()).is_empty());
+}
+
+// --- helm delete, install --replace, upgrade --force, rollback -------------------------------
+
+/// `helm delete` (no --purge) keeps the history: DELETED, kept objects stay. `helm install
+/// --replace` then relabels it SUPERSEDED and runs an Update from its manifest: the kept
+/// object is patched, not refused.
+#[test]
+fn delete_then_install_replace_updates_from_the_deleted_revision() {
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Deletion complete")
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("data.yaml"), &cm_keep("data")),
+        rev(2)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("data.yaml"), &cm_keep("data")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert!(r.steps[0].inferred.description_recognised);
+    assert_eq!(r.steps[1].inferred.operation, Operation::InstallReplace);
+    assert_eq!(r.steps[1].base, Some(1));
+    assert_eq!(
+        trail(&r, &cm_key("data")),
+        vec![
+            (1, "apply".into(), Create, Some(Cause::Added)),
+            (1, "uninstall".into(), Keep, Some(Cause::KeepPolicy)),
+            (2, "apply".into(), Unchanged, None),
+        ]
+    );
+    assert_eq!(
+        trail(&r, &cm_key("a")),
+        vec![
+            (1, "apply".into(), Create, Some(Cause::Added)),
+            (1, "uninstall".into(), Delete, Some(Cause::Uninstall)),
+            (2, "apply".into(), Create, Some(Cause::Recreated)),
+        ]
+    );
+    // Helm 3 installs instead, and its existing-resource check meets the kept object.
+    let helm3 = replay_as(&revisions, "3.17.3");
+    assert_eq!(helm3.steps[1].base, None);
+    assert_eq!(
+        trail(&helm3, &cm_key("data"))[2],
+        (2, "check".into(), Adopt, None)
+    );
+}
+
+/// An upgrade's record right after a DELETED one: Tiller's `upgrade --force` deleted the last
+/// revision and installed this one (or the user deleted it first: the records are the same).
+#[test]
+fn upgrade_after_a_deleted_revision_is_force_delete_and_install() {
+    let revisions = [
+        rev(1)
+            .status(Status::Uninstalled, "Deletion complete")
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("old.yaml"), &cm("old")),
+        rev(2).manifest_doc(&src("a.yaml"), &cm("a")),
+    ];
+    let r = replay_helm2(&revisions);
+    let step = &r.steps[1];
+    assert_eq!(step.inferred.operation, Operation::UpgradeForce);
+    assert_eq!(step.operation, "upgrade --force (delete and install)");
+    assert_eq!(step.base, Some(1));
+    assert!(notes(&r, 2).contains(
+        "a helm delete of revision 1 followed by helm upgrade --force leaves the same records"
+    ));
+    assert_eq!(
+        trail(&r, &cm_key("old")),
+        vec![
+            (1, "apply".into(), Create, Some(Cause::Added)),
+            (1, "uninstall".into(), Delete, Some(Cause::Uninstall)),
+        ]
+    );
+    assert_eq!(
+        trail(&r, &cm_key("a"))[2],
+        (2, "apply".into(), Create, Some(Cause::Recreated))
+    );
+    // The DELETED revision stays DELETED: nothing DEPLOYED but revision 2.
+    assert_eq!(r.next_upgrade.revision(), Some(2));
+}
+
+/// `helm rollback` diffs the last revision (here DELETED) against the target's manifest and
+/// creates again what the delete removed.
+#[test]
+fn rollback_after_delete_starts_from_the_deleted_revision() {
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc(&src("a.yaml"), &cm("a")),
+        rev(2)
+            .status(Status::Superseded, "Deletion complete")
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("b.yaml"), &cm("b")),
+        rev(3)
+            .status(Status::Deployed, "Rollback to 1")
+            .manifest_doc(&src("a.yaml"), &cm("a")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(r.steps[2].base, Some(2));
+    assert_eq!(
+        trail(&r, &cm_key("a"))[3],
+        (3, "apply".into(), Create, Some(Cause::Recreated))
+    );
+    assert_eq!(
+        trail(&r, &cm_key("b")),
+        vec![
+            (2, "apply".into(), Create, Some(Cause::Added)),
+            (2, "uninstall".into(), Delete, Some(Cause::Uninstall)),
+        ]
+    );
+}
+
+/// A release stuck DELETING whose oldest records are gone: a `helm delete --purge` that
+/// stopped part-way looks like this (it removes the records oldest first).
+#[test]
+fn stuck_deleting_with_leading_records_gone_names_purge() {
+    let revisions = [rev(3)
+        .status(
+            Status::Uninstalling,
+            "Deletion in progress (or silently failed)",
+        )
+        .manifest_doc(&src("a.yaml"), &cm("a"))];
+    let r = replay_helm2(&revisions);
+    let stuck = r
+        .hazards
+        .iter()
+        .find(|h| h.code == "stuck-uninstalling")
+        .unwrap();
+    assert!(
+        stuck.message.contains("still DELETING"),
+        "{}",
+        stuck.message
+    );
+    assert!(stuck.message.contains("the revisions before 3 are gone too, as a helm delete --purge that stopped part-way leaves it"));
+    assert!(
+        stuck
+            .message
+            .contains("running helm delete again finishes it")
+    );
+}
