@@ -621,3 +621,64 @@ fn stuck_deleting_with_leading_records_gone_names_purge() {
             .contains("running helm delete again finishes it")
     );
 }
+
+// --- Public records -------------------------------------------------------------------------
+
+/// Helm 2 records published by other projects (`../shared/fixtures/public/helm2` beside the
+/// workspace, not committed: skipped with a note where absent), replayed with the rules they
+/// pick: an install by Tiller creates every manifest object, with no existing-resource check.
+#[test]
+fn public_helm2_records_replay_as_tiller_installs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/public/helm2");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!(
+            "skipped: {} is absent (public test data is not part of the repository)",
+            dir.display()
+        );
+        return;
+    };
+    let mut replayed = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let out = read_input(
+            &std::fs::read(&path).unwrap(),
+            &path.display().to_string(),
+            &Limits::default(),
+        );
+        assert!(
+            out.errors.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            out.errors
+        );
+        for h in group(out.records, vec![]).releases {
+            let r = replay(&h, &ReplayOptions::default());
+            assert_eq!(
+                r.profile.source,
+                ProfileSource::TillerRecords,
+                "{}",
+                r.release
+            );
+            let first = &r.steps[0];
+            assert_eq!(first.inferred.operation, Operation::Install);
+            assert!(
+                first.inferred.description_recognised,
+                "{}",
+                first.description
+            );
+            let created: Vec<&ResourceKey> = first
+                .events
+                .iter()
+                .filter(|e| e.action == Create)
+                .map(|e| &e.object)
+                .collect();
+            assert!(!created.is_empty(), "{}: nothing created", r.release);
+            assert!(first.events.iter().all(|e| e.phase.to_string() != "check"));
+            // Every object present after the install was created by it.
+            assert_eq!(created.len(), first.present_after.len(), "{}", r.release);
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0, "no release in {}", dir.display());
+}
