@@ -35,6 +35,10 @@ pub enum ObjectFailure {
     },
     /// `failed to delete resource …` (Helm 4): the DELETE failed; the object survives.
     DeleteFailed,
+    /// `Failed to recreate resource: <create error>` (Helm 2): its patch failed, `--force`
+    /// deleted it and creating it again failed, so it is gone [Helm v2.17.0
+    /// `pkg/kube/client.go` `updateResource`].
+    RecreateFailed,
 }
 
 /// One object an error names.
@@ -193,6 +197,22 @@ fn read_line(line: &str, objects: &mut Vec<ObjectError>, missing: &mut Vec<Missi
             push(kind, name, None, ObjectFailure::PatchFailed);
             return;
         }
+    }
+    // Helm 2's --force: the object was deleted and its create failed (the create's error
+    // follows, naming the object).
+    if let Some(i) = line.find("Failed to recreate resource: ") {
+        let rest = &line[i + "Failed to recreate resource: ".len()..];
+        let mut inner = Vec::new();
+        read_line(rest, &mut inner, missing);
+        if let Some(first) = inner.into_iter().next() {
+            push(
+                first.kind.as_deref(),
+                &first.name,
+                first.namespace.as_deref(),
+                ObjectFailure::RecreateFailed,
+            );
+        }
+        return;
     }
     // Helm 2 ≥ 2.14: `kind <Kind> with the name "<n>" in "<ns>" already exists in the
     // cluster and wasn't defined in the previous release. …` [Helm v2.17.0
@@ -365,6 +385,16 @@ mod tests {
         );
         assert_eq!(helm2.namespace.as_deref(), Some("ns"));
         assert!(!helm2.is_about(&other));
+    }
+
+    #[test]
+    fn helm2_force_recreate_failure_names_the_object() {
+        let key = ResourceKey::new("v1", "Service", Some("shop"), "web");
+        let o = one(
+            "Failed to recreate resource: Service \"web\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated",
+        );
+        assert_eq!(o.failure, ObjectFailure::RecreateFailed);
+        assert!(o.is_about(&key));
     }
 
     #[test]

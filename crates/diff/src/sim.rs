@@ -606,6 +606,21 @@ impl Sim {
                 self.world.put(Live::outside(key.clone()));
                 Some(ApplyFailure::Stops)
             }
+            (ObjectFailure::RecreateFailed, Some(_)) => {
+                // Proof of Helm 2's --force, which the records do not otherwise store.
+                self.world.remove(key);
+                self.event(
+                    Phase::Apply,
+                    Action::Delete,
+                    key,
+                    Some(Cause::ForceReplaced),
+                    format!(
+                        "its patch failed, so helm upgrade --force deleted it, and creating it again failed: {} — it is gone; Tiller goes on with the other objects and deletes nothing",
+                        error.text
+                    ),
+                );
+                Some(ApplyFailure::Continues)
+            }
             (ObjectFailure::PatchFailed | ObjectFailure::Invalid, Some(_)) => {
                 self.event(
                     Phase::Apply,

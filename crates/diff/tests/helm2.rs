@@ -289,6 +289,9 @@ fn untracked_object_fails_the_update_with_tillers_message() {
         r.events_for(&cm_key("x"))
             .all(|e| e.phase.to_string() != "check")
     );
+    // No ownership in Helm 2: the hazard is the untracked object, not an ownership conflict.
+    assert!(hazard_codes(&r).contains(&"untracked-object"));
+    assert!(!hazard_codes(&r).contains(&"ownership-conflict"));
 
     let helm3 = replay_as(&revisions, "3.1.3");
     assert_eq!(
@@ -560,6 +563,44 @@ fn upgrade_after_a_deleted_revision_is_force_delete_and_install() {
     );
     // The DELETED revision stays DELETED: nothing DEPLOYED but revision 2.
     assert_eq!(r.next_upgrade.revision(), Some(2));
+}
+
+/// The one trace `--force` leaves in Tiller's records: `Failed to recreate resource: …` — the
+/// patch failed, the object was deleted, and creating it again failed. It is gone; the Update
+/// went on with the other objects.
+#[test]
+fn force_recreate_failure_proves_the_object_is_gone() {
+    let svc = |port: u32| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: {port}\n"
+        )
+    };
+    let svc_key = ResourceKey::new("v1", "Service", Some(NS), "web");
+    let revisions = [
+        rev(1)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc(&src("svc.yaml"), &svc(30080))
+            .manifest_doc(&src("a.yaml"), &cm("a")),
+        rev(2)
+            .status(Status::Failed, "Upgrade \"web\" failed: Failed to recreate resource: Service \"web\" is invalid: spec.ports[0].nodePort: Invalid value: 30081: provided port is already allocated")
+            .manifest_doc(&src("svc.yaml"), &svc(30081))
+            .manifest_doc(&src("a.yaml"), &cm("a"))
+            .manifest_doc(&src("b.yaml"), &cm("b")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &svc_key),
+        vec![
+            (1, "apply".into(), Create, Some(Cause::Added)),
+            (2, "apply".into(), Delete, Some(Cause::ForceReplaced)),
+        ]
+    );
+    assert_eq!(r.expected_present(&svc_key), Some(false));
+    assert_eq!(
+        trail(&r, &cm_key("b"))[0],
+        (2, "apply".into(), Create, Some(Cause::Added))
+    );
+    assert!(hazard_codes(&r).contains(&"force-replace-failed"));
 }
 
 /// `helm rollback` diffs the last revision (here DELETED) against the target's manifest and
