@@ -191,6 +191,18 @@ pub fn plan_with_live(
             refused = Some(error.clone());
             None
         }
+        BaseQuery::Refused { last, error, .. }
+            if reinstalls(stored) && profile.replace_updates_last() =>
+        {
+            // Helm 2: `upgrade --install` upgrades (and is refused) once any record exists;
+            // `install --replace` runs an Update from the DELETED revision [Helm v2.17.0
+            // `cmd/helm/upgrade.go`, `pkg/tiller/release_install.go` `performRelease`].
+            notes.push(format!(
+                "revision {last} is DELETED (helm delete without --purge): helm upgrade and helm upgrade --install refuse (Tiller's error: {error}); planned here is what helm install --replace does: an update from revision {last}'s manifest (whose objects helm delete removed, except kept ones) with the install hooks; helm upgrade --force would delete revision {last} again first, then do the same"
+            ));
+            operation = Operation::InstallReplace;
+            Some(*last)
+        }
         BaseQuery::Refused { last, error, .. } if reinstalls(stored) => {
             notes.push(format!(
                 "revision {last} is uninstalled (kept with --keep-history): plain helm upgrade refuses (Helm's error: {error}); planned here is what helm upgrade --install (or helm install --replace) does: an install that replaces it, which deletes nothing and adopts existing objects that carry this release's ownership metadata"

@@ -12,7 +12,8 @@ use helm_why_diff::Action::{
 };
 use helm_why_diff::ops::Operation;
 use helm_why_diff::{
-    Action, BaseQuery, Cause, HelmVersion, Profile, ProfileSource, Replay, ReplayOptions, replay,
+    Action, BaseQuery, Cause, ChangeOp, HelmVersion, Profile, ProfileSource, Replay, ReplayOptions,
+    plan, replay,
 };
 use helm_why_release::history::group;
 use helm_why_release::input::read_input;
@@ -529,6 +530,39 @@ fn delete_then_install_replace_updates_from_the_deleted_revision() {
         trail(&helm3, &cm_key("data"))[2],
         (2, "check".into(), Adopt, None)
     );
+}
+
+/// The next operation after `helm delete`: Tiller refuses upgrades, so `plan` shows `helm
+/// install --replace`, an Update from the DELETED revision: the kept object is patched (Helm 3
+/// would adopt it or refuse), the deleted one created again.
+#[test]
+fn plan_after_delete_is_install_replace_from_the_deleted_revision() {
+    let revisions = [rev(1)
+        .status(Status::Uninstalled, "Deletion complete")
+        .manifest_doc(&src("a.yaml"), &cm("a"))
+        .manifest_doc(&src("data.yaml"), &cm_keep("data"))];
+    let candidate = helm_why_release::builder::ReleaseBuilder::new(REL, NS, 2)
+        .manifest_doc(&src("a.yaml"), &cm("a"))
+        .manifest_doc(&src("data.yaml"), &cm_keep("data"))
+        .build();
+    let p = plan(&history(&revisions), &candidate, &ReplayOptions::default());
+    assert_eq!(p.base_revision, Some(1));
+    assert_eq!(p.refused, None);
+    assert!(
+        p.notes.iter().any(|n| n.contains(
+            "planned here is what helm install --replace does: an update from revision 1's manifest"
+        )),
+        "{:?}",
+        p.notes
+    );
+    let op = |name: &str| {
+        p.changes
+            .iter()
+            .find(|c| c.object == cm_key(name) && c.phase.to_string() == "apply")
+            .map(|c| c.op)
+    };
+    assert_eq!(op("a"), Some(ChangeOp::Create));
+    assert_eq!(op("data"), Some(ChangeOp::Unchanged));
 }
 
 /// An upgrade's record right after a DELETED one: Tiller's `upgrade --force` deleted the last
