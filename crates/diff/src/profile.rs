@@ -279,6 +279,16 @@ impl Profile {
         self.helm2_at_least(9, 0)
     }
 
+    /// The order in which uninstall deletes kinds: Helm 2 has its own `UninstallOrder`
+    /// (`ServiceAccount` earlier) [Helm v2.17.0 `pkg/tiller/kind_sorter.go`].
+    pub(crate) fn uninstall_order(&self) -> &'static [&'static str] {
+        if self.is_helm2() {
+            crate::world::HELM2_UNINSTALL_ORDER
+        } else {
+            crate::world::UNINSTALL_ORDER
+        }
+    }
+
     /// The command that deletes a release.
     pub fn uninstall_command(&self) -> &'static str {
         if self.is_helm2() {

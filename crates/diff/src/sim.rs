@@ -1048,7 +1048,8 @@ impl Sim {
             return;
         }
         let mut objects: Vec<&ManifestObject<'_>> = view.objects.iter().collect();
-        objects.sort_by_key(|o| uninstall_rank(&o.key.kind));
+        let order = self.profile.uninstall_order();
+        objects.sort_by_key(|o| uninstall_rank(order, &o.key.kind));
         for o in objects {
             match o.uninstall_policy() {
                 helm_why_release::manifest::UninstallPolicy::Keep => self.event(

@@ -668,6 +668,33 @@ fn rollback_after_delete_starts_from_the_deleted_revision() {
     );
 }
 
+/// `helm delete` deletes kinds in Helm 2's own order: ServiceAccount before ConfigMap (Helm 3:
+/// after Secret).
+#[test]
+fn delete_follows_helm2_uninstall_order() {
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n";
+    let revisions = [rev(1)
+        .status(Status::Uninstalled, "Deletion complete")
+        .manifest_doc(&src("cm.yaml"), &cm("a"))
+        .manifest_doc(&src("sa.yaml"), sa)];
+    let order = |r: &Replay| {
+        r.steps[0]
+            .events
+            .iter()
+            .filter(|e| e.phase.to_string() == "uninstall")
+            .map(|e| e.object.kind.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        order(&replay_helm2(&revisions)),
+        ["ServiceAccount", "ConfigMap"]
+    );
+    assert_eq!(
+        order(&replay_as(&revisions, "3.17.3")),
+        ["ConfigMap", "ServiceAccount"]
+    );
+}
+
 /// A release stuck DELETING whose oldest records are gone: a `helm delete --purge` that
 /// stopped part-way looks like this (it removes the records oldest first).
 #[test]
