@@ -147,6 +147,7 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         ignored: Vec::new(),
         origin,
         cluster: Some(Connection::new(target)),
+        tiller: spec.tiller_namespace.is_some(),
     })
 }
 

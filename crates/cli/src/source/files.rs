@@ -78,6 +78,7 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         ignored: outcome.ignored,
         origin,
         cluster: None,
+        tiller: false,
     })
 }
 

@@ -38,6 +38,8 @@ pub struct Loaded {
     pub origin: String,
     /// The cluster the records were read from, to look at live objects (`None` for files).
     pub cluster: Option<Connection>,
+    /// Tiller's namespace was searched too (`--tiller`).
+    pub tiller: bool,
 }
 
 impl Loaded {
@@ -114,11 +116,16 @@ pub fn select_release_any<'a>(
                 .iter()
                 .map(|h| h.id.to_string())
                 .collect();
-            let hint = if others.is_empty() {
+            let mut hint = if others.is_empty() {
                 "check --namespace and --context, or the files given to --from".to_owned()
             } else {
                 format!("releases found: {}", others.join(", "))
             };
+            if loaded.tiller {
+                // Tiller's `helm delete --purge` removes every record [Helm v2.17.0
+                // `pkg/tiller/release_uninstall.go` `purgeReleases`].
+                hint.push_str("; Helm 2's helm delete --purge leaves no record of a release");
+            }
             // Inputs that failed before a release name could be read may have held it.
             let failed = match loaded.unattributed() {
                 [] => String::new(),

@@ -382,6 +382,7 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
         ignored,
         origin,
         cluster: None,
+        tiller: false,
     })
 }
 
