@@ -96,6 +96,7 @@ impl Hazard {
                 ("ownership-conflict", Severity::High)
             }
             (Action::Delete, Cause::ForceReplaced) => ("force-replace-failed", Severity::High),
+            (Action::Patch, Cause::ForceReplaced) => ("force-replaced", Severity::Medium),
             (Action::Fail, Cause::HookAlreadyExists) => ("hook-already-exists", Severity::High),
             (Action::Fail, Cause::Rejected) => ("object-rejected", Severity::High),
             (Action::Fail, Cause::PatchFailed) => ("patch-failed", Severity::High),

@@ -106,11 +106,11 @@ pub(crate) struct Op<'a> {
     pre: HookEvent,
     post: HookEvent,
     /// Where the record says it stopped (`None`: it finished).
-    stage: Option<Stage>,
+    pub(crate) stage: Option<Stage>,
     /// What the stored error proves.
     evidence: Option<Evidence>,
     /// Pending, with no evidence of how far it got.
-    unsure: bool,
+    pub(crate) unsure: bool,
     /// Helm's `current`: the base manifest, plus adopted objects.
     current: Current<'a>,
     /// The target's objects by name, namespace and kind.
@@ -665,6 +665,11 @@ impl Sim {
             }
             Origin::Manifest => format!("left by revision {}", live.created_by),
         };
+        if let Some(old) = original.filter(|c| !c.adopted).and_then(|c| c.value)
+            && self.force_replace(op, t, old, live)
+        {
+            return Ok(());
+        }
         let (action, message) = match original {
             // Install without adoption creates everything: the API refuses an object that
             // appeared after the check (Helm 4 SSA applies over it). Helm 2 has no check.

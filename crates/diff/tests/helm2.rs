@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use helm_why_diff::Action::{
-    Adopt, Create, Delete, Fail, HookCreate, HookDelete, Keep, Orphan, Unchanged,
+    Adopt, Create, Delete, Fail, HookCreate, HookDelete, Keep, Orphan, Patch, Unchanged,
 };
 use helm_why_diff::ops::Operation;
 use helm_why_diff::{
@@ -635,6 +635,51 @@ fn force_recreate_failure_proves_the_object_is_gone() {
         (2, "apply".into(), Create, Some(Cause::Added))
     );
     assert!(hazard_codes(&r).contains(&"force-replace-failed"));
+}
+
+/// A successful Tiller upgrade that changed a Job's pod template (immutable): it could only
+/// have succeeded with `--force`, which deleted and created the Job again — said with that
+/// evidence, since the records do not store the flag. Helm 3's replay does not claim it.
+#[test]
+fn succeeded_upgrade_over_an_immutable_field_implies_force() {
+    let job = |image: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: {image}\n"
+        )
+    };
+    let job_key = ResourceKey::new("batch/v1", "Job", Some(NS), "migrate");
+    let revisions = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc(&src("job.yaml"), &job("m:1")),
+        rev(2).manifest_doc(&src("job.yaml"), &job("m:2")),
+    ];
+    let r = replay_helm2(&revisions);
+    assert_eq!(
+        trail(&r, &job_key)[1],
+        (2, "apply".into(), Patch, Some(Cause::ForceReplaced))
+    );
+    assert!(
+        messages(&r, &job_key)[1]
+            .contains("so it ran with --force (Tiller's records do not store it)")
+    );
+    assert!(hazard_codes(&r).contains(&"force-replaced"));
+    assert_eq!(r.expected_present(&job_key), Some(true));
+    let helm3 = replay_as(&revisions, "3.17.3");
+    assert_eq!(trail(&helm3, &job_key)[1], (2, "apply".into(), Patch, None));
+
+    // Planned: the next Tiller upgrade fails on it unless run with --force.
+    let candidate = helm_why_release::builder::ReleaseBuilder::new(REL, NS, 3)
+        .manifest_doc(&src("job.yaml"), &job("m:3"))
+        .build();
+    let p = plan(&history(&revisions), &candidate, &ReplayOptions::default());
+    let change = p.changes.iter().find(|c| c.object == job_key).unwrap();
+    assert_eq!(change.cause, Some(Cause::ForceReplaced));
+    assert!(
+        change
+            .message
+            .contains("Tiller's upgrade fails here unless run with --force")
+    );
 }
 
 /// `helm rollback` diffs the last revision (here DELETED) against the target's manifest and
