@@ -282,7 +282,9 @@ pub fn plan_with_live(
             hazards.push(h);
         }
     }
-    if let Some(base) = &base_view {
+    // After Helm 2's helm delete the base's workloads are gone: whatever is created rolls out.
+    let base_is_live = operation != Operation::InstallReplace;
+    if let Some(base) = base_view.as_ref().filter(|_| base_is_live) {
         // The images side (issue 5): rollouts that will not happen, mutable tags that arrive.
         let images = crate::images::plan_images(base, &target);
         for n in images.no_rollout {

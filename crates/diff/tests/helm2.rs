@@ -537,13 +537,16 @@ fn delete_then_install_replace_updates_from_the_deleted_revision() {
 /// would adopt it or refuse), the deleted one created again.
 #[test]
 fn plan_after_delete_is_install_replace_from_the_deleted_revision() {
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: web:1\n        envFrom:\n        - configMapRef: {name: a}\n";
     let revisions = [rev(1)
         .status(Status::Uninstalled, "Deletion complete")
         .manifest_doc(&src("a.yaml"), &cm("a"))
-        .manifest_doc(&src("data.yaml"), &cm_keep("data"))];
-    let candidate = helm_why_release::builder::ReleaseBuilder::new(REL, NS, 2)
-        .manifest_doc(&src("a.yaml"), &cm("a"))
         .manifest_doc(&src("data.yaml"), &cm_keep("data"))
+        .manifest_doc(&src("deploy.yaml"), deploy)];
+    let candidate = helm_why_release::builder::ReleaseBuilder::new(REL, NS, 2)
+        .manifest_doc(&src("a.yaml"), &cm("a").replace("k: v", "k: changed"))
+        .manifest_doc(&src("data.yaml"), &cm_keep("data"))
+        .manifest_doc(&src("deploy.yaml"), deploy)
         .build();
     let p = plan(&history(&revisions), &candidate, &ReplayOptions::default());
     assert_eq!(p.base_revision, Some(1));
@@ -563,6 +566,12 @@ fn plan_after_delete_is_install_replace_from_the_deleted_revision() {
     };
     assert_eq!(op("a"), Some(ChangeOp::Create));
     assert_eq!(op("data"), Some(ChangeOp::Unchanged));
+    // The deleted Deployment is created again: it rolls out, whatever its image.
+    assert!(
+        p.hazards.iter().all(|h| h.code != "no-rollout"),
+        "{:?}",
+        p.hazards
+    );
 }
 
 /// An upgrade's record right after a DELETED one: Tiller's `upgrade --force` deleted the last
