@@ -149,6 +149,8 @@ pub(crate) struct Sim {
     pub(crate) connected: bool,
     /// CustomResourceDefinitions the replay deleted (and not created again since).
     pub(crate) deleted_crds: Vec<DeletedCrd>,
+    /// Revisions whose records Tiller wrote.
+    pub(crate) tiller_revisions: BTreeSet<u64>,
 }
 
 /// Why an operation stopped.
@@ -171,6 +173,7 @@ impl Sim {
             failure: None,
             connected: false,
             deleted_crds: Vec::new(),
+            tiller_revisions: BTreeSet::new(),
         }
     }
 
@@ -248,6 +251,9 @@ impl Sim {
         target: &RevisionView<'_>,
         outcome: &Outcome,
     ) {
+        if target.from_tiller {
+            self.tiller_revisions.insert(self.rev);
+        }
         let mut op = self.prepare(operation, base, target, outcome);
         let _stopped = self
             .crd_install_hooks(&op)
@@ -492,7 +498,10 @@ impl Sim {
     /// and the loop goes on (v3.21.4 `pkg/kube/client.go` `Client.Update`). Either way a
     /// failure here means no deletion.
     fn apply(&mut self, op: &Op<'_>) -> Result<(), Stopped> {
-        let owned = !op.is_rollback || self.profile.rollback_sets_ownership();
+        // Tiller never sets ownership metadata, whichever rules replay its revisions (a 2to3
+        // history is replayed with Helm 3's): Helm 3 will not adopt what it applied.
+        let owned =
+            (!op.is_rollback || self.profile.rollback_sets_ownership()) && !op.target.from_tiller;
         let adopted_any = op.current.iter().any(|c| c.adopted);
         let all_at_once = op.is_install && !adopted_any;
         let mut failed = false;
@@ -1031,6 +1040,12 @@ impl Sim {
                 " (it was created by a hook of revision {}, and hooks never get ownership metadata)",
                 live.created_by
             )),
+            Origin::Manifest if self.tiller_revisions.contains(&live.created_by) => {
+                text.push_str(&format!(
+                    " (revision {} was Tiller's (Helm 2), which never sets ownership metadata)",
+                    live.created_by
+                ))
+            }
             Origin::Manifest => text.push_str(&format!(
                 " (revision {} applied it without ownership metadata: Helm 3.0/3.1, or a rollback before 3.9)",
                 live.created_by

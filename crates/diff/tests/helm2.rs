@@ -523,12 +523,13 @@ fn delete_then_install_replace_updates_from_the_deleted_revision() {
             (2, "apply".into(), Create, Some(Cause::Recreated)),
         ]
     );
-    // Helm 3 installs instead, and its existing-resource check meets the kept object.
+    // Helm 3 installs instead, and its existing-resource check refuses the kept object:
+    // Tiller set no ownership metadata on it.
     let helm3 = replay_as(&revisions, "3.17.3");
     assert_eq!(helm3.steps[1].base, None);
     assert_eq!(
         trail(&helm3, &cm_key("data"))[2],
-        (2, "check".into(), Adopt, None)
+        (2, "check".into(), Fail, Some(Cause::OwnershipConflict))
     );
 }
 
@@ -776,6 +777,45 @@ fn stuck_deleting_with_leading_records_gone_names_purge() {
             .message
             .contains("running helm delete again finishes it")
     );
+}
+
+// --- 2to3: Helm 3 after Tiller ---------------------------------------------------------------
+
+/// After a 2to3 conversion Helm 3 runs, with its ownership check; what Tiller applied has no
+/// ownership metadata, so an object Tiller kept and a Helm 3 upgrade renders again is refused,
+/// not adopted (here the upgrade happened: someone annotated the object by hand).
+#[test]
+fn helm3_after_2to3_does_not_adopt_what_tiller_applied() {
+    let tiller = [
+        rev(1)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc(&src("data.yaml"), &cm_keep("data")),
+        rev(2).status(Status::Deployed, "Upgrade complete"),
+    ];
+    let mut h = history(&tiller);
+    let helm3 = helm_why_release::builder::ReleaseBuilder::new(REL, NS, 3)
+        .status(Status::Deployed, "Upgrade complete")
+        .manifest_doc(&src("data.yaml"), &cm_keep("data"))
+        .build();
+    let mut records: Vec<helm_why_release::Record> = h.revisions.drain(..).collect();
+    records.push(helm_why_release::Record {
+        meta: helm_why_release::RecordMeta::raw(Default::default()),
+        release: helm3,
+    });
+    let h = group(records, vec![]).releases.remove(0);
+    let r = replay(&h, &ReplayOptions::default());
+    assert_eq!(r.profile.source, ProfileSource::Default);
+    let data = trail(&r, &cm_key("data"));
+    assert!(
+        data.contains(&(3, "check".into(), Fail, Some(Cause::OwnershipConflict))),
+        "{data:?}"
+    );
+    assert!(data.iter().all(|(_, _, a, _)| *a != Adopt));
+    assert!(messages(&r, &cm_key("data")).iter().any(|m| {
+        m.contains("revision 1 was Tiller's (Helm 2), which never sets ownership metadata")
+    }));
+    // It happened all the same: the object was changed outside Helm (annotated by hand).
+    assert!(notes(&r, 3).contains("Helm would have refused this upgrade at the check"));
 }
 
 // --- Public records -------------------------------------------------------------------------
