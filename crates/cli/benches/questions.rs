@@ -331,6 +331,18 @@ fn run(quick: bool) {
             floor_of(&more, None),
         ),
         (
+            "scan".into(),
+            &many,
+            helm_why(&["scan", "--fail-on", "never"], &many),
+            floor_of(&many, None),
+        ),
+        (
+            "scan".into(),
+            &more,
+            helm_why(&["scan", "--fail-on", "never"], &more),
+            floor_of(&more, None),
+        ),
+        (
             format!("history {one}"),
             &many,
             helm_why(&["history", one], &many),

@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use helm_why_release::{Limits, ScopeResolver};
 
 use crate::args::{GlobalArgs, OutputFormat};
+use crate::source::cluster::{kubeconfig_paths, pick_context, read_kubeconfigs};
 
 /// The environment variables helm-why honours, captured once so tests can pin them.
 #[derive(Debug, Clone, Default)]
@@ -99,7 +100,8 @@ pub struct SqlSpec {
     /// `HELM_DRIVER_SQL_CONNECTION_STRING`, as Helm reads it (it may hold a password: never
     /// print it).
     pub connection: String,
-    /// `-n`, else `HELM_NAMESPACE`, else `default`.
+    /// `-n`, else `HELM_NAMESPACE`, else the kubeconfig context's namespace, else `default`
+    /// (as Helm's `EnvSettings.Namespace`).
     pub namespace: String,
 }
 
@@ -157,6 +159,61 @@ pub struct Config {
     pub no_progress: bool,
 }
 
+/// The release namespace of the SQL driver, as Helm computes it (Helm v3.17.3
+/// `pkg/cli/environment.go` `EnvSettings.Namespace`): `-n`, else `HELM_NAMESPACE`, else the
+/// namespace of the kubeconfig context (`--context`/`HELM_KUBECONTEXT`, else the current one, in
+/// `--kubeconfig`/`KUBECONFIG`/`~/.kube/config`), else `default`.
+///
+/// Only the kubeconfig file is read; the cluster is never contacted. Helm also falls back to
+/// `default` when the kubeconfig cannot be loaded; helm-why refuses instead (a broken file or
+/// an unknown `--context`), since reading the wrong namespace would answer "not found".
+///
+/// # Errors
+/// A kubeconfig that exists and cannot be read, or a `--context` it does not define.
+fn sql_namespace(global: &GlobalArgs, env: &Env) -> Result<String> {
+    if let Some(ns) = global
+        .namespace
+        .clone()
+        .or_else(|| env.helm_namespace.clone())
+    {
+        return Ok(ns);
+    }
+    let list = global
+        .kubeconfig
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| env.kubeconfig.clone());
+    let paths = kubeconfig_paths(list.as_deref()).unwrap_or_default();
+    if !paths.iter().any(|p| p.exists()) {
+        return Ok(DEFAULT_NAMESPACE.to_owned());
+    }
+    let kubeconfig = read_kubeconfigs(&paths)?;
+    let wanted = global
+        .context
+        .first()
+        .cloned()
+        .or_else(|| env.helm_kubecontext.clone());
+    let has_current = kubeconfig
+        .current_context
+        .as_deref()
+        .is_some_and(|c| !c.is_empty());
+    if wanted.as_deref().is_none_or(str::is_empty) && !has_current {
+        return Ok(DEFAULT_NAMESPACE.to_owned());
+    }
+    let context = pick_context(&kubeconfig, wanted.as_deref())?;
+    let namespace = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.namespace.clone())
+        .filter(|ns| !ns.is_empty());
+    Ok(namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()))
+}
+
+/// The namespace when nothing names one.
+const DEFAULT_NAMESPACE: &str = "default";
+
 impl Config {
     /// Resolve flags against the environment.
     ///
@@ -210,11 +267,7 @@ impl Config {
             };
             SourceSpec::Sql(SqlSpec {
                 connection,
-                namespace: global
-                    .namespace
-                    .clone()
-                    .or_else(|| env.helm_namespace.clone())
-                    .unwrap_or_else(|| "default".to_owned()),
+                namespace: sql_namespace(global, env)?,
             })
         };
         Ok(Config {
@@ -231,5 +284,110 @@ impl Config {
             contexts: global.context.clone(),
             no_progress: global.no_progress,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::args::Cli;
+
+    const KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+current-context: shop
+clusters:
+- name: c
+  cluster: {server: 'https://127.0.0.1:1'}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: shop
+  context: {cluster: c, user: u, namespace: shop}
+- name: bare
+  context: {cluster: c, user: u}
+";
+
+    /// The SQL namespace for `args` (after `helm-why`, before `list`) and `env`.
+    fn namespace(args: &[&str], env: &Env) -> Result<String> {
+        let argv = ["helm-why", "--driver", "sql"]
+            .iter()
+            .chain(args)
+            .chain(&["list"]);
+        let cli = Cli::try_parse_from(argv)?;
+        let env = Env {
+            sql_connection: Some("postgresql://helm@db/helm".to_owned()),
+            ..env.clone()
+        };
+        match Config::resolve(&cli.global, &env)?.source {
+            SourceSpec::Sql(spec) => Ok(spec.namespace),
+            other => panic!("not the SQL source: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sql_namespace_falls_back_like_helm() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        std::fs::write(&file, KUBECONFIG).unwrap();
+        let with_file = Env {
+            kubeconfig: Some(file.display().to_string()),
+            ..Env::default()
+        };
+        // -n, then HELM_NAMESPACE, then the context's namespace, then `default`.
+        assert_eq!(namespace(&["-n", "flag"], &with_file).unwrap(), "flag");
+        let with_env = Env {
+            helm_namespace: Some("from-env".to_owned()),
+            ..with_file.clone()
+        };
+        assert_eq!(namespace(&[], &with_env).unwrap(), "from-env");
+        assert_eq!(namespace(&[], &with_file).unwrap(), "shop");
+        assert_eq!(
+            namespace(&["--context", "bare"], &with_file).unwrap(),
+            "default"
+        );
+        let bare = Env {
+            helm_kubecontext: Some("bare".to_owned()),
+            ..with_file.clone()
+        };
+        assert_eq!(namespace(&[], &bare).unwrap(), "default");
+        let path = file.display().to_string();
+        assert_eq!(
+            namespace(&["--kubeconfig", &path], &Env::default()).unwrap(),
+            "shop"
+        );
+        // No kubeconfig at all: `default`, as Helm.
+        let missing = Env {
+            kubeconfig: Some(dir.path().join("absent").display().to_string()),
+            ..Env::default()
+        };
+        assert_eq!(namespace(&[], &missing).unwrap(), "default");
+    }
+
+    #[test]
+    fn sql_namespace_refuses_an_unreadable_kubeconfig_or_unknown_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        std::fs::write(&file, KUBECONFIG).unwrap();
+        let env = Env {
+            kubeconfig: Some(file.display().to_string()),
+            ..Env::default()
+        };
+        let err = namespace(&["--context", "nope"], &env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "context \"nope\" not found in the kubeconfig"
+        );
+        // -n needs no kubeconfig, even a broken one.
+        std::fs::write(&file, "contexts: [").unwrap();
+        assert!(
+            namespace(&[], &env)
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid kubeconfig")
+        );
+        assert_eq!(namespace(&["-n", "shop"], &env).unwrap(), "shop");
     }
 }

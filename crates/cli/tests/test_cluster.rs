@@ -553,7 +553,7 @@ fn tiller_records_are_read_from_tillers_namespace() {
     insta::assert_snapshot!(elsewhere.failure(), @r#"
     exit 1
     helm-why: release "batch" not found in namespace "shop" (context test) and Tiller's records in namespace "kube-system"
-    hint: check --namespace and --context, or the files given to --from
+    hint: check --namespace and --context, or the files given to --from; Helm 2's helm delete --purge leaves no record of a release
     "#);
     // `list` keeps the context namespace's releases, `-A` all of them.
     let list = helm_why(&kc.path, &[], &["list", "--tiller"]);

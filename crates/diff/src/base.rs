@@ -65,14 +65,16 @@ pub fn no_deployed_error(release: &str) -> String {
     format!("{release:?} has no deployed releases")
 }
 
-/// Helm's `errPending` (≥ 3.4.0, `pkg/action/action.go`).
+/// Helm's `errPending` (≥ 3.4.0, `pkg/action/action.go`; Helm 2 ≥ 2.16.10,
+/// `pkg/tiller/release_server.go`: the same text).
 pub const PENDING_ERROR: &str = "another operation (install/upgrade/rollback) is in progress";
 
 /// Ask for the base of an upgrade of `release` with `statuses` (revision → status of every
 /// stored record the upgrade can see), as Helm `profile` does.
 ///
-/// - 3.0.0–3.2.x: `Deployed(name)`, the highest `deployed` revision, or `has no deployed
-///   releases`; a pending last revision does not block.
+/// - 3.0.0–3.2.x and Helm 2: `Deployed(name)`, the highest `deployed` revision, or `has no
+///   deployed releases`; a pending last revision does not block (Helm 2 ≥ 2.16.10: it does,
+///   once a deployed revision was found).
 /// - ≥ 3.3.0 and Helm 4: `Last(name)`; ≥ 3.4.0 a `pending-*` last revision refuses with
 ///   [`PENDING_ERROR`]; a `deployed` last revision is the base; else `Deployed(name)`; else,
 ///   when the last one is `failed` or `superseded`, the last one; else `has no deployed
@@ -120,6 +122,11 @@ pub(crate) fn query_base(
         .map(|(r, _)| *r);
     if !profile.upgrade_from_failed() {
         return match highest_deployed {
+            // Helm 2 ≥ 2.16.10 asks `Deployed`, then refuses a pending `Last` [Helm v2.17.0
+            // `pkg/tiller/release_update.go` `prepareUpdate`].
+            Some(_) if last_status.is_pending() && pending_blocks => {
+                refused(PENDING_ERROR.to_owned())
+            }
             Some(revision) => BaseQuery::Base {
                 revision,
                 rule: BaseRule::HighestDeployed,

@@ -167,6 +167,9 @@ pub enum Cause {
     /// Its template renders it only on install (`.Release.IsInstall` /
     /// `.Release.IsUpgrade`): the first upgrade renders without it.
     InstallOnly,
+    /// Helm 2's `upgrade --force` deleted it after its patch failed and could not create it
+    /// again (stored error `Failed to recreate resource: …`): it is gone.
+    ForceReplaced,
 }
 
 impl Cause {
@@ -204,6 +207,7 @@ impl Cause {
             Cause::CrdDeleted => "crd-deleted",
             Cause::MovedToCrds => "moved-to-crds",
             Cause::InstallOnly => "install-only",
+            Cause::ForceReplaced => "force-replaced",
         }
     }
 }

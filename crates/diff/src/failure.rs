@@ -35,6 +35,10 @@ pub enum ObjectFailure {
     },
     /// `failed to delete resource …` (Helm 4): the DELETE failed; the object survives.
     DeleteFailed,
+    /// `Failed to recreate resource: <create error>` (Helm 2): its patch failed, `--force`
+    /// deleted it and creating it again failed, so it is gone [Helm v2.17.0
+    /// `pkg/kube/client.go` `updateResource`].
+    RecreateFailed,
 }
 
 /// One object an error names.
@@ -194,6 +198,35 @@ fn read_line(line: &str, objects: &mut Vec<ObjectError>, missing: &mut Vec<Missi
             return;
         }
     }
+    // Helm 2's --force: the object was deleted and its create failed (the create's error
+    // follows, naming the object).
+    if let Some(i) = line.find("Failed to recreate resource: ") {
+        let rest = &line[i + "Failed to recreate resource: ".len()..];
+        let mut inner = Vec::new();
+        read_line(rest, &mut inner, missing);
+        if let Some(first) = inner.into_iter().next() {
+            push(
+                first.kind.as_deref(),
+                &first.name,
+                first.namespace.as_deref(),
+                ObjectFailure::RecreateFailed,
+            );
+        }
+        return;
+    }
+    // Helm 2 ≥ 2.14: `kind <Kind> with the name "<n>" in "<ns>" already exists in the
+    // cluster and wasn't defined in the previous release. …` [Helm v2.17.0
+    // `pkg/kube/client.go` `UpdateWithOptions`].
+    if let Some(i) =
+        line.find(" already exists in the cluster and wasn't defined in the previous release")
+        && let Some(k) = line[..i].rfind("kind ")
+        && let Some((kind, tail)) = line[k + "kind ".len()..i].split_once(" with the name \"")
+        && let Some((name, after)) = tail.split_once('"')
+    {
+        let namespace = quoted_after(after, "in");
+        push(Some(kind), name, namespace, ObjectFailure::NotInOriginal);
+        return;
+    }
     if let Some(i) = line.find("exists and cannot be imported into the current release") {
         // `<Kind> "<name>" in namespace "<ns>" exists and cannot …`
         let head = &line[..i];
@@ -334,16 +367,34 @@ mod tests {
     }
 
     #[test]
-    fn not_in_original_helm3_and_helm4() {
+    fn not_in_original_helm2_helm3_and_helm4() {
         let key = ResourceKey::new("v1", "ConfigMap", Some("ns"), "sq2-app-config");
         for text in [
             "no ConfigMap with the name \"sq2-app-config\" found",
             "original object ConfigMap with the name \"sq2-app-config\" not found",
+            "kind ConfigMap with the name \"sq2-app-config\" in \"ns\" already exists in the cluster and wasn't defined in the previous release. Before upgrading, please either delete the resource from the cluster or remove it from the chart",
         ] {
             let o = one(text);
             assert_eq!(o.failure, ObjectFailure::NotInOriginal);
             assert!(o.is_about(&key));
         }
+        // Helm 2 names the namespace: another namespace's object is not this one.
+        let other = ResourceKey::new("v1", "ConfigMap", Some("other"), "sq2-app-config");
+        let helm2 = one(
+            "kind ConfigMap with the name \"sq2-app-config\" in \"ns\" already exists in the cluster and wasn't defined in the previous release. Before upgrading, …",
+        );
+        assert_eq!(helm2.namespace.as_deref(), Some("ns"));
+        assert!(!helm2.is_about(&other));
+    }
+
+    #[test]
+    fn helm2_force_recreate_failure_names_the_object() {
+        let key = ResourceKey::new("v1", "Service", Some("shop"), "web");
+        let o = one(
+            "Failed to recreate resource: Service \"web\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated",
+        );
+        assert_eq!(o.failure, ObjectFailure::RecreateFailed);
+        assert!(o.is_about(&key));
     }
 
     #[test]

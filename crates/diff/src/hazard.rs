@@ -2,7 +2,7 @@
 
 use helm_why_release::ResourceKey;
 
-use crate::event::{Action, Cause, Event};
+use crate::event::{Action, Cause, Event, Phase};
 
 /// How bad a hazard is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -88,9 +88,15 @@ impl Hazard {
             (Action::Delete, Cause::ApiGroupChanged | Cause::ApiVersionChanged) => {
                 ("deleted-after-api-change", Severity::High)
             }
+            // Helm 2 has no ownership check: its Update fails on the untracked object.
+            (Action::Fail, Cause::MovedFromHook) if e.phase == Phase::Apply => {
+                ("untracked-object", Severity::High)
+            }
             (Action::Fail, Cause::OwnershipConflict | Cause::MovedFromHook) => {
                 ("ownership-conflict", Severity::High)
             }
+            (Action::Delete, Cause::ForceReplaced) => ("force-replace-failed", Severity::High),
+            (Action::Patch, Cause::ForceReplaced) => ("force-replaced", Severity::Medium),
             (Action::Fail, Cause::HookAlreadyExists) => ("hook-already-exists", Severity::High),
             (Action::Fail, Cause::Rejected) => ("object-rejected", Severity::High),
             (Action::Fail, Cause::PatchFailed) => ("patch-failed", Severity::High),

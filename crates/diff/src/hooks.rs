@@ -8,11 +8,37 @@ use serde_json::Value;
 
 use crate::event::{Action, Cause, Phase};
 use crate::hazard::{Hazard, Severity};
-use crate::sim::{MANAGED_BY, Sim, Stopped};
+use crate::ops::Operation;
+use crate::sim::{MANAGED_BY, Op, Sim, Stopped};
 use crate::view::{HookObject, RevisionView};
 use crate::world::{Live, ObjectId, Origin, resource_name};
 
+/// Helm 2's `crd-install` event (the model keeps it by name: Helm 3 does not know it).
+fn crd_install_event() -> HookEvent {
+    HookEvent::Unknown("crd-install".to_owned())
+}
+
 impl Sim {
+    /// Helm 2's `crd-install` hooks, first thing of an install or install --replace
+    /// ([`crate::Profile::runs_crd_install_hooks`]); nothing for other versions and
+    /// operations. Their objects are hooks: never tracked, updated or deleted by Tiller.
+    pub(crate) fn crd_install_hooks(&mut self, op: &Op<'_>) -> Result<(), Stopped> {
+        if !self.profile.runs_crd_install_hooks()
+            || !matches!(op.operation, Operation::Install | Operation::InstallReplace)
+        {
+            return Ok(());
+        }
+        let event = crd_install_event();
+        if self.run_hooks(&event, op.target, op.base).is_err() {
+            self.note(
+                "stopped in the crd-install hooks: nothing else was created and no other hook ran"
+                    .into(),
+            );
+            return Err(Stopped);
+        }
+        Ok(())
+    }
+
     /// Run the hooks of `event` from `target`. `Err` when a hook failed (or would fail).
     pub(crate) fn run_hooks(
         &mut self,
@@ -52,11 +78,36 @@ impl Sim {
                 break;
             }
             let key = &h.object.key;
-            let mut policies = h.hook.delete_policies.clone();
-            if policies.is_empty() {
-                policies.push(HookDeletePolicy::BeforeHookCreation);
+            let mut policies: Vec<HookDeletePolicy> = h
+                .hook
+                .delete_policies
+                .iter()
+                .filter(|p| self.profile.honours_hook_policy(p))
+                .cloned()
+                .collect();
+            if policies.is_empty()
+                && let Some(default) = self.profile.default_hook_policy()
+            {
+                policies.push(default);
             }
-            let is_crd = key.kind == "CustomResourceDefinition";
+            let ignored = h.hook.delete_policies.len() > policies.len();
+            if ignored && self.profile.is_helm2() {
+                self.note(format!(
+                    "the {event} hook {path} names delete policies Helm {} does not know ({}): ignored",
+                    self.profile.version,
+                    h.hook
+                        .delete_policies
+                        .iter()
+                        .filter(|p| !self.profile.honours_hook_policy(p))
+                        .map(HookDeletePolicy::as_str)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    path = h.hook.path
+                ));
+            }
+            // Helm 3 and 4 never delete a CRD hook by policy; Helm 2 does.
+            let is_crd =
+                key.kind == "CustomResourceDefinition" && self.profile.hook_policy_spares_crds();
             let path = h.hook.path.as_str();
             let failed = !self.assume_hooks_run && self.hook_phase(h.hook, target) == "Failed";
             let before_creation = policies.contains(&HookDeletePolicy::BeforeHookCreation);
@@ -104,6 +155,15 @@ impl Sim {
                         ),
                     };
                     self.event(phase.clone(), action, key, Some(cause), message);
+                    if key.kind == "CustomResourceDefinition" {
+                        // Helm 2 only: Helm 3 and 4 spare CRD hooks.
+                        self.cascade_crd(
+                            key,
+                            Some(&h.object.value),
+                            phase.clone(),
+                            Cause::HookDeletePolicy,
+                        );
+                    }
                 }
             } else if let Some(live) = self.world.get(key).cloned() {
                 if ssa {
@@ -161,7 +221,11 @@ impl Sim {
                 matches!(event, HookEvent::PostUpgrade | HookEvent::PostRollback)
                     && base.is_some_and(|b| b.object(key).is_some())
                     && target.object(key).is_none();
-            let message = if let Some(live) = &applied_over {
+            let message = if *event == crd_install_event() {
+                format!(
+                    "the crd-install hook {path} creates it before validation and the pre-install hooks: Tiller never tracks crd-install hooks, so no upgrade, rollback or helm delete updates or deletes it"
+                )
+            } else if let Some(live) = &applied_over {
                 format!(
                     "the {event} hook {path} applies it over the existing {} (from revision {}): server-side apply updates an existing object in place instead of failing with AlreadyExists",
                     key.kind, live.created_by
@@ -210,6 +274,14 @@ impl Sim {
                 );
                 if policies.contains(&HookDeletePolicy::HookFailed) && !is_crd {
                     self.world.remove(key);
+                    if key.kind == "CustomResourceDefinition" {
+                        self.cascade_crd(
+                            key,
+                            Some(&h.object.value),
+                            phase.clone(),
+                            Cause::HookDeletePolicy,
+                        );
+                    }
                     self.event(
                         phase.clone(),
                         Action::HookDelete,
@@ -237,8 +309,12 @@ impl Sim {
         }
         for h in succeeded {
             let key = &h.object.key;
+            let is_crd = key.kind == "CustomResourceDefinition";
             if h.hook.has_policy(&HookDeletePolicy::HookSucceeded)
-                && key.kind != "CustomResourceDefinition"
+                && self
+                    .profile
+                    .honours_hook_policy(&HookDeletePolicy::HookSucceeded)
+                && (!is_crd || !self.profile.hook_policy_spares_crds())
                 && self.world.remove(key).is_some()
             {
                 let (cause, message) = if taken_over.contains(&ObjectId::of(key)) {
@@ -255,6 +331,14 @@ impl Sim {
                     )
                 };
                 self.event(phase.clone(), Action::HookDelete, key, Some(cause), message);
+                if is_crd {
+                    self.cascade_crd(
+                        key,
+                        Some(&h.object.value),
+                        phase.clone(),
+                        Cause::HookDeletePolicy,
+                    );
+                }
                 self.referenced_after_deletion(event, key, target);
             }
         }

@@ -40,6 +40,7 @@ pub mod failure;
 mod hazard;
 mod hooks;
 pub mod images;
+mod immutable;
 mod names;
 pub mod ops;
 mod plan;

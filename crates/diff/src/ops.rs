@@ -14,6 +14,10 @@ pub enum Operation {
     InstallReplace,
     /// `helm upgrade`.
     Upgrade,
+    /// Helm 2's `helm upgrade --force` when no revision is `DEPLOYED`: Tiller deletes the last
+    /// revision (its record becomes `DELETED`) and installs this one as last + 1, with the
+    /// install hooks (`performUpdateForce`, [`crate::Profile::force_upgrade_reinstalls`]).
+    UpgradeForce,
     /// `helm rollback` to `target` (when the description names it).
     Rollback {
         /// The revision rolled back to.
@@ -28,6 +32,7 @@ impl Operation {
             Operation::Install => "install".into(),
             Operation::InstallReplace => "install --replace".into(),
             Operation::Upgrade => "upgrade".into(),
+            Operation::UpgradeForce => "upgrade --force (delete and install)".into(),
             Operation::Rollback { target: Some(t) } => format!("rollback to {t}"),
             Operation::Rollback { target: None } => "rollback".into(),
         }
@@ -37,7 +42,9 @@ impl Operation {
     pub fn hook_events(&self) -> (helm_why_release::HookEvent, helm_why_release::HookEvent) {
         use helm_why_release::HookEvent as E;
         match self {
-            Operation::Install | Operation::InstallReplace => (E::PreInstall, E::PostInstall),
+            Operation::Install | Operation::InstallReplace | Operation::UpgradeForce => {
+                (E::PreInstall, E::PostInstall)
+            }
             Operation::Upgrade => (E::PreUpgrade, E::PostUpgrade),
             Operation::Rollback { .. } => (E::PreRollback, E::PostRollback),
         }
@@ -145,6 +152,13 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
             .map(str::to_owned)
     };
 
+    // Helm 2 also writes `Release "<rel>" failed post-install: …` and, for `install
+    // --replace`, `Release replace "<rel>" failed: …` [Helm v2.17.0
+    // `pkg/tiller/release_install.go` `performRelease`].
+    let helm2_failure = desc
+        .strip_prefix(&format!("Release {name:?} failed post-install: "))
+        .map(|m| format!("failed post-install: {m}"))
+        .or_else(|| failed_msg("Release replace"));
     let operation = if rollback_target.is_some()
         || failed_msg("Rollback").is_some()
         || *status == Status::PendingRollback
@@ -157,6 +171,7 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
     } else if desc == "Install complete"
         || desc == "Initial install underway"
         || *status == Status::PendingInstall
+        || helm2_failure.is_some()
         || (failed_msg("Release").is_some()
             && matches!(
                 previous_status,
@@ -175,7 +190,8 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
 
     let failure = failed_msg("Upgrade")
         .or_else(|| failed_msg("Rollback"))
-        .or_else(|| failed_msg("Release"));
+        .or_else(|| failed_msg("Release"))
+        .or_else(|| helm2_failure.clone());
     let outcome = match status {
         // A later upgrade or a failed rollback relabels a failed revision `superseded`
         // without touching its description: the stored error still says how it ended
@@ -197,6 +213,9 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
         Status::Uninstalled => Afterwards::Uninstalled,
         Status::Uninstalling => Afterwards::UninstallIncomplete,
         Status::Superseded if desc == "superseded by new release" => Afterwards::Uninstalled,
+        // Helm 2's install --replace relabels the DELETED revision SUPERSEDED and keeps its
+        // description [Helm v2.17.0 `pkg/tiller/release_install.go` `performRelease`].
+        Status::Superseded if desc == "Deletion complete" => Afterwards::Uninstalled,
         _ => Afterwards::Nothing,
     };
     let known = [
@@ -206,6 +225,8 @@ pub fn infer(release: &Release, previous_status: Option<&Status>) -> Inferred {
         "Upgrade complete",
         "Deletion in progress (or silently failed)",
         "Uninstallation complete",
+        // Helm 2's `helm delete` [Helm v2.17.0 `pkg/tiller/release_uninstall.go`].
+        "Deletion complete",
         "superseded by new release",
     ];
     if !known.contains(&desc) && rollback_target.is_none() && failure.is_none() {

@@ -191,6 +191,18 @@ pub fn plan_with_live(
             refused = Some(error.clone());
             None
         }
+        BaseQuery::Refused { last, error, .. }
+            if reinstalls(stored) && profile.replace_updates_last() =>
+        {
+            // Helm 2: `upgrade --install` upgrades (and is refused) once any record exists;
+            // `install --replace` runs an Update from the DELETED revision [Helm v2.17.0
+            // `cmd/helm/upgrade.go`, `pkg/tiller/release_install.go` `performRelease`].
+            notes.push(format!(
+                "revision {last} is DELETED (helm delete without --purge): helm upgrade and helm upgrade --install refuse (Tiller's error: {error}); planned here is what helm install --replace does: an update from revision {last}'s manifest (whose objects helm delete removed, except kept ones) with the install hooks; helm upgrade --force would delete revision {last} again first, then do the same"
+            ));
+            operation = Operation::InstallReplace;
+            Some(*last)
+        }
         BaseQuery::Refused { last, error, .. } if reinstalls(stored) => {
             notes.push(format!(
                 "revision {last} is uninstalled (kept with --keep-history): plain helm upgrade refuses (Helm's error: {error}); planned here is what helm upgrade --install (or helm install --replace) does: an install that replaces it, which deletes nothing and adopts existing objects that carry this release's ownership metadata"
@@ -270,7 +282,9 @@ pub fn plan_with_live(
             hazards.push(h);
         }
     }
-    if let Some(base) = &base_view {
+    // After Helm 2's helm delete the base's workloads are gone: whatever is created rolls out.
+    let base_is_live = operation != Operation::InstallReplace;
+    if let Some(base) = base_view.as_ref().filter(|_| base_is_live) {
         // The images side (issue 5): rollouts that will not happen, mutable tags that arrive.
         let images = crate::images::plan_images(base, &target);
         for n in images.no_rollout {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use helm_why_release::ResourceKey;
+use helm_why_release::{HookDeletePolicy, ResourceKey};
 
 /// A Helm version `major.minor.patch`.
 ///
@@ -191,11 +191,111 @@ impl Profile {
         }
     }
 
-    /// Upgrade and rollback honour a live `helm.sh/resource-policy: keep` (≥ 3.2.0, and Helm 2:
-    /// Tiller's kube client skipped the deletion of a kept object in `Update` [Helm v2
-    /// `pkg/kube/client.go` `Update`]; Helm 3.0 and 3.1 lost that check).
+    /// Whether this is a Helm 2 (Tiller) version.
+    pub fn is_helm2(&self) -> bool {
+        self.version.major == 2
+    }
+
+    /// Helm 2 at or after `minor.patch`.
+    fn helm2_at_least(&self, minor: u32, patch: u32) -> bool {
+        self.is_helm2() && self.version >= HelmVersion::new(2, minor, patch)
+    }
+
+    /// Upgrade and rollback honour a live `helm.sh/resource-policy: keep` (≥ 3.2.0; Helm 2
+    /// from 2.13.0: Tiller's `Update` refreshes each object it is about to delete and skips a
+    /// kept one [Helm v2.13.0 `pkg/kube/client.go` `UpdateWithOptions`, absent in v2.12.0];
+    /// Helm 3.0 and 3.1 lost that check).
     pub fn keep_on_upgrade(&self) -> bool {
-        self.version.major == 2 || self.at_least(3, 2, 0)
+        self.helm2_at_least(13, 0) || self.at_least(3, 2, 0)
+    }
+
+    /// Install, upgrade and install-replace first check every new object for an existing one
+    /// (Helm 3's existing-resource check, helm-semantics.md §4.2).
+    ///
+    /// Helm 2 has no such phase: install creates everything and the API server answers
+    /// `… already exists` for an object that exists; upgrade's `Update` visits the new
+    /// manifest in order and stops at the first existing object the original manifest lacks,
+    /// after the pre-hooks ran and the objects before it were applied [Helm v2.17.0
+    /// `pkg/tiller/release_install.go` `performRelease`, `pkg/kube/client.go`
+    /// `UpdateWithOptions`].
+    pub fn checks_existing(&self) -> bool {
+        !self.is_helm2()
+    }
+
+    /// The policy of a hook that names none: Helm 3 and 4 default to `before-hook-creation`
+    /// (v3.21.4 `pkg/action/hooks.go` `execHook`). Helm 2 has no default: a hook without a
+    /// policy stays, and its next run fails with `already exists` [Helm v2.17.0
+    /// `pkg/tiller/release_server.go` `execHook`, `deleteHookByPolicy`].
+    pub fn default_hook_policy(&self) -> Option<HookDeletePolicy> {
+        (!self.is_helm2()).then_some(HookDeletePolicy::BeforeHookCreation)
+    }
+
+    /// Whether this version acts on `policy`. Helm 2 knows `hook-succeeded` and `hook-failed`
+    /// from 2.7.0 and `before-hook-creation` from 2.9.0 (`deletePolices` in Helm v2.7.0 and
+    /// v2.9.0 `pkg/hooks/hooks.go`); earlier, a policy is stored and ignored.
+    pub fn honours_hook_policy(&self, policy: &HookDeletePolicy) -> bool {
+        if !self.is_helm2() {
+            return true;
+        }
+        match policy {
+            HookDeletePolicy::BeforeHookCreation => self.helm2_at_least(9, 0),
+            HookDeletePolicy::HookSucceeded | HookDeletePolicy::HookFailed => {
+                self.helm2_at_least(7, 0)
+            }
+            HookDeletePolicy::Other(_) => false,
+        }
+    }
+
+    /// A hook that is a `CustomResourceDefinition` is never deleted by its delete policy
+    /// (Helm 3 and 4, v3.21.4 `pkg/action/hooks.go` `deleteHookByPolicy`). Helm 2 deletes it
+    /// like any hook, and with it every custom resource of its kind [Helm v2.17.0
+    /// `pkg/tiller/release_server.go` `deleteHookByPolicy`].
+    pub fn hook_policy_spares_crds(&self) -> bool {
+        !self.is_helm2()
+    }
+
+    /// `crd-install` hooks run on install, before validation and the `pre-install` hooks, and
+    /// never on upgrade, rollback or delete; their objects are not in the manifest, so Tiller
+    /// never tracks, updates or deletes them (Helm 2.10.0 – 2.17.0 [Helm v2.17.0
+    /// `pkg/tiller/release_install.go` `performRelease`]; Helm 3 drops the event).
+    pub fn runs_crd_install_hooks(&self) -> bool {
+        self.helm2_at_least(10, 0)
+    }
+
+    /// `helm install --replace` (and Tiller's `upgrade --force` delete-and-install) run an
+    /// `Update` from the last revision's manifest to the new one, so objects only the last
+    /// revision had are deleted [Helm v2.17.0 `pkg/tiller/release_install.go`
+    /// `performRelease`, `release_update.go` `performUpdateForce`]. Helm 3 installs instead.
+    pub fn replace_updates_last(&self) -> bool {
+        self.is_helm2()
+    }
+
+    /// `helm upgrade --force` that cannot prepare an upgrade (no `DEPLOYED` revision) deletes
+    /// the last revision's objects (its pre- and post-delete hooks run, its record becomes
+    /// `DELETED`) and installs the new revision as last + 1 with the install hooks (Helm 2.9.0
+    /// – 2.17.0 [Helm v2.17.0 `pkg/tiller/release_update.go` `UpdateRelease`,
+    /// `performUpdateForce`]).
+    pub fn force_upgrade_reinstalls(&self) -> bool {
+        self.helm2_at_least(9, 0)
+    }
+
+    /// The order in which uninstall deletes kinds: Helm 2 has its own `UninstallOrder`
+    /// (`ServiceAccount` earlier) [Helm v2.17.0 `pkg/tiller/kind_sorter.go`].
+    pub(crate) fn uninstall_order(&self) -> &'static [&'static str] {
+        if self.is_helm2() {
+            crate::world::HELM2_UNINSTALL_ORDER
+        } else {
+            crate::world::UNINSTALL_ORDER
+        }
+    }
+
+    /// The command that deletes a release.
+    pub fn uninstall_command(&self) -> &'static str {
+        if self.is_helm2() {
+            "helm delete"
+        } else {
+            "helm uninstall"
+        }
     }
 
     /// Existing objects with Helm ownership metadata are adopted (≥ 3.2.0); before, any
@@ -209,9 +309,11 @@ impl Profile {
         self.at_least(3, 3, 0)
     }
 
-    /// A pending last revision blocks upgrades (≥ 3.4.0).
+    /// A pending last revision blocks upgrades (≥ 3.4.0; Helm 2 from 2.16.10, after its
+    /// `Deployed` query [Helm v2.16.10 `pkg/tiller/release_update.go` `prepareUpdate`:
+    /// `errPending`, absent in v2.16.9]).
     pub fn pending_blocks_upgrade(&self) -> bool {
-        self.at_least(3, 4, 0)
+        self.helm2_at_least(16, 10) || self.at_least(3, 4, 0)
     }
 
     /// Delete failures during upgrade fail the operation (Helm 4).
@@ -283,9 +385,18 @@ impl Profile {
         }
     }
 
-    /// Helm's error when an existing object is not in the original manifest.
-    pub fn untracked_error(&self, kind: &str, name: &str) -> String {
-        if self.version.major >= 4 {
+    /// Helm's error when an existing object is not in the original manifest (Helm 2 from
+    /// 2.14.0 [Helm v2.14.0 `pkg/kube/client.go` `UpdateWithOptions`]: `kind <Kind> with the
+    /// name "<n>" in "<ns>" already exists in the cluster and wasn't defined in the previous
+    /// release. …`).
+    pub fn untracked_error(&self, key: &ResourceKey) -> String {
+        let (kind, name) = (&key.kind, &key.name);
+        if self.helm2_at_least(14, 0) {
+            format!(
+                "kind {kind} with the name {name:?} in {:?} already exists in the cluster and wasn't defined in the previous release. Before upgrading, please either delete the resource from the cluster or remove it from the chart",
+                key.namespace.as_deref().unwrap_or_default()
+            )
+        } else if self.version.major >= 4 {
             format!("original object {kind} with the name {name:?} not found")
         } else {
             format!("no {kind} with the name {name:?} found")
@@ -319,6 +430,33 @@ mod tests {
         assert_eq!(rule("4.0.0"), MatchRule::GroupVersionKind);
         assert_eq!(rule("4.1.0"), MatchRule::GroupVersionKind);
         assert_eq!(rule("4.1.1"), MatchRule::GroupKind);
+    }
+
+    #[test]
+    fn helm2_rules_by_version() {
+        let p = |s: &str| Profile::new(s.parse().unwrap());
+        assert!(!p("2.12.0").keep_on_upgrade() && p("2.13.0").keep_on_upgrade());
+        assert!(!p("3.1.3").keep_on_upgrade() && p("3.2.0").keep_on_upgrade());
+        assert!(!p("2.16.9").pending_blocks_upgrade() && p("2.16.10").pending_blocks_upgrade());
+        assert!(!p("3.3.0").pending_blocks_upgrade() && p("3.4.0").pending_blocks_upgrade());
+        let bhc = HookDeletePolicy::BeforeHookCreation;
+        assert!(!p("2.8.2").honours_hook_policy(&bhc) && p("2.9.0").honours_hook_policy(&bhc));
+        let succeeded = HookDeletePolicy::HookSucceeded;
+        assert!(!p("2.6.2").honours_hook_policy(&succeeded));
+        assert!(p("2.7.0").honours_hook_policy(&succeeded));
+        assert_eq!(p("2.17.0").default_hook_policy(), None);
+        assert_eq!(p("3.0.0").default_hook_policy(), Some(bhc));
+        assert!(!p("2.9.1").runs_crd_install_hooks() && p("2.10.0").runs_crd_install_hooks());
+        assert!(!p("3.0.0").runs_crd_install_hooks());
+        assert!(!p("2.17.0").checks_existing() && p("3.0.0").checks_existing());
+        let key = ResourceKey::new("v1", "ConfigMap", Some("shop"), "cfg");
+        assert_eq!(
+            p("2.13.1").untracked_error(&key),
+            "no ConfigMap with the name \"cfg\" found"
+        );
+        assert!(p("2.14.0").untracked_error(&key).starts_with(
+            "kind ConfigMap with the name \"cfg\" in \"shop\" already exists in the cluster and wasn't defined in the previous release."
+        ));
     }
 
     #[test]

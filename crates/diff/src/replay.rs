@@ -287,7 +287,13 @@ pub(crate) fn run_views(
         let rev = view.revision();
         let release = view.release;
         let prev_rev = rev.checked_sub(1).filter(|r| *r > 0);
-        let inferred = infer(release, prev_rev.and_then(|p| recorded.get(&p).copied()));
+        let previous_status = prev_rev.and_then(|p| recorded.get(&p).copied());
+        let mut inferred = infer(release, previous_status);
+        let force_reinstall =
+            force_reinstalled(&profile, &inferred.operation, release, previous_status);
+        if force_reinstall {
+            inferred.operation = Operation::UpgradeForce;
+        }
         let operation = inferred.operation.clone();
         sim.begin(rev, operation.label());
         for o in &view.objects {
@@ -369,7 +375,21 @@ pub(crate) fn run_views(
                     sim.event(Phase::Apply, Action::Unknown, &o.key, Some(Cause::HistoryPruned), "in the manifest; how it got there is unknown (earlier revisions are missing)".into());
                 }
             }
-            Operation::Install | Operation::InstallReplace => {
+            Operation::InstallReplace | Operation::UpgradeForce
+                if profile.replace_updates_last() =>
+            {
+                // Tiller's Update from the last revision's manifest.
+                let last = statuses.keys().next_back().copied();
+                base_rev = last;
+                let base_view = last.and_then(|b| views.iter().find(|v| v.revision() == b));
+                if force_reinstall && let Some(b) = last {
+                    sim.note(format!(
+                        "Tiller's helm upgrade --force found no DEPLOYED revision, so it deleted revision {b} (its pre- and post-delete hooks ran, its record says DELETED) and installed this one as an update from revision {b}'s manifest, with the install hooks; a helm delete of revision {b} followed by helm upgrade --force leaves the same records"
+                    ));
+                }
+                sim.operate(&operation, base_view, view, &inferred.outcome);
+            }
+            Operation::Install | Operation::InstallReplace | Operation::UpgradeForce => {
                 sim.operate(&operation, None, view, &inferred.outcome);
             }
             Operation::Upgrade | Operation::Rollback { .. } => {
@@ -436,8 +456,33 @@ pub(crate) fn run_views(
                         *s = Status::Superseded;
                     }
                 }
-                Operation::Install => {}
+                Operation::Install | Operation::UpgradeForce => {}
             }
+        }
+        // A successful rollback supersedes the revision it started from, whatever its status;
+        // Helm 2's install --replace supersedes the last revision before its Update, however
+        // the Update ends [Helm v2.17.0 `pkg/tiller/release_rollback.go` `performRollback`,
+        // `release_install.go` `performRelease`].
+        let supersedes_base = match &operation {
+            Operation::Rollback { .. } => inferred.outcome == Outcome::Succeeded,
+            Operation::InstallReplace => profile.replace_updates_last(),
+            _ => false,
+        };
+        if supersedes_base && let Some(b) = base_rev {
+            statuses.insert(b, Status::Superseded);
+        }
+        if profile.is_helm2()
+            && inferred.outcome == Outcome::Pending
+            && matches!(
+                release.info.status,
+                Status::PendingUpgrade | Status::PendingRollback
+            )
+        {
+            sim.note(format!(
+                "Tiller writes this revision {} before its hooks and never again when a pre- or post-{} hook fails, so it failed in a hook or Tiller stopped (killed or restarted): the record cannot tell which, and records no hook run either way",
+                release.info.status,
+                if release.info.status == Status::PendingUpgrade { "upgrade" } else { "rollback" }
+            ));
         }
         // A rollback whose Update failed marks the revision it started from superseded
         // (helm-semantics.md §6.6), even when that was the deployed one.
@@ -496,23 +541,47 @@ pub(crate) fn run_views(
             Some(last.revision),
             None,
             format!(
-                "revision {} is still {}: every helm upgrade fails with \"another operation (install/upgrade/rollback) is in progress\" until it is rolled back or its record is fixed",
-                last.revision, last.status
+                "revision {} is still {}: every helm upgrade fails with \"another operation (install/upgrade/rollback) is in progress\" until it is rolled back or its record is fixed{}",
+                last.revision,
+                last.status,
+                if profile.is_helm2() {
+                    " (Tiller 2.16.10 and later; an older Tiller upgrades past it)"
+                } else {
+                    ""
+                }
             ),
         ));
     }
     if let Some(last) = steps.last()
         && last.inferred.afterwards == Afterwards::UninstallIncomplete
     {
+        let message = if profile.is_helm2() {
+            // Tiller stores DELETING after the pre-delete hooks and, with --purge, removes
+            // the records oldest first [Helm v2.17.0 `pkg/tiller/release_uninstall.go`
+            // `UninstallRelease`, `purgeReleases`].
+            let purge = match steps.first() {
+                Some(first) if first.revision > 1 => format!(
+                    "; the revisions before {} are gone too, as a helm delete --purge that stopped part-way leaves it (it removes the records oldest first)",
+                    first.revision
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "revision {} is still DELETING (helm delete ran its pre-delete hooks and stopped: a delete error, or Tiller was killed){purge}: helm upgrade fails with \"{}\" has no deployed releases, helm install --replace with \"a release named {} is in use, cannot re-use a name that is still in use\"; running helm delete again finishes it",
+                last.revision, history.id.name, history.id.name
+            )
+        } else {
+            format!(
+                "revision {} is still uninstalling (a pre-delete hook or a delete failed, or helm was killed): helm upgrade fails with \"{}\" has no deployed releases, helm install with \"cannot re-use a name that is still in use\"; running helm uninstall again finishes it",
+                last.revision, history.id.name
+            )
+        };
         hazards.push(Hazard::new(
             "stuck-uninstalling",
             Severity::High,
             Some(last.revision),
             None,
-            format!(
-                "revision {} is still uninstalling (a pre-delete hook or a delete failed, or helm was killed): helm upgrade fails with \"{}\" has no deployed releases, helm install with \"cannot re-use a name that is still in use\"; running helm uninstall again finishes it",
-                last.revision, history.id.name
-            ),
+            message,
         ));
     }
     // The next upgrade, as Helm's storage answers it from the records as stored now.
@@ -571,7 +640,8 @@ fn historical_base(
         && error == PENDING_ERROR
     {
         sim.note(format!(
-            "revision {last} was still {status}: Helm ≥ 3.4 refuses this upgrade (\"{PENDING_ERROR}\"), yet it happened: the record must have been fixed by hand"
+            "revision {last} was still {status}: Helm {} refuses this upgrade (\"{PENDING_ERROR}\"), yet it happened: the record must have been fixed by hand",
+            profile.version
         ));
         query = query_base(statuses, profile, name, false);
     }
@@ -589,6 +659,33 @@ fn historical_base(
             Some(last)
         }
     }
+}
+
+/// Whether `operation`, right after a revision stored as `previous`, is Helm 2's
+/// `upgrade --force` delete-and-install ([`Profile::force_upgrade_reinstalls`]): a DELETED
+/// revision followed by an upgrade's (or a pending install's) record. `helm install --replace`
+/// would have marked the DELETED revision SUPERSEDED, and a plain upgrade finds no DEPLOYED
+/// revision to diff against.
+fn force_reinstalled(
+    profile: &Profile,
+    operation: &Operation,
+    release: &helm_why_release::Release,
+    previous: Option<&Status>,
+) -> bool {
+    // What performUpdateForce writes: `Upgrade complete`, `Upgrade "<rel>" failed: …`, and
+    // like an install `PENDING_INSTALL` or `Release "<rel>" failed post-install: …`.
+    let install_record = release.info.status == Status::PendingInstall
+        || release
+            .info
+            .description
+            .starts_with(&format!("Release {:?} failed post-install: ", release.name));
+    profile.force_upgrade_reinstalls()
+        && previous == Some(&Status::Uninstalled)
+        && match operation {
+            Operation::Upgrade => true,
+            Operation::InstallReplace => install_record,
+            _ => false,
+        }
 }
 
 /// What the revision Helm's storage answers as the base tracks (see [`Replay::tracked_by`]).

@@ -72,7 +72,7 @@ pub(crate) fn rollback_hazards(
                 format!(
                     "helm rollback to revision{} {list} will fail (Helm's error: {}){}: {} {} exists in the cluster ({why}{}) but revision {}, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed",
                     if revisions.len() == 1 { "" } else { "s" },
-                    profile.untracked_error(&key.kind, &key.name),
+                    profile.untracked_error(&key),
                     if profile.version.major == 4 {
                         " (Helm 4.2 and later patch it instead)"
                     } else {

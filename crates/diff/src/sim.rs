@@ -95,10 +95,10 @@ impl<'v> Current<'v> {
 
 /// One operation under way: what Helm computed before touching the cluster, and what the
 /// record says about how it ended.
-struct Op<'a> {
-    operation: &'a Operation,
-    base: Option<&'a RevisionView<'a>>,
-    target: &'a RevisionView<'a>,
+pub(crate) struct Op<'a> {
+    pub(crate) operation: &'a Operation,
+    pub(crate) base: Option<&'a RevisionView<'a>>,
+    pub(crate) target: &'a RevisionView<'a>,
     rule: MatchRule,
     is_install: bool,
     is_rollback: bool,
@@ -106,11 +106,11 @@ struct Op<'a> {
     pre: HookEvent,
     post: HookEvent,
     /// Where the record says it stopped (`None`: it finished).
-    stage: Option<Stage>,
+    pub(crate) stage: Option<Stage>,
     /// What the stored error proves.
     evidence: Option<Evidence>,
     /// Pending, with no evidence of how far it got.
-    unsure: bool,
+    pub(crate) unsure: bool,
     /// Helm's `current`: the base manifest, plus adopted objects.
     current: Current<'a>,
     /// The target's objects by name, namespace and kind.
@@ -149,6 +149,8 @@ pub(crate) struct Sim {
     pub(crate) connected: bool,
     /// CustomResourceDefinitions the replay deleted (and not created again since).
     pub(crate) deleted_crds: Vec<DeletedCrd>,
+    /// Revisions whose records Tiller wrote.
+    pub(crate) tiller_revisions: BTreeSet<u64>,
 }
 
 /// Why an operation stopped.
@@ -171,6 +173,7 @@ impl Sim {
             failure: None,
             connected: false,
             deleted_crds: Vec::new(),
+            tiller_revisions: BTreeSet::new(),
         }
     }
 
@@ -248,9 +251,13 @@ impl Sim {
         target: &RevisionView<'_>,
         outcome: &Outcome,
     ) {
+        if target.from_tiller {
+            self.tiller_revisions.insert(self.rev);
+        }
         let mut op = self.prepare(operation, base, target, outcome);
         let _stopped = self
-            .check_existing(&mut op)
+            .crd_install_hooks(&op)
+            .and_then(|()| self.check_existing(&mut op))
             .and_then(|()| self.pre_hooks(&op))
             .and_then(|()| self.apply(&op))
             .and_then(|()| self.delete_removed(&op))
@@ -291,7 +298,15 @@ impl Sim {
             base,
             target,
             rule: self.profile.match_rule(),
-            is_install: matches!(operation, Operation::Install | Operation::InstallReplace),
+            // Helm 2's install --replace and upgrade --force run an Update from the last
+            // revision ([`Profile::replace_updates_last`]).
+            is_install: match operation {
+                Operation::Install => true,
+                Operation::InstallReplace | Operation::UpgradeForce => {
+                    !(self.profile.replace_updates_last() && base.is_some())
+                }
+                _ => false,
+            },
             is_rollback: matches!(operation, Operation::Rollback { .. }),
             ssa: target.release.apply_method == Some(ApplyMethod::ServerSide),
             pre,
@@ -310,7 +325,7 @@ impl Sim {
     /// §4.2): every new object that already exists is adopted when it carries this release's
     /// ownership metadata, or stops the operation. Rollback has no such check (§6).
     fn check_existing(&mut self, op: &mut Op<'_>) -> Result<(), Stopped> {
-        if op.is_rollback {
+        if op.is_rollback || !self.profile.checks_existing() {
             return Ok(());
         }
         let ownership_error = op.evidence.as_ref().and_then(|e| {
@@ -483,7 +498,10 @@ impl Sim {
     /// and the loop goes on (v3.21.4 `pkg/kube/client.go` `Client.Update`). Either way a
     /// failure here means no deletion.
     fn apply(&mut self, op: &Op<'_>) -> Result<(), Stopped> {
-        let owned = !op.is_rollback || self.profile.rollback_sets_ownership();
+        // Tiller never sets ownership metadata, whichever rules replay its revisions (a 2to3
+        // history is replayed with Helm 3's): Helm 3 will not adopt what it applied.
+        let owned =
+            (!op.is_rollback || self.profile.rollback_sets_ownership()) && !op.target.from_tiller;
         let adopted_any = op.current.iter().any(|c| c.adopted);
         let all_at_once = op.is_install && !adopted_any;
         let mut failed = false;
@@ -597,6 +615,21 @@ impl Sim {
                 self.world.put(Live::outside(key.clone()));
                 Some(ApplyFailure::Stops)
             }
+            (ObjectFailure::RecreateFailed, Some(_)) => {
+                // Proof of Helm 2's --force, which the records do not otherwise store.
+                self.world.remove(key);
+                self.event(
+                    Phase::Apply,
+                    Action::Delete,
+                    key,
+                    Some(Cause::ForceReplaced),
+                    format!(
+                        "its patch failed, so helm upgrade --force deleted it, and creating it again failed: {} — it is gone; Tiller goes on with the other objects and deletes nothing",
+                        error.text
+                    ),
+                );
+                Some(ApplyFailure::Continues)
+            }
             (ObjectFailure::PatchFailed | ObjectFailure::Invalid, Some(_)) => {
                 self.event(
                     Phase::Apply,
@@ -641,12 +674,22 @@ impl Sim {
             }
             Origin::Manifest => format!("left by revision {}", live.created_by),
         };
+        if let Some(old) = original.filter(|c| !c.adopted).and_then(|c| c.value)
+            && self.force_replace(op, t, old, live)
+        {
+            return Ok(());
+        }
         let (action, message) = match original {
             // Install without adoption creates everything: the API refuses an object that
-            // appeared after the check (Helm 4 SSA applies over it).
+            // appeared after the check (Helm 4 SSA applies over it). Helm 2 has no check.
             None if op.is_install && !adopted_any && !op.ssa => {
+                let when = if self.profile.checks_existing() {
+                    ", after the existing-resource check"
+                } else {
+                    "; Tiller creates without checking first"
+                };
                 let message = format!(
-                    "{} {:?} already exists (it was {made_by}, after the existing-resource check): the install's Create fails",
+                    "{} {:?} already exists (it was {made_by}{when}): the install's Create fails",
                     resource_name(&t.key),
                     t.key.name
                 );
@@ -661,7 +704,7 @@ impl Sim {
             None if !self.profile.patches_untracked() => {
                 let message = format!(
                     "{} (it exists in the cluster — {made_by} — but is not in {}){}",
-                    self.profile.untracked_error(&t.key.kind, &t.key.name),
+                    self.profile.untracked_error(&t.key),
                     match op.base {
                         Some(b) if !op.is_install =>
                             format!("revision {}'s manifest", b.revision()),
@@ -998,6 +1041,12 @@ impl Sim {
                 " (it was created by a hook of revision {}, and hooks never get ownership metadata)",
                 live.created_by
             )),
+            Origin::Manifest if self.tiller_revisions.contains(&live.created_by) => {
+                text.push_str(&format!(
+                    " (revision {} was Tiller's (Helm 2), which never sets ownership metadata)",
+                    live.created_by
+                ))
+            }
             Origin::Manifest => text.push_str(&format!(
                 " (revision {} applied it without ownership metadata: Helm 3.0/3.1, or a rollback before 3.9)",
                 live.created_by
@@ -1009,15 +1058,19 @@ impl Sim {
     /// `helm uninstall` of `view` (its manifest and pre/post-delete hooks).
     pub(crate) fn uninstall(&mut self, view: &RevisionView<'_>, complete: bool) {
         self.op_label = "uninstall".into();
+        let cmd = self.profile.uninstall_command();
         if self
             .run_hooks(&HookEvent::PreDelete, view, Some(view))
             .is_err()
         {
-            self.note("uninstall stopped in the pre-delete hooks: nothing was deleted".into());
+            self.note(format!(
+                "{cmd} stopped in the pre-delete hooks: nothing was deleted"
+            ));
             return;
         }
         let mut objects: Vec<&ManifestObject<'_>> = view.objects.iter().collect();
-        objects.sort_by_key(|o| uninstall_rank(&o.key.kind));
+        let order = self.profile.uninstall_order();
+        objects.sort_by_key(|o| uninstall_rank(order, &o.key.kind));
         for o in objects {
             match o.uninstall_policy() {
                 helm_why_release::manifest::UninstallPolicy::Keep => self.event(
@@ -1025,33 +1078,45 @@ impl Sim {
                     Action::Keep,
                     &o.key,
                     Some(Cause::KeepPolicy),
-                    "kept by helm uninstall: the stored manifest has helm.sh/resource-policy: keep".into(),
+                    format!("kept by {cmd}: the stored manifest has helm.sh/resource-policy: keep"),
                 ),
                 helm_why_release::manifest::UninstallPolicy::SilentlySkipped(v) => self.event(
                     Phase::Uninstall,
                     Action::Orphan,
                     &o.key,
                     Some(Cause::KeepPolicy),
-                    format!("helm uninstall silently skips it: helm.sh/resource-policy is {v:?}, not keep"),
+                    format!("{cmd} silently skips it: helm.sh/resource-policy is {v:?}, not keep"),
                 ),
                 helm_why_release::manifest::UninstallPolicy::Delete => {
                     if self.world.get(&o.key).is_none() {
                         continue;
                     }
-                    if o.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion() {
+                    if o.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion()
+                    {
                         self.orphaned.insert(ObjectId::of(&o.key));
-                        self.event(Phase::Uninstall, Action::Orphan, &o.key, Some(Cause::Uninstall), "not deleted by helm uninstall: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions".into());
+                        self.event(Phase::Uninstall, Action::Orphan, &o.key, Some(Cause::Uninstall), format!("not deleted by {cmd}: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions"));
                     } else if complete {
                         self.world.remove(&o.key);
-                        self.event(Phase::Uninstall, Action::Delete, &o.key, Some(Cause::Uninstall), "deleted by helm uninstall".into());
+                        self.event(
+                            Phase::Uninstall,
+                            Action::Delete,
+                            &o.key,
+                            Some(Cause::Uninstall),
+                            format!("deleted by {cmd}"),
+                        );
                         if o.key.kind == "CustomResourceDefinition" {
-                            self.cascade_crd(&o.key, Some(&o.value), Phase::Uninstall, Cause::Uninstall);
+                            self.cascade_crd(
+                                &o.key,
+                                Some(&o.value),
+                                Phase::Uninstall,
+                                Cause::Uninstall,
+                            );
                         }
                     } else {
                         // Stuck in `uninstalling` past the pre-delete hooks: killed, or (≥ 3.10)
                         // a delete error aborted it; which deletions happened is unknown.
                         self.world.set_uncertain(&o.key);
-                        self.event(Phase::Uninstall, Action::Unknown, &o.key, Some(Cause::Uninstall), "may have been deleted by helm uninstall: the uninstall did not finish (status uninstalling)".into());
+                        self.event(Phase::Uninstall, Action::Unknown, &o.key, Some(Cause::Uninstall), format!("may have been deleted by {cmd}: the uninstall did not finish (status {})", view.release.info.status));
                     }
                 }
             }
@@ -1073,7 +1138,7 @@ impl Sim {
                 Action::Orphan,
                 &l.key,
                 Some(Cause::Hook),
-                format!("left behind by helm uninstall: created by a hook of revision {}, and uninstall only deletes manifest objects", l.created_by),
+                format!("left behind by {cmd}: created by a hook of revision {}, and {cmd} only deletes manifest objects", l.created_by),
             );
             self.orphaned.insert(ObjectId::of(&l.key));
         }

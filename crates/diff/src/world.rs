@@ -139,7 +139,7 @@ impl World {
 }
 
 /// Helm 3's `UninstallOrder` (latest 3.x, Helm 4 puts webhook configurations first).
-const UNINSTALL_ORDER: &[&str] = &[
+pub(crate) const UNINSTALL_ORDER: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
     "APIService",
@@ -180,11 +180,50 @@ const UNINSTALL_ORDER: &[&str] = &[
     "PriorityClass",
 ];
 
-/// Position of a kind in uninstall order (unknown kinds last, by name).
-pub fn uninstall_rank(kind: &str) -> (usize, String) {
-    match UNINSTALL_ORDER.iter().position(|k| *k == kind) {
+/// Helm 2's `UninstallOrder`: `ServiceAccount` before `PersistentVolumeClaim`, no
+/// `IngressClass`, `SecretList`, `PriorityClass` or webhook configurations [Helm v2.17.0
+/// `pkg/tiller/kind_sorter.go`].
+pub(crate) const HELM2_UNINSTALL_ORDER: &[&str] = &[
+    "APIService",
+    "Ingress",
+    "Service",
+    "CronJob",
+    "Job",
+    "StatefulSet",
+    "HorizontalPodAutoscaler",
+    "Deployment",
+    "ReplicaSet",
+    "ReplicationController",
+    "Pod",
+    "DaemonSet",
+    "RoleBindingList",
+    "RoleBinding",
+    "RoleList",
+    "Role",
+    "ClusterRoleBindingList",
+    "ClusterRoleBinding",
+    "ClusterRoleList",
+    "ClusterRole",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PersistentVolumeClaim",
+    "PersistentVolume",
+    "StorageClass",
+    "ConfigMap",
+    "Secret",
+    "PodDisruptionBudget",
+    "PodSecurityPolicy",
+    "LimitRange",
+    "ResourceQuota",
+    "NetworkPolicy",
+    "Namespace",
+];
+
+/// Position of a kind in `order` (unknown kinds last, by name).
+pub fn uninstall_rank(order: &[&str], kind: &str) -> (usize, String) {
+    match order.iter().position(|k| *k == kind) {
         Some(i) => (i, String::new()),
-        None => (UNINSTALL_ORDER.len(), kind.to_owned()),
+        None => (order.len(), kind.to_owned()),
     }
 }
 

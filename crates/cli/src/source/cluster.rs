@@ -175,6 +175,7 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         cluster: Some(Connection::new(target)),
         other_releases: Vec::new(),
         other_driver,
+        tiller: spec.tiller_namespace.is_some(),
     })
 }
 
@@ -651,7 +652,7 @@ fn transport_error(err: &kube::Error, target: &Target) -> UserError {
 
 /// Resolve the kubeconfig, context and namespace, and build a client.
 async fn connect(spec: &ClusterSpec) -> Result<Target> {
-    let (mut config, source) = match kubeconfig_paths(spec) {
+    let (mut config, source) = match kubeconfig_paths(spec.kubeconfig.as_deref()) {
         Some(paths) => {
             let kubeconfig = read_kubeconfigs(&paths)?;
             let context = pick_context(&kubeconfig, spec.context.as_deref())?;
@@ -719,7 +720,7 @@ async fn connect(spec: &ClusterSpec) -> Result<Target> {
 /// # Errors
 /// No kubeconfig, or one that cannot be read.
 pub fn context_names(spec: &ClusterSpec) -> Result<Vec<String>> {
-    let Some(paths) = kubeconfig_paths(spec) else {
+    let Some(paths) = kubeconfig_paths(spec.kubeconfig.as_deref()) else {
         return Err(UserError::with_hint(
             "--all-contexts needs a kubeconfig, and there is none",
             "pass --kubeconfig FILE or set KUBECONFIG",
@@ -730,9 +731,10 @@ pub fn context_names(spec: &ClusterSpec) -> Result<Vec<String>> {
     Ok(kubeconfig.contexts.iter().map(|c| c.name.clone()).collect())
 }
 
-/// The kubeconfig files to read; `None` when there is none and the in-cluster config applies.
-fn kubeconfig_paths(spec: &ClusterSpec) -> Option<Vec<PathBuf>> {
-    match spec.kubeconfig.as_deref() {
+/// The kubeconfig files to read (`--kubeconfig`, else `KUBECONFIG`: `list`, else
+/// `~/.kube/config`); `None` when there is none and the in-cluster config applies.
+pub(crate) fn kubeconfig_paths(list: Option<&str>) -> Option<Vec<PathBuf>> {
+    match list {
         Some(list) => {
             let paths: Vec<PathBuf> = std::env::split_paths(list)
                 .filter(|p| !p.as_os_str().is_empty())
@@ -748,7 +750,7 @@ fn default_kubeconfig() -> Option<PathBuf> {
 }
 
 /// Read and merge the files that exist, the first to set a value winning, as kubectl does.
-fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
+pub(crate) fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
     let mut merged: Option<Kubeconfig> = None;
     for path in paths.iter().filter(|p| p.exists()) {
         let invalid = |e| UserError::new(format!("invalid kubeconfig {}: {e}", path.display()));
@@ -769,7 +771,7 @@ fn read_kubeconfigs(paths: &[PathBuf]) -> Result<Kubeconfig> {
 }
 
 /// `--context`/`HELM_KUBECONTEXT`, else the current context; it must exist.
-fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<String> {
+pub(crate) fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<String> {
     let names: Vec<&str> = kubeconfig
         .contexts
         .iter()

@@ -105,6 +105,7 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         cluster: None,
         other_releases,
         other_driver: None,
+        tiller: false,
     })
 }
 

@@ -56,6 +56,8 @@ pub struct Loaded {
     /// When the release asked for has no record in the configured storage kind but has some
     /// in the other one: `(driver flag value, number of records)`.
     pub other_driver: Option<(&'static str, usize)>,
+    /// Tiller's namespace was searched too (`--tiller`).
+    pub tiller: bool,
 }
 
 impl Loaded {
@@ -192,7 +194,7 @@ fn not_found(loaded: &Loaded, name: &str, namespace: Option<&str>) -> UserError 
         );
         return UserError::with_hint(message, hint);
     }
-    let hint = if known.is_empty() {
+    let mut hint = if known.is_empty() {
         "check --namespace and --context, or the files given to --from".to_owned()
     } else {
         let all: Vec<String> = known.iter().map(|(ns, n)| format!("{ns}/{n}")).collect();
@@ -201,6 +203,11 @@ fn not_found(loaded: &Loaded, name: &str, namespace: Option<&str>) -> UserError 
             suggest::cut_list(&all, suggest::MAX_LISTED)
         )
     };
+    if loaded.tiller {
+        // Tiller's `helm delete --purge` removes every record [Helm v2.17.0
+        // `pkg/tiller/release_uninstall.go` `purgeReleases`].
+        hint.push_str("; Helm 2's helm delete --purge leaves no record of a release");
+    }
     UserError::with_hint(message, hint)
 }
 

@@ -385,6 +385,7 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
         cluster: None,
         other_releases: Vec::new(),
         other_driver: None,
+        tiller: false,
     })
 }
 
