@@ -310,3 +310,101 @@ fn a_failing_dry_run_is_reported_not_replaced_by_helm_template() {
         "{stderr}"
     );
 }
+
+/// A test API server holding two releases of namespace `shop` that track one ConfigMap (a
+/// `shared-object`), and a kubeconfig for it in `dir`.
+fn shared_cluster(dir: &Path) -> (testkube::TestCluster, PathBuf) {
+    use helm_why_release::builder::ReleaseBuilder;
+    let cluster = testkube::TestCluster::start();
+    for name in ["one", "two"] {
+        cluster.add(
+            ReleaseBuilder::new(name, "shop", 1)
+                .chart(name, "1.0.0")
+                .manifest_doc(
+                    &format!("{name}/templates/cm.yaml"),
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: common\n",
+                )
+                .secret(),
+        );
+    }
+    let kubeconfig = dir.join("kubeconfig");
+    // The context names no namespace: the releases are found only where the command says.
+    std::fs::write(&kubeconfig, cluster.kubeconfig(None)).unwrap();
+    (cluster, kubeconfig)
+}
+
+/// The releases and hazard codes of a `scan -o json` document.
+fn scanned(stdout: &[u8]) -> (Vec<String>, Vec<String>) {
+    let v: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+    let names = |key: &str, field: &str| {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    (names("releases", "release"), names("hazards", "code"))
+}
+
+#[test]
+fn kubectl_helm_why_scan_audits_the_cluster() {
+    let Some(kubectl) = tool("HELM_WHY_TEST_KUBECTL", "kubectl") else {
+        testkube::skip::skipped(
+            "no kubectl (set HELM_WHY_TEST_KUBECTL; .ci/run fetches one)",
+            testkube::skip::Provided::ByCi,
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_cluster, kubeconfig) = shared_cluster(dir.path());
+    let path = plugin_path(dir.path());
+    let out = Command::new(&kubectl)
+        .args(["helm-why", "scan", "-A", "-o", "json"])
+        .env("PATH", &path)
+        .env("HOME", dir.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        scanned(&out.stdout),
+        (
+            vec!["one".to_owned(), "two".to_owned()],
+            vec!["shared-object".to_owned(), "shared-object".to_owned()]
+        )
+    );
+}
+
+#[test]
+fn helm_why_scan_through_helm_uses_helms_context_and_namespace() {
+    let Some(helm) = tool("HELM_WHY_TEST_HELM", "helm") else {
+        testkube::skip::skipped(
+            "no helm (set HELM_WHY_TEST_HELM; .ci/run fetches Helm 3.17.3)",
+            testkube::skip::Provided::ByCi,
+        );
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    install_helm_plugin(&helm, home.path(), "helm3");
+    let (_cluster, kubeconfig) = shared_cluster(home.path());
+    // helm hands the plugin its namespace (-n) and kube context in HELM_NAMESPACE and
+    // HELM_KUBECONTEXT.
+    let out = helm_cmd(&helm, home.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["why", "scan", "-n", "shop", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(scanned(&out.stdout).0, ["one", "two"]);
+}

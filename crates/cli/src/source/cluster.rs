@@ -1142,6 +1142,41 @@ mod tests {
     }
 
     #[test]
+    fn a_namespace_listed_again_after_the_list_moved_past_it_is_out_of_order() {
+        use helm_why_release::builder::ReleaseBuilder;
+        let secret = |ns: &str, name: &str| -> Secret {
+            serde_json::from_value(ReleaseBuilder::new(name, ns, 1).secret()).unwrap()
+        };
+        let limits = Limits::default();
+        let mut batch = NamespaceBatch::default();
+        let mut ready = std::collections::VecDeque::new();
+        let add = |s: &Secret, batch: &mut NamespaceBatch, ready: &mut _| {
+            let payload = s.data.as_ref().and_then(|d| d.get("release"));
+            batch.add(
+                s,
+                payload.map(|b| b.0.as_slice()),
+                Driver::Secret,
+                &limits,
+                ready,
+            )
+        };
+        assert!(add(&secret("a", "x"), &mut batch, &mut ready));
+        assert!(add(&secret("a", "y"), &mut batch, &mut ready));
+        assert!(
+            ready.is_empty(),
+            "a is not complete until the list moves past it"
+        );
+        assert!(add(&secret("b", "x"), &mut batch, &mut ready));
+        // Moving to b hands a's two releases over.
+        let first = ready.pop_front().unwrap();
+        assert_eq!(first.releases.len(), 2);
+        assert!(first.releases.iter().all(|h| h.id.namespace == "a"));
+        // a again: its releases were handed over incomplete.
+        assert!(!add(&secret("a", "z"), &mut batch, &mut ready));
+        assert_eq!(batch.out_of_order.as_deref(), Some("a"));
+    }
+
+    #[test]
     fn tiller_records_decode_and_keyless_objects_are_errors() {
         let object = |labels: &[(&str, &str)]| ConfigMap {
             metadata: kube::api::ObjectMeta {
