@@ -191,7 +191,7 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
     /// Connected: read the ownership annotations of every tracked object (one GET each, 16
-    /// at a time), not only of the objects the hazards name
+    /// at a time), not only of the objects two releases claim
     #[arg(long)]
     pub check_ownership: bool,
 }

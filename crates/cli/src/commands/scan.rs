@@ -1,9 +1,9 @@
 //! `helm-why scan`: every release of a namespace, a cluster or a fleet — its status, its
 //! hazards, and what releases do to each other's objects — for audits and postmortems.
 //!
-//! From a cluster, the records are read one LIST page at a time and each namespace's releases
-//! are analysed as soon as the LIST has moved past it ([`ReleaseStream`]), so memory holds one
-//! namespace's records and every release's small [`Tracking`], not the cluster's records.
+//! From a cluster, the records are read one LIST page at a time and each release is analysed
+//! as soon as the LIST has moved past it ([`ReleaseStream`]), so memory holds about one
+//! release's records and every release's small [`Tracking`], not the cluster's records.
 
 use std::collections::BTreeSet;
 
@@ -352,8 +352,8 @@ async fn scan_source(
     Ok(finish(loaded.origin, analyses, checked, context))
 }
 
-/// Analyse a cluster's releases namespace by namespace as the LIST reads them; `None` when
-/// the server listed out of order (the caller reads everything at once).
+/// Analyse a cluster's releases one by one as the LIST reads them; `None` when the LIST came
+/// back to a release already analysed (the caller reads everything at once).
 async fn scan_stream(
     stream: &mut ReleaseStream,
     config: &Config,
@@ -389,15 +389,20 @@ async fn scan_stream(
     Ok(Some(analyses))
 }
 
+/// The hazards whose objects `scan` looks at live by default: two releases claim them, and
+/// the live ownership annotations say which one Helm's metadata names now.
+const CLAIMED: [&str; 2] = ["shared-object", "crd-shared"];
+
 /// `ownership-moved` (connected): read the ownership annotations of the tracked objects the
-/// hazards name (with `--check-ownership`, of every tracked object), and flag each whose
-/// `meta.helm.sh/release-name`/`-namespace` names another release than one whose base
-/// tracks it: that release's next upgrade without it deletes it all the same. Returns how
-/// many objects were looked at.
+/// cross-release hazards name (with `--check-ownership`, of every tracked object: one GET
+/// each), and flag each whose `meta.helm.sh/release-name`/`-namespace` names another release
+/// than one whose base tracks it: that release's next upgrade without it deletes it all the
+/// same. Returns how many objects were looked at.
 async fn check_ownership(args: &ScanArgs, cluster: &Connection, analyses: &mut Analyses) -> usize {
     let named: BTreeSet<&ResourceKey> = analyses
         .hazards
         .iter()
+        .filter(|h| CLAIMED.contains(&h.hazard.code.as_str()))
         .filter_map(|h| h.hazard.object.as_ref())
         .collect();
     // (tracking release index, key) for each object to look at.

@@ -403,12 +403,14 @@ where
 }
 
 /// Every record of every release (of the release namespace, or of all with `all_namespaces`),
-/// read one LIST page at a time so that memory holds one namespace's records rather than the
-/// cluster's. The API server lists in storage-key order (namespace, then name), so once a
-/// page moves past a namespace its releases are complete: [`ReleaseStream::next`] hands them
-/// over (grouped as [`group`] does) before the next page is read. A server that breaks that
-/// order is detected ([`Batch::OutOfOrder`]). Not for Tiller's records, which live in
-/// Tiller's namespace and may continue a Helm 3 history: [`load`] them.
+/// read one LIST page at a time so that memory holds about one release's records rather than
+/// the cluster's. The API server lists in storage-key order (namespace, then name), and a
+/// release's records are named `sh.helm.release.v1.<release>.v<N>`, so once the LIST moves
+/// past a release its records are complete: [`ReleaseStream::next`] hands it over (grouped as
+/// [`group`] does) before more is read. A server that breaks that order, or dotted release
+/// names whose records interleave (`app` and `app.v2`), are detected ([`Batch::OutOfOrder`]).
+/// Not for Tiller's records, which live in Tiller's namespace and may continue a Helm 3
+/// history: [`load`] them.
 pub struct ReleaseStream {
     connection: Connection,
     listing: Listing,
@@ -416,7 +418,7 @@ pub struct ReleaseStream {
     limits: Limits,
     token: Option<String>,
     started: bool,
-    batch: NamespaceBatch,
+    batch: ReleaseBatch,
     ready: std::collections::VecDeque<helm_why_release::Histories>,
     /// Storage objects listed so far.
     pub records: usize,
@@ -425,10 +427,11 @@ pub struct ReleaseStream {
 /// What [`ReleaseStream::next`] hands over.
 #[derive(Debug)]
 pub enum Batch {
-    /// The releases of one namespace, complete.
+    /// One release, complete.
     Releases(helm_why_release::Histories),
-    /// The API server listed this namespace again after moving past it: releases handed over
-    /// may have been incomplete, so the caller must discard them and [`load`] everything.
+    /// The LIST came back to this release (`namespace/name`) after moving past it: what was
+    /// handed over may have been incomplete, so the caller must discard it and [`load`]
+    /// everything at once.
     OutOfOrder(String),
 }
 
@@ -454,7 +457,7 @@ impl ReleaseStream {
             limits: config.limits.clone(),
             token: None,
             started: false,
-            batch: NamespaceBatch::default(),
+            batch: ReleaseBatch::default(),
             ready: Default::default(),
             records: 0,
         })
@@ -468,7 +471,7 @@ impl ReleaseStream {
         }
     }
 
-    /// The next namespace's releases; `None` when the LIST is over.
+    /// The next release; `None` when the LIST is over.
     ///
     /// # Errors
     /// As [`load`].
@@ -525,18 +528,19 @@ impl ReleaseStream {
     }
 }
 
-/// The records of the namespace a streamed LIST is in.
+/// The records of the release a streamed LIST is in.
 #[derive(Default)]
-struct NamespaceBatch {
-    namespace: Option<String>,
+struct ReleaseBatch {
+    /// (namespace, release name) of the records held.
+    release: Option<(String, String)>,
     decoded: Decoded,
-    done: BTreeSet<String>,
+    done: BTreeSet<(String, String)>,
     out_of_order: Option<String>,
 }
 
-impl NamespaceBatch {
-    /// Decode one storage object; hand the previous namespace over when it starts another.
-    /// `false` when the object's namespace was handed over already.
+impl ReleaseBatch {
+    /// Decode one storage object; hand the previous release over when it starts another.
+    /// `false` when the object's release was handed over already.
     fn add(
         &mut self,
         object: &impl kube::Resource,
@@ -545,14 +549,21 @@ impl NamespaceBatch {
         limits: &Limits,
         ready: &mut std::collections::VecDeque<helm_why_release::Histories>,
     ) -> bool {
-        let namespace = object.namespace().unwrap_or_default();
-        if self.namespace.as_ref() != Some(&namespace) {
-            if self.done.contains(&namespace) {
-                self.out_of_order = Some(namespace);
+        // Helm's `name` label, else the object's own name (a record without the label is
+        // decoded and reported as such; it is its own group here).
+        let name = object
+            .labels()
+            .get("name")
+            .cloned()
+            .unwrap_or_else(|| object.name_any());
+        let release = (object.namespace().unwrap_or_default(), name);
+        if self.release.as_ref() != Some(&release) {
+            if self.done.contains(&release) {
+                self.out_of_order = Some(format!("{}/{}", release.0, release.1));
                 return false;
             }
             self.flush(ready);
-            self.namespace = Some(namespace);
+            self.release = Some(release);
         }
         self.decoded.add(object, payload, driver, limits);
         true
@@ -560,8 +571,8 @@ impl NamespaceBatch {
 
     fn flush(&mut self, ready: &mut std::collections::VecDeque<helm_why_release::Histories>) {
         let decoded = std::mem::take(&mut self.decoded);
-        if let Some(ns) = self.namespace.take() {
-            self.done.insert(ns);
+        if let Some(release) = self.release.take() {
+            self.done.insert(release);
         }
         if !decoded.records.is_empty() || !decoded.errors.is_empty() {
             ready.push_back(group(decoded.records, decoded.errors));
@@ -1142,15 +1153,15 @@ mod tests {
     }
 
     #[test]
-    fn a_namespace_listed_again_after_the_list_moved_past_it_is_out_of_order() {
+    fn a_release_listed_again_after_the_list_moved_past_it_is_out_of_order() {
         use helm_why_release::builder::ReleaseBuilder;
-        let secret = |ns: &str, name: &str| -> Secret {
-            serde_json::from_value(ReleaseBuilder::new(name, ns, 1).secret()).unwrap()
+        let secret = |ns: &str, name: &str, rev: u64| -> Secret {
+            serde_json::from_value(ReleaseBuilder::new(name, ns, rev).secret()).unwrap()
         };
         let limits = Limits::default();
-        let mut batch = NamespaceBatch::default();
+        let mut batch = ReleaseBatch::default();
         let mut ready = std::collections::VecDeque::new();
-        let add = |s: &Secret, batch: &mut NamespaceBatch, ready: &mut _| {
+        let add = |s: &Secret, batch: &mut ReleaseBatch, ready: &mut _| {
             let payload = s.data.as_ref().and_then(|d| d.get("release"));
             batch.add(
                 s,
@@ -1160,20 +1171,22 @@ mod tests {
                 ready,
             )
         };
-        assert!(add(&secret("a", "x"), &mut batch, &mut ready));
-        assert!(add(&secret("a", "y"), &mut batch, &mut ready));
+        assert!(add(&secret("a", "x", 1), &mut batch, &mut ready));
+        assert!(add(&secret("a", "x", 2), &mut batch, &mut ready));
         assert!(
             ready.is_empty(),
-            "a is not complete until the list moves past it"
+            "x is not complete until the list moves past it"
         );
-        assert!(add(&secret("b", "x"), &mut batch, &mut ready));
-        // Moving to b hands a's two releases over.
+        assert!(add(&secret("a", "y", 1), &mut batch, &mut ready));
+        // Moving to y hands x's two revisions over.
         let first = ready.pop_front().unwrap();
-        assert_eq!(first.releases.len(), 2);
-        assert!(first.releases.iter().all(|h| h.id.namespace == "a"));
-        // a again: its releases were handed over incomplete.
-        assert!(!add(&secret("a", "z"), &mut batch, &mut ready));
-        assert_eq!(batch.out_of_order.as_deref(), Some("a"));
+        assert_eq!(first.releases.len(), 1);
+        assert_eq!(first.releases[0].revisions.len(), 2);
+        assert!(add(&secret("b", "x", 1), &mut batch, &mut ready));
+        assert_eq!(ready.len(), 1, "y is complete");
+        // a/x again (`app` and `app.v2` interleave so): x was handed over incomplete.
+        assert!(!add(&secret("a", "x", 3), &mut batch, &mut ready));
+        assert_eq!(batch.out_of_order.as_deref(), Some("a/x"));
     }
 
     #[test]
