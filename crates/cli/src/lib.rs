@@ -9,8 +9,10 @@ pub mod config;
 pub mod error;
 pub mod redact;
 pub mod render;
+pub mod report;
 pub mod sanitize;
 pub mod source;
+pub mod ui;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -82,7 +84,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
     };
     let mut out = std::io::BufWriter::new(Sanitize::new(stdout.lock(), style));
     let result = {
-        let mut ui = commands::Ui {
+        let mut ui = ui::Ui {
             out: &mut out,
             err: &mut err,
             format: cli.global.output,

@@ -4,50 +4,17 @@
 
 use anyhow::Result;
 use helm_why_diff::RevisionView;
-use helm_why_diff::images::{
-    ImageFinding, LiveContainer, LiveImageGroup, LivePod, PodOwner, RevisionImages, image_history,
-    live_images,
-};
+use helm_why_diff::images::{LiveContainer, LivePod, PodOwner, image_history, live_images};
 use helm_why_release::images::ContainerList;
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
-use serde::Serialize;
 
 use super::{Ui, source_warnings};
 use crate::args::ImagesArgs;
 use crate::config::{Config, SourceSpec};
 use crate::error::exit;
+use crate::report::images::{ImagesReport, LiveReport};
 use crate::source::cluster::list_pods;
 use crate::source::{Request, load, select_release};
-
-/// What the release's live pods run (JSON contract in docs/json.md).
-#[derive(Debug, Serialize)]
-pub struct LiveReport {
-    /// The namespace whose pods were listed.
-    pub namespace: String,
-    /// Pods listed.
-    pub pods_listed: usize,
-    /// Pods that belong to a workload of the release's last revision.
-    pub pods_matched: usize,
-    /// Replicas grouped by workload, container and image reference.
-    pub groups: Vec<LiveImageGroup>,
-}
-
-/// The `images` report (JSON contract in docs/json.md).
-#[derive(Debug, Serialize)]
-pub struct ImagesReport {
-    /// Release name.
-    pub release: String,
-    /// Release namespace.
-    pub namespace: String,
-    /// One entry per stored revision, with one row per container of every workload.
-    pub revisions: Vec<RevisionImages>,
-    /// Findings from the records, then from the live pods.
-    pub findings: Vec<ImageFinding>,
-    /// The live pods (`null` when reading files, or when they could not be listed).
-    pub live: Option<LiveReport>,
-    /// Problems with the input.
-    pub warnings: Vec<String>,
-}
 
 /// Run `images`.
 ///

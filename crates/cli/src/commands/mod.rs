@@ -10,7 +10,6 @@ pub mod plan;
 pub mod timeline;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 
 use anyhow::Result;
 use helm_why_diff::RevisionView;
@@ -19,29 +18,7 @@ use helm_why_release::{History, ScopeResolver};
 use crate::args::{Command, OutputFormat};
 use crate::config::Config;
 use crate::source::Loaded;
-
-/// Where a command writes: results to `out`, warnings to `err`.
-pub struct Ui<'a> {
-    /// Standard output.
-    pub out: &'a mut dyn Write,
-    /// Standard error.
-    pub err: &'a mut dyn Write,
-    /// The output format.
-    pub format: OutputFormat,
-}
-
-impl Ui<'_> {
-    /// Print warnings to stderr (JSON output carries them in the document instead).
-    pub fn warnings(&mut self, warnings: &[String]) -> Result<()> {
-        if self.format == OutputFormat::Json {
-            return Ok(());
-        }
-        for w in warnings {
-            writeln!(self.err, "warning: {w}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::ui::Ui;
 
 /// Run one command; returns the process exit code.
 ///

@@ -7,9 +7,9 @@ use helm_why_release::Timestamp;
 
 use super::write_json;
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::explain::ExplainReport;
-use crate::commands::live::{CheckCode, LiveCheck, LiveStatus, Observed};
+use crate::report::explain::ExplainReport;
+use crate::report::live::{CheckCode, LiveCheck, LiveStatus, Observed};
+use crate::ui::Ui;
 
 /// Print the story in the chosen format.
 ///

@@ -5,8 +5,8 @@ use helm_why_release::Timestamp;
 
 use super::{Grid, write_json};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::history::{HistoryReport, RevisionRow};
+use crate::report::history::{HistoryReport, RevisionRow};
+use crate::ui::Ui;
 
 /// `+2 -1 ~3`, `initial` for the first revision, `-` for placeholder rows.
 pub fn change_summary(row: &RevisionRow) -> String {

@@ -8,8 +8,8 @@ use helm_why_release::images::{ContainerList, short_digest};
 
 use super::{Grid, write_json};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::images::{ImagesReport, LiveReport};
+use crate::report::images::{ImagesReport, LiveReport};
+use crate::ui::Ui;
 
 /// Print the report in the chosen format.
 ///

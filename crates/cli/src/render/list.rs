@@ -5,8 +5,8 @@ use helm_why_release::Timestamp;
 
 use super::{Grid, write_json};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::list::ListReport;
+use crate::report::list::ListReport;
+use crate::ui::Ui;
 
 /// Print the list in the chosen format.
 ///

@@ -7,8 +7,8 @@ use anyhow::Result;
 
 use super::{Grid, write_json};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::plan::PlanReport;
+use crate::report::plan::PlanReport;
+use crate::ui::Ui;
 
 /// Print the plan in the chosen format.
 ///

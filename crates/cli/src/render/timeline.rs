@@ -6,9 +6,9 @@ use anyhow::Result;
 
 use super::{Grid, write_json};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::live::LiveStatus;
-use crate::commands::timeline::TimelineReport;
+use crate::report::live::LiveStatus;
+use crate::report::timeline::TimelineReport;
+use crate::ui::Ui;
 
 /// Print the timeline in the chosen format.
 ///
