@@ -29,10 +29,11 @@ fn list_from_a_directory_groups_releases_and_counts_other_objects() {
 #[test]
 fn history_table() {
     insta::assert_snapshot!(run_args(&["history", "a1", "--from", A1]), @"
-    REVISION  UPDATED                  STATUS      CHART         APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2026-11-22 03:07:38 UTC  superseded  a1-app-0.1.0  1.0          2        0      +2 (initial)  Install complete
-    2         2026-11-22 03:07:39 UTC  superseded  a1-app-0.2.0  1.0          1        1      -1 ~1         Upgrade complete
-    3         2026-11-22 03:07:41 UTC  deployed    a1-app-0.2.0  1.0          1        1      ~1            Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART         CHANGE        DESCRIPTION
+    1         2026-11-22 03:07:38 UTC  superseded  a1-app-0.1.0  +2 (initial)  Install complete
+    2         2026-11-22 03:07:39 UTC  superseded  a1-app-0.2.0  -1 ~1         Upgrade complete
+    3         2026-11-22 03:07:41 UTC  deployed    a1-app-0.2.0  ~1            Upgrade complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     [exit status: 0]
     ");
 }
@@ -135,8 +136,11 @@ fn timeline_with_keep_policy() {
     ConfigMap/s4b-base  created    unchanged  unchanged
     Service/s4b-extra   created    kept       adopted
 
-    Hazards:
-      low [kept-untracked] revision 2: left the manifest (its template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled: true → false), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
+    Hazards: 1 low
+      low [kept-untracked] release s4b, revision 2, Service demo-csa/s4b-extra: left the manifest (its
+        template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled:
+        true → false), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest
+        here; Helm reads the live object), so it stays, tracked by no revision
     [exit status: 0]
     ");
 }

@@ -246,7 +246,8 @@ fn plan_reads_objects_given_as_json_as_a_manifest() {
 
     1 create
     No hazards.
-    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created
+      outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
     [exit status: 0]
     ");
 }

@@ -211,10 +211,19 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     Live (context test):
       Deployment.apps/a1-app: differs: expected present, but the cluster has no such object: it was deleted outside what the records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it creates it again
 
-    Hazards:
-      high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
-      medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
-      medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+    Hazards: 1 high, 2 medium
+      high [deleted-after-hook-conversion] release a1, revision 2, ConfigMap shop/a1-app-config:
+        deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in
+        a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed;
+        the hook recreated it just before, so the object the hook made is the one deleted — it comes
+        back on the next upgrade, as a hook, without Helm's ownership metadata
+      medium [untracked-hook-object] release a1, revision 3, ConfigMap shop/a1-app-config: present but
+        untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      medium [rollback-will-fail] release a1, revision 3, ConfigMap shop/a1-app-config: helm rollback to
+        revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap
+        a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a
+        rollback starts, does not track it; nothing is applied past it and the rollback revision is
+        stored failed
     [exit status: 0]
     "#);
     assert_eq!(
@@ -284,10 +293,11 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     - Deployment.apps/a1-app: differs: recreated after revision 3 (new uid 00000000-0000-4000-8000-000000000005): created 2026-03-01 10:25:00 UTC, after revision 3 began (2026-03-01 10:20:00 UTC), which applied it to an existing object
     - Deployment.apps/a1-app: differs: the live object has helm.sh/resource-policy: keep, the manifest of revision 3 does not: Helm's upgrade reads the live annotation, so an upgrade that drops it from the chart keeps it (uninstall reads the stored manifest and deletes it)
 
-    ### Hazards:
-    - high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
-    - medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
-    - medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+    ### Hazards: 1 high, 2 medium
+
+    - **high** `deleted-after-hook-conversion` release `a1`, revision 2, `ConfigMap shop/a1-app-config`: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
+    - **medium** `untracked-hook-object` release `a1`, revision 3, `ConfigMap shop/a1-app-config`: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+    - **medium** `rollback-will-fail` release `a1`, revision 3, `ConfigMap shop/a1-app-config`: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
 
     ### Diagram
 
@@ -451,10 +461,19 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     Live (context test):
       Deployment.apps/a1-app: not checked: deployments.apps "a1-app" is forbidden: User "system:serviceaccount:default:test" cannot get resource "deployments" in API group "apps" in the namespace "shop" (403)
 
-    Hazards:
-      high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
-      medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
-      medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+    Hazards: 1 high, 2 medium
+      high [deleted-after-hook-conversion] release a1, revision 2, ConfigMap shop/a1-app-config:
+        deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in
+        a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed;
+        the hook recreated it just before, so the object the hook made is the one deleted — it comes
+        back on the next upgrade, as a hook, without Helm's ownership metadata
+      medium [untracked-hook-object] release a1, revision 3, ConfigMap shop/a1-app-config: present but
+        untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      medium [rollback-will-fail] release a1, revision 3, ConfigMap shop/a1-app-config: helm rollback to
+        revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap
+        a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a
+        rollback starts, does not track it; nothing is applied past it and the rollback revision is
+        stored failed
     [exit status: 0]
     "#);
     insta::assert_snapshot!(helm_why(&kc.path, &["explain", "a1", "deploy/a1-app"]), @r#"

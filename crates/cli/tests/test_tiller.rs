@@ -101,10 +101,16 @@ fn tiller_list_and_history_from_a_file() {
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&d, &["history", "web"]), @"
-    REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  superseded   web-0.1.0  -            2        1      +2 (initial)  tiller-configmap  Install complete
-    2         2019-01-01 00:02:00 UTC  superseded   web-0.2.0  -            1        1      -1 ~1         tiller-configmap  Upgrade complete
-    3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0  -            1        1      none          tiller-configmap  Deletion complete
+    REVISION  UPDATED                  STATUS       CHART      CHANGE        STORAGE
+    1         2019-01-01 00:01:00 UTC  superseded   web-0.1.0  +2 (initial)  tiller-configmap
+    2         2019-01-01 00:02:00 UTC  superseded   web-0.2.0  -1 ~1         tiller-configmap
+    3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0  none          tiller-configmap
+
+    DESCRIPTION:
+      1: Install complete
+      2: Upgrade complete
+      3: Deletion complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     [exit status: 0]
     ");
 }
@@ -160,8 +166,9 @@ fn tiller_explain_and_timeline() {
     Deployment.extensions/web  created    patched    deleted
     Job.batch/web-migrate      hook       hook       hook
 
-    Hazards:
-      medium [untracked-hook-object] revision 3: left behind by helm uninstall: created by a hook of revision 3, and uninstall only deletes manifest objects
+    Hazards: 1 medium
+      medium [untracked-hook-object] release web, revision 3, Job.batch shop/web-migrate: left behind by
+        helm uninstall: created by a hook of revision 3, and uninstall only deletes manifest objects
     [exit status: 0]
     ");
 }
@@ -224,10 +231,16 @@ fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
     objects.push(helm3(3, Status::Deployed, "Upgrade complete").secret());
     let d = dump(objects);
     insta::assert_snapshot!(run_on(&d, &["history", "web"]), @"
-    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  superseded  web-0.1.0  -            2        1      +2 (initial)  tiller-configmap  Install complete
-    2         2026-01-01 00:00:02 UTC  superseded  web-0.2.0  -            1        0      -1            secret (2to3)     Upgrade complete
-    3         2026-01-01 00:00:03 UTC  deployed    web-0.3.0  -            1        0      none          secret            Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART      CHANGE        STORAGE
+    1         2019-01-01 00:01:00 UTC  superseded  web-0.1.0  +2 (initial)  tiller-configmap
+    2         2026-01-01 00:00:02 UTC  superseded  web-0.2.0  -1            secret (2to3)
+    3         2026-01-01 00:00:03 UTC  deployed    web-0.3.0  none          secret
+
+    DESCRIPTION:
+      1: Install complete
+      2: Upgrade complete
+      3: Upgrade complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     ------- stderr -------
     warning: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
     [exit status: 0]
@@ -277,15 +290,20 @@ fn public_helm2_records() {
     let run =
         |args: &[&str]| run(helm_why().args(args).args(["--from", &dir])).replace(&dir, "<helm2>");
     insta::assert_snapshot!(run(&["list"]), @"
-    NAME             NAMESPACE  REVISION  UPDATED                  STATUS    CHART                  APP VERSION
-    invincible-zebu  default    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  0.3.6
-    kissing-sponge   default    1         2020-05-19 21:15:38 UTC  deployed  basic-demo-0.3.3       1.0
-    kindled-toucan   demo1      1         2020-05-19 21:15:59 UTC  deployed  basic-demo-0.3.3       1.0
+    NAME             NAMESPACE  REVISION  UPDATED                  STATUS    CHART
+    invincible-zebu  default    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1
+    kissing-sponge   default    1         2020-05-19 21:15:38 UTC  deployed  basic-demo-0.3.3
+    kindled-toucan   demo1      1         2020-05-19 21:15:59 UTC  deployed  basic-demo-0.3.3
+    (-o wide adds APP VERSION)
     [exit status: 0]
     ");
     insta::assert_snapshot!(run(&["history", "invincible-zebu"]), @"
-    REVISION  UPDATED                  STATUS    CHART                  APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
-    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  0.3.6        9        1      +9 (initial)  tiller-configmap  Install complete
+    REVISION  UPDATED                  STATUS    CHART                  CHANGE        STORAGE
+    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  +9 (initial)  tiller-configmap
+
+    DESCRIPTION:
+      1: Install complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     [exit status: 0]
     ");
     insta::assert_snapshot!(run(&["get", "invincible-zebu", "hooks"]), @r#"

@@ -25,18 +25,7 @@ pub use crate::ui::Ui;
 /// # Errors
 /// Anything the command could not do; printed by the caller.
 pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
-    if ui.format == OutputFormat::Html
-        && !matches!(
-            command,
-            Command::Timeline(_) | Command::Completions(_) | Command::Man
-        )
-    {
-        return Err(crate::error::UserError::with_hint(
-            "-o html is only available for timeline",
-            "use -o table, json or markdown with this command",
-        )
-        .into());
-    }
+    check_format(command, ui.format)?;
     match command {
         Command::List(args) => list::run(args, config, ui).await,
         Command::History(args) => history::run(args, config, ui).await,
@@ -60,6 +49,49 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         }
         Command::Images(args) => images::run(args, config, ui).await,
     }
+}
+
+/// The `-o` formats a command can print.
+pub fn formats(command: &Command) -> &'static [OutputFormat] {
+    use OutputFormat::*;
+    match command {
+        Command::List(_)
+        | Command::History(_)
+        | Command::Explain(_)
+        | Command::Images(_)
+        | Command::Plan(_) => &[Table, Wide, Json, Yaml, Markdown],
+        Command::Timeline(_) => &[Table, Wide, Json, Yaml, Markdown, Html],
+        Command::Get(_) => &[Table, Json, Yaml],
+        Command::Completions(_) | Command::Man => &[Table],
+    }
+}
+
+/// Refuse a format the command cannot print, rather than ignore it.
+///
+/// # Errors
+/// A [`crate::error::UserError`] naming the command and the formats it prints.
+pub fn check_format(command: &Command, format: OutputFormat) -> Result<()> {
+    let supported = formats(command);
+    if supported.contains(&format) {
+        return Ok(());
+    }
+    let name = command.name();
+    let message = format!("{name} cannot print -o {}", format.as_str());
+    Err(match supported {
+        [_] => crate::error::UserError::with_hint(message, format!("{name} takes no -o")),
+        _ => crate::error::UserError::with_hint(
+            message,
+            format!(
+                "{name} prints -o {}",
+                supported
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
+    .into())
 }
 
 /// The replay options the flags ask for: `--helm-version` (else the default for the records)

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use helm_why_release::Timestamp;
 
-use super::write_json;
+use super::write_data;
 use crate::args::OutputFormat;
 use crate::report::explain::ExplainReport;
 use crate::report::live::{CheckCode, LiveCheck, LiveStatus, Observed};
@@ -16,8 +16,8 @@ use crate::ui::Ui;
 /// # Errors
 /// Write errors.
 pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
     let mut out = String::new();

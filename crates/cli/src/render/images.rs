@@ -6,7 +6,7 @@ use anyhow::Result;
 use helm_why_diff::images::{ImageFinding, ImageRow, LiveImageGroup, RevisionImages};
 use helm_why_release::images::{ContainerList, short_digest};
 
-use super::{Grid, write_json};
+use super::{Grid, write_data};
 use crate::args::OutputFormat;
 use crate::report::images::{ImagesReport, LiveReport};
 use crate::ui::Ui;
@@ -16,17 +16,17 @@ use crate::ui::Ui;
 /// # Errors
 /// Write errors.
 pub fn render(report: &ImagesReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
-    let text = render_text(report, md);
+    let text = render_text(report, md, ui);
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)
 }
 
 /// The table (or Markdown) text.
-pub fn render_text(report: &ImagesReport, md: bool) -> String {
+pub fn render_text(report: &ImagesReport, md: bool, ui: &Ui<'_>) -> String {
     let mut out = String::new();
     if md {
         let _ = writeln!(
@@ -53,12 +53,12 @@ pub fn render_text(report: &ImagesReport, md: bool) -> String {
         out.push_str(&if md {
             grid.to_markdown()
         } else {
-            grid.to_table()
+            grid.render(&ui.layout, &ui.paint)
         });
     }
     if let Some(live) = &report.live {
         out.push('\n');
-        render_live(&mut out, live, md);
+        render_live(&mut out, live, md, ui);
     }
     out.push('\n');
     render_findings(&mut out, &report.findings, md);
@@ -129,7 +129,7 @@ fn revision_grid(rows: &[ImageRow]) -> Grid {
     grid
 }
 
-fn render_live(out: &mut String, live: &LiveReport, md: bool) {
+fn render_live(out: &mut String, live: &LiveReport, md: bool, ui: &Ui<'_>) {
     let heading = format!(
         "{} in namespace {}: {} listed, {} of this release's workloads",
         if md { "Live pods" } else { "LIVE PODS" },
@@ -175,7 +175,7 @@ fn render_live(out: &mut String, live: &LiveReport, md: bool) {
     out.push_str(&if md {
         grid.to_markdown()
     } else {
-        grid.to_table()
+        grid.render(&ui.layout, &ui.paint)
     });
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::{Grid, write_json};
+use super::{Grid, HazardContext, write_data};
 use crate::args::OutputFormat;
 use crate::report::live::LiveStatus;
 use crate::report::timeline::TimelineReport;
@@ -15,17 +15,21 @@ use crate::ui::Ui;
 /// # Errors
 /// Write errors.
 pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let mut header = vec!["OBJECT".to_owned()];
     header.extend(report.revisions.iter().map(|(r, op)| format!("{r} {op}")));
     if report.live_source.is_some() {
         header.push("LIVE".to_owned());
     }
+    let revisions = report.revisions.len();
     let mut grid = Grid {
+        // The oldest revisions give way first; the last one and the objects stay.
+        optional: (1..revisions).collect(),
+        toned: (1..header.len()).collect(),
         header,
-        rows: Vec::new(),
+        ..Grid::default()
     };
     for o in &report.objects {
         let mut row = vec![format!("{}/{}", o.object.kind_with_group(), o.object.name)];
@@ -50,7 +54,7 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
             grid.to_markdown()
         )
     } else {
-        grid.to_table()
+        grid.render(&ui.layout, &ui.paint)
     };
     if let Some(source) = &report.live_source {
         let lines: Vec<String> = report
@@ -82,7 +86,11 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     if report.hazards.is_empty() {
         let _ = writeln!(out, "\nNo hazards found.");
     } else {
-        super::write_hazards(&mut out, &report.hazards, md, true);
+        let context = HazardContext {
+            release: &report.release,
+            revision: None,
+        };
+        super::write_hazards(&mut out, &report.hazards, &context, md, ui);
     }
     if md {
         let diagram = super::mermaid::timeline(report);
