@@ -128,6 +128,16 @@ impl Paint {
         self.tone(severity.as_str(), Tone::of_severity(severity))
     }
 
+    /// A line that starts with two spaces and a severity word (a wrapped hazard or finding),
+    /// with that word painted; painted after wrapping, as colour takes no room on screen.
+    pub fn leading_severity(&self, text: &str, severity: Severity) -> String {
+        let word = severity.as_str();
+        match text.strip_prefix("  ").and_then(|t| t.strip_prefix(word)) {
+            Some(rest) => format!("  {}{rest}", self.severity(severity)),
+            None => text.to_owned(),
+        }
+    }
+
     /// A word of helm-why's own vocabulary (see [`Tone::of_word`]) in its colour.
     pub fn word(&self, word: &str) -> String {
         match Tone::of_word(word) {

@@ -120,15 +120,14 @@ pub fn write_hazards(
                 h.message
             );
         } else {
-            let word = h.severity.as_str();
-            let line = format!("{word} [{}] {place}: {}", h.code, h.message);
+            let line = format!(
+                "{} [{}] {place}: {}",
+                h.severity.as_str(),
+                h.code,
+                h.message
+            );
             let text = layout::wrap("  ", &line, 4, ui.layout.wrap_width());
-            // Painted after wrapping: colour codes take no room on screen.
-            out.push_str(&format!(
-                "  {}{}",
-                paint.severity(h.severity),
-                &text[2 + word.len()..]
-            ));
+            out.push_str(&paint.leading_severity(&text, h.severity));
         }
     }
 }
