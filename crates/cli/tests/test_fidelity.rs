@@ -157,9 +157,12 @@ fn explain_heads_the_uninstall_and_names_other_versions() {
     revision 1 · install · 2026-01-01 00:00:01 UTC
       apply: create (added) — created by the install
     revision 2 · upgrade · 2026-01-01 00:00:02 UTC
-      delete: keep (keep-policy) — left the manifest (its template templates/kept.yaml is not in chart web-0.2.0 any more), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
+      delete: keep (keep-policy) — left the manifest (its template templates/kept.yaml is not in chart
+        web-0.2.0 any more), but not deleted: it carries helm.sh/resource-policy: keep (read from the
+        manifest here; Helm reads the live object), so it stays, tracked by no revision
 
-    Now: expected present, but no revision tracks it: revision 2 is uninstalled, so no upgrade diffs against a manifest that has it.
+    Now: expected present, but no revision tracks it: revision 2 is uninstalled, so no upgrade diffs
+    against a manifest that has it.
 
     Other Helm versions would have done otherwise:
       Helm 3.0.x, 3.1.x: revision 2: delete (delete) instead of keep (delete); expected absent now
@@ -189,7 +192,8 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
     revision 2 · upgrade · 2026-01-01 00:00:02 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against).
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against).
 
     note: revision 2: it failed while waiting for resources: the post hooks did not run
     [exit status: 0]
@@ -199,9 +203,11 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
 
     revision 2 · upgrade · 2026-01-01 00:00:02 UTC
       apply: create (added) — created: new in this revision
-      after: orphan (failed-base) — present but untracked: created by failed revision 2, which no later upgrade diffs against
+      after: orphan (failed-base) — present but untracked: created by failed revision 2, which no later
+        upgrade diffs against
 
-    Now: expected present, but no revision tracks it — created by failed revision 2, which no later upgrade diffs against
+    Now: expected present, but no revision tracks it — created by failed revision 2, which no later
+    upgrade diffs against
 
     note: revision 2: it failed while waiting for resources: the post hooks did not run
     [exit status: 0]

@@ -155,7 +155,8 @@ fn tiller_explain_and_timeline() {
     revision 1 · install · 2019-01-01 00:01:00 UTC
       apply: create (added) — created by the install
     revision 2 · upgrade · 2019-01-01 00:02:00 UTC
-      delete: delete (removed-from-chart) — deleted: its template templates/cm.yaml is not in chart web-0.2.0 any more (Helm 2 logs and ignores delete errors: check the cluster)
+      delete: delete (removed-from-chart) — deleted: its template templates/cm.yaml is not in chart
+        web-0.2.0 any more (Helm 2 logs and ignores delete errors: check the cluster)
 
     Now: expected absent — last delete by revision 2 (removed-from-chart).
     [exit status: 0]
@@ -202,12 +203,16 @@ fn tiller_hook_without_a_run_is_not_called_interrupted() {
     Job.batch shop/web-migrate in release web (namespace shop), replayed with Helm 2.17.0 rules
 
     revision 1 · install · 2019-01-01 00:01:00 UTC
-      pre-install: hook-create (hook) — the pre-install hook web/templates/migrate.yaml creates it (weight 0)
+      pre-install: hook-create (hook) — the pre-install hook web/templates/migrate.yaml creates it
+        (weight 0)
     revision 2 · upgrade · 2019-01-01 00:02:00 UTC
-      pre-upgrade: hook-delete (hook-delete-policy) — before-hook-creation deletes the Job left by the hook of revision 1 before creating it again
-      pre-upgrade: hook-create (hook) — the pre-upgrade hook web/templates/migrate.yaml creates it (weight 0)
+      pre-upgrade: hook-delete (hook-delete-policy) — before-hook-creation deletes the Job left by the
+        hook of revision 1 before creating it again
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook web/templates/migrate.yaml creates it
+        (weight 0)
 
-    Now: expected present, but no revision tracks it: revision 3 is pending-upgrade, so no upgrade diffs against a manifest that has it.
+    Now: expected present, but no revision tracks it: revision 3 is pending-upgrade, so no upgrade diffs
+    against a manifest that has it.
     [exit status: 0]
     ");
 }

@@ -49,11 +49,10 @@ impl Tone {
     /// (`created`, `hook-delete`, `failed`, `high`…); `None` for anything else.
     pub fn of_word(word: &str) -> Option<Tone> {
         match word {
-            "high" | "deleted" | "delete" | "hook-delete" | "failed" | "recreated"
-            | "recreated-by-hook" | "orphaned" | "missing" | "uninstalled" | "undecodable" => {
-                Some(Tone::Bad)
-            }
-            "medium" | "patched" | "patch" | "adopted" | "adopt" | "kept" | "replace"
+            "high" | "deleted" | "delete" | "hook-delete" | "failed" | "fail" | "conflict"
+            | "recreated" | "recreated-by-hook" | "orphaned" | "missing" | "uninstalled"
+            | "undecodable" => Some(Tone::Bad),
+            "medium" | "patched" | "patch" | "adopted" | "adopt" | "kept" | "keep" | "orphan"
             | "pending-install" | "pending-upgrade" | "pending-rollback" | "uninstalling" => {
                 Some(Tone::Change)
             }

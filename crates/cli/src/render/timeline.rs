@@ -78,8 +78,14 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
             );
         } else {
             let _ = writeln!(out, "\n{}Live ({source}):", if md { "### " } else { "" });
+            let width = if md { None } else { ui.layout.wrap_width() };
             for line in lines {
-                let _ = writeln!(out, "{}{line}", if md { "- " } else { "  " });
+                out.push_str(&super::layout::wrap(
+                    if md { "- " } else { "  " },
+                    &line,
+                    4,
+                    width,
+                ));
             }
         }
     }
