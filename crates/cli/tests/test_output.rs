@@ -260,3 +260,47 @@ fn a_format_a_command_cannot_print_is_an_error() {
     [exit status: 1]
     ");
 }
+
+#[test]
+fn a_long_timeline_keeps_the_newest_revisions_at_80_columns() {
+    let cm = |name: &str, n: u64| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  n: \"{n}\"\n")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.json");
+    let secrets = (1..=12)
+        .map(|n| {
+            let b = ReleaseBuilder::new("web", "shop", n)
+                .chart("web", "0.1.0")
+                .manifest_doc("web/templates/settings.yaml", &cm("web-settings", n))
+                .manifest_doc("web/templates/static.yaml", &cm("web-static", 0));
+            let b = if n == 7 {
+                b.manifest_doc("web/templates/extra.yaml", &cm("web-extra", 0))
+            } else {
+                b
+            };
+            if n < 12 {
+                b.status(Status::Superseded, "Upgrade complete")
+            } else {
+                b
+            }
+            .secret()
+        })
+        .collect();
+    std::fs::write(&path, serde_json::to_vec(&list(secrets)).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let out = at_80(&["timeline", "web", "--from", path]);
+    assert_fits(&out, 80);
+    insta::assert_snapshot!(out, @"
+    OBJECT                  8 upgrade  9 upgrade  10 upgrade  11 upgrade  12 upgrade
+    ConfigMap/web-extra     deleted    -          -           -           -
+    ConfigMap/web-settings  patched    patched    patched     patched     patched
+    ConfigMap/web-static    unchanged  unchanged  unchanged   unchanged   unchanged
+    (-o wide adds 7 columns: 1 install … 7 upgrade)
+
+    No hazards found.
+    [exit status: 0]
+    ");
+    let wide = at_80(&["timeline", "web", "--from", path, "-o", "wide"]);
+    assert!(wide.lines().next().unwrap().contains("1 install"), "{wide}");
+}

@@ -6,7 +6,7 @@
 //! stays one line, so the output greps. `-o wide` and an unlimited width show every column.
 
 use super::color::{Paint, Tone};
-use super::layout::{Layout, cut_list, width, wrap};
+use super::layout::{Layout, width, wrap};
 
 /// A header row and data rows of text cells, and how to fit them.
 #[derive(Debug, Default, Clone)]
@@ -99,10 +99,17 @@ impl Grid {
         if let Some(n) = moved {
             self.write_notes(&mut out, &rows, n, layout);
         }
-        if !left_out.is_empty() {
+        let what = match left_out.as_slice() {
+            [] => None,
+            [first, .., last] if left_out.len() > 3 => {
+                Some(format!("{} columns: {first} … {last}", left_out.len()))
+            }
+            _ => Some(left_out.join(", ")),
+        };
+        if let Some(what) = what {
             out.push_str(&wrap(
                 "",
-                &format!("(-o wide adds {})", cut_list(&left_out, 6)),
+                &format!("(-o wide adds {what})"),
                 1,
                 layout.width,
             ));
