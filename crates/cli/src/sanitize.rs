@@ -189,6 +189,30 @@ mod tests {
             "a\\x1b[2Jb\tc\r\nd\\re\\u{9b}f \u{a0}\\x7f"
         );
         assert_eq!(run(Style::Text, &[b"x\r"]), "x\\r");
+    }
+
+    fn run_keyed(chunks: &[&[u8]]) -> String {
+        let mut w = Sanitize::new(Vec::new(), Style::Text).with_color_key(Some("k3y"));
+        for c in chunks {
+            w.write_all(c).unwrap();
+        }
+        w.flush().unwrap();
+        String::from_utf8(w.inner).unwrap()
+    }
+
+    #[test]
+    fn only_keyed_colour_passes_even_split_across_writes() {
+        assert_eq!(
+            run_keyed(&[b"\x1bk3", b"y[31mred\x1bk3y[0m"]),
+            "\x1b[31mred\x1b[0m"
+        );
+        // Unkeyed, a wrong key, a key cut short, or something else than SGR: escaped.
+        assert_eq!(run_keyed(&[b"\x1b[31m"]), "\\x1b[31m");
+        assert_eq!(run_keyed(&[b"\x1bk4y[31m"]), "\\x1bk4y[31m");
+        assert_eq!(run_keyed(&[b"\x1bk3y[2J"]), "\\x1bk3y[2J");
+        assert_eq!(run_keyed(&[b"\x1bk3"]), "\\x1bk3");
+        assert_eq!(run_keyed(&[b"\x1bk3\x1bk3y[1m"]), "\\x1bk3\x1b[1m");
+        assert_eq!(run_keyed(&[b"\x1bk3y[1\r"]), "\\x1bk3y[1\\r");
         assert_eq!(
             run(Style::Json, &["\"a\u{7f}b\u{9b}\"\n".as_bytes()]),
             "\"a\\u007fb\\u009b\"\n"

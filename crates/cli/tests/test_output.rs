@@ -304,3 +304,31 @@ fn a_long_timeline_keeps_the_newest_revisions_at_80_columns() {
     let wide = at_80(&["timeline", "web", "--from", path, "-o", "wide"]);
     assert!(wide.lines().next().unwrap().contains("1 install"), "{wide}");
 }
+
+#[test]
+fn plan_diff_lines_are_coloured_by_sign() {
+    let out = helm_why()
+        .env_remove("NO_COLOR")
+        .args([
+            "plan",
+            "a1",
+            "--from",
+            A1_STEP1,
+            "--manifest",
+            A1_REV2,
+            "--diff",
+        ])
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    let added = out.lines().filter(|l| l.starts_with("\x1b[32m+")).count();
+    let removed = out
+        .lines()
+        .filter(|l| l.starts_with("\x1b[1m\x1b[31m-"))
+        .count();
+    assert!(added > 0 && removed > 0, "{out}");
+    // File headers and context stay plain.
+    assert!(out.lines().any(|l| l.starts_with("--- ")), "{out}");
+    assert!(out.contains("\x1b[33mpatch\x1b[0m"), "{out}");
+}
