@@ -104,6 +104,8 @@ fn plan_of_an_empty_candidate_deletes_everything() {
     Plan for web (namespace shop): revision 2, base revision 1, Helm 3.21.4 rules
     Candidate: EMPTY (helm template output)
 
+    Verdict: 1 high hazard (listed below)
+
     OP      PHASE   KIND       NAMESPACE  NAME
     delete  delete  ConfigMap  shop       a
     delete  delete  ConfigMap  shop       b

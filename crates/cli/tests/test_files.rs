@@ -142,6 +142,8 @@ fn explain_json() {
 #[test]
 fn timeline_with_keep_policy() {
     insta::assert_snapshot!(run_args(&["timeline", "s4b", "--from", S4B]), @"
+    Verdict: 1 low hazard (listed below)
+
     OBJECT              1 install  2 upgrade  3 upgrade
     ConfigMap/s4b-base  created    unchanged  unchanged
     Service/s4b-extra   created    kept       adopted

@@ -241,11 +241,12 @@ fn plan_reads_objects_given_as_json_as_a_manifest() {
     Plan for w (namespace ns): revision 3, base revision 2, Helm 3.21.4 rules
     Candidate: list.json (helm template output)
 
+    Verdict: no hazards found
+
     OP      PHASE  KIND       NAMESPACE  NAME  WHY
     create  apply  ConfigMap  ns         x     added: created: new in this revision
 
     1 create
-    No hazards.
     note: offline: the cluster is assumed to hold what the replayed history left; objects created
       outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
     [exit status: 0]

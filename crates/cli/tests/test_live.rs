@@ -219,6 +219,8 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     cluster.add(live_hook_configmap());
     let kc = kubeconfig(&cluster);
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1"]), @r#"
+    Verdict: 1 high, 2 medium hazards (listed below)
+
     OBJECT                   1 install  2 upgrade  3 upgrade          LIVE
     ConfigMap/a1-app-config  created    deleted    recreated-by-hook  exists
     Deployment.apps/a1-app   created    unchanged  unchanged          missing
@@ -309,6 +311,8 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     ");
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1", "-o", "markdown"]), @r#"
     ## Release `a1` in namespace `shop` (Helm 3.21.4 rules)
+
+    **Verdict:** 1 high, 2 medium hazards (listed below)
 
     | OBJECT | 1 install | 2 upgrade | 3 upgrade | LIVE |
     |---|---|---|---|---|
@@ -454,14 +458,14 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
     // Discovery refused: a warning, the built-in rule, and the live object is not checked.
     cluster.fail_path("/apis/example.com/", 403);
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "tenants"]), @r#"
+    Verdict: no hazards found
+
     OBJECT                   1 install  LIVE
     Tenant.example.com/acme  created    ?
 
     Live (context test):
       Tenant.example.com/acme: not checked: cannot discover example.com/v1: forbidden: User
         "system:serviceaccount:default:test" cannot get path "/apis/example.com/v1" (403)
-
-    No hazards found.
     ------- stderr -------
     warning: API discovery of example.com/v1 failed (forbidden: User "system:serviceaccount:default:test" cannot get path "/apis/example.com/v1" (403)): Tenant.example.com is taken as namespaced (--cluster-scoped KIND.GROUP declares a cluster-scoped kind)
     [exit status: 0]
@@ -483,6 +487,8 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     cluster.fail_path("/apis/apps/v1/namespaces/shop/deployments/", 403);
     let kc = kubeconfig(&cluster);
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1"]), @r#"
+    Verdict: 1 high, 2 medium hazards (listed below)
+
     OBJECT                   1 install  2 upgrade  3 upgrade          LIVE
     ConfigMap/a1-app-config  created    deleted    recreated-by-hook  exists
     Deployment.apps/a1-app   created    unchanged  unchanged          ?

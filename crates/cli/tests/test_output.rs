@@ -35,6 +35,8 @@ fn plan_fits_80_columns() {
     Plan for a1 (namespace h3173): revision 2, base revision 1, Helm 3.21.4 rules
     Candidate: tests/fixtures/plan/a1-rev2-template.yaml (helm template output)
 
+    Verdict: 1 high hazard (listed below)
+
     OP           PHASE        KIND             NAMESPACE  NAME
     hook-delete  pre-upgrade  ConfigMap        h3173      a1-app-config
     hook-create  pre-upgrade  ConfigMap        h3173      a1-app-config
@@ -93,6 +95,8 @@ fn history_and_timeline_fit_80_columns() {
     let out = at_80(&["timeline", "a1", "--from", A1_STEP3]);
     assert_fits(&out, 80);
     insta::assert_snapshot!(out, @r#"
+    Verdict: 1 high, 2 medium hazards (listed below)
+
     OBJECT                   1 install  2 upgrade  3 upgrade
     ConfigMap/a1-app-config  created    deleted    recreated-by-hook
     Deployment.apps/a1-app   created    patched    patched
@@ -133,6 +137,8 @@ fn wide_keeps_every_column_on_one_line() {
     insta::assert_snapshot!(out, @"
     Plan for a1 (namespace h3173): revision 2, base revision 1, Helm 3.21.4 rules
     Candidate: tests/fixtures/plan/a1-rev2-template.yaml (helm template output)
+
+    Verdict: 1 high hazard (listed below)
 
     OP           PHASE        KIND             NAMESPACE  NAME           WHY
     hook-delete  pre-upgrade  ConfigMap        h3173      a1-app-config  moved-to-hook: before-hook-creation of the pre-upgrade hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest) without any ownership check
@@ -292,17 +298,21 @@ fn a_long_timeline_keeps_the_newest_revisions_at_80_columns() {
     let out = at_80(&["timeline", "web", "--from", path]);
     assert_fits(&out, 80);
     insta::assert_snapshot!(out, @"
+    Verdict: no hazards found
+
     OBJECT                  8 upgrade  9 upgrade  10 upgrade  11 upgrade  12 upgrade
     ConfigMap/web-extra     deleted    -          -           -           -
     ConfigMap/web-settings  patched    patched    patched     patched     patched
     ConfigMap/web-static    unchanged  unchanged  unchanged   unchanged   unchanged
     (-o wide adds 7 columns: 1 install … 7 upgrade)
-
-    No hazards found.
     [exit status: 0]
     ");
     let wide = at_80(&["timeline", "web", "--from", path, "-o", "wide"]);
-    assert!(wide.lines().next().unwrap().contains("1 install"), "{wide}");
+    let header = wide.lines().find(|l| l.starts_with("OBJECT")).unwrap();
+    assert!(
+        header.contains("1 install") && header.contains("12 upgrade"),
+        "{wide}"
+    );
 }
 
 #[test]

@@ -11,6 +11,8 @@ fn plan_predicts_the_hook_conversion_and_fails_the_gate() {
     Plan for a1 (namespace h3173): revision 2, base revision 1, Helm 3.21.4 rules
     Candidate: tests/fixtures/plan/a1-rev2-template.yaml (helm template output)
 
+    Verdict: 1 high hazard (listed below)
+
     OP           PHASE        KIND             NAMESPACE  NAME
     hook-delete  pre-upgrade  ConfigMap        h3173      a1-app-config
     hook-create  pre-upgrade  ConfigMap        h3173      a1-app-config

@@ -162,6 +162,8 @@ fn tiller_explain_and_timeline() {
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @"
+    Verdict: 1 medium hazard (listed below)
+
     OBJECT                     1 install  2 upgrade  3 uninstall
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    patched    deleted
@@ -191,12 +193,12 @@ fn tiller_hook_without_a_run_is_not_called_interrupted() {
     );
     let d = dump(revs.iter().map(|r| r.configmap("kube-system")).collect());
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @"
+    Verdict: no hazards found
+
     OBJECT                     1 install  2 upgrade  3 upgrade
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    patched    patched
     Job.batch/web-migrate      hook       hook       present
-
-    No hazards found.
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&d, &["explain", "web", "job/web-migrate"]), @"
@@ -267,12 +269,12 @@ fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
     // Helm 3 ran after the conversion: Helm 3 rules, and the Tiller revision's hook is not
     // read as interrupted.
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @"
+    Verdict: no hazards found
+
     OBJECT                     1 install  2 upgrade  3 upgrade
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    unchanged  unchanged
     Job.batch/web-migrate      hook       present    present
-
-    No hazards found.
     ------- stderr -------
     warning: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
     [exit status: 0]
@@ -337,6 +339,8 @@ fn public_helm2_records() {
     [exit status: 0]
     "#);
     insta::assert_snapshot!(run(&["timeline", "invincible-zebu"]), @"
+    Verdict: no hazards found
+
     OBJECT                                                                                             1 install
     Pod/invincible-zebu-metrics-server-test                                                            -
     Service/invincible-zebu-metrics-server                                                             created
@@ -348,8 +352,6 @@ fn public_helm2_records() {
     ClusterRoleBinding.rbac.authorization.k8s.io/invincible-zebu-metrics-server:system:auth-delegator  created
     ClusterRoleBinding.rbac.authorization.k8s.io/system:invincible-zebu-metrics-server                 created
     RoleBinding.rbac.authorization.k8s.io/invincible-zebu-metrics-server-auth-reader                   created
-
-    No hazards found.
     [exit status: 0]
     ");
 }

@@ -56,6 +56,48 @@ pub fn write_yaml<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result
     Ok(())
 }
 
+/// `2 high, 1 low`: how many of each severity, most severe first.
+pub fn severity_counts(severities: impl Iterator<Item = helm_why_diff::Severity>) -> Vec<String> {
+    let all: Vec<helm_why_diff::Severity> = severities.collect();
+    [
+        helm_why_diff::Severity::High,
+        helm_why_diff::Severity::Medium,
+        helm_why_diff::Severity::Low,
+    ]
+    .into_iter()
+    .filter_map(|s| {
+        let n = all.iter().filter(|x| **x == s).count();
+        (n > 0).then(|| format!("{n} {}", s.as_str()))
+    })
+    .collect()
+}
+
+/// The first line of `timeline` and `plan`: `Verdict: 1 high, 2 medium hazards (listed
+/// below)`, or that none were found. The most severe word is coloured.
+pub fn verdict(hazards: &[helm_why_diff::Hazard], md: bool, paint: &color::Paint) -> String {
+    let counts = severity_counts(hazards.iter().map(|h| h.severity));
+    let label = if md { "**Verdict:**" } else { "Verdict:" };
+    let Some(worst) = hazards.iter().map(|h| h.severity).max() else {
+        return format!("{label} no hazards found\n");
+    };
+    let word = if hazards.len() == 1 {
+        "hazard"
+    } else {
+        "hazards"
+    };
+    let counts = counts.join(", ");
+    // `1 high, …`: the number, then the worst severity's word in its colour.
+    let painted = match counts.split_once(' ') {
+        Some((n, rest)) if rest.starts_with(worst.as_str()) && !md => format!(
+            "{n} {}{}",
+            paint.severity(worst),
+            &rest[worst.as_str().len()..]
+        ),
+        _ => counts,
+    };
+    format!("{label} {painted} {word} (listed below)\n")
+}
+
 /// Whose hazards [`write_hazards`] prints.
 pub struct HazardContext<'a> {
     /// The release.
@@ -77,17 +119,7 @@ pub fn write_hazards(
     let mut sorted: Vec<&helm_why_diff::Hazard> = hazards.iter().collect();
     // Stable: within one severity, the order of the history.
     sorted.sort_by_key(|h| std::cmp::Reverse(h.severity));
-    let counts: Vec<String> = [
-        helm_why_diff::Severity::High,
-        helm_why_diff::Severity::Medium,
-        helm_why_diff::Severity::Low,
-    ]
-    .into_iter()
-    .filter_map(|s| {
-        let n = hazards.iter().filter(|h| h.severity == s).count();
-        (n > 0).then(|| format!("{n} {}", s.as_str()))
-    })
-    .collect();
+    let counts = severity_counts(hazards.iter().map(|h| h.severity));
     let _ = writeln!(
         out,
         "\n{}Hazards: {}",

@@ -38,6 +38,8 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
         );
         let _ = writeln!(out, "Candidate: {}\n", report.candidate);
     }
+    out.push_str(&super::verdict(&p.hazards, md, &ui.paint));
+    out.push('\n');
     if let Some(refused) = &p.refused {
         let _ = writeln!(out, "helm upgrade will refuse to start: {refused}\n");
     }
@@ -77,9 +79,7 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
             summary.join(", ")
         }
     );
-    if p.hazards.is_empty() {
-        let _ = writeln!(out, "No hazards.");
-    } else {
+    if !p.hazards.is_empty() {
         let context = HazardContext {
             release: &p.release,
             revision: Some(p.revision),

@@ -45,16 +45,17 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
         grid.row(row);
     }
     let md = ui.format == OutputFormat::Markdown;
+    let verdict = super::verdict(&report.hazards, md, &ui.paint);
     let mut out = if md {
         format!(
-            "## Release `{}` in namespace `{}` (Helm {} rules)\n\n{}",
+            "## Release `{}` in namespace `{}` (Helm {} rules)\n\n{verdict}\n{}",
             report.release,
             report.namespace,
             report.helm_version,
             grid.to_markdown()
         )
     } else {
-        grid.render(&ui.layout, &ui.paint)
+        format!("{verdict}\n{}", grid.render(&ui.layout, &ui.paint))
     };
     if let Some(source) = &report.live_source {
         let lines: Vec<String> = report
@@ -89,9 +90,7 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
             }
         }
     }
-    if report.hazards.is_empty() {
-        let _ = writeln!(out, "\nNo hazards found.");
-    } else {
+    if !report.hazards.is_empty() {
         let context = HazardContext {
             release: &report.release,
             revision: None,
