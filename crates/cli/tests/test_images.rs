@@ -612,3 +612,57 @@ fn images_filters_by_container_revision_and_severity() {
     [exit status: 1]
     ");
 }
+
+#[test]
+fn images_fit_80_columns() {
+    let records = write_records(&configmap_only_story());
+    let out = crate::harness::run(crate::harness::helm_why().env("COLUMNS", "80").args([
+        "images",
+        "web",
+        "--from",
+        records.path(),
+        "--revision",
+        "3",
+    ]));
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}\n{out}");
+    }
+    insta::assert_snapshot!(out, @"
+    REVISION 3 · chart web-0.1.0 · app 1.1
+    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        ROLLOUT?
+    Deployment/web          app          myimage:v1  partial version  no
+    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  n/a
+    Job/web-migrate (hook)  migrate      myimage:v1  partial version  n/a
+    (-o wide adds POLICY FROM, PULL POLICY)
+
+    Findings: 3 causes, 4 findings: 3 medium
+      medium [mutable-tag-if-not-present] myimage:v1: 2 times in 2 containers,
+        revisions 1–3
+        Deployment/web app (1–3), Job/web-migrate migrate (1–3)
+        for example, revisions 1–3: container app of Deployment shop/web runs
+          myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest):
+          `v1` is a partial version, usually moved to every new v1.x build. A node
+          pulls the tag once and keeps that build, so nodes that pulled at different
+          times run different builds under one name, and a build pushed again under
+          the tag never reaches nodes that already have it. Use an immutable tag (a
+          full version or build id) or a digest; imagePullPolicy Always makes each
+          new pod pull the current build, but does not replace running pods
+      medium [latest-tag] revisions 1–3: init container wait of Job shop/web-migrate
+        (hook) uses busybox (no tag means `latest`, moved by every push) with
+        imagePullPolicy Always (default: no tag means latest): every container start
+        asks the registry what `latest` is now: slower starts, no start at all while
+        the registry is unreachable, replicas started at different times run
+        different builds, and a rollback cannot bring an older build back. Pin a
+        version tag, or better a digest
+      medium [no-rollout] revision 3: the upgrade changed the values
+        (.Values.greeting) and the manifest (changed ConfigMap shop/web-config) —
+        but not the pod template of Deployment shop/web, so Kubernetes replaced no
+        pod: container app keeps running whatever myimage:v1 each node pulled
+        earlier (`v1` is a partial version, usually moved to every new v1.x build),
+        and a build pushed again under that tag did not ship. To roll when a
+        ConfigMap or values change, put a checksum of them in a pod template
+        annotation (checksum/config); to ship a new build, give it a new tag or
+        deploy it by digest
+    [exit status: 0]
+    ");
+}

@@ -111,8 +111,9 @@ fn revision_grid(rows: &[ImageRow]) -> Grid {
         "ROLLOUT?",
         "POLICY FROM",
     ]);
-    // Where the pull policy comes from is the first thing to go on a narrow terminal.
-    grid.optional = vec![6];
+    // On a narrow terminal, where the pull policy comes from goes first, then the policy and
+    // the tag class (the findings below name both).
+    grid.optional = vec![6, 4, 3];
     for row in rows {
         let spec = &row.spec;
         let tag_class = match (spec.tag_class.label(), &spec.reference) {

@@ -163,3 +163,26 @@ pub fn write_hazards(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Renderers print reports; they never reach into the commands that build them.
+    #[test]
+    fn render_does_not_import_commands() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/render");
+        let mut files = vec![std::path::PathBuf::from(dir)];
+        let mut checked = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Spelled in two halves so that this file does not match itself.
+                let needle = ["crate::", "commands"].concat();
+                assert!(!text.contains(&needle), "{}", path.display());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} files found");
+    }
+}
