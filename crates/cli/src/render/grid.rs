@@ -67,11 +67,12 @@ impl Grid {
             // Explanations beside their rows read best: leave out optional columns first if
             // that is enough; else move the explanations under the table, then leave out
             // only what still does not fit.
-            let without_optional: Vec<usize> = shown
-                .iter()
-                .copied()
-                .filter(|c| !self.optional.contains(c))
-                .collect();
+            let mut optional = vec![false; columns];
+            for &c in self.optional.iter().filter(|&&c| c < columns) {
+                optional[c] = true;
+            }
+            let without_optional: Vec<usize> =
+                shown.iter().copied().filter(|&c| !optional[c]).collect();
             let keep_notes_inline = total(&without_optional) <= limit;
             if let Some(n) = self
                 .notes
@@ -92,9 +93,14 @@ impl Grid {
         }
         let mut out = String::new();
         let header: Vec<String> = self.header.iter().map(|h| one_line(h)).collect();
+        // One lookup per cell: a timeline can have a thousand toned columns.
+        let mut toned = vec![false; columns];
+        for &c in self.toned.iter().filter(|&&c| c < columns) {
+            toned[c] = true;
+        }
         write_line(&mut out, &header, &shown, &widths, &[], paint);
         for row in &rows {
-            write_line(&mut out, row, &shown, &widths, &self.toned, paint);
+            write_line(&mut out, row, &shown, &widths, &toned, paint);
         }
         if let Some(n) = moved {
             self.write_notes(&mut out, &rows, n, layout);
@@ -180,14 +186,18 @@ fn write_line(
     cells: &[String],
     shown: &[usize],
     widths: &[usize],
-    toned: &[usize],
+    toned: &[bool],
     paint: &Paint,
 ) {
     let mut line = String::new();
     for (i, &c) in shown.iter().enumerate() {
         let text = cells.get(c).map(String::as_str).unwrap_or_default();
         let last = i + 1 == shown.len();
-        let painted = match Tone::of_word(text).filter(|_| toned.contains(&c)) {
+        let tone = match toned.get(c) {
+            Some(true) => Tone::of_word(text),
+            _ => None,
+        };
+        let painted = match tone {
             Some(tone) => paint.tone(text, tone),
             None => text.to_owned(),
         };
