@@ -1,9 +1,11 @@
 //! kubectl-style tables that fit the terminal.
 //!
-//! A table that is wider than the [`Layout`] first moves its explanation column (a `WHY` or
-//! `DESCRIPTION`) under the table as wrapped notes, then leaves out its optional columns in
-//! the order given, and says which (`-o wide` shows them). Cells are never wrapped: every row
-//! stays one line, so the output greps. `-o wide` and an unlimited width show every column.
+//! A table that is wider than the [`Layout`] leaves out its optional columns, in the order
+//! given, when that is enough to fit; otherwise it moves its explanation column (a `WHY` or
+//! `DESCRIPTION`) under the table as wrapped notes and leaves out only the optional columns
+//! that still do not fit. It says what it left out (`-o wide` shows it). Cells are never
+//! wrapped: every row stays one line, so the output greps. `-o wide` and an unlimited width
+//! show every column.
 
 use super::color::{Paint, Tone};
 use super::layout::{Layout, width, wrap};
@@ -76,7 +78,7 @@ impl Grid {
             let keep_notes_inline = total(&without_optional) <= limit;
             if let Some(n) = self
                 .notes
-                .filter(|_| total(&shown) > limit && !keep_notes_inline)
+                .filter(|&n| n < columns && total(&shown) > limit && !keep_notes_inline)
             {
                 shown.retain(|&c| c != n);
                 moved = Some(n);
@@ -85,7 +87,7 @@ impl Grid {
                 if total(&shown) <= limit {
                     break;
                 }
-                if shown.len() > 1 {
+                if shown.len() > 1 && shown.contains(&c) {
                     shown.retain(|&s| s != c);
                     left_out.push(self.header[c].clone());
                 }

@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use helm_why_diff::Severity;
 use helm_why_diff::images::{ImageFinding, ImageRow, LiveImageGroup, RevisionImages};
 use helm_why_release::images::{ContainerList, short_digest};
 
@@ -232,13 +231,7 @@ fn render_findings(out: &mut String, report: &ImagesReport, md: bool, ui: &Ui<'_
         return;
     }
     let groups = &report.finding_groups;
-    let by_severity: Vec<String> = [Severity::High, Severity::Medium, Severity::Low]
-        .into_iter()
-        .filter_map(|s| {
-            let n = groups.iter().filter(|g| g.severity == s).count();
-            (n > 0).then(|| format!("{n} {}", s.as_str()))
-        })
-        .collect();
+    let by_severity = super::severity_counts(groups.iter().map(|g| g.severity));
     let summary = format!(
         "{} {}, {} {}: {}",
         groups.len(),
