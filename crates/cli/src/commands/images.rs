@@ -325,3 +325,21 @@ pub fn live_pod(pod: &Pod, default_namespace: &str) -> LivePod {
         containers,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_that_touch_are_joined() {
+        assert_eq!(
+            merge_runs(vec![[5, 5], [2, 2], [3, 4], [8, 9]]),
+            [[2, 5], [8, 9]]
+        );
+        assert_eq!(merge_runs(vec![[1, 3], [2, 2]]), [[1, 3]]);
+        assert_eq!(
+            merge_runs(vec![[u64::MAX, u64::MAX], [1, 1]]),
+            [[1, 1], [u64::MAX, u64::MAX]]
+        );
+    }
+}
