@@ -554,6 +554,19 @@ fn one_cause_in_ten_revisions_and_four_containers_is_one_line() {
         .filter(|l| l.starts_with("  medium ["))
         .count();
     assert_eq!(finding_lines, 2, "{table}");
+    let md = run_args(&["images", "web", "--from", records.path(), "-o", "markdown"]);
+    let md_findings = &md[md.find("### Findings").unwrap()..];
+    insta::assert_snapshot!(md_findings, @"
+    ### Findings
+
+    2 causes, 40 findings: 2 medium
+
+    - **medium** `mutable-tag-if-not-present` `myimage:v1`: 4 times in 4 containers, revisions 1–10: Deployment/web app (1–10), Deployment/web cron (1–10), Deployment/web metrics (1–10), Deployment/web worker (1–10)
+      - for example, revisions 1–10: container app of Deployment shop/web runs myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a partial version, usually moved to every new v1.x build. A node pulls the tag once and keeps that build, so nodes that pulled at different times run different builds under one name, and a build pushed again under the tag never reaches nodes that already have it. Use an immutable tag (a full version or build id) or a digest; imagePullPolicy Always makes each new pod pull the current build, but does not replace running pods
+    - **medium** `no-rollout` `myimage:v1`: 36 times in 4 containers, revisions 2–10: Deployment/web app (2–10), Deployment/web cron (2–10), Deployment/web metrics (2–10), Deployment/web worker (2–10)
+      - for example, revision 2: the upgrade changed the values (.Values.replicas) — but not the pod template of Deployment shop/web, so Kubernetes replaced no pod: container app keeps running whatever myimage:v1 each node pulled earlier (`v1` is a partial version, usually moved to every new v1.x build), and a build pushed again under that tag did not ship. To roll when a ConfigMap or values change, put a checksum of them in a pod template annotation (checksum/config); to ship a new build, give it a new tag or deploy it by digest
+    [exit status: 0]
+    ");
 }
 
 #[test]

@@ -342,3 +342,15 @@ fn plan_diff_lines_are_coloured_by_sign() {
     assert!(out.lines().any(|l| l.starts_with("--- ")), "{out}");
     assert!(out.contains("\x1b[33mpatch\x1b[0m"), "{out}");
 }
+
+#[test]
+fn list_fits_80_columns() {
+    let out = at_80(&["list", "-A", "--from", A1_STEP3]);
+    assert_fits(&out, 80);
+    insta::assert_snapshot!(out, @"
+    NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART
+    a1    h3173      3         2026-11-22 03:07:41 UTC  deployed  a1-app-0.2.0
+    (-o wide adds APP VERSION)
+    [exit status: 0]
+    ");
+}
