@@ -354,3 +354,39 @@ fn list_fits_80_columns() {
     [exit status: 0]
     ");
 }
+
+#[test]
+fn explain_fits_80_columns() {
+    let out = at_80(&["explain", "a1", "cm/a1-app-config", "--from", A1_STEP3]);
+    assert_fits(&out, 80);
+    insta::assert_snapshot!(out, @"
+    ConfigMap h3173/a1-app-config in release a1 (namespace h3173), replayed with
+      Helm 3.21.4 rules
+
+    revision 1 · install · 2026-11-22 03:07:38 UTC
+      apply: create (added) — created by the install
+    revision 2 · upgrade · 2026-11-22 03:07:39 UTC
+      pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade
+        hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by
+        revision 1's manifest) without any ownership check
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook
+        a1-app/templates/configmap.yaml creates it (weight -5)
+      delete: delete (moved-to-hook) — deleted: it became a hook
+        (pre-install,pre-upgrade, delete policy before-hook-creation) in
+        a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade
+        treats it as removed; the hook recreated it just before, so the object the
+        hook made is the one deleted — it comes back on the next upgrade, as a hook,
+        without Helm's ownership metadata (Helm 3 logs and ignores delete errors:
+        check the cluster)
+    revision 3 · upgrade · 2026-11-22 03:07:41 UTC
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook
+        a1-app/templates/configmap.yaml creates it again — as a hook: no Helm
+        ownership metadata, never deleted by upgrades or uninstall
+      after: orphan (hook) — present but untracked: the hook of revision 3 created
+        it; no upgrade or uninstall will delete it
+
+    Now: expected present, but no revision tracks it — the hook of revision 3
+    created it; no upgrade or uninstall will delete it
+    [exit status: 0]
+    ");
+}
