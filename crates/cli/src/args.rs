@@ -65,9 +65,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DRIVER")]
     pub driver: Option<String>,
 
-    /// Output format
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
+    /// Output format [default: table]; a command refuses a format it cannot print
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+
+    /// When to colour severities, actions and diff lines: auto (stdout is a terminal and
+    /// NO_COLOR is unset, or CLICOLOR_FORCE is set), always or never; JSON and YAML never are
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Largest decompressed size of one record, e.g. 64MiB or 1000000
     #[arg(long, global = true, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
@@ -110,14 +115,48 @@ pub struct GlobalArgs {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned columns for a terminal
+    /// Aligned columns that fit the terminal; long explanations go under the table
     Table,
+    /// Every column, one line per row, never wrapped (like kubectl -o wide)
+    Wide,
     /// JSON, documented in docs/json.md
     Json,
+    /// YAML: the same data as JSON
+    Yaml,
     /// Markdown, for incident write-ups and pull requests (with Mermaid diagrams)
     Markdown,
     /// One self-contained HTML page for postmortems (timeline only)
     Html,
+}
+
+impl OutputFormat {
+    /// The name `-o` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Table => "table",
+            OutputFormat::Wide => "wide",
+            OutputFormat::Json => "json",
+            OutputFormat::Yaml => "yaml",
+            OutputFormat::Markdown => "markdown",
+            OutputFormat::Html => "html",
+        }
+    }
+
+    /// JSON or YAML: data for programs (warnings inside, never colour).
+    pub fn is_data(self) -> bool {
+        matches!(self, OutputFormat::Json | OutputFormat::Yaml)
+    }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)
+    Auto,
+    /// Always colour (tables only)
+    Always,
+    /// Never colour
+    Never,
 }
 
 /// Commands.
@@ -147,6 +186,26 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page
     Man,
+}
+
+impl Command {
+    /// The command's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::List(_) => "list",
+            Command::History(_) => "history",
+            Command::Get(_) => "get",
+            Command::Explain(_) => "explain",
+            Command::Timeline(_) => "timeline",
+            Command::Images(_) => "images",
+            Command::Plan(_) => "plan",
+            Command::Diff(_) => "diff",
+            Command::Scan(_) => "scan",
+            Command::Who(_) => "who",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+        }
+    }
 }
 
 /// `list`
@@ -303,6 +362,26 @@ pub struct TimelineArgs {
 pub struct ImagesArgs {
     /// Release name
     pub release: String,
+    /// Only this container (its name in the pod spec)
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Only this revision (its table, and the findings that concern it)
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u64>,
+    /// Only findings of this severity or worse
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub severity: Option<MinSeverity>,
+}
+
+/// `images --severity`: the least severe finding shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    /// Every finding
+    Low,
+    /// Medium and high findings
+    Medium,
+    /// High findings only
+    High,
 }
 
 /// `plan`

@@ -26,6 +26,12 @@ pub struct Env {
     pub tiller_namespace: Option<String>,
     /// `HELM_DRIVER_SQL_CONNECTION_STRING`: the database of the SQL driver.
     pub sql_connection: Option<String>,
+    /// `COLUMNS`: the width of text output, before the terminal's.
+    pub columns: Option<String>,
+    /// `NO_COLOR` set to anything: no colour with `--color auto`.
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` set to anything but `0`: colour with `--color auto` even into a pipe.
+    pub clicolor_force: bool,
 }
 
 impl Env {
@@ -40,6 +46,9 @@ impl Env {
             helm_bin: var("HELM_BIN"),
             tiller_namespace: var("TILLER_NAMESPACE"),
             sql_connection: var("HELM_DRIVER_SQL_CONNECTION_STRING"),
+            columns: var("COLUMNS"),
+            no_color: var("NO_COLOR").is_some(),
+            clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
         }
     }
 }
@@ -273,7 +282,7 @@ impl Config {
         Ok(Config {
             source,
             namespace_filter: global.namespace.clone(),
-            output: global.output,
+            output: global.output.unwrap_or(OutputFormat::Table),
             limits: Limits::with_max_record_bytes(global.max_record_bytes)
                 .with_run_budget(global.max_total_bytes),
             max_input_bytes: global.max_input_bytes,

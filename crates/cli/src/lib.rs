@@ -10,17 +10,19 @@ pub mod error;
 pub mod progress;
 pub mod redact;
 pub mod render;
+pub mod report;
 pub mod sanitize;
 pub mod source;
 pub mod suggest;
+pub mod ui;
 
 use std::ffi::OsString;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
 
-use crate::args::Cli;
+use crate::args::{Cli, OutputFormat};
 use crate::config::{Config, Env};
 use crate::error::{exit, report};
 use crate::sanitize::{Sanitize, Style};
@@ -78,16 +80,36 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
         Err(e) => return report(&anyhow::Error::from(e), &mut err),
     };
     let stdout = std::io::stdout();
-    let style = match cli.global.output {
+    let format = config.output;
+    let style = match format {
         args::OutputFormat::Json => Style::Json,
         _ => Style::Text,
     };
-    let mut out = std::io::BufWriter::new(Sanitize::new(stdout.lock(), style));
+    let terminal = stdout.is_terminal();
+    let colored = matches!(format, OutputFormat::Table | OutputFormat::Wide)
+        && render::color::enabled(cli.global.color, env.no_color, env.clicolor_force, terminal);
+    let paint = if colored {
+        render::color::Paint::on()
+    } else {
+        render::color::Paint::off()
+    };
+    let layout = render::layout::Layout::detect(
+        env.columns.as_deref(),
+        terminal
+            .then(|| terminal_size::terminal_size_of(&stdout))
+            .flatten()
+            .map(|(w, _)| usize::from(w.0)),
+        format == OutputFormat::Wide,
+    );
+    let mut out =
+        std::io::BufWriter::new(Sanitize::new(stdout.lock(), style).with_color_key(paint.key()));
     let result = {
-        let mut ui = commands::Ui {
+        let mut ui = ui::Ui {
             out: &mut out,
             err: &mut err,
-            format: cli.global.output,
+            format,
+            layout,
+            paint,
         };
         runtime.block_on(commands::run(&cli.command, &config, &mut ui))
     };

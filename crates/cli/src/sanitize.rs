@@ -26,7 +26,14 @@ pub struct Sanitize<W: Write> {
     pending_cr: bool,
     /// A 0xC2 lead byte waiting for its continuation byte.
     pending_c2: bool,
+    /// The key that marks helm-why's own colour sequences ([`crate::render::color`]).
+    color_key: Option<Vec<u8>>,
+    /// The bytes after an ESC while they may still be a marked colour sequence.
+    marker: Option<Vec<u8>>,
 }
+
+/// Longest SGR parameter list accepted in a marked sequence.
+const MAX_SGR: usize = 32;
 
 impl<W: Write> Sanitize<W> {
     /// Wrap `inner`.
@@ -36,6 +43,57 @@ impl<W: Write> Sanitize<W> {
             style,
             pending_cr: false,
             pending_c2: false,
+            color_key: None,
+            marker: None,
+        }
+    }
+
+    /// Let colour through: `ESC <key> [ <digits and ;> m` becomes `ESC [ … m`; every other ESC
+    /// is still escaped.
+    pub fn with_color_key(mut self, key: Option<&str>) -> Self {
+        self.color_key = key.map(|k| k.as_bytes().to_vec());
+        self
+    }
+
+    /// The wrapped writer.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+
+    /// Feed one byte of a possible marked sequence; `Some(b)` gives back a byte that ended it
+    /// without matching (the ESC and the bytes before it have been written escaped).
+    fn marker_byte(&mut self, b: u8, out: &mut Vec<u8>) -> Option<u8> {
+        let (Some(key), Some(buf)) = (&self.color_key, &mut self.marker) else {
+            return Some(b);
+        };
+        let at = buf.len();
+        let fits = match at.cmp(&key.len()) {
+            std::cmp::Ordering::Less => key[at] == b,
+            std::cmp::Ordering::Equal => b == b'[',
+            std::cmp::Ordering::Greater => {
+                if b == b'm' {
+                    out.push(0x1b);
+                    out.extend_from_slice(&buf[key.len()..]);
+                    out.push(b'm');
+                    self.marker = None;
+                    return None;
+                }
+                (b.is_ascii_digit() || b == b';') && at < key.len() + 1 + MAX_SGR
+            }
+        };
+        if fits {
+            buf.push(b);
+            return None;
+        }
+        self.unmark(out);
+        Some(b)
+    }
+
+    /// Write a pending ESC and what followed it, escaped (they are printable ASCII).
+    fn unmark(&mut self, out: &mut Vec<u8>) {
+        if let Some(buf) = self.marker.take() {
+            self.escape(0x1b, out);
+            out.extend_from_slice(&buf);
         }
     }
 
@@ -54,6 +112,14 @@ impl<W: Write> Write for Sanitize<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut out = Vec::with_capacity(buf.len() + 8);
         for &b in buf {
+            let b = if self.marker.is_some() {
+                match self.marker_byte(b, &mut out) {
+                    Some(b) => b,
+                    None => continue,
+                }
+            } else {
+                b
+            };
             if self.pending_cr {
                 self.pending_cr = false;
                 if b == b'\n' {
@@ -74,6 +140,7 @@ impl<W: Write> Write for Sanitize<W> {
                 b'\r' => self.pending_cr = true,
                 0xc2 => self.pending_c2 = true,
                 b'\n' | b'\t' => out.push(b),
+                0x1b if self.color_key.is_some() => self.marker = Some(Vec::new()),
                 // JSON never has raw C0 bytes (serde_json escapes them); text may.
                 0x00..=0x1f | 0x7f => self.escape(u32::from(b), &mut out),
                 _ => out.push(b),
@@ -84,6 +151,9 @@ impl<W: Write> Write for Sanitize<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        let mut unmarked = Vec::new();
+        self.unmark(&mut unmarked);
+        self.inner.write_all(&unmarked)?;
         if std::mem::take(&mut self.pending_cr) {
             let mut out = Vec::new();
             self.escape(0x0d, &mut out);
@@ -119,6 +189,30 @@ mod tests {
             "a\\x1b[2Jb\tc\r\nd\\re\\u{9b}f \u{a0}\\x7f"
         );
         assert_eq!(run(Style::Text, &[b"x\r"]), "x\\r");
+    }
+
+    fn run_keyed(chunks: &[&[u8]]) -> String {
+        let mut w = Sanitize::new(Vec::new(), Style::Text).with_color_key(Some("k3y"));
+        for c in chunks {
+            w.write_all(c).unwrap();
+        }
+        w.flush().unwrap();
+        String::from_utf8(w.inner).unwrap()
+    }
+
+    #[test]
+    fn only_keyed_colour_passes_even_split_across_writes() {
+        assert_eq!(
+            run_keyed(&[b"\x1bk3", b"y[31mred\x1bk3y[0m"]),
+            "\x1b[31mred\x1b[0m"
+        );
+        // Unkeyed, a wrong key, a key cut short, or something else than SGR: escaped.
+        assert_eq!(run_keyed(&[b"\x1b[31m"]), "\\x1b[31m");
+        assert_eq!(run_keyed(&[b"\x1bk4y[31m"]), "\\x1bk4y[31m");
+        assert_eq!(run_keyed(&[b"\x1bk3y[2J"]), "\\x1bk3y[2J");
+        assert_eq!(run_keyed(&[b"\x1bk3"]), "\\x1bk3");
+        assert_eq!(run_keyed(&[b"\x1bk3\x1bk3y[1m"]), "\\x1bk3\x1b[1m");
+        assert_eq!(run_keyed(&[b"\x1bk3y[1\r"]), "\\x1bk3y[1\\r");
         assert_eq!(
             run(Style::Json, &["\"a\u{7f}b\u{9b}\"\n".as_bytes()]),
             "\"a\\u007fb\\u009b\"\n"

@@ -12,6 +12,7 @@ mod test_help;
 mod test_hostile;
 mod test_html;
 mod test_images;
+mod test_output;
 mod test_plan;
 mod test_plugins;
 mod test_scan;

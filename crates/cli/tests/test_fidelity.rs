@@ -4,7 +4,7 @@
 use helm_why_release::Status;
 use helm_why_release::builder::{ReleaseBuilder, list};
 
-use crate::harness::run_args;
+use crate::harness::{helm_why, run, run_args};
 
 /// Secrets of the builders, as `kubectl get secrets -o json` prints them, in a temp dir.
 struct Records {
@@ -53,14 +53,22 @@ fn pruned_then_emptied() -> Records {
 fn history_marks_the_first_stored_revision_and_the_empty_one() {
     let records = pruned_then_emptied();
     insta::assert_snapshot!(run_args(&["history", "web", "--from", records.path()]), @"
-    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE             DESCRIPTION
-    1-2       -                        missing     -          -            -        -      -                  no record: pruned by --history-max or deleted
-    3         2026-01-01 00:00:03 UTC  superseded  web-0.3.0  -            1        0      +1 (first stored)  Upgrade complete
-    4         2026-01-01 00:00:04 UTC  superseded  web-0.4.0  -            2        0      +1                 Upgrade complete
-    5         2026-01-01 00:00:05 UTC  deployed    web-0.5.0  -            0        0      -2                 Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  CHANGE
+    1-2       -                        missing     -          -            -        -
+    3         2026-01-01 00:00:03 UTC  superseded  web-0.3.0  -            1        +1 (first stored)
+    4         2026-01-01 00:00:04 UTC  superseded  web-0.4.0  -            2        +1
+    5         2026-01-01 00:00:05 UTC  deployed    web-0.5.0  -            0        -2
 
-    Hazards:
-      high [empty-manifest] revision 5: its manifest holds no tracked object: every one of the 2 objects of revision 4 was deleted
+    DESCRIPTION:
+      1-2: no record: pruned by --history-max or deleted
+      3: Upgrade complete
+      4: Upgrade complete
+      5: Upgrade complete
+    (-o wide adds HOOKS)
+
+    Hazards: 1 high
+      high [empty-manifest] release web, revision 5: its manifest holds no tracked object: every one of
+        the 2 objects of revision 4 was deleted
     ------- stderr -------
     warning: revisions 1-2 missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap
     [exit status: 0]
@@ -96,15 +104,25 @@ fn plan_of_an_empty_candidate_deletes_everything() {
     Plan for web (namespace shop): revision 2, base revision 1, Helm 3.21.4 rules
     Candidate: EMPTY (helm template output)
 
-    OP      PHASE   KIND       NAMESPACE  NAME  WHY
-    delete  delete  ConfigMap  shop       a     removed: deleted: revision 2 no longer renders it (the candidate carries no chart or values to tell why) (Helm 3 logs and ignores delete errors: check the cluster)
-    delete  delete  ConfigMap  shop       b     removed: deleted: revision 2 no longer renders it (the candidate carries no chart or values to tell why) (Helm 3 logs and ignores delete errors: check the cluster)
+    Verdict: 1 high hazard (listed below)
+
+    OP      PHASE   KIND       NAMESPACE  NAME
+    delete  delete  ConfigMap  shop       a
+    delete  delete  ConfigMap  shop       b
+
+    WHY:
+      delete ConfigMap a: removed: deleted: revision 2 no longer renders it (the candidate carries no
+        chart or values to tell why) (Helm 3 logs and ignores delete errors: check the cluster)
+      delete ConfigMap b: removed: deleted: revision 2 no longer renders it (the candidate carries no
+        chart or values to tell why) (Helm 3 logs and ignores delete errors: check the cluster)
 
     2 delete
 
-    Hazards:
-      high [empty-manifest] the candidate renders no tracked object: every one of the 2 objects of revision 1 will be deleted
-    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    Hazards: 1 high
+      high [empty-manifest] release web, revision 2: the candidate renders no tracked object: every one
+        of the 2 objects of revision 1 will be deleted
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created
+      outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
     [exit status: 2]
     ");
 }
@@ -141,9 +159,12 @@ fn explain_heads_the_uninstall_and_names_other_versions() {
     revision 1 · install · 2026-01-01 00:00:01 UTC
       apply: create (added) — created by the install
     revision 2 · upgrade · 2026-01-01 00:00:02 UTC
-      delete: keep (keep-policy) — left the manifest (its template templates/kept.yaml is not in chart web-0.2.0 any more), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
+      delete: keep (keep-policy) — left the manifest (its template templates/kept.yaml is not in chart
+        web-0.2.0 any more), but not deleted: it carries helm.sh/resource-policy: keep (read from the
+        manifest here; Helm reads the live object), so it stays, tracked by no revision
 
-    Now: expected present, but no revision tracks it: revision 2 is uninstalled, so no upgrade diffs against a manifest that has it.
+    Now: expected present, but no revision tracks it: revision 2 is uninstalled, so no upgrade diffs
+    against a manifest that has it.
 
     Other Helm versions would have done otherwise:
       Helm 3.0.x, 3.1.x: revision 2: delete (delete) instead of keep (delete); expected absent now
@@ -173,7 +194,8 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
     revision 2 · upgrade · 2026-01-01 00:00:02 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against).
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against).
 
     note: revision 2: it failed while waiting for resources: the post hooks did not run
     [exit status: 0]
@@ -183,9 +205,11 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
 
     revision 2 · upgrade · 2026-01-01 00:00:02 UTC
       apply: create (added) — created: new in this revision
-      after: orphan (failed-base) — present but untracked: created by failed revision 2, which no later upgrade diffs against
+      after: orphan (failed-base) — present but untracked: created by failed revision 2, which no later
+        upgrade diffs against
 
-    Now: expected present, but no revision tracks it — created by failed revision 2, which no later upgrade diffs against
+    Now: expected present, but no revision tracks it — created by failed revision 2, which no later
+    upgrade diffs against
 
     note: revision 2: it failed while waiting for resources: the post hooks did not run
     [exit status: 0]
@@ -200,14 +224,24 @@ fn a_line_break_in_a_record_cannot_forge_a_table_row() {
             Status::Failed,
             "Release \"web\" failed: 1 error occurred:\n\t* boom\n2  forged  deployed",
         )]);
-    let out = run_args(&["history", "web", "--from", records.path()]);
+    let escaped = "1 error occurred:\\n\\t* boom\\n2  forged  deployed";
+    // -o wide: the description is a cell of the row.
+    let out = run_args(&["history", "web", "--from", records.path(), "-o", "wide"]);
     let rows: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with(char::is_numeric))
         .collect();
     assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].contains(escaped), "{out}");
+    // 80 columns: the description is a note under the table, escaped the same way.
+    let out =
+        run(helm_why()
+            .env("COLUMNS", "80")
+            .args(["history", "web", "--from", records.path()]));
     assert!(
-        rows[0].contains("1 error occurred:\\n\\t* boom\\n2  forged  deployed"),
+        !out.lines().any(|l| l.trim_start().starts_with("2  forged")),
         "{out}"
     );
+    assert!(out.contains("* boom"), "{out}");
+    assert!(!out.contains("\t* boom"), "{out}");
 }

@@ -29,10 +29,11 @@ fn list_from_a_directory_groups_releases_and_counts_other_objects() {
 #[test]
 fn history_table() {
     insta::assert_snapshot!(run_args(&["history", "a1", "--from", A1]), @"
-    REVISION  UPDATED                  STATUS      CHART         APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2026-11-22 03:07:38 UTC  superseded  a1-app-0.1.0  1.0          2        0      +2 (initial)  Install complete
-    2         2026-11-22 03:07:39 UTC  superseded  a1-app-0.2.0  1.0          1        1      -1 ~1         Upgrade complete
-    3         2026-11-22 03:07:41 UTC  deployed    a1-app-0.2.0  1.0          1        1      ~1            Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART         CHANGE        DESCRIPTION
+    1         2026-11-22 03:07:38 UTC  superseded  a1-app-0.1.0  +2 (initial)  Install complete
+    2         2026-11-22 03:07:39 UTC  superseded  a1-app-0.2.0  -1 ~1         Upgrade complete
+    3         2026-11-22 03:07:41 UTC  deployed    a1-app-0.2.0  ~1            Upgrade complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     [exit status: 0]
     ");
 }
@@ -90,14 +91,24 @@ fn explain_the_seed_story() {
     revision 1 · install · 2026-11-22 03:07:38 UTC
       apply: create (added) — created by the install
     revision 2 · upgrade · 2026-11-22 03:07:39 UTC
-      pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest) without any ownership check
-      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it (weight -5)
-      delete: delete (moved-to-hook) — deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata (Helm 3 logs and ignores delete errors: check the cluster)
+      pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade hook
+        a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest)
+        without any ownership check
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it
+        (weight -5)
+      delete: delete (moved-to-hook) — deleted: it became a hook (pre-install,pre-upgrade, delete policy
+        before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the
+        upgrade treats it as removed; the hook recreated it just before, so the object the hook made is
+        the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership
+        metadata (Helm 3 logs and ignores delete errors: check the cluster)
     revision 3 · upgrade · 2026-11-22 03:07:41 UTC
-      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall
-      after: orphan (hook) — present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it
+        again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall
+      after: orphan (hook) — present but untracked: the hook of revision 3 created it; no upgrade or
+        uninstall will delete it
 
-    Now: expected present, but no revision tracks it — the hook of revision 3 created it; no upgrade or uninstall will delete it
+    Now: expected present, but no revision tracks it — the hook of revision 3 created it; no upgrade or
+    uninstall will delete it
     [exit status: 0]
     ");
 }
@@ -131,12 +142,17 @@ fn explain_json() {
 #[test]
 fn timeline_with_keep_policy() {
     insta::assert_snapshot!(run_args(&["timeline", "s4b", "--from", S4B]), @"
+    Verdict: 1 low hazard (listed below)
+
     OBJECT              1 install  2 upgrade  3 upgrade
     ConfigMap/s4b-base  created    unchanged  unchanged
     Service/s4b-extra   created    kept       adopted
 
-    Hazards:
-      low [kept-untracked] revision 2: left the manifest (its template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled: true → false), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision
+    Hazards: 1 low
+      low [kept-untracked] release s4b, revision 2, Service demo-csa/s4b-extra: left the manifest (its
+        template templates/extra-service.yaml rendered nothing in revision 2: .Values.extra.enabled:
+        true → false), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest
+        here; Helm reads the live object), so it stays, tracked by no revision
     [exit status: 0]
     ");
 }

@@ -72,10 +72,15 @@ fn run_on(args: &[&str]) -> String {
 #[test]
 fn history_max_keeps_the_newest() {
     insta::assert_snapshot!(run_on(&["history", "web", "--max", "2"]), @"
-    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE       DESCRIPTION
-    3         2026-01-01 00:00:03 UTC  superseded  web-1.3.0  -            1        1      none         done
-    4         -                        missing     -          -            -        -      -            no record: pruned by --history-max or deleted
-    5         2026-01-01 00:00:05 UTC  deployed    web-1.5.0  -            1        1      none (vs 3)  done
+    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE
+    3         2026-01-01 00:00:03 UTC  superseded  web-1.3.0  -            1        1      none
+    4         -                        missing     -          -            -        -      -
+    5         2026-01-01 00:00:05 UTC  deployed    web-1.5.0  -            1        1      none (vs 3)
+
+    DESCRIPTION:
+      3: done
+      4: no record: pruned by --history-max or deleted
+      5: done
     ------- stderr -------
     warning: revision 4 missing from the history (pruned by --history-max or deleted): nothing can be explained inside the gap
     [exit status: 0]
@@ -92,22 +97,24 @@ fn history_max_keeps_the_newest() {
 #[test]
 fn list_filters_combine_like_helms() {
     insta::assert_snapshot!(run_on(&["list"]), @"
-    NAME        NAMESPACE  REVISION  UPDATED                  STATUS           CHART             APP VERSION
+    NAME        NAMESPACE  REVISION  UPDATED                  STATUS           CHART
     api         shop       3         2026-01-01 00:00:03 UTC  pending-upgrade  api-1.3.0
     cache       shop       2                                  undecodable
     db          shop       1         2026-01-01 00:00:01 UTC  superseded       db-1.1.0
     old         shop       1         2026-01-01 00:00:01 UTC  uninstalled      old-1.1.0
     web         shop       5         2026-01-01 00:00:05 UTC  deployed         web-1.5.0
     web-canary  shop       1         2026-01-01 00:00:01 UTC  failed           web-canary-1.1.0
+    (-o wide adds APP VERSION)
     ------- stderr -------
     warning: shop/cache: revision 2 could not be decoded: sh.helm.release.v1.cache.v2 (records.json, item 9): gzip: truncated gzip stream (unexpected end of data)
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&["list", "--failed", "--pending"]), @"
-    NAME        NAMESPACE  REVISION  UPDATED                  STATUS           CHART             APP VERSION
+    NAME        NAMESPACE  REVISION  UPDATED                  STATUS           CHART
     api         shop       3         2026-01-01 00:00:03 UTC  pending-upgrade  api-1.3.0
     cache       shop       2                                  undecodable
     web-canary  shop       1         2026-01-01 00:00:01 UTC  failed           web-canary-1.1.0
+    (-o wide adds APP VERSION)
     ------- stderr -------
     warning: shop/cache: revision 2 could not be decoded: sh.helm.release.v1.cache.v2 (records.json, item 9): gzip: truncated gzip stream (unexpected end of data)
     [exit status: 0]

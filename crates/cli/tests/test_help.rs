@@ -57,15 +57,27 @@ fn top_level_help() {
               $HELM_DRIVER_SQL_CONNECTION_STRING) [default: $HELM_DRIVER, else secret]
 
       -o, --output <OUTPUT>
-              Output format
+              Output format [default: table]; a command refuses a format it cannot print
 
               Possible values:
-              - table:    Aligned columns for a terminal
+              - table:    Aligned columns that fit the terminal; long explanations go under the table
+              - wide:     Every column, one line per row, never wrapped (like kubectl -o wide)
               - json:     JSON, documented in docs/json.md
+              - yaml:     YAML: the same data as JSON
               - markdown: Markdown, for incident write-ups and pull requests (with Mermaid diagrams)
               - html:     One self-contained HTML page for postmortems (timeline only)
+
+          --color <WHEN>
+              When to colour severities, actions and diff lines: auto (stdout is a terminal and NO_COLOR
+              is unset, or CLICOLOR_FORCE is set), always or never; JSON and YAML never are
+
+              Possible values:
+              - auto:   Colour when stdout is a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces
+                it)
+              - always: Always colour (tables only)
+              - never:  Never colour
               
-              [default: table]
+              [default: auto]
 
           --max-record-bytes <SIZE>
               Largest decompressed size of one record, e.g. 64MiB or 1000000
@@ -184,18 +196,30 @@ fn plan_help() {
               A string value passed to helm with CHART: key=value (can be repeated)
 
       -o, --output <OUTPUT>
-              Output format
+              Output format [default: table]; a command refuses a format it cannot print
 
               Possible values:
-              - table:    Aligned columns for a terminal
+              - table:    Aligned columns that fit the terminal; long explanations go under the table
+              - wide:     Every column, one line per row, never wrapped (like kubectl -o wide)
               - json:     JSON, documented in docs/json.md
+              - yaml:     YAML: the same data as JSON
               - markdown: Markdown, for incident write-ups and pull requests (with Mermaid diagrams)
               - html:     One self-contained HTML page for postmortems (timeline only)
-              
-              [default: table]
 
           --version <VERSION>
               The chart version passed to helm with CHART
+
+          --color <WHEN>
+              When to colour severities, actions and diff lines: auto (stdout is a terminal and NO_COLOR
+              is unset, or CLICOLOR_FORCE is set), always or never; JSON and YAML never are
+
+              Possible values:
+              - auto:   Colour when stdout is a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces
+                it)
+              - always: Always colour (tables only)
+              - never:  Never colour
+              
+              [default: auto]
 
           --max-record-bytes <SIZE>
               Largest decompressed size of one record, e.g. 64MiB or 1000000

@@ -161,7 +161,7 @@ fn undecodable_records_are_not_reported_as_not_found() {
 fn control_characters_from_records_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
     records(dir.path(), "done\u{1b}[2J\rforged\u{9b}31m");
-    for format in ["table", "markdown", "json"] {
+    for format in ["table", "wide", "markdown", "json", "yaml"] {
         let out = helm_why()
             .current_dir(dir.path())
             .args(["history", "w", "--from", "records.json", "-o", format])
@@ -172,10 +172,11 @@ fn control_characters_from_records_are_escaped() {
             !stdout.contains('\u{1b}') && !stdout.contains('\r') && !stdout.contains('\u{9b}'),
             "{format}: {stdout:?}"
         );
-        let expected = if format == "json" {
-            r"done\u001b[2J\rforged\u009b31m"
-        } else {
-            r"done\x1b[2J\rforged\u{9b}31m"
+        let expected = match format {
+            "json" => r"done\u001b[2J\rforged\u009b31m",
+            // YAML's own escapes, in a double-quoted scalar.
+            "yaml" => r#""done\e[2J\rforged\x9B31m""#,
+            _ => r"done\x1b[2J\rforged\u{9b}31m",
         };
         assert!(stdout.contains(expected), "{format}: {stdout}");
     }
@@ -241,12 +242,14 @@ fn plan_reads_objects_given_as_json_as_a_manifest() {
     Plan for w (namespace ns): revision 3, base revision 2, Helm 3.21.4 rules
     Candidate: list.json (helm template output)
 
+    Verdict: no hazards found
+
     OP      PHASE  KIND       NAMESPACE  NAME  WHY
     create  apply  ConfigMap  ns         x     added: created: new in this revision
 
     1 create
-    No hazards.
-    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created
+      outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
     [exit status: 0]
     ");
 }

@@ -635,8 +635,8 @@ fn html_size_of_2000_objects_by_100_revisions() {
 fn html_is_only_for_timeline() {
     insta::assert_snapshot!(crate::harness::run_args(&["history", "a1", "-o", "html", "--from", "tests/fixtures/real-helm/cli-v3.17.3/A1/step3-upgrade/release-secrets.yaml"]), @"
     ------- stderr -------
-    helm-why: -o html is only available for timeline
-    hint: use -o table, json or markdown with this command
+    helm-why: history cannot print -o html
+    hint: history prints -o table, wide, json, yaml, markdown
     [exit status: 1]
     ");
 }

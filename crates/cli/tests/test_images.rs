@@ -89,31 +89,56 @@ fn images_table_for_a_configmap_only_upgrade() {
     let records = write_records(&configmap_only_story());
     insta::assert_snapshot!(run_args(&["images", "web", "--from", records.path()]), @"
     REVISION 1 · chart web-0.1.0 · app 1.0
-    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        PULL POLICY                                ROLLOUT?
-    Deployment/web          app          myimage:v1  partial version  IfNotPresent (default: tag is not latest)  n/a
-    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  Always (default: no tag means latest)      n/a
-    Job/web-migrate (hook)  migrate      myimage:v1  partial version  IfNotPresent (default: tag is not latest)  n/a
+    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        PULL POLICY   ROLLOUT?
+    Deployment/web          app          myimage:v1  partial version  IfNotPresent  n/a
+    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  Always        n/a
+    Job/web-migrate (hook)  migrate      myimage:v1  partial version  IfNotPresent  n/a
+    (-o wide adds POLICY FROM)
 
     REVISION 2 · chart web-0.1.0 · app 1.1
-    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        PULL POLICY                                ROLLOUT?
-    Deployment/web          app          myimage:v1  partial version  IfNotPresent (default: tag is not latest)  no
-    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  Always (default: no tag means latest)      n/a
-    Job/web-migrate (hook)  migrate      myimage:v1  partial version  IfNotPresent (default: tag is not latest)  n/a
+    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        PULL POLICY   ROLLOUT?
+    Deployment/web          app          myimage:v1  partial version  IfNotPresent  no
+    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  Always        n/a
+    Job/web-migrate (hook)  migrate      myimage:v1  partial version  IfNotPresent  n/a
+    (-o wide adds POLICY FROM)
 
     REVISION 3 · chart web-0.1.0 · app 1.1
-    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        PULL POLICY                                ROLLOUT?
-    Deployment/web          app          myimage:v1  partial version  IfNotPresent (default: tag is not latest)  no
-    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  Always (default: no tag means latest)      n/a
-    Job/web-migrate (hook)  migrate      myimage:v1  partial version  IfNotPresent (default: tag is not latest)  n/a
+    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        PULL POLICY   ROLLOUT?
+    Deployment/web          app          myimage:v1  partial version  IfNotPresent  no
+    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  Always        n/a
+    Job/web-migrate (hook)  migrate      myimage:v1  partial version  IfNotPresent  n/a
+    (-o wide adds POLICY FROM)
 
-    Findings:
-      medium [mutable-tag-if-not-present] revisions 1–3: container app of Deployment shop/web runs myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a partial version, usually moved to every new v1.x build. A node pulls the tag once and keeps that build, so nodes that pulled at different times run different builds under one name, and a build pushed again under the tag never reaches nodes that already have it. Use an immutable tag (a full version or build id) or a digest; imagePullPolicy Always makes each new pod pull the current build, but does not replace running pods
-      medium [mutable-tag-if-not-present] revisions 1–3: container migrate of Job shop/web-migrate (hook) runs myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a partial version, usually moved to every new v1.x build. A node pulls the tag once and keeps that build, so nodes that pulled at different times run different builds under one name, and a build pushed again under the tag never reaches nodes that already have it. Use an immutable tag (a full version or build id) or a digest; imagePullPolicy Always makes each new pod pull the current build, but does not replace running pods
-      medium [latest-tag] revisions 1–3: init container wait of Job shop/web-migrate (hook) uses busybox (no tag means `latest`, moved by every push) with imagePullPolicy Always (default: no tag means latest): every container start asks the registry what `latest` is now: slower starts, no start at all while the registry is unreachable, replicas started at different times run different builds, and a rollback cannot bring an older build back. Pin a version tag, or better a digest
-      medium [no-rollout] revision 2: the upgrade changed the chart's appVersion (1.0 → 1.1) — but not the pod template of Deployment shop/web, so Kubernetes replaced no pod: container app keeps running whatever myimage:v1 each node pulled earlier (`v1` is a partial version, usually moved to every new v1.x build), and a build pushed again under that tag did not ship. To roll when a ConfigMap or values change, put a checksum of them in a pod template annotation (checksum/config); to ship a new build, give it a new tag or deploy it by digest
-      medium [tag-kept-app-version-changed] revision 2: the chart's appVersion moved from 1.0 to 1.1, but container app of Deployment shop/web still runs myimage:v1 as in revision 1 — the same reference: the application changed only if a new build was pushed under myimage:v1 and the nodes pulled it, which no upgrade makes them do. Derive the tag from .Chart.AppVersion, or bump the image tag together with appVersion
-      medium [tag-kept-app-version-changed] revision 2: the chart's appVersion moved from 1.0 to 1.1, but container migrate of Job shop/web-migrate (hook) still runs myimage:v1 as in revision 1 — the same reference: the application changed only if a new build was pushed under myimage:v1 and the nodes pulled it, which no upgrade makes them do. Derive the tag from .Chart.AppVersion, or bump the image tag together with appVersion
-      medium [no-rollout] revision 3: the upgrade changed the values (.Values.greeting) and the manifest (changed ConfigMap shop/web-config) — but not the pod template of Deployment shop/web, so Kubernetes replaced no pod: container app keeps running whatever myimage:v1 each node pulled earlier (`v1` is a partial version, usually moved to every new v1.x build), and a build pushed again under that tag did not ship. To roll when a ConfigMap or values change, put a checksum of them in a pod template annotation (checksum/config); to ship a new build, give it a new tag or deploy it by digest
+    Findings: 4 causes, 7 findings: 4 medium
+      medium [mutable-tag-if-not-present] myimage:v1: 2 times in 2 containers, revisions 1–3
+        Deployment/web app (1–3), Job/web-migrate migrate (1–3)
+        for example, revisions 1–3: container app of Deployment shop/web runs myimage:v1 with
+          imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a partial version, usually
+          moved to every new v1.x build. A node pulls the tag once and keeps that build, so nodes that
+          pulled at different times run different builds under one name, and a build pushed again under
+          the tag never reaches nodes that already have it. Use an immutable tag (a full version or
+          build id) or a digest; imagePullPolicy Always makes each new pod pull the current build, but
+          does not replace running pods
+      medium [latest-tag] revisions 1–3: init container wait of Job shop/web-migrate (hook) uses busybox
+        (no tag means `latest`, moved by every push) with imagePullPolicy Always (default: no tag means
+        latest): every container start asks the registry what `latest` is now: slower starts, no start
+        at all while the registry is unreachable, replicas started at different times run different
+        builds, and a rollback cannot bring an older build back. Pin a version tag, or better a digest
+      medium [no-rollout] myimage:v1: 2 times in 1 container, revisions 2–3
+        Deployment/web app (2–3)
+        for example, revision 2: the upgrade changed the chart's appVersion (1.0 → 1.1) — but not the
+          pod template of Deployment shop/web, so Kubernetes replaced no pod: container app keeps
+          running whatever myimage:v1 each node pulled earlier (`v1` is a partial version, usually moved
+          to every new v1.x build), and a build pushed again under that tag did not ship. To roll when a
+          ConfigMap or values change, put a checksum of them in a pod template annotation
+          (checksum/config); to ship a new build, give it a new tag or deploy it by digest
+      medium [tag-kept-app-version-changed] myimage:v1: 2 times in 2 containers, revision 2
+        Deployment/web app (2), Job/web-migrate migrate (2)
+        for example, revision 2: the chart's appVersion moved from 1.0 to 1.1, but container app of
+          Deployment shop/web still runs myimage:v1 as in revision 1 — the same reference: the
+          application changed only if a new build was pushed under myimage:v1 and the nodes pulled it,
+          which no upgrade makes them do. Derive the tag from .Chart.AppVersion, or bump the image tag
+          together with appVersion
     [exit status: 0]
     ");
 }
@@ -126,17 +151,19 @@ fn images_markdown_for_a_latest_tag() {
 
     ### Revision 1 · chart web-0.1.0
 
-    | WORKLOAD | CONTAINER | IMAGE | TAG CLASS | PULL POLICY | ROLLOUT? |
-    |---|---|---|---|---|---|
-    | Deployment/web | app | registry.example.com/team/web:1.4.2 | semver | IfNotPresent (default: tag is not latest) | n/a |
+    | WORKLOAD | CONTAINER | IMAGE | TAG CLASS | PULL POLICY | ROLLOUT? | POLICY FROM |
+    |---|---|---|---|---|---|---|
+    | Deployment/web | app | registry.example.com/team/web:1.4.2 | semver | IfNotPresent | n/a | default: tag is not latest |
 
     ### Revision 2 · chart web-0.1.0
 
-    | WORKLOAD | CONTAINER | IMAGE | TAG CLASS | PULL POLICY | ROLLOUT? |
-    |---|---|---|---|---|---|
-    | Deployment/web | app | registry.example.com/team/web:latest | latest | Always (default: tag is latest) | yes |
+    | WORKLOAD | CONTAINER | IMAGE | TAG CLASS | PULL POLICY | ROLLOUT? | POLICY FROM |
+    |---|---|---|---|---|---|---|
+    | Deployment/web | app | registry.example.com/team/web:latest | latest | Always | yes | default: tag is latest |
 
     ### Findings
+
+    2 causes, 2 findings: 2 medium
 
     - **medium** `latest-tag` revision 2: container app of Deployment shop/web uses registry.example.com/team/web:latest (`latest` is moved by every push) with imagePullPolicy Always (default: tag is latest): every container start asks the registry what `latest` is now: slower starts, no start at all while the registry is unreachable, replicas started at different times run different builds, and a rollback cannot bring an older build back. Pin a version tag, or better a digest
     - **medium** `pull-policy-changed-not-applied` revision 2: container app of Deployment shop/web now has registry.example.com/team/web:latest and no imagePullPolicy, so a fresh install would get Always (default: tag is latest); but Kubernetes defaults an empty imagePullPolicy only when the object is created, and the live Deployment has held IfNotPresent since revision 1 (defaulted from registry.example.com/team/web:1.4.2 when it was created): its pods, including any this revision rolled out, keep IfNotPresent. Verify with `kubectl get deployment web -n shop -o jsonpath='{.spec.template.spec.containers[?(@.name=="app")].imagePullPolicy}'`; set imagePullPolicy explicitly in the chart to change it
@@ -157,6 +184,7 @@ fn images_json_follows_the_contract() {
     assert_eq!(
         keys,
         [
+            "finding_groups",
             "findings",
             "live",
             "namespace",
@@ -442,4 +470,212 @@ fn pods_that_cannot_be_listed_are_a_warning() {
     assert!(!stdout.contains("LIVE PODS"));
     insta::assert_snapshot!(stderr, @r#"warning: the live pods were not checked: forbidden: helm-why needs list on pods in namespace "shop": pods is forbidden: User "system:serviceaccount:default:test" cannot list resource "pods" in API group "" in the namespace "shop" (grant list on pods to compare the images the replicas really run)"#);
     assert!(cluster.requests().iter().all(|r| r.method == "GET"));
+}
+
+/// Ten revisions of a Deployment with four containers on one mutable tag, each upgrade
+/// changing only the values: one cause, found again and again.
+fn ten_by_four() -> Vec<ReleaseBuilder> {
+    let containers: String = ["app", "worker", "cron", "metrics"]
+        .iter()
+        .map(|c| format!("      - name: {c}\n        image: myimage:v1\n"))
+        .collect();
+    let deployment = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n{containers}"
+    );
+    (1..=10)
+        .map(|n| {
+            let b = ReleaseBuilder::new("web", "shop", n)
+                .chart("web", "0.1.0")
+                .config(json!({"replicas": n}))
+                .manifest_doc("web/templates/deployment.yaml", &deployment);
+            if n < 10 {
+                b.status(Status::Superseded, "Upgrade complete")
+            } else {
+                b
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn one_cause_in_ten_revisions_and_four_containers_is_one_line() {
+    let records = write_records(&ten_by_four());
+    // The table prints one line per cause, not 40.
+    let table = run_args(&["images", "web", "--from", records.path()]);
+    let findings = &table[table.find("Findings:").unwrap()..];
+    insta::assert_snapshot!(findings, @"
+    Findings: 2 causes, 40 findings: 2 medium
+      medium [mutable-tag-if-not-present] myimage:v1: 4 times in 4 containers, revisions 1–10
+        Deployment/web app (1–10), Deployment/web cron (1–10), Deployment/web metrics (1–10),
+        Deployment/web worker (1–10)
+        for example, revisions 1–10: container app of Deployment shop/web runs myimage:v1 with
+          imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a partial version, usually
+          moved to every new v1.x build. A node pulls the tag once and keeps that build, so nodes that
+          pulled at different times run different builds under one name, and a build pushed again under
+          the tag never reaches nodes that already have it. Use an immutable tag (a full version or
+          build id) or a digest; imagePullPolicy Always makes each new pod pull the current build, but
+          does not replace running pods
+      medium [no-rollout] myimage:v1: 36 times in 4 containers, revisions 2–10
+        Deployment/web app (2–10), Deployment/web cron (2–10), Deployment/web metrics (2–10),
+        Deployment/web worker (2–10)
+        for example, revision 2: the upgrade changed the values (.Values.replicas) — but not the pod
+          template of Deployment shop/web, so Kubernetes replaced no pod: container app keeps running
+          whatever myimage:v1 each node pulled earlier (`v1` is a partial version, usually moved to
+          every new v1.x build), and a build pushed again under that tag did not ship. To roll when a
+          ConfigMap or values change, put a checksum of them in a pod template annotation
+          (checksum/config); to ship a new build, give it a new tag or deploy it by digest
+    [exit status: 0]
+    ");
+    // JSON keeps every place: 4 mutable-tag findings, 36 no-rollout ones.
+    let out = crate::harness::helm_why()
+        .args(["images", "web", "--from", records.path(), "-o", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 40);
+    let groups = v["finding_groups"].as_array().unwrap();
+    let sizes: Vec<(&str, usize, usize)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g["code"].as_str().unwrap(),
+                g["findings"].as_array().unwrap().len(),
+                g["places"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        [("mutable-tag-if-not-present", 4, 4), ("no-rollout", 36, 4)]
+    );
+    assert_eq!(groups[1]["places"][0]["revisions"], json!([[2, 10]]));
+    let finding_lines = table
+        .lines()
+        .filter(|l| l.starts_with("  medium ["))
+        .count();
+    assert_eq!(finding_lines, 2, "{table}");
+    let md = run_args(&["images", "web", "--from", records.path(), "-o", "markdown"]);
+    let md_findings = &md[md.find("### Findings").unwrap()..];
+    insta::assert_snapshot!(md_findings, @"
+    ### Findings
+
+    2 causes, 40 findings: 2 medium
+
+    - **medium** `mutable-tag-if-not-present` `myimage:v1`: 4 times in 4 containers, revisions 1–10: Deployment/web app (1–10), Deployment/web cron (1–10), Deployment/web metrics (1–10), Deployment/web worker (1–10)
+      - for example, revisions 1–10: container app of Deployment shop/web runs myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a partial version, usually moved to every new v1.x build. A node pulls the tag once and keeps that build, so nodes that pulled at different times run different builds under one name, and a build pushed again under the tag never reaches nodes that already have it. Use an immutable tag (a full version or build id) or a digest; imagePullPolicy Always makes each new pod pull the current build, but does not replace running pods
+    - **medium** `no-rollout` `myimage:v1`: 36 times in 4 containers, revisions 2–10: Deployment/web app (2–10), Deployment/web cron (2–10), Deployment/web metrics (2–10), Deployment/web worker (2–10)
+      - for example, revision 2: the upgrade changed the values (.Values.replicas) — but not the pod template of Deployment shop/web, so Kubernetes replaced no pod: container app keeps running whatever myimage:v1 each node pulled earlier (`v1` is a partial version, usually moved to every new v1.x build), and a build pushed again under that tag did not ship. To roll when a ConfigMap or values change, put a checksum of them in a pod template annotation (checksum/config); to ship a new build, give it a new tag or deploy it by digest
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn images_filters_by_container_revision_and_severity() {
+    let records = write_records(&configmap_only_story());
+    let out = run_args(&[
+        "images",
+        "web",
+        "--from",
+        records.path(),
+        "--container",
+        "migrate",
+        "--revision",
+        "2",
+    ]);
+    insta::assert_snapshot!(out, @"
+    REVISION 2 · chart web-0.1.0 · app 1.1
+    WORKLOAD                CONTAINER  IMAGE       TAG CLASS        PULL POLICY   ROLLOUT?
+    Job/web-migrate (hook)  migrate    myimage:v1  partial version  IfNotPresent  n/a
+    (-o wide adds POLICY FROM)
+
+    Findings: 2 causes, 2 findings: 2 medium
+      medium [mutable-tag-if-not-present] revisions 1–3: container migrate of Job shop/web-migrate
+        (hook) runs myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest): `v1` is a
+        partial version, usually moved to every new v1.x build. A node pulls the tag once and keeps that
+        build, so nodes that pulled at different times run different builds under one name, and a build
+        pushed again under the tag never reaches nodes that already have it. Use an immutable tag (a
+        full version or build id) or a digest; imagePullPolicy Always makes each new pod pull the
+        current build, but does not replace running pods
+      medium [tag-kept-app-version-changed] revision 2: the chart's appVersion moved from 1.0 to 1.1,
+        but container migrate of Job shop/web-migrate (hook) still runs myimage:v1 as in revision 1 —
+        the same reference: the application changed only if a new build was pushed under myimage:v1 and
+        the nodes pulled it, which no upgrade makes them do. Derive the tag from .Chart.AppVersion, or
+        bump the image tag together with appVersion
+    [exit status: 0]
+    ");
+    let out = run_args(&[
+        "images",
+        "web",
+        "--from",
+        records.path(),
+        "--severity",
+        "high",
+    ]);
+    assert!(out.contains("No findings."), "{out}");
+    insta::assert_snapshot!(run_args(&["images", "web", "--from", records.path(), "--container", "nope"]), @r#"
+    ------- stderr -------
+    helm-why: release web has no container named "nope"
+    hint: its containers: app, migrate, wait
+    [exit status: 1]
+    "#);
+    insta::assert_snapshot!(run_args(&["images", "web", "--from", records.path(), "--revision", "9"]), @"
+    ------- stderr -------
+    helm-why: release web has no stored revision 9
+    hint: run `helm-why history` to see the revisions
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn images_fit_80_columns() {
+    let records = write_records(&configmap_only_story());
+    let out = crate::harness::run(crate::harness::helm_why().env("COLUMNS", "80").args([
+        "images",
+        "web",
+        "--from",
+        records.path(),
+        "--revision",
+        "3",
+    ]));
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}\n{out}");
+    }
+    insta::assert_snapshot!(out, @"
+    REVISION 3 · chart web-0.1.0 · app 1.1
+    WORKLOAD                CONTAINER    IMAGE       TAG CLASS        ROLLOUT?
+    Deployment/web          app          myimage:v1  partial version  no
+    Job/web-migrate (hook)  wait (init)  busybox     no tag (latest)  n/a
+    Job/web-migrate (hook)  migrate      myimage:v1  partial version  n/a
+    (-o wide adds POLICY FROM, PULL POLICY)
+
+    Findings: 3 causes, 4 findings: 3 medium
+      medium [mutable-tag-if-not-present] myimage:v1: 2 times in 2 containers,
+        revisions 1–3
+        Deployment/web app (1–3), Job/web-migrate migrate (1–3)
+        for example, revisions 1–3: container app of Deployment shop/web runs
+          myimage:v1 with imagePullPolicy IfNotPresent (default: tag is not latest):
+          `v1` is a partial version, usually moved to every new v1.x build. A node
+          pulls the tag once and keeps that build, so nodes that pulled at different
+          times run different builds under one name, and a build pushed again under
+          the tag never reaches nodes that already have it. Use an immutable tag (a
+          full version or build id) or a digest; imagePullPolicy Always makes each
+          new pod pull the current build, but does not replace running pods
+      medium [latest-tag] revisions 1–3: init container wait of Job shop/web-migrate
+        (hook) uses busybox (no tag means `latest`, moved by every push) with
+        imagePullPolicy Always (default: no tag means latest): every container start
+        asks the registry what `latest` is now: slower starts, no start at all while
+        the registry is unreachable, replicas started at different times run
+        different builds, and a rollback cannot bring an older build back. Pin a
+        version tag, or better a digest
+      medium [no-rollout] revision 3: the upgrade changed the values
+        (.Values.greeting) and the manifest (changed ConfigMap shop/web-config) —
+        but not the pod template of Deployment shop/web, so Kubernetes replaced no
+        pod: container app keeps running whatever myimage:v1 each node pulled
+        earlier (`v1` is a partial version, usually moved to every new v1.x build),
+        and a build pushed again under that tag did not ship. To roll when a
+        ConfigMap or values change, put a checksum of them in a pod template
+        annotation (checksum/config); to ship a new build, give it a new tag or
+        deploy it by digest
+    [exit status: 0]
+    ");
 }

@@ -149,18 +149,33 @@ fn explain_sees_the_hook_made_configmap_helm_cannot_adopt() {
     revision 1 · install · 2026-03-01 10:00:00 UTC
       apply: create (added) — created by the install
     revision 2 · upgrade · 2026-03-01 10:10:00 UTC
-      pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest) without any ownership check
-      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it (weight -5)
-      delete: delete (moved-to-hook) — deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
+      pre-upgrade: delete (moved-to-hook) — before-hook-creation of the pre-upgrade hook
+        a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest)
+        without any ownership check
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it
+        (weight -5)
+      delete: delete (moved-to-hook) — deleted: it became a hook (pre-install,pre-upgrade, delete policy
+        before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the
+        upgrade treats it as removed; the hook recreated it just before, so the object the hook made is
+        the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership
+        metadata
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
-      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall
-      after: orphan (hook) — present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook a1-app/templates/configmap.yaml creates it
+        again — as a hook: no Helm ownership metadata, never deleted by upgrades or uninstall
+      after: orphan (hook) — present but untracked: the hook of revision 3 created it; no upgrade or
+        uninstall will delete it
 
-    Now: expected present, but no revision tracks it — the hook of revision 3 created it; no upgrade or uninstall will delete it
+    Now: expected present, but no revision tracks it — the hook of revision 3 created it; no upgrade or
+    uninstall will delete it
 
-    Live (context test): exists · uid 7c2f0d4e-0000-4000-8000-00000000c0de · created 2026-03-01 10:20:01 UTC · no Helm ownership metadata
+    Live (context test): exists · uid 7c2f0d4e-0000-4000-8000-00000000c0de · created 2026-03-01 10:20:01
+      UTC · no Helm ownership metadata
       agrees: expected present, and it exists
-      agrees: created by a hook or outside Helm: Helm cannot adopt it — it lacks label app.kubernetes.io/managed-by=Helm, annotation meta.helm.sh/release-name=a1, annotation meta.helm.sh/release-namespace=shop; an upgrade that renders it as a tracked object fails with: ConfigMap "a1-app-config" in namespace "shop" exists and cannot be imported into the current release: invalid ownership metadata
+      agrees: created by a hook or outside Helm: Helm cannot adopt it — it lacks label
+        app.kubernetes.io/managed-by=Helm, annotation meta.helm.sh/release-name=a1, annotation
+        meta.helm.sh/release-namespace=shop; an upgrade that renders it as a tracked object fails with:
+        ConfigMap "a1-app-config" in namespace "shop" exists and cannot be imported into the current
+        release: invalid ownership metadata
     [exit status: 0]
     "#);
     assert_eq!(
@@ -221,17 +236,30 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     cluster.add(live_hook_configmap());
     let kc = kubeconfig(&cluster);
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1"]), @r#"
+    Verdict: 1 high, 2 medium hazards (listed below)
+
     OBJECT                   1 install  2 upgrade  3 upgrade          LIVE
     ConfigMap/a1-app-config  created    deleted    recreated-by-hook  exists
     Deployment.apps/a1-app   created    unchanged  unchanged          missing
 
     Live (context test):
-      Deployment.apps/a1-app: differs: expected present, but the cluster has no such object: it was deleted outside what the records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it creates it again
+      Deployment.apps/a1-app: differs: expected present, but the cluster has no such object: it was
+        deleted outside what the records show (kubectl, a controller, a namespace deletion); the next
+        upgrade that renders it creates it again
 
-    Hazards:
-      high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
-      medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
-      medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+    Hazards: 1 high, 2 medium
+      high [deleted-after-hook-conversion] release a1, revision 2, ConfigMap shop/a1-app-config:
+        deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in
+        a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed;
+        the hook recreated it just before, so the object the hook made is the one deleted — it comes
+        back on the next upgrade, as a hook, without Helm's ownership metadata
+      medium [untracked-hook-object] release a1, revision 3, ConfigMap shop/a1-app-config: present but
+        untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      medium [rollback-will-fail] release a1, revision 3, ConfigMap shop/a1-app-config: helm rollback to
+        revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap
+        a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a
+        rollback starts, does not track it; nothing is applied past it and the rollback revision is
+        stored failed
     [exit status: 0]
     "#);
     // The GETs of the objects run concurrently: their order is not fixed.
@@ -256,10 +284,13 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs
+    against).
 
     Live (context test): missing
-      differs: expected present, but the cluster has no such object: it was deleted outside what the records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it creates it again
+      differs: expected present, but the cluster has no such object: it was deleted outside what the
+        records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it
+        creates it again
     [exit status: 0]
     ");
 
@@ -283,16 +314,24 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs
+    against).
 
-    Live (context test): exists · uid 00000000-0000-4000-8000-000000000005 · created 2026-03-01 10:25:00 UTC · owned by release a1 · helm.sh/resource-policy: keep
+    Live (context test): exists · uid 00000000-0000-4000-8000-000000000005 · created 2026-03-01 10:25:00
+      UTC · owned by release a1 · helm.sh/resource-policy: keep
       agrees: expected present, and it exists
-      differs: recreated after revision 3 (new uid 00000000-0000-4000-8000-000000000005): created 2026-03-01 10:25:00 UTC, after revision 3 began (2026-03-01 10:20:00 UTC), which applied it to an existing object
-      differs: the live object has helm.sh/resource-policy: keep, the manifest of revision 3 does not: Helm's upgrade reads the live annotation, so an upgrade that drops it from the chart keeps it (uninstall reads the stored manifest and deletes it)
+      differs: recreated after revision 3 (new uid 00000000-0000-4000-8000-000000000005): created
+        2026-03-01 10:25:00 UTC, after revision 3 began (2026-03-01 10:20:00 UTC), which applied it to
+        an existing object
+      differs: the live object has helm.sh/resource-policy: keep, the manifest of revision 3 does not:
+        Helm's upgrade reads the live annotation, so an upgrade that drops it from the chart keeps it
+        (uninstall reads the stored manifest and deletes it)
     [exit status: 0]
     ");
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1", "-o", "markdown"]), @r#"
     ## Release `a1` in namespace `shop` (Helm 3.21.4 rules)
+
+    **Verdict:** 1 high, 2 medium hazards (listed below)
 
     | OBJECT | 1 install | 2 upgrade | 3 upgrade | LIVE |
     |---|---|---|---|---|
@@ -303,10 +342,11 @@ fn a_missing_object_and_a_recreated_one_are_disagreements() {
     - Deployment.apps/a1-app: differs: recreated after revision 3 (new uid 00000000-0000-4000-8000-000000000005): created 2026-03-01 10:25:00 UTC, after revision 3 began (2026-03-01 10:20:00 UTC), which applied it to an existing object
     - Deployment.apps/a1-app: differs: the live object has helm.sh/resource-policy: keep, the manifest of revision 3 does not: Helm's upgrade reads the live annotation, so an upgrade that drops it from the chart keeps it (uninstall reads the stored manifest and deletes it)
 
-    ### Hazards:
-    - high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
-    - medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
-    - medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+    ### Hazards: 1 high, 2 medium
+
+    - **high** `deleted-after-hook-conversion` release `a1`, revision 2, `ConfigMap shop/a1-app-config`: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
+    - **medium** `untracked-hook-object` release `a1`, revision 3, `ConfigMap shop/a1-app-config`: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+    - **medium** `rollback-will-fail` release `a1`, revision 3, `ConfigMap shop/a1-app-config`: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
 
     ### Diagram
 
@@ -371,9 +411,11 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
     revision 1 · install · 2026-03-01 10:00:00 UTC
       apply: create (added) — created by the install
 
-    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against).
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against).
 
-    Live (context test): exists · uid 00000000-0000-4000-8000-000000000003 · created 2026-03-01 10:00:01 UTC · owned by release tenants
+    Live (context test): exists · uid 00000000-0000-4000-8000-000000000003 · created 2026-03-01 10:00:01
+      UTC · owned by release tenants
       agrees: expected present, and it exists
     [exit status: 0]
     ");
@@ -436,13 +478,14 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
     // Discovery refused: a warning, the built-in rule, and the live object is not checked.
     cluster.fail_path("/apis/example.com/", 403);
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "tenants"]), @r#"
+    Verdict: no hazards found
+
     OBJECT                   1 install  LIVE
     Tenant.example.com/acme  created    ?
 
     Live (context test):
-      Tenant.example.com/acme: not checked: cannot discover example.com/v1: forbidden: User "system:serviceaccount:default:test" cannot get path "/apis/example.com/v1" (403)
-
-    No hazards found.
+      Tenant.example.com/acme: not checked: cannot discover example.com/v1: forbidden: User
+        "system:serviceaccount:default:test" cannot get path "/apis/example.com/v1" (403)
     ------- stderr -------
     warning: API discovery of example.com/v1 failed (forbidden: User "system:serviceaccount:default:test" cannot get path "/apis/example.com/v1" (403)): Tenant.example.com is taken as namespaced (--cluster-scoped KIND.GROUP declares a cluster-scoped kind)
     [exit status: 0]
@@ -465,17 +508,30 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     cluster.fail_path("/apis/apps/v1/namespaces/shop/deployments/", 403);
     let kc = kubeconfig(&cluster);
     insta::assert_snapshot!(helm_why(&kc.path, &["timeline", "a1"]), @r#"
+    Verdict: 1 high, 2 medium hazards (listed below)
+
     OBJECT                   1 install  2 upgrade  3 upgrade          LIVE
     ConfigMap/a1-app-config  created    deleted    recreated-by-hook  exists
     Deployment.apps/a1-app   created    unchanged  unchanged          ?
 
     Live (context test):
-      Deployment.apps/a1-app: not checked: deployments.apps "a1-app" is forbidden: User "system:serviceaccount:default:test" cannot get resource "deployments" in API group "apps" in the namespace "shop" (403)
+      Deployment.apps/a1-app: not checked: deployments.apps "a1-app" is forbidden: User
+        "system:serviceaccount:default:test" cannot get resource "deployments" in API group "apps" in
+        the namespace "shop" (403)
 
-    Hazards:
-      high [deleted-after-hook-conversion] revision 2: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata
-      medium [untracked-hook-object] revision 3: present but untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
-      medium [rollback-will-fail] revision 3: helm rollback to revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed
+    Hazards: 1 high, 2 medium
+      high [deleted-after-hook-conversion] release a1, revision 2, ConfigMap shop/a1-app-config:
+        deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in
+        a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed;
+        the hook recreated it just before, so the object the hook made is the one deleted — it comes
+        back on the next upgrade, as a hook, without Helm's ownership metadata
+      medium [untracked-hook-object] release a1, revision 3, ConfigMap shop/a1-app-config: present but
+        untracked: the hook of revision 3 created it; no upgrade or uninstall will delete it
+      medium [rollback-will-fail] release a1, revision 3, ConfigMap shop/a1-app-config: helm rollback to
+        revision 1 will fail (Helm's error: no ConfigMap with the name "a1-app-config" found): ConfigMap
+        a1-app-config exists in the cluster (a hook of revision 3 created it) but revision 3, where a
+        rollback starts, does not track it; nothing is applied past it and the rollback revision is
+        stored failed
     [exit status: 0]
     "#);
     insta::assert_snapshot!(helm_why(&kc.path, &["explain", "a1", "deploy/a1-app"]), @r#"
@@ -488,9 +544,12 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     revision 3 · upgrade · 2026-03-01 10:20:00 UTC
       apply: unchanged — unchanged
 
-    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs against).
+    Now: expected present and tracked by revision 3 (the deployed revision, which the next upgrade diffs
+    against).
 
-    Live (context test): not checked — deployments.apps "a1-app" is forbidden: User "system:serviceaccount:default:test" cannot get resource "deployments" in API group "apps" in the namespace "shop" (403)
+    Live (context test): not checked — deployments.apps "a1-app" is forbidden: User
+      "system:serviceaccount:default:test" cannot get resource "deployments" in API group "apps" in the
+      namespace "shop" (403)
     [exit status: 0]
     "#);
     let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))

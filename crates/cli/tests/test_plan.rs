@@ -11,17 +11,38 @@ fn plan_predicts_the_hook_conversion_and_fails_the_gate() {
     Plan for a1 (namespace h3173): revision 2, base revision 1, Helm 3.21.4 rules
     Candidate: tests/fixtures/plan/a1-rev2-template.yaml (helm template output)
 
-    OP           PHASE        KIND             NAMESPACE  NAME           WHY
-    hook-delete  pre-upgrade  ConfigMap        h3173      a1-app-config  moved-to-hook: before-hook-creation of the pre-upgrade hook a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest) without any ownership check
-    hook-create  pre-upgrade  ConfigMap        h3173      a1-app-config  hook: the pre-upgrade hook a1-app/templates/configmap.yaml creates it (weight -5)
-    patch        apply        Deployment.apps  h3173      a1-app         patched
-    delete       delete       ConfigMap        h3173      a1-app-config  moved-to-hook: deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata (Helm 3 logs and ignores delete errors: check the cluster)
+    Verdict: 1 high hazard (listed below)
+
+    OP           PHASE        KIND             NAMESPACE  NAME
+    hook-delete  pre-upgrade  ConfigMap        h3173      a1-app-config
+    hook-create  pre-upgrade  ConfigMap        h3173      a1-app-config
+    patch        apply        Deployment.apps  h3173      a1-app
+    delete       delete       ConfigMap        h3173      a1-app-config
+
+    WHY:
+      hook-delete ConfigMap a1-app-config: moved-to-hook: before-hook-creation of the pre-upgrade hook
+        a1-app/templates/configmap.yaml deletes the live ConfigMap (applied by revision 1's manifest)
+        without any ownership check
+      hook-create ConfigMap a1-app-config: hook: the pre-upgrade hook a1-app/templates/configmap.yaml
+        creates it (weight -5)
+      patch Deployment.apps a1-app: patched
+      delete ConfigMap a1-app-config: moved-to-hook: deleted: it became a hook (pre-install,pre-upgrade,
+        delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not
+        tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object
+        the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's
+        ownership metadata (Helm 3 logs and ignores delete errors: check the cluster)
 
     1 delete, 1 hook-create, 1 hook-delete, 1 patch
 
-    Hazards:
-      high [deleted-after-hook-conversion] deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed; the hook recreated it just before, so the object the hook made is the one deleted — it comes back on the next upgrade, as a hook, without Helm's ownership metadata (Helm 3 logs and ignores delete errors: check the cluster)
-    note: offline: the cluster is assumed to hold what the replayed history left; objects created outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
+    Hazards: 1 high
+      high [deleted-after-hook-conversion] release a1, revision 2, ConfigMap h3173/a1-app-config:
+        deleted: it became a hook (pre-install,pre-upgrade, delete policy before-hook-creation) in
+        a1-app/templates/configmap.yaml, and hooks are not tracked, so the upgrade treats it as removed;
+        the hook recreated it just before, so the object the hook made is the one deleted — it comes
+        back on the next upgrade, as a hook, without Helm's ownership metadata (Helm 3 logs and ignores
+        delete errors: check the cluster)
+    note: offline: the cluster is assumed to hold what the replayed history left; objects created
+      outside Helm are unknown and assumed absent, and the keep policy is read from the manifests
     [exit status: 2]
     ");
 }

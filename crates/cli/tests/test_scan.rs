@@ -106,20 +106,21 @@ fn scan_lists_every_release_then_every_hazard_most_severe_first() {
     let (code, stdout, stderr) = run_files(&["scan", "--from", records.path()]);
     assert_eq!(code, 2, "high hazards fail the scan by default: {stderr}");
     insta::assert_snapshot!(stdout, @"
-    6 releases in 1 file: 4 high, 0 medium, 0 low hazards.
-    NAMESPACE  NAME      REVISION  UPDATED                  STATUS    CHART           STORED  MISSING  HAZARDS                  WORST
-    shop       a         2         2026-01-01 10:10:00 UTC  deployed  a-0.2.0         2       0        -                        -
-    shop       app       1         2026-01-01 10:04:00 UTC  deployed  app-0.1.0       1       0        1 high, 0 medium, 0 low  crd-shared
-    shop       b         1         2026-01-01 10:05:00 UTC  deployed  b-0.1.0         1       0        -                        -
-    shop       c         1         2026-01-01 10:01:00 UTC  deployed  c-0.1.0         1       0        1 high, 0 medium, 0 low  shared-object
-    shop       d         1         2026-01-01 10:02:00 UTC  deployed  d-0.1.0         1       0        1 high, 0 medium, 0 low  shared-object
-    shop       operator  1         2026-01-01 10:03:00 UTC  deployed  operator-0.1.0  1       0        1 high, 0 medium, 0 low  crd-shared
+    Verdict: 6 releases in 1 file: 4 high (listed below).
+    NAMESPACE  NAME      REVISION  UPDATED                  STATUS    CHART           STORED  MISSING  HAZARDS  WORST
+    shop       a         2         2026-01-01 10:10:00 UTC  deployed  a-0.2.0         2       0        -        -
+    shop       app       1         2026-01-01 10:04:00 UTC  deployed  app-0.1.0       1       0        1/0/0    crd-shared
+    shop       b         1         2026-01-01 10:05:00 UTC  deployed  b-0.1.0         1       0        -        -
+    shop       c         1         2026-01-01 10:01:00 UTC  deployed  c-0.1.0         1       0        1/0/0    shared-object
+    shop       d         1         2026-01-01 10:02:00 UTC  deployed  d-0.1.0         1       0        1/0/0    shared-object
+    shop       operator  1         2026-01-01 10:03:00 UTC  deployed  operator-0.1.0  1       0        1/0/0    crd-shared
+    (HAZARDS: high/medium/low)
 
-    Hazards:
-      high [crd-shared] shop/app revision 1, Widget.example.com shop/w1: the CustomResourceDefinition widgets.example.com serving this release's Widget w1 belongs to release shop/operator (revision 1): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them
-      high [shared-object] shop/c revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/d (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
-      high [shared-object] shop/d revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/c (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
-      high [crd-shared] shop/operator revision 1, CustomResourceDefinition.apiextensions.k8s.io widgets.example.com: this release tracks CustomResourceDefinition widgets.example.com while other releases track objects of its kind Widget: shop/app (w1); moving it to crds/, renaming it or uninstalling this release deletes them all
+    Hazards: 4 high
+      high [crd-shared] release shop/app, revision 1, Widget.example.com shop/w1: the CustomResourceDefinition widgets.example.com serving this release's Widget w1 belongs to release shop/operator (revision 1): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them
+      high [shared-object] release shop/c, revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/d (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
+      high [shared-object] release shop/d, revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/c (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
+      high [crd-shared] release shop/operator, revision 1, CustomResourceDefinition.apiextensions.k8s.io widgets.example.com: this release tracks CustomResourceDefinition widgets.example.com while other releases track objects of its kind Widget: shop/app (w1); moving it to crds/, renaming it or uninstalling this release deletes them all
     ");
     assert_eq!(stderr, "");
 }
@@ -166,9 +167,11 @@ fn who_names_every_release_that_touched_the_object() {
     shop       b        1          1: created              revision 1
 
     Story:
-      2026-01-01 10:00:00 UTC  shop/a revision 1 (install, apply): create — created by the install
-      2026-01-01 10:05:00 UTC  shop/b revision 1 (install, apply): create — created by the install
-      2026-01-01 10:10:00 UTC  shop/a revision 2 (upgrade, delete): delete — deleted: its template templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors: check the cluster)
+      2026-01-01 10:00:00 UTC shop/a revision 1 (install, apply): create — created by the install
+      2026-01-01 10:05:00 UTC shop/b revision 1 (install, apply): create — created by the install
+      2026-01-01 10:10:00 UTC shop/a revision 2 (upgrade, delete): delete — deleted: its template
+        templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors:
+        check the cluster)
     [exit status: 0]
     ");
 }
@@ -184,10 +187,14 @@ fn explain_names_the_other_release_that_deleted_the_object() {
     revision 1 · install · 2026-01-01 10:05:00 UTC
       apply: create (added) — created by the install
 
-    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against). But another release deleted it afterwards: release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it (see below).
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against). But another release deleted it afterwards: release shop/a revision 2 (upgrade, 2026-01-01
+    10:10:00 UTC) deleted it (see below).
 
     Other releases:
-      release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: its template templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors: check the cluster)
+      release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: its template
+        templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors:
+        check the cluster)
     [exit status: 0]
     "
     );

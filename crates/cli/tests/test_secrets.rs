@@ -159,7 +159,7 @@ fn invocations() -> Vec<Vec<&'static str>> {
     ];
     let mut out = Vec::new();
     for args in base {
-        for format in ["table", "json", "markdown"] {
+        for format in ["table", "wide", "json", "yaml", "markdown"] {
             let mut a = args.clone();
             a.extend(["-o", format]);
             out.push(a);
@@ -208,8 +208,17 @@ fn no_secret_leaves_without_show_secrets() {
         }
     }
     for (args, text) in &outputs {
+        // Also with wrapped lines joined again: a secret split across lines is still a leak.
+        let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let unbroken = text.split_whitespace().collect::<String>();
         for marker in SECRET {
             assert!(!text.contains(marker), "`{args}` leaks {marker}:\n{text}");
+            assert!(!joined.contains(marker), "`{args}` leaks {marker}:\n{text}");
+            let squeezed: String = marker.split_whitespace().collect();
+            assert!(
+                !unbroken.contains(&squeezed),
+                "`{args}` leaks {marker}:\n{text}"
+            );
         }
     }
     let all: String = outputs.iter().map(|(_, t)| t.as_str()).collect();

@@ -448,10 +448,11 @@ fn sql_rows_are_read_as_helm_reads_them() {
     let (history, err, code) = helm_why(&pg, "helm", &["history", "web", "-n", "shop"]);
     assert_eq!((code, err.as_str()), (0, ""), "{history}");
     insta::assert_snapshot!(history, @"
-    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2026-01-01 00:00:01 UTC  superseded  web-1.1.0  2.0          1        0      +1 (initial)  Install complete
-    2         2026-01-01 00:00:02 UTC  superseded  web-1.2.0  2.0          1        0      none          Upgrade complete
-    3         2026-01-01 00:00:03 UTC  deployed    web-1.3.0  2.0          1        0      none          Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART      CHANGE        DESCRIPTION
+    1         2026-01-01 00:00:01 UTC  superseded  web-1.1.0  +1 (initial)  Install complete
+    2         2026-01-01 00:00:02 UTC  superseded  web-1.2.0  none          Upgrade complete
+    3         2026-01-01 00:00:03 UTC  deployed    web-1.3.0  none          Upgrade complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     ");
     let (values, _, _) = helm_why(&pg, "helm", &["get", "web", "values", "-n", "shop"]);
     insta::assert_snapshot!(values, @"
@@ -556,10 +557,15 @@ fn bad_rows_are_warnings_naming_the_row() {
     let (history, err, code) = helm_why(&pg, "helm", &["history", "web", "-n", "shop"]);
     assert_eq!(code, 0, "{err}");
     insta::assert_snapshot!(history, @"
-    REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        DESCRIPTION
-    1         2026-01-01 00:00:01 UTC  superseded   web-1.1.0  2.0          1        0      +1 (initial)  Install complete
-    2         -                        undecodable  -          -            -        -      -             gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
-    3         2026-01-01 00:00:03 UTC  deployed     web-1.3.0  2.0          1        0      none (vs 1)   Upgrade complete
+    REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE
+    1         2026-01-01 00:00:01 UTC  superseded   web-1.1.0  2.0          1        0      +1 (initial)
+    2         -                        undecodable  -          -            -        -      -
+    3         2026-01-01 00:00:03 UTC  deployed     web-1.3.0  2.0          1        0      none (vs 1)
+
+    DESCRIPTION:
+      1: Install complete
+      2: gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+      3: Upgrade complete
     ");
     insta::assert_snapshot!(err, @r#"
     warning: 1 object is not a Helm release record and was ignored (a second row with key "sh.helm.release.v1.web.v1" in namespace "shop" (Helm's primary key forbids it): not read)

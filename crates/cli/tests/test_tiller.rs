@@ -101,10 +101,16 @@ fn tiller_list_and_history_from_a_file() {
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&d, &["history", "web"]), @"
-    REVISION  UPDATED                  STATUS       CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  superseded   web-0.1.0  -            2        1      +2 (initial)  tiller-configmap  Install complete
-    2         2019-01-01 00:02:00 UTC  superseded   web-0.2.0  -            1        1      -1 ~1         tiller-configmap  Upgrade complete
-    3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0  -            1        1      none          tiller-configmap  Deletion complete
+    REVISION  UPDATED                  STATUS       CHART      CHANGE        STORAGE
+    1         2019-01-01 00:01:00 UTC  superseded   web-0.1.0  +2 (initial)  tiller-configmap
+    2         2019-01-01 00:02:00 UTC  superseded   web-0.2.0  -1 ~1         tiller-configmap
+    3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0  none          tiller-configmap
+
+    DESCRIPTION:
+      1: Install complete
+      2: Upgrade complete
+      3: Deletion complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     [exit status: 0]
     ");
 }
@@ -149,19 +155,23 @@ fn tiller_explain_and_timeline() {
     revision 1 · install · 2019-01-01 00:01:00 UTC
       apply: create (added) — created by the install
     revision 2 · upgrade · 2019-01-01 00:02:00 UTC
-      delete: delete (removed-from-chart) — deleted: its template templates/cm.yaml is not in chart web-0.2.0 any more (Helm 2 logs and ignores delete errors: check the cluster)
+      delete: delete (removed-from-chart) — deleted: its template templates/cm.yaml is not in chart
+        web-0.2.0 any more (Helm 2 logs and ignores delete errors: check the cluster)
 
     Now: expected absent — last delete by revision 2 (removed-from-chart).
     [exit status: 0]
     ");
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @"
+    Verdict: 1 medium hazard (listed below)
+
     OBJECT                     1 install  2 upgrade  3 uninstall
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    patched    deleted
     Job.batch/web-migrate      hook       hook       hook
 
-    Hazards:
-      medium [untracked-hook-object] revision 3: left behind by helm delete: created by a hook of revision 3, and helm delete only deletes manifest objects
+    Hazards: 1 medium
+      medium [untracked-hook-object] release web, revision 3, Job.batch shop/web-migrate: left behind by
+        helm delete: created by a hook of revision 3, and helm delete only deletes manifest objects
     [exit status: 0]
     ");
 }
@@ -183,25 +193,33 @@ fn tiller_hook_without_a_run_is_not_called_interrupted() {
     );
     let d = dump(revs.iter().map(|r| r.configmap("kube-system")).collect());
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @r#"
+    Verdict: 1 high hazard (listed below)
+
     OBJECT                     1 install  2 upgrade  3 upgrade
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    patched    patched
     Job.batch/web-migrate      hook       hook       present
 
-    Hazards:
-      high [pending-lock] revision 3: revision 3 is still pending-upgrade: every helm upgrade fails with "another operation (install/upgrade/rollback) is in progress" until it is rolled back or its record is fixed (Tiller 2.16.10 and later; an older Tiller upgrades past it)
+    Hazards: 1 high
+      high [pending-lock] release web, revision 3: revision 3 is still pending-upgrade: every helm
+        upgrade fails with "another operation (install/upgrade/rollback) is in progress" until it is
+        rolled back or its record is fixed (Tiller 2.16.10 and later; an older Tiller upgrades past it)
     [exit status: 0]
     "#);
     insta::assert_snapshot!(run_on(&d, &["explain", "web", "job/web-migrate"]), @"
     Job.batch shop/web-migrate in release web (namespace shop), replayed with Helm 2.17.0 rules
 
     revision 1 · install · 2019-01-01 00:01:00 UTC
-      pre-install: hook-create (hook) — the pre-install hook web/templates/migrate.yaml creates it (weight 0)
+      pre-install: hook-create (hook) — the pre-install hook web/templates/migrate.yaml creates it
+        (weight 0)
     revision 2 · upgrade · 2019-01-01 00:02:00 UTC
-      pre-upgrade: hook-delete (hook-delete-policy) — before-hook-creation deletes the Job left by the hook of revision 1 before creating it again
-      pre-upgrade: hook-create (hook) — the pre-upgrade hook web/templates/migrate.yaml creates it (weight 0)
+      pre-upgrade: hook-delete (hook-delete-policy) — before-hook-creation deletes the Job left by the
+        hook of revision 1 before creating it again
+      pre-upgrade: hook-create (hook) — the pre-upgrade hook web/templates/migrate.yaml creates it
+        (weight 0)
 
-    Now: expected present, but no revision tracks it: revision 3 is pending-upgrade, so no upgrade diffs against a manifest that has it.
+    Now: expected present, but no revision tracks it: revision 3 is pending-upgrade, so no upgrade diffs
+    against a manifest that has it.
     [exit status: 0]
     ");
 }
@@ -225,10 +243,16 @@ fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
     objects.push(helm3(3, Status::Deployed, "Upgrade complete").secret());
     let d = dump(objects);
     insta::assert_snapshot!(run_on(&d, &["history", "web"]), @"
-    REVISION  UPDATED                  STATUS      CHART      APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
-    1         2019-01-01 00:01:00 UTC  superseded  web-0.1.0  -            2        1      +2 (initial)  tiller-configmap  Install complete
-    2         2026-01-01 00:00:02 UTC  superseded  web-0.2.0  -            1        0      -1            secret (2to3)     Upgrade complete
-    3         2026-01-01 00:00:03 UTC  deployed    web-0.3.0  -            1        0      none          secret            Upgrade complete
+    REVISION  UPDATED                  STATUS      CHART      CHANGE        STORAGE
+    1         2019-01-01 00:01:00 UTC  superseded  web-0.1.0  +2 (initial)  tiller-configmap
+    2         2026-01-01 00:00:02 UTC  superseded  web-0.2.0  -1            secret (2to3)
+    3         2026-01-01 00:00:03 UTC  deployed    web-0.3.0  none          secret
+
+    DESCRIPTION:
+      1: Install complete
+      2: Upgrade complete
+      3: Upgrade complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     ------- stderr -------
     warning: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
     [exit status: 0]
@@ -250,12 +274,12 @@ fn a_2to3_conversion_is_one_history_with_the_storage_of_each_revision() {
     // Helm 3 ran after the conversion: Helm 3 rules, and the Tiller revision's hook is not
     // read as interrupted.
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @"
+    Verdict: no hazards found
+
     OBJECT                     1 install  2 upgrade  3 upgrade
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    unchanged  unchanged
     Job.batch/web-migrate      hook       present    present
-
-    No hazards found.
     ------- stderr -------
     warning: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
     [exit status: 0]
@@ -281,15 +305,20 @@ fn public_helm2_records() {
     let run =
         |args: &[&str]| run(helm_why().args(args).args(["--from", &dir])).replace(&dir, "<helm2>");
     insta::assert_snapshot!(run(&["list"]), @"
-    NAME             NAMESPACE  REVISION  UPDATED                  STATUS    CHART                  APP VERSION
-    invincible-zebu  default    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  0.3.6
-    kissing-sponge   default    1         2020-05-19 21:15:38 UTC  deployed  basic-demo-0.3.3       1.0
-    kindled-toucan   demo1      1         2020-05-19 21:15:59 UTC  deployed  basic-demo-0.3.3       1.0
+    NAME             NAMESPACE  REVISION  UPDATED                  STATUS    CHART
+    invincible-zebu  default    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1
+    kissing-sponge   default    1         2020-05-19 21:15:38 UTC  deployed  basic-demo-0.3.3
+    kindled-toucan   demo1      1         2020-05-19 21:15:59 UTC  deployed  basic-demo-0.3.3
+    (-o wide adds APP VERSION)
     [exit status: 0]
     ");
     insta::assert_snapshot!(run(&["history", "invincible-zebu"]), @"
-    REVISION  UPDATED                  STATUS    CHART                  APP VERSION  OBJECTS  HOOKS  CHANGE        STORAGE           DESCRIPTION
-    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  0.3.6        9        1      +9 (initial)  tiller-configmap  Install complete
+    REVISION  UPDATED                  STATUS    CHART                  CHANGE        STORAGE
+    1         2020-04-02 21:24:40 UTC  deployed  metrics-server-2.10.1  +9 (initial)  tiller-configmap
+
+    DESCRIPTION:
+      1: Install complete
+    (-o wide adds HOOKS, OBJECTS, APP VERSION)
     [exit status: 0]
     ");
     insta::assert_snapshot!(run(&["get", "invincible-zebu", "hooks"]), @r#"
@@ -318,6 +347,8 @@ fn public_helm2_records() {
     [exit status: 0]
     "#);
     insta::assert_snapshot!(run(&["timeline", "invincible-zebu"]), @"
+    Verdict: no hazards found
+
     OBJECT                                                                                             1 install
     Pod/invincible-zebu-metrics-server-test                                                            -
     Service/invincible-zebu-metrics-server                                                             created
@@ -329,8 +360,6 @@ fn public_helm2_records() {
     ClusterRoleBinding.rbac.authorization.k8s.io/invincible-zebu-metrics-server:system:auth-delegator  created
     ClusterRoleBinding.rbac.authorization.k8s.io/system:invincible-zebu-metrics-server                 created
     RoleBinding.rbac.authorization.k8s.io/invincible-zebu-metrics-server-auth-reader                   created
-
-    No hazards found.
     [exit status: 0]
     ");
 }

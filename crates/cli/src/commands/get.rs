@@ -110,8 +110,13 @@ pub fn render(r: &Release, what: Part, show_secrets: bool, format: OutputFormat)
         }
         manifest(&out)
     };
-    let json_out = |v: Value| -> Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
-    if format == OutputFormat::Json {
+    let json_out = |v: Value| -> Result<String> {
+        if format == OutputFormat::Yaml {
+            return serde_saphyr::to_string(&v).context("cannot print YAML");
+        }
+        Ok(serde_json::to_string_pretty(&v)? + "\n")
+    };
+    if format.is_data() {
         return match what {
             GetWhat::Manifest => json_out(json!({ "manifest": manifest(&r.manifest) })),
             GetWhat::Hooks => json_out(json!({ "hooks": hooks_text() })),

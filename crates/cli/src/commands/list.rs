@@ -3,41 +3,13 @@
 use anyhow::Result;
 use helm_why_release::history::Finding;
 use helm_why_release::{History, Record, Status};
-use serde::Serialize;
 
 use super::{Ui, source_warnings};
 use crate::args::ListArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
+use crate::report::list::{ListReport, ListedRelease};
 use crate::source::{Request, load};
-
-/// One release in the list.
-#[derive(Debug, Serialize)]
-pub struct ListedRelease {
-    /// Release name.
-    pub name: String,
-    /// Namespace.
-    pub namespace: String,
-    /// Last revision (decoded or not).
-    pub revision: Option<u64>,
-    /// `last_deployed` of the last decoded revision.
-    pub updated: Option<String>,
-    /// Status of the last decoded revision.
-    pub status: String,
-    /// `chart-version`.
-    pub chart: String,
-    /// `appVersion`.
-    pub app_version: String,
-}
-
-/// The `list` report.
-#[derive(Debug, Serialize)]
-pub struct ListReport {
-    /// Releases, by namespace then name.
-    pub releases: Vec<ListedRelease>,
-    /// Problems with the input.
-    pub warnings: Vec<String>,
-}
 
 /// The newest record of a history when it decoded; `None` when a newer record did not (its
 /// status and chart are then unknown: `undecodable`, not the older revision's).

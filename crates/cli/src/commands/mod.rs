@@ -13,7 +13,6 @@ pub mod timeline;
 pub mod who;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 
 use anyhow::Result;
 use helm_why_diff::RevisionView;
@@ -22,47 +21,14 @@ use helm_why_release::{History, ScopeResolver};
 use crate::args::{Command, OutputFormat};
 use crate::config::Config;
 use crate::source::Loaded;
-
-/// Where a command writes: results to `out`, warnings to `err`.
-pub struct Ui<'a> {
-    /// Standard output.
-    pub out: &'a mut dyn Write,
-    /// Standard error.
-    pub err: &'a mut dyn Write,
-    /// The output format.
-    pub format: OutputFormat,
-}
-
-impl Ui<'_> {
-    /// Print warnings to stderr (JSON output carries them in the document instead).
-    pub fn warnings(&mut self, warnings: &[String]) -> Result<()> {
-        if self.format == OutputFormat::Json {
-            return Ok(());
-        }
-        for w in warnings {
-            writeln!(self.err, "warning: {w}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::ui::Ui;
 
 /// Run one command; returns the process exit code.
 ///
 /// # Errors
 /// Anything the command could not do; printed by the caller.
 pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<u8> {
-    if ui.format == OutputFormat::Html
-        && !matches!(
-            command,
-            Command::Timeline(_) | Command::Completions(_) | Command::Man
-        )
-    {
-        return Err(crate::error::UserError::with_hint(
-            "-o html is only available for timeline",
-            "use -o table, json or markdown with this command",
-        )
-        .into());
-    }
+    check_format(command, ui.format)?;
     if config.contexts.len() > 1 && !matches!(command, Command::Scan(_)) {
         return Err(crate::error::UserError::with_hint(
             format!(
@@ -99,6 +65,52 @@ pub async fn run(command: &Command, config: &Config, ui: &mut Ui<'_>) -> Result<
         }
         Command::Images(args) => images::run(args, config, ui).await,
     }
+}
+
+/// The `-o` formats a command can print.
+pub fn formats(command: &Command) -> &'static [OutputFormat] {
+    use OutputFormat::*;
+    match command {
+        Command::List(_)
+        | Command::History(_)
+        | Command::Explain(_)
+        | Command::Images(_)
+        | Command::Plan(_)
+        | Command::Scan(_)
+        | Command::Who(_) => &[Table, Wide, Json, Yaml, Markdown],
+        Command::Diff(_) => &[Table, Json, Yaml, Markdown],
+        Command::Timeline(_) => &[Table, Wide, Json, Yaml, Markdown, Html],
+        Command::Get(_) => &[Table, Json, Yaml],
+        Command::Completions(_) | Command::Man => &[Table],
+    }
+}
+
+/// Refuse a format the command cannot print, rather than ignore it.
+///
+/// # Errors
+/// A [`crate::error::UserError`] naming the command and the formats it prints.
+pub fn check_format(command: &Command, format: OutputFormat) -> Result<()> {
+    let supported = formats(command);
+    if supported.contains(&format) {
+        return Ok(());
+    }
+    let name = command.name();
+    let message = format!("{name} cannot print -o {}", format.as_str());
+    Err(match supported {
+        [_] => crate::error::UserError::with_hint(message, format!("{name} takes no -o")),
+        _ => crate::error::UserError::with_hint(
+            message,
+            format!(
+                "{name} prints -o {}",
+                supported
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
+    .into())
 }
 
 /// The replay options the flags ask for: `--helm-version` (else the default for the records)

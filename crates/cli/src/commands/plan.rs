@@ -13,23 +13,9 @@ use crate::args::PlanArgs;
 use crate::config::{Config, SourceSpec};
 use crate::error::UserError;
 use crate::redact::Redactor;
+use crate::report::plan::PlanReport;
 use crate::source::files::read_input_bytes;
 use crate::source::{Request, load, require_latest_decoded, select_release};
-
-/// What `plan` prints, besides the plan itself.
-#[derive(Debug, serde::Serialize)]
-pub struct PlanReport {
-    /// The plan.
-    #[serde(flatten)]
-    pub plan: Plan,
-    /// How the candidate was obtained (`helm template`, a file, …).
-    pub candidate: String,
-    /// Problems with the input.
-    pub warnings: Vec<String>,
-    /// Unified diffs of patched objects (`--diff`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub diffs: Vec<String>,
-}
 
 /// Run `plan`.
 ///

@@ -5,142 +5,22 @@ use helm_why_diff::ops::Afterwards;
 use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
-use helm_why_diff::{Action, Event, Hazard, ReleaseEvent, Replay, done_elsewhere};
-use helm_why_release::{History, ResourceKey};
-use serde::Serialize;
+use helm_why_diff::{Action, Event, Replay, done_elsewhere};
+use helm_why_release::History;
 use serde_json::Value;
 
-use super::live::{Observed, Records};
+use super::live::Records;
 use super::{Ui, refine_scopes, source_warnings};
 use crate::args::{OutputFormat, TimelineArgs};
 use crate::commands::explain::replay_with_scopes;
 use crate::config::Config;
 use crate::error::exit;
 use crate::redact::Redactor;
+use crate::report::timeline::{
+    Cell, MAX_VALUE_CHANGES, ObjectTimeline, Postmortem, RevisionDetail, RevisionState, Story,
+    TimelineReport,
+};
 use crate::source::{Request, load, select_release};
-
-/// What happened to one object at one revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cell {
-    /// Created from the manifest.
-    Created,
-    /// Deleted and created again in the same operation.
-    Recreated,
-    /// Patched.
-    Patched,
-    /// Applied without change.
-    Unchanged,
-    /// Adopted and patched.
-    Adopted,
-    /// Deleted by Helm.
-    Deleted,
-    /// Created by a hook after being a tracked object (deleted-then-recreated-by-hook family).
-    RecreatedByHook,
-    /// Created by a hook.
-    Hook,
-    /// Kept by `helm.sh/resource-policy: keep`.
-    Kept,
-    /// Left untracked.
-    Orphaned,
-    /// Helm failed on it.
-    Failed,
-    /// Exists, nothing done.
-    Present,
-    /// Does not exist.
-    Absent,
-    /// Unknown (history pruned).
-    Unknown,
-}
-
-impl Cell {
-    /// Table text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cell::Created => "created",
-            Cell::Recreated => "recreated",
-            Cell::Patched => "patched",
-            Cell::Unchanged => "unchanged",
-            Cell::Adopted => "adopted",
-            Cell::Deleted => "deleted",
-            Cell::RecreatedByHook => "recreated-by-hook",
-            Cell::Hook => "hook",
-            Cell::Kept => "kept",
-            Cell::Orphaned => "orphaned",
-            Cell::Failed => "failed",
-            Cell::Present => "present",
-            Cell::Absent => "-",
-            Cell::Unknown => "?",
-        }
-    }
-}
-
-/// One object's row.
-#[derive(Debug, Serialize)]
-pub struct ObjectTimeline {
-    /// The object.
-    pub object: ResourceKey,
-    /// One state per revision, in step order.
-    pub timeline: Vec<RevisionState>,
-    /// Everything Helm did to it.
-    pub events: Vec<Event>,
-    /// Expected to exist now (`null`: unknown).
-    pub expected_present: Option<bool>,
-    /// The live object and how it compares with the records; only when the records come
-    /// from a cluster (absent from the JSON otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub observed: Option<Observed>,
-    /// What other releases of the namespace did to it that this release's records cannot
-    /// show (absent from the JSON when nothing).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub other_releases: Vec<ReleaseEvent>,
-}
-
-impl ObjectTimeline {
-    /// Whether anything happened to it after its creation (patched, deleted, hooked, kept,
-    /// failed, unknown…): the rows the HTML page shows and the Markdown diagram draws.
-    pub fn changed_after_creation(&self) -> bool {
-        self.timeline
-            .iter()
-            .enumerate()
-            .any(|(i, s)| match s.state {
-                Cell::Unchanged | Cell::Present | Cell::Absent => false,
-                Cell::Created => i > 0,
-                _ => true,
-            })
-    }
-}
-
-/// The state of an object at one revision.
-#[derive(Debug, Serialize)]
-pub struct RevisionState {
-    /// Revision.
-    pub revision: u64,
-    /// What happened.
-    pub state: Cell,
-}
-
-/// The `timeline` report.
-#[derive(Debug, Serialize)]
-pub struct TimelineReport {
-    /// Release name.
-    pub release: String,
-    /// Namespace.
-    pub namespace: String,
-    /// The rules used.
-    pub helm_version: String,
-    /// Revisions, in order, with their operation.
-    pub revisions: Vec<(u64, String)>,
-    /// One row per object ever seen.
-    pub objects: Vec<ObjectTimeline>,
-    /// Hazards found in the history.
-    pub hazards: Vec<Hazard>,
-    /// Problems with the input.
-    pub warnings: Vec<String>,
-    /// Where the live objects were looked at (`context test`); `None` reading files.
-    #[serde(skip)]
-    pub live_source: Option<String>,
-}
 
 /// Summarise one object's events within one step.
 pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) -> Cell {
@@ -246,58 +126,8 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     }
 }
 
-/// One revision as the HTML page shows it, from its record.
-#[derive(Debug, Clone)]
-pub struct RevisionDetail {
-    /// Revision.
-    pub revision: u64,
-    /// The operation, as the timeline's column says it.
-    pub operation: String,
-    /// Stored status (`deployed`, `failed`, `pending-upgrade`, …).
-    pub status: String,
-    /// `chart-version`.
-    pub chart: String,
-    /// `appVersion`.
-    pub app_version: String,
-    /// Helm's description.
-    pub description: String,
-    /// When the operation started (RFC 3339), as stored.
-    pub started: Option<String>,
-    /// The stored revision the values are compared with (`None`: the first one).
-    pub compared_with: Option<u64>,
-    /// Values (chart defaults merged with the user's) that changed, redacted unless
-    /// `--show-secrets`; at most [`MAX_VALUE_CHANGES`].
-    pub values_changed: Vec<ValueChange>,
-    /// How many more changed and are not listed.
-    pub values_omitted: usize,
-    /// The replay's remarks on this revision (interrupted hooks, the base it diffed against…).
-    pub notes: Vec<String>,
-}
-
-/// How many changed values one revision lists; the page says how many more there are.
-pub const MAX_VALUE_CHANGES: usize = 50;
-
 /// Longest value shown, in characters; longer ones end with `…`.
 const MAX_VALUE_CHARS: usize = 120;
-
-/// What the HTML page adds to the timeline: each revision's record, each object's story.
-#[derive(Debug)]
-pub struct Postmortem {
-    /// One per replayed revision, in order.
-    pub revisions: Vec<RevisionDetail>,
-    /// Revisions with no record (pruned or deleted).
-    pub missing: Vec<helm_why_release::history::RevisionRange>,
-    /// One per row of the timeline, in the same order.
-    pub stories: Vec<Story>,
-}
-
-/// What an object's story adds to its events: the `explain` summary. (The replay's notes
-/// are about revisions, and go with them.)
-#[derive(Debug)]
-pub struct Story {
-    /// One sentence on its state now.
-    pub summary: String,
-}
 
 /// Gather what the HTML page shows beyond the timeline. Values are redacted with the
 /// project's redaction unless `show_secrets`.

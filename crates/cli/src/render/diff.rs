@@ -5,14 +5,14 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::write_json;
+use super::write_data;
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::diff::DiffReport;
+use crate::report::diff::{DiffChange, DiffReport};
+use crate::ui::Ui;
 
 /// Append a unified diff: fenced as ```diff in Markdown, else line by line through
-/// [`diff_line`] (where colour will go).
-pub fn write_unified(out: &mut String, diff: &str, markdown: bool) {
+/// the paint (coloured by sign on a terminal).
+pub fn write_unified(out: &mut String, diff: &str, markdown: bool, paint: &super::color::Paint) {
     if markdown {
         // A fence longer than any run of backticks in the text, which comes from the records.
         let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -21,15 +21,9 @@ pub fn write_unified(out: &mut String, diff: &str, markdown: bool) {
         return;
     }
     for line in diff.lines() {
-        out.push_str(&diff_line(line));
+        out.push_str(&paint.diff_line(line));
         out.push('\n');
     }
-}
-
-/// One line of a unified diff as printed. Plain text today; the one place to add colour
-/// to `+`, `-` and `@@` lines.
-pub fn diff_line(line: &str) -> String {
-    line.to_owned()
 }
 
 /// Print the diff in the chosen format.
@@ -37,8 +31,8 @@ pub fn diff_line(line: &str) -> String {
 /// # Errors
 /// Write errors.
 pub fn render(report: &DiffReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
     let mut out = String::new();
@@ -64,7 +58,7 @@ pub fn render(report: &DiffReport, ui: &mut Ui<'_>) -> Result<()> {
             o.object,
             if md { "" } else { ":" }
         );
-        write_unified(&mut out, &o.diff, md);
+        write_unified(&mut out, &o.diff, md, &ui.paint);
     }
     if let Some(v) = &report.values {
         let _ = writeln!(
@@ -73,12 +67,10 @@ pub fn render(report: &DiffReport, ui: &mut Ui<'_>) -> Result<()> {
             if md { "### " } else { "" },
             if md { "" } else { ":" }
         );
-        write_unified(&mut out, &v.diff, md);
+        write_unified(&mut out, &v.diff, md, &ui.paint);
     }
-    let count = |c: crate::commands::diff::DiffChange| {
-        report.objects.iter().filter(|o| o.change == c).count()
-    };
-    use crate::commands::diff::DiffChange::{Added, Changed, Removed};
+    let count = |c: DiffChange| report.objects.iter().filter(|o| o.change == c).count();
+    use DiffChange::{Added, Changed, Removed};
     let mut summary = Vec::new();
     for (n, what) in [
         (count(Added), "added"),

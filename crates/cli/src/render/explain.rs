@@ -5,21 +5,24 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use helm_why_release::Timestamp;
 
-use super::write_json;
+use super::layout::wrap;
+use super::write_data;
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::explain::ExplainReport;
-use crate::commands::live::{CheckCode, LiveCheck, LiveStatus, Observed};
+use crate::report::explain::ExplainReport;
+use crate::report::live::{CheckCode, LiveCheck, LiveStatus, Observed};
+use crate::ui::Ui;
 
 /// Print the story in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
+    // Markdown is reflowed by whatever shows it: only text is wrapped.
+    let width = if md { None } else { ui.layout.wrap_width() };
     let mut out = String::new();
     if md {
         let _ = writeln!(
@@ -28,11 +31,12 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
             report.object, report.release, report.namespace, report.helm_version
         );
     } else {
-        let _ = writeln!(
-            out,
-            "{} in release {} (namespace {}), replayed with Helm {} rules\n",
+        let heading = format!(
+            "{} in release {} (namespace {}), replayed with Helm {} rules",
             report.object, report.release, report.namespace, report.helm_version
         );
+        out.push_str(&wrap("", &heading, 2, width));
+        out.push('\n');
     }
     let mut current: Option<(u64, &str)> = None;
     for e in &report.events {
@@ -69,16 +73,19 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
                 e.message
             );
         } else {
-            let _ = writeln!(
-                out,
-                "  {}: {}{cause} — {}",
-                e.phase,
-                e.action.as_str(),
-                e.message
-            );
+            let head = format!("  {}: {}", e.phase, e.action.as_str());
+            let line = format!("{}: {}{cause} — {}", e.phase, e.action.as_str(), e.message);
+            let text = wrap("  ", &line, 4, width);
+            // The action word in its colour; painted after wrapping (colour takes no room).
+            let painted = format!("  {}: {}", e.phase, ui.paint.word(e.action.as_str()));
+            match text.strip_prefix(&head) {
+                Some(rest) => out.push_str(&format!("{painted}{rest}")),
+                None => out.push_str(&text),
+            }
         }
     }
-    let _ = writeln!(out, "\n{}", report.summary);
+    out.push('\n');
+    out.push_str(&wrap("", &report.summary, 0, width));
     if !report.other_versions.is_empty() {
         let _ = writeln!(
             out,
@@ -93,33 +100,25 @@ pub fn render(report: &ExplainReport, ui: &mut Ui<'_>) -> Result<()> {
             };
             let mut what = d.differences.clone();
             what.push(now.to_owned());
-            let _ = writeln!(
-                out,
-                "{}Helm {}: {}",
-                if md { "- " } else { "  " },
-                d.versions,
-                what.join("; ")
-            );
+            let line = format!("Helm {}: {}", d.versions, what.join("; "));
+            out.push_str(&wrap(if md { "- " } else { "  " }, &line, 4, width));
         }
     }
     if !report.other_releases.is_empty() {
         let _ = writeln!(out, "\n{}Other releases:", if md { "### " } else { "" });
         for e in &report.other_releases {
-            let _ = writeln!(
-                out,
-                "{}{}",
-                if md { "- " } else { "  " },
-                helm_why_diff::describe_elsewhere(e)
-            );
+            let line = helm_why_diff::describe_elsewhere(e);
+            let first = if md { "- " } else { "  " };
+            out.push_str(&super::layout::wrap(first, &line, 4, width));
         }
     }
     if let (Some(observed), Some(source)) = (&report.observed, &report.live_source) {
-        live(&mut out, observed, source, &report.release, md);
+        live(&mut out, observed, source, &report.release, md, width);
     }
     if !report.notes.is_empty() {
         let _ = writeln!(out);
         for n in &report.notes {
-            let _ = writeln!(out, "{}note: {n}", if md { "- " } else { "" });
+            out.push_str(&wrap(if md { "- note: " } else { "note: " }, n, 2, width));
         }
     }
     if md {
@@ -181,12 +180,20 @@ pub fn check_label(check: &LiveCheck) -> &'static str {
 }
 
 /// The live object and the comparisons, after the summary.
-fn live(out: &mut String, observed: &Observed, source: &str, release: &str, md: bool) {
+fn live(
+    out: &mut String,
+    observed: &Observed,
+    source: &str,
+    release: &str,
+    md: bool,
+    width: Option<usize>,
+) {
     let state = live_state(observed, release);
     if md {
         let _ = writeln!(out, "\n### Live ({source})\n\n{state}\n");
     } else {
-        let _ = writeln!(out, "\nLive ({source}): {state}");
+        out.push('\n');
+        out.push_str(&wrap(&format!("Live ({source}): "), &state, 2, width));
     }
     for check in observed
         .checks
@@ -197,7 +204,7 @@ fn live(out: &mut String, observed: &Observed, source: &str, release: &str, md: 
         if md {
             let _ = writeln!(out, "- **{label}**: {}", check.message);
         } else {
-            let _ = writeln!(out, "  {label}: {}", check.message);
+            out.push_str(&wrap(&format!("  {label}: "), &check.message, 4, width));
         }
     }
 }

@@ -3,10 +3,10 @@
 use anyhow::Result;
 use helm_why_release::Timestamp;
 
-use super::{Grid, write_json};
+use super::{Grid, HazardContext, write_data};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::history::{HistoryReport, RevisionRow};
+use crate::report::history::{HistoryReport, RevisionRow};
+use crate::ui::Ui;
 
 /// `+2 -1 ~3`, `initial` for the first revision, `-` for placeholder rows.
 pub fn change_summary(row: &RevisionRow) -> String {
@@ -50,8 +50,8 @@ pub fn change_summary(row: &RevisionRow) -> String {
 /// # Errors
 /// Write errors.
 pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     // Storage is shown where Helm 2 is involved: Tiller's records, or a 2to3 conversion.
     let storage = report
@@ -73,6 +73,13 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
     }
     header.push("DESCRIPTION");
     let mut grid = Grid::new(&header);
+    let column = |name: &str| header.iter().position(|h| *h == name);
+    grid.notes = column("DESCRIPTION");
+    grid.toned = column("STATUS").into_iter().collect();
+    grid.optional = ["HOOKS", "OBJECTS", "APP VERSION"]
+        .into_iter()
+        .filter_map(column)
+        .collect();
     let placeholder = |row: &RevisionRow| row.status == "undecodable";
     // Missing revisions come in runs (pruning removes the oldest): one row per run.
     let mut gaps = report
@@ -136,10 +143,14 @@ pub fn render(report: &HistoryReport, ui: &mut Ui<'_>) -> Result<()> {
             grid.to_markdown()
         )
     } else {
-        grid.to_table()
+        grid.render(&ui.layout, &ui.paint)
     };
     if !report.hazards.is_empty() {
-        super::write_hazards(&mut text, &report.hazards, md, true);
+        let context = HazardContext {
+            release: &report.release,
+            revision: None,
+        };
+        super::write_hazards(&mut text, &report.hazards, &context, md, ui);
     }
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)

@@ -20,7 +20,7 @@ use helm_why_diff::{Event, Severity};
 use helm_why_release::Timestamp;
 use helm_why_release::history::RevisionRange;
 
-use crate::commands::timeline::{Cell, ObjectTimeline, Postmortem, RevisionDetail, TimelineReport};
+use crate::report::timeline::{Cell, ObjectTimeline, Postmortem, RevisionDetail, TimelineReport};
 
 const STYLE: &str = include_str!("html/style.css");
 const SCRIPT: &str = include_str!("html/script.js");

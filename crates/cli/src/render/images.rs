@@ -6,27 +6,29 @@ use anyhow::Result;
 use helm_why_diff::images::{ImageFinding, ImageRow, LiveImageGroup, RevisionImages};
 use helm_why_release::images::{ContainerList, short_digest};
 
-use super::{Grid, write_json};
+use super::color::Paint;
+use super::layout::{cut_list, wrap};
+use super::{Grid, write_data};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::images::{ImagesReport, LiveReport};
+use crate::report::images::{FindingPlace, ImagesReport, LiveReport};
+use crate::ui::Ui;
 
 /// Print the report in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &ImagesReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
-    let text = render_text(report, md);
+    let text = render_text(report, md, ui);
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)
 }
 
 /// The table (or Markdown) text.
-pub fn render_text(report: &ImagesReport, md: bool) -> String {
+pub fn render_text(report: &ImagesReport, md: bool, ui: &Ui<'_>) -> String {
     let mut out = String::new();
     if md {
         let _ = writeln!(
@@ -53,15 +55,15 @@ pub fn render_text(report: &ImagesReport, md: bool) -> String {
         out.push_str(&if md {
             grid.to_markdown()
         } else {
-            grid.to_table()
+            grid.render(&ui.layout, &ui.paint)
         });
     }
     if let Some(live) = &report.live {
         out.push('\n');
-        render_live(&mut out, live, md);
+        render_live(&mut out, live, md, ui);
     }
     out.push('\n');
-    render_findings(&mut out, &report.findings, md);
+    render_findings(&mut out, report, md, ui);
     out
 }
 
@@ -106,7 +108,11 @@ fn revision_grid(rows: &[ImageRow]) -> Grid {
         "TAG CLASS",
         "PULL POLICY",
         "ROLLOUT?",
+        "POLICY FROM",
     ]);
+    // On a narrow terminal, where the pull policy comes from goes first, then the policy and
+    // the tag class (the findings below name both).
+    grid.optional = vec![6, 4, 3];
     for row in rows {
         let spec = &row.spec;
         let tag_class = match (spec.tag_class.label(), &spec.reference) {
@@ -118,18 +124,15 @@ fn revision_grid(rows: &[ImageRow]) -> Grid {
             container_cell(spec.list, &spec.container),
             spec.image.clone(),
             tag_class,
-            format!(
-                "{} ({})",
-                spec.pull_policy,
-                spec.pull_policy_rule.describe()
-            ),
+            spec.pull_policy.to_string(),
             row.rollout.label().to_owned(),
+            spec.pull_policy_rule.describe().to_owned(),
         ]);
     }
     grid
 }
 
-fn render_live(out: &mut String, live: &LiveReport, md: bool) {
+fn render_live(out: &mut String, live: &LiveReport, md: bool, ui: &Ui<'_>) {
     let heading = format!(
         "{} in namespace {}: {} listed, {} of this release's workloads",
         if md { "Live pods" } else { "LIVE PODS" },
@@ -175,7 +178,7 @@ fn render_live(out: &mut String, live: &LiveReport, md: bool) {
     out.push_str(&if md {
         grid.to_markdown()
     } else {
-        grid.to_table()
+        grid.render(&ui.layout, &ui.paint)
     });
 }
 
@@ -221,38 +224,138 @@ fn ambiguous_id(image_id: &str) -> String {
     }
 }
 
-fn render_findings(out: &mut String, findings: &[ImageFinding], md: bool) {
+fn render_findings(out: &mut String, report: &ImagesReport, md: bool, ui: &Ui<'_>) {
+    let findings = &report.findings;
     if findings.is_empty() {
         let _ = writeln!(out, "No findings.");
         return;
     }
+    let groups = &report.finding_groups;
+    let by_severity = super::severity_counts(groups.iter().map(|g| g.severity));
+    let summary = format!(
+        "{} {}, {} {}: {}",
+        groups.len(),
+        plural(groups.len(), "cause", "causes"),
+        findings.len(),
+        plural(findings.len(), "finding", "findings"),
+        by_severity.join(", ")
+    );
     if md {
-        let _ = writeln!(out, "### Findings\n");
+        let _ = writeln!(out, "### Findings\n\n{summary}\n");
     } else {
-        let _ = writeln!(out, "Findings:");
+        let _ = writeln!(out, "Findings: {summary}");
     }
-    for f in findings {
-        let when = match (f.revision, f.last_revision) {
-            (Some(first), Some(last)) if last > first => format!("revisions {first}–{last}"),
-            (Some(first), _) => format!("revision {first}"),
-            (None, _) => "live".to_owned(),
+    let paint = if md { &Paint::off() } else { &ui.paint };
+    let width = ui.layout.wrap_width();
+    // -o wide: every finding on its own line, as JSON lists them, most severe first.
+    if ui.layout.wide {
+        let mut sorted: Vec<&ImageFinding> = findings.iter().collect();
+        sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for f in sorted {
+            let line = format!(
+                "{} [{}] {}: {}",
+                f.severity.as_str(),
+                f.code,
+                when(f),
+                f.message
+            );
+            out.push_str(&paint.leading_severity(&wrap("  ", &line, 4, width), f.severity));
+        }
+        return;
+    }
+    for g in groups {
+        let Some(first) = g.findings.first().and_then(|&i| findings.get(i)) else {
+            continue;
         };
+        if g.findings.len() == 1 {
+            if md {
+                let _ = writeln!(
+                    out,
+                    "- **{}** `{}` {}: {}",
+                    g.severity.as_str(),
+                    g.code,
+                    when(first),
+                    first.message
+                );
+            } else {
+                let line = format!(
+                    "{} [{}] {}: {}",
+                    g.severity.as_str(),
+                    g.code,
+                    when(first),
+                    first.message
+                );
+                out.push_str(&paint.leading_severity(&wrap("  ", &line, 4, width), g.severity));
+            }
+            continue;
+        }
+        let span = match (g.revision, g.last_revision) {
+            (Some(a), Some(b)) if b > a => format!(", revisions {a}–{b}"),
+            (Some(a), _) => format!(", revision {a}"),
+            (None, _) => ", live".to_owned(),
+        };
+        let head = format!(
+            "{} times in {} {}{span}",
+            g.findings.len(),
+            g.places.len(),
+            plural(g.places.len(), "container", "containers")
+        );
+        let places: Vec<String> = g.places.iter().map(place_label).collect();
+        let places = cut_list(&places, MAX_PLACES);
+        let example = format!("for example, {}: {}", when(first), first.message);
         if md {
             let _ = writeln!(
                 out,
-                "- **{}** `{}` {when}: {}",
-                f.severity.as_str(),
-                f.code,
-                f.message
+                "- **{}** `{}` `{}`: {head}: {places}\n  - {example}",
+                g.severity.as_str(),
+                g.code,
+                g.image
             );
         } else {
-            let _ = writeln!(
-                out,
-                "  {} [{}] {when}: {}",
-                f.severity.as_str(),
-                f.code,
-                f.message
-            );
+            let line = format!("{} [{}] {}: {head}", g.severity.as_str(), g.code, g.image);
+            out.push_str(&paint.leading_severity(&wrap("  ", &line, 4, width), g.severity));
+            out.push_str(&wrap("    ", &places, 4, width));
+            out.push_str(&wrap("    ", &example, 6, width));
         }
     }
+}
+
+/// How many places a grouped finding names before "and N more".
+const MAX_PLACES: usize = 5;
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// `revisions 1–3`, `revision 2` or `live`.
+fn when(f: &ImageFinding) -> String {
+    match (f.revision, f.last_revision) {
+        (Some(first), Some(last)) if last > first => format!("revisions {first}–{last}"),
+        (Some(first), _) => format!("revision {first}"),
+        (None, _) => "live".to_owned(),
+    }
+}
+
+/// `Deployment/web app (2–10)`.
+fn place_label(place: &FindingPlace) -> String {
+    let runs: Vec<String> = place
+        .revisions
+        .iter()
+        .map(|[a, b]| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect();
+    let runs = if runs.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", runs.join(", "))
+    };
+    format!(
+        "{}/{} {}{runs}",
+        place.workload.kind, place.workload.name, place.container
+    )
 }

@@ -3,18 +3,18 @@
 use anyhow::Result;
 use helm_why_release::Timestamp;
 
-use super::{Grid, write_json};
+use super::{Grid, write_data};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::list::ListReport;
+use crate::report::list::ListReport;
+use crate::ui::Ui;
 
 /// Print the list in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &ListReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let mut grid = Grid::new(&[
         "NAME",
@@ -25,6 +25,8 @@ pub fn render(report: &ListReport, ui: &mut Ui<'_>) -> Result<()> {
         "CHART",
         "APP VERSION",
     ]);
+    grid.toned = vec![4];
+    grid.optional = vec![6, 3];
     for r in &report.releases {
         grid.row(vec![
             r.name.clone(),
@@ -41,7 +43,7 @@ pub fn render(report: &ListReport, ui: &mut Ui<'_>) -> Result<()> {
     }
     let text = match ui.format {
         OutputFormat::Markdown => grid.to_markdown(),
-        _ => grid.to_table(),
+        _ => grid.render(&ui.layout, &ui.paint),
     };
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)

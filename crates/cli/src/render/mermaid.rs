@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use helm_why_diff::{Action, Event};
 
-use crate::commands::explain::ExplainReport;
-use crate::commands::timeline::{Cell, ObjectTimeline, TimelineReport};
+use crate::report::explain::ExplainReport;
+use crate::report::timeline::{Cell, ObjectTimeline, TimelineReport};
 
 /// How many objects the `timeline` diagram draws; the rest are counted under it.
 pub const MAX_DIAGRAM_OBJECTS: usize = 30;

@@ -5,18 +5,18 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::{Grid, write_json};
+use super::{Grid, HazardContext, write_data};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::plan::PlanReport;
+use crate::report::plan::PlanReport;
+use crate::ui::Ui;
 
 /// Print the plan in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
     let p = &report.plan;
@@ -38,10 +38,16 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
         );
         let _ = writeln!(out, "Candidate: {}\n", report.candidate);
     }
+    out.push_str(&super::verdict(&p.hazards, md, &ui.paint));
+    out.push('\n');
     if let Some(refused) = &p.refused {
         let _ = writeln!(out, "helm upgrade will refuse to start: {refused}\n");
     }
     let mut grid = Grid::new(&["OP", "PHASE", "KIND", "NAMESPACE", "NAME", "WHY"]);
+    grid.notes = Some(5);
+    grid.note_key = vec![0, 2, 4];
+    grid.toned = vec![0];
+    grid.optional = vec![3, 1];
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &p.changes {
         *counts.entry(c.op.as_str()).or_default() += 1;
@@ -61,7 +67,7 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
     out.push_str(&if md {
         grid.to_markdown()
     } else {
-        grid.to_table()
+        grid.render(&ui.layout, &ui.paint)
     });
     let summary: Vec<String> = counts.iter().map(|(op, n)| format!("{n} {op}")).collect();
     let _ = writeln!(
@@ -73,17 +79,23 @@ pub fn render(report: &PlanReport, ui: &mut Ui<'_>) -> Result<()> {
             summary.join(", ")
         }
     );
-    if p.hazards.is_empty() {
-        let _ = writeln!(out, "No hazards.");
-    } else {
-        super::write_hazards(&mut out, &p.hazards, md, false);
+    if !p.hazards.is_empty() {
+        let context = HazardContext {
+            release: &p.release,
+            revision: Some(p.revision),
+        };
+        super::write_hazards(&mut out, &p.hazards, &context, md, ui);
     }
     for n in &p.notes {
-        let _ = writeln!(out, "{}note: {n}", if md { "- " } else { "" });
+        if md {
+            let _ = writeln!(out, "- note: {n}");
+        } else {
+            out.push_str(&super::layout::wrap("note: ", n, 2, ui.layout.wrap_width()));
+        }
     }
     for d in &report.diffs {
         out.push('\n');
-        super::diff::write_unified(&mut out, d, md);
+        super::diff::write_unified(&mut out, d, md, &ui.paint);
     }
     ui.out.write_all(out.as_bytes())?;
     ui.warnings(&report.warnings)

@@ -1,22 +1,23 @@
-//! Rendering of `scan`: one row per release, then every hazard, most severe first.
+//! Rendering of `scan`: the verdict, one row per release, then every hazard, most severe
+//! first.
 
 use std::fmt::Write as _;
 
 use anyhow::Result;
 use helm_why_release::Timestamp;
 
-use super::{Grid, write_json};
+use super::{Grid, write_data, write_named_hazards};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::scan::{ScanHazard, ScanReport};
+use crate::report::scan::ScanReport;
+use crate::ui::Ui;
 
 /// Print the scan in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &ScanReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
     let with_context = report.releases.iter().any(|r| r.context.is_some());
@@ -35,7 +36,11 @@ pub fn render(report: &ScanReport, ui: &mut Ui<'_>) -> Result<()> {
     if with_context {
         header.insert(0, "CONTEXT");
     }
+    let shift = usize::from(with_context);
     let mut grid = Grid::new(&header);
+    grid.toned = vec![4 + shift];
+    // Dropped first on a narrow terminal: the counts of records, then when and which chart.
+    grid.optional = vec![7 + shift, 6 + shift, 3 + shift, 5 + shift];
     for r in &report.releases {
         let h = &r.hazards;
         let mut cells = vec![
@@ -53,7 +58,7 @@ pub fn render(report: &ScanReport, ui: &mut Ui<'_>) -> Result<()> {
             if h.high + h.medium + h.low == 0 {
                 "-".to_owned()
             } else {
-                format!("{} high, {} medium, {} low", h.high, h.medium, h.low)
+                format!("{}/{}/{}", h.high, h.medium, h.low)
             },
             r.worst.clone().unwrap_or_else(|| "-".to_owned()),
         ];
@@ -80,69 +85,50 @@ pub fn render(report: &ScanReport, ui: &mut Ui<'_>) -> Result<()> {
         text.push_str(&if md {
             grid.to_markdown()
         } else {
-            grid.to_table()
+            grid.render(&ui.layout, &ui.paint)
         });
+        let _ = writeln!(text, "(HAZARDS: high/medium/low)");
     }
     if !report.hazards.is_empty() {
-        let _ = writeln!(text, "\n{}Hazards:", if md { "### " } else { "" });
-        for h in &report.hazards {
-            let _ = writeln!(text, "{}{}", if md { "- " } else { "  " }, hazard_line(h));
-        }
+        let labels: Vec<String> = report
+            .hazards
+            .iter()
+            .map(|h| {
+                let rel = format!("{}/{}", h.hazard.namespace, h.hazard.release);
+                match &h.context {
+                    Some(c) => format!("{rel} (context {c})"),
+                    None => rel,
+                }
+            })
+            .collect();
+        let named: Vec<(&str, &helm_why_diff::Hazard)> = labels
+            .iter()
+            .map(String::as_str)
+            .zip(report.hazards.iter().map(|h| &h.hazard.hazard))
+            .collect();
+        write_named_hazards(&mut text, &named, None, md, ui);
     }
     ui.out.write_all(text.as_bytes())?;
     ui.warnings(&report.warnings)
 }
 
-/// `3 releases in all namespaces (context prod): 2 high, 1 medium, 0 low hazards.`
+/// `Verdict: 6 releases in 1 file; 4 high hazards.`
 fn verdict(report: &ScanReport) -> String {
-    let (mut high, mut medium, mut low) = (0, 0, 0);
-    for h in &report.hazards {
-        match h.hazard.hazard.severity {
-            helm_why_diff::Severity::High => high += 1,
-            helm_why_diff::Severity::Medium => medium += 1,
-            helm_why_diff::Severity::Low => low += 1,
-        }
-    }
+    let counts = super::severity_counts(report.hazards.iter().map(|h| h.hazard.hazard.severity));
     let n = report.releases.len();
+    let found = if report.hazards.is_empty() {
+        "no hazards found".to_owned()
+    } else {
+        format!("{} (listed below)", counts.join(", "))
+    };
     let checked = match report.objects_checked {
         0 => String::new(),
         1 => "; 1 live object's ownership checked".to_owned(),
         k => format!("; {k} live objects' ownership checked"),
     };
     format!(
-        "{n} release{} in {}: {high} high, {medium} medium, {low} low hazard{}{checked}.",
+        "Verdict: {n} release{} in {}: {found}{checked}.",
         if n == 1 { "" } else { "s" },
         report.sources.join(", "),
-        if high + medium + low == 1 { "" } else { "s" },
-    )
-}
-
-/// `high [shared-object] shop/web revision 3, ConfigMap shop/x: <message>` (with the context
-/// first when there are several).
-fn hazard_line(h: &ScanHazard) -> String {
-    let rh = &h.hazard;
-    let context = h
-        .context
-        .as_deref()
-        .map(|c| format!("{c}: "))
-        .unwrap_or_default();
-    let revision = rh
-        .hazard
-        .revision
-        .map(|r| format!(" revision {r}"))
-        .unwrap_or_default();
-    let object = rh
-        .hazard
-        .object
-        .as_ref()
-        .map(|k| format!(", {k}"))
-        .unwrap_or_default();
-    format!(
-        "{} [{}] {context}{}/{}{revision}{object}: {}",
-        rh.hazard.severity.as_str(),
-        rh.hazard.code,
-        rh.namespace,
-        rh.release,
-        rh.hazard.message
     )
 }

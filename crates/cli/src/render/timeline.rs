@@ -4,28 +4,32 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::{Grid, write_json};
+use super::{Grid, HazardContext, write_data};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::live::LiveStatus;
-use crate::commands::timeline::TimelineReport;
+use crate::report::live::LiveStatus;
+use crate::report::timeline::TimelineReport;
+use crate::ui::Ui;
 
 /// Print the timeline in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let mut header = vec!["OBJECT".to_owned()];
     header.extend(report.revisions.iter().map(|(r, op)| format!("{r} {op}")));
     if report.live_source.is_some() {
         header.push("LIVE".to_owned());
     }
+    let revisions = report.revisions.len();
     let mut grid = Grid {
+        // The oldest revisions give way first; the last one and the objects stay.
+        optional: (1..revisions).collect(),
+        toned: (1..header.len()).collect(),
         header,
-        rows: Vec::new(),
+        ..Grid::default()
     };
     for o in &report.objects {
         let mut row = vec![format!("{}/{}", o.object.kind_with_group(), o.object.name)];
@@ -41,16 +45,17 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
         grid.row(row);
     }
     let md = ui.format == OutputFormat::Markdown;
+    let verdict = super::verdict(&report.hazards, md, &ui.paint);
     let mut out = if md {
         format!(
-            "## Release `{}` in namespace `{}` (Helm {} rules)\n\n{}",
+            "## Release `{}` in namespace `{}` (Helm {} rules)\n\n{verdict}\n{}",
             report.release,
             report.namespace,
             report.helm_version,
             grid.to_markdown()
         )
     } else {
-        grid.to_table()
+        format!("{verdict}\n{}", grid.render(&ui.layout, &ui.paint))
     };
     if let Some(source) = &report.live_source {
         let lines: Vec<String> = report
@@ -74,8 +79,14 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
             );
         } else {
             let _ = writeln!(out, "\n{}Live ({source}):", if md { "### " } else { "" });
+            let width = if md { None } else { ui.layout.wrap_width() };
             for line in lines {
-                let _ = writeln!(out, "{}{line}", if md { "- " } else { "  " });
+                out.push_str(&super::layout::wrap(
+                    if md { "- " } else { "  " },
+                    &line,
+                    4,
+                    width,
+                ));
             }
         }
     }
@@ -92,13 +103,17 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
     if !elsewhere.is_empty() {
         let _ = writeln!(out, "\n{}Other releases:", if md { "### " } else { "" });
         for line in elsewhere {
-            let _ = writeln!(out, "{}{line}", if md { "- " } else { "  " });
+            let first = if md { "- " } else { "  " };
+            let width = if md { None } else { ui.layout.wrap_width() };
+            out.push_str(&super::layout::wrap(first, &line, 4, width));
         }
     }
-    if report.hazards.is_empty() {
-        let _ = writeln!(out, "\nNo hazards found.");
-    } else {
-        super::write_hazards(&mut out, &report.hazards, md, true);
+    if !report.hazards.is_empty() {
+        let context = HazardContext {
+            release: &report.release,
+            revision: None,
+        };
+        super::write_hazards(&mut out, &report.hazards, &context, md, ui);
     }
     if md {
         let diagram = super::mermaid::timeline(report);

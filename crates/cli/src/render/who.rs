@@ -5,27 +5,29 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use helm_why_release::Timestamp;
 
-use super::{Grid, write_json};
+use super::{Grid, write_data};
 use crate::args::OutputFormat;
-use crate::commands::Ui;
-use crate::commands::who::WhoReport;
+use crate::report::who::WhoReport;
+use crate::ui::Ui;
 
 /// Print the report in the chosen format.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &WhoReport, ui: &mut Ui<'_>) -> Result<()> {
-    if ui.format == OutputFormat::Json {
-        return write_json(ui.out, report);
+    if ui.format.is_data() {
+        return write_data(ui, report);
     }
     let md = ui.format == OutputFormat::Markdown;
+    let width = if md { None } else { ui.layout.wrap_width() };
     let mut text = String::new();
     if md {
         let _ = writeln!(text, "## {}\n", report.object);
     } else {
         let _ = writeln!(text, "{}", report.object);
     }
-    let _ = writeln!(text, "{}\n", report.summary);
+    text.push_str(&super::layout::wrap("", &report.summary, 0, width));
+    text.push('\n');
     let mut grid = Grid::new(&[
         "NAMESPACE",
         "RELEASE",
@@ -50,10 +52,11 @@ pub fn render(report: &WhoReport, ui: &mut Ui<'_>) -> Result<()> {
                 .map_or("-".to_owned(), |rev| format!("revision {rev}")),
         ]);
     }
+    grid.optional = vec![2];
     text.push_str(&if md {
         grid.to_markdown()
     } else {
-        grid.to_table()
+        grid.render(&ui.layout, &ui.paint)
     });
     let _ = writeln!(text, "\n{}Story:", if md { "### " } else { "" });
     for e in &report.events {
@@ -62,10 +65,8 @@ pub fn render(report: &WhoReport, ui: &mut Ui<'_>) -> Result<()> {
             .as_deref()
             .map(|t| Timestamp::new(t).display_seconds())
             .unwrap_or_else(|| "(no time)".to_owned());
-        let _ = writeln!(
-            text,
-            "{}{when}  {}/{} revision {} ({}, {}): {} — {}",
-            if md { "- " } else { "  " },
+        let line = format!(
+            "{when}  {}/{} revision {} ({}, {}): {} — {}",
             e.namespace,
             e.release,
             e.event.revision,
@@ -74,6 +75,12 @@ pub fn render(report: &WhoReport, ui: &mut Ui<'_>) -> Result<()> {
             e.event.action.as_str(),
             e.event.message
         );
+        text.push_str(&super::layout::wrap(
+            if md { "- " } else { "  " },
+            &line,
+            4,
+            width,
+        ));
     }
     if let Some(live) = &report.live {
         let _ = writeln!(
