@@ -7,7 +7,8 @@
 //! under `target/bench-corpora`), runs the real `helm-why` binary and the floor (this binary,
 //! `--floor`) as child processes, and prints a table of times, ratios and peak RSS.
 //! `-- --quick` uses small corpora and one run each (what `.ci/run` does to keep it working);
-//! it asserts nothing about time.
+//! it asserts nothing about time. `-- --only TEXT` measures only the questions whose name
+//! contains TEXT (e.g. `--only scan`).
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write as _};
@@ -24,7 +25,14 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("--measure") => measure_child(&args[1..]),
         Some("--floor") => floor(&args[1..]),
-        _ => run(args.iter().any(|a| a == "--quick")),
+        _ => {
+            // `--only TEXT` measures only the questions whose name contains TEXT.
+            let only = args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1).cloned());
+            run(args.iter().any(|a| a == "--quick"), only.as_deref());
+        }
     }
 }
 
@@ -302,7 +310,7 @@ struct Row {
     floor: Sample,
 }
 
-fn run(quick: bool) {
+fn run(quick: bool, only: Option<&str>) {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpora");
     std::fs::create_dir_all(&target).expect("corpus dir");
     let bin = env!("CARGO_BIN_EXE_helm-why").to_owned();
@@ -428,6 +436,9 @@ fn run(quick: bool) {
         .collect::<Vec<_>>();
     let mut rows = Vec::new();
     for (question, c, ours, floor) in plan {
+        if only.is_some_and(|o| !question.contains(o)) {
+            continue;
+        }
         eprintln!("measuring {question} on {} …", c.label);
         rows.push(Row {
             question,

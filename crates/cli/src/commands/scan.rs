@@ -193,18 +193,53 @@ impl Analyses {
     }
 }
 
-/// The image findings of the records as hazards (the live pods are `images`' job).
+/// The image findings of the records as hazards, one per cause (code and severity): a
+/// release with 10 revisions and 40 containers has one `tag-kept-app-version-changed`, not
+/// 400. The hazard names the first place and counts the others (`images` lists them all).
 fn image_hazards(views: &[RevisionView<'_>]) -> Vec<Hazard> {
-    image_history(views)
-        .findings
+    let findings = image_history(views).findings;
+    let mut causes: Vec<Vec<&helm_why_diff::images::ImageFinding>> = Vec::new();
+    for f in &findings {
+        match causes
+            .iter_mut()
+            .find(|c| c[0].code == f.code && c[0].severity == f.severity)
+        {
+            Some(cause) => cause.push(f),
+            None => causes.push(vec![f]),
+        }
+    }
+    causes
         .into_iter()
-        .map(|f| {
+        .map(|cause| {
+            let first = cause[0];
+            let places: BTreeSet<(&ResourceKey, &str)> = cause
+                .iter()
+                .map(|f| (&f.workload, f.container.as_str()))
+                .collect();
+            let revisions: BTreeSet<u64> = cause
+                .iter()
+                .flat_map(|f| f.revision.into_iter().chain(f.last_revision))
+                .collect();
+            let message = match cause.len() {
+                1 => first.message.clone(),
+                n => format!(
+                    "{n} findings in {} container{}{}; `helm-why images` lists them. The first: {}",
+                    places.len(),
+                    if places.len() == 1 { "" } else { "s" },
+                    match (revisions.first(), revisions.last()) {
+                        (Some(a), Some(b)) if a != b => format!(", revisions {a}–{b}"),
+                        (Some(a), _) => format!(", revision {a}"),
+                        _ => String::new(),
+                    },
+                    first.message
+                ),
+            };
             Hazard::new(
-                f.code.as_str(),
-                f.severity,
-                f.revision,
-                Some(f.workload),
-                f.message,
+                first.code.as_str(),
+                first.severity,
+                first.revision,
+                Some(first.workload.clone()),
+                message,
             )
         })
         .collect()
