@@ -419,3 +419,48 @@ fn live_explain_blames_the_other_release_instead_of_someone_outside_helm() {
       differs: expected present from this release's records, but the cluster has no such object: release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it, after this release last applied it
     ");
 }
+
+#[test]
+fn scan_counts_a_repeated_image_finding_once_per_release() {
+    // Four containers on `:latest` through five revisions: `images` lists every place, the
+    // scan names the cause once, with the count.
+    let containers: String = (0..4)
+        .map(|i| format!("      - name: c{i}\n        image: registry.example/app{i}:latest\n"))
+        .collect();
+    let deployment = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n{containers}"
+    );
+    let revisions: Vec<ReleaseBuilder> = (1..=5)
+        .map(|n| {
+            rev("web", "shop", n, n as u32)
+                .app_version(&format!("1.{n}"))
+                .manifest_doc(&tpl("web", "deploy.yaml"), &deployment)
+                .status(
+                    if n == 5 {
+                        Status::Deployed
+                    } else {
+                        Status::Superseded
+                    },
+                    "Upgrade complete",
+                )
+        })
+        .collect();
+    let records = Records::new(&revisions);
+    let (_, json, _) = run_files(&["scan", "--from", records.path(), "-o", "json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let hazards = v["hazards"].as_array().unwrap();
+    let codes: Vec<&str> = hazards
+        .iter()
+        .map(|h| h["code"].as_str().unwrap())
+        .collect();
+    let mut unique = codes.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(codes.len(), unique.len(), "one hazard per cause: {codes:?}");
+    let latest = hazards
+        .iter()
+        .find(|h| h["code"] == "latest-tag")
+        .expect("latest-tag found");
+    let message = latest["message"].as_str().unwrap();
+    assert!(message.contains("in 4 containers"), "{message}");
+}
