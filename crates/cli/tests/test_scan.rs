@@ -464,3 +464,30 @@ fn scan_counts_a_repeated_image_finding_once_per_release() {
     let message = latest["message"].as_str().unwrap();
     assert!(message.contains("in 4 containers"), "{message}");
 }
+
+#[test]
+fn who_takes_the_object_forms_explain_takes_including_old_groups() {
+    let ingress = |api: &str| {
+        format!("apiVersion: {api}\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules: []\n")
+    };
+    let records = Records::new(&[
+        rev("web", "shop", 1, 1)
+            .manifest_doc(&tpl("web", "ing.yaml"), &ingress("extensions/v1beta1"))
+            .status(Status::Superseded, "Install complete"),
+        rev("web", "shop", 2, 2)
+            .manifest_doc(&tpl("web", "ing.yaml"), &ingress("networking.k8s.io/v1"))
+            .status(Status::Deployed, "Upgrade complete"),
+    ]);
+    for form in [
+        "ingress.extensions/web",
+        "ing/web",
+        "ingresses.networking.k8s.io/web",
+    ] {
+        let (code, json, stderr) =
+            run_files(&["who", form, "--from", records.path(), "-o", "json"]);
+        assert_eq!(code, 0, "{form}: {stderr}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["object"]["kind"], "Ingress", "{form}");
+        assert_eq!(v["releases"][0]["revisions"], json!([1, 2]), "{form}");
+    }
+}
