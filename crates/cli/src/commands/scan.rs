@@ -319,11 +319,24 @@ async fn scan_stream(
     let mut scopes = config.scopes.clone();
     let mut discovery_warnings = BTreeSet::new();
     let mut released = 0usize;
-    while let Some(batch) = stream.next().await? {
-        let histories = match batch {
-            Batch::Releases(h) => h,
-            Batch::OutOfOrder(_) => return Ok(None),
-        };
+    // Releases are analysed a few at a time (both cores can share a batch), and each batch's
+    // records are dropped once analysed: memory holds about one batch, not the cluster.
+    let mut pending = Histories::default();
+    let mut finished = false;
+    while !finished {
+        match stream.next().await? {
+            Some(Batch::Releases(h)) => {
+                pending.releases.extend(h.releases);
+                pending.unattributed.extend(h.unattributed);
+            }
+            Some(Batch::OutOfOrder(_)) => return Ok(None),
+            None => finished = true,
+        }
+        let records: usize = pending.releases.iter().map(|h| h.revisions.len()).sum();
+        if records < STREAM_BATCH_RECORDS && !finished {
+            continue;
+        }
+        let histories = std::mem::take(&mut pending);
         let kinds = histories.releases.iter().flat_map(kinds_in).collect();
         let found = stream
             .connection()
@@ -342,6 +355,10 @@ async fn scan_stream(
     analyses.cross();
     Ok(Some(analyses))
 }
+
+/// Records analysed together when streaming from a cluster: enough releases for both cores,
+/// few enough that memory stays far below the bound (a record decodes to ≈ 100 KB).
+const STREAM_BATCH_RECORDS: usize = 200;
 
 /// The hazards whose objects `scan` looks at live by default: two releases claim them, and
 /// the live ownership annotations say which one Helm's metadata names now.
