@@ -2,29 +2,9 @@
 //! `explain` and `plan` print about them (issue 8), on records made by the record builder.
 
 use helm_why_release::Status;
-use helm_why_release::builder::{ReleaseBuilder, list};
+use helm_why_release::builder::ReleaseBuilder;
 
-use crate::harness::{helm_why, run, run_args};
-
-/// Secrets of the builders, as `kubectl get secrets -o json` prints them, in a temp dir.
-struct Records {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-impl Records {
-    fn new(builders: &[ReleaseBuilder]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secrets.json");
-        let secrets = builders.iter().map(ReleaseBuilder::secret).collect();
-        std::fs::write(&path, serde_json::to_vec_pretty(&list(secrets)).unwrap()).unwrap();
-        Records { _dir: dir, path }
-    }
-
-    fn path(&self) -> &str {
-        self.path.to_str().unwrap()
-    }
-}
+use crate::harness::{SecretsFile, helm_why, run, run_args};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
@@ -36,8 +16,8 @@ fn rev(n: u64) -> ReleaseBuilder {
 
 /// Revisions 1–2 pruned; 3 and 4 deployed in turn; 5 renders nothing (a post-renderer that
 /// printed nothing, helm-semantics.md §12).
-fn pruned_then_emptied() -> Records {
-    Records::new(&[
+fn pruned_then_emptied() -> SecretsFile {
+    SecretsFile::new(&[
         rev(3)
             .manifest_doc("web/templates/a.yaml", &cm("a"))
             .status(Status::Superseded, "Upgrade complete"),
@@ -87,7 +67,7 @@ fn list_does_not_warn_about_ordinary_pruning() {
 
 #[test]
 fn plan_of_an_empty_candidate_deletes_everything() {
-    let records = Records::new(&[rev(1)
+    let records = SecretsFile::new(&[rev(1)
         .manifest_doc("web/templates/a.yaml", &cm("a"))
         .manifest_doc("web/templates/b.yaml", &cm("b"))
         .status(Status::Deployed, "Install complete")]);
@@ -130,7 +110,7 @@ fn plan_of_an_empty_candidate_deletes_everything() {
 #[test]
 fn explain_heads_the_uninstall_and_names_other_versions() {
     let kept = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    helm.sh/resource-policy: keep\n";
-    let records = Records::new(&[
+    let records = SecretsFile::new(&[
         rev(1)
             .manifest_doc("web/templates/a.yaml", &cm("a"))
             .manifest_doc("web/templates/kept.yaml", kept)
@@ -174,7 +154,7 @@ fn explain_heads_the_uninstall_and_names_other_versions() {
 
 #[test]
 fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
-    let records = Records::new(&[
+    let records = SecretsFile::new(&[
         rev(1)
             .manifest_doc("web/templates/a.yaml", &cm("a"))
             .status(Status::Deployed, "Install complete"),
@@ -218,7 +198,7 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
 
 #[test]
 fn a_line_break_in_a_record_cannot_forge_a_table_row() {
-    let records = Records::new(&[rev(1)
+    let records = SecretsFile::new(&[rev(1)
         .manifest_doc("web/templates/a.yaml", &cm("a"))
         .status(
             Status::Failed,

@@ -2,15 +2,14 @@
 //! them, and the live comparison against pods served by the test API server.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
 use std::process::Command;
 
 use helm_why_release::Status;
-use helm_why_release::builder::{ReleaseBuilder, list};
+use helm_why_release::builder::ReleaseBuilder;
 use serde_json::{Value, json};
 use testkube::{RecordedRequest, TestCluster};
 
-use crate::harness::run_args;
+use crate::harness::{SecretsFile, run_args};
 
 const DIGEST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const DIGEST_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -64,24 +63,8 @@ fn latest_story() -> Vec<ReleaseBuilder> {
     ]
 }
 
-/// Records written to a temporary file, as `kubectl get secrets -o json` prints them.
-struct Records {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Records {
-    fn path(&self) -> &str {
-        self.path.to_str().unwrap()
-    }
-}
-
-fn write_records(builders: &[ReleaseBuilder]) -> Records {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("secrets.json");
-    let secrets = builders.iter().map(ReleaseBuilder::secret).collect();
-    std::fs::write(&path, serde_json::to_vec_pretty(&list(secrets)).unwrap()).unwrap();
-    Records { _dir: dir, path }
+fn write_records(builders: &[ReleaseBuilder]) -> SecretsFile {
+    SecretsFile::new(builders)
 }
 
 #[test]

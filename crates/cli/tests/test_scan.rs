@@ -5,11 +5,11 @@
 use std::process::Command;
 
 use helm_why_release::Status;
-use helm_why_release::builder::{ReleaseBuilder, list};
+use helm_why_release::builder::ReleaseBuilder;
 use serde_json::{Value, json};
 use testkube::TestCluster;
 
-use crate::harness::run_args;
+use crate::harness::{SecretsFile, output, run_args};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
@@ -66,71 +66,50 @@ fn shop() -> Vec<ReleaseBuilder> {
     ]
 }
 
-/// Secrets of the builders, as `kubectl get secrets -o json` prints them, in a temp dir.
-struct Records {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-impl Records {
-    fn new(builders: &[ReleaseBuilder]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secrets.json");
-        let secrets = builders.iter().map(ReleaseBuilder::secret).collect();
-        std::fs::write(&path, serde_json::to_vec_pretty(&list(secrets)).unwrap()).unwrap();
-        Records { _dir: dir, path }
-    }
-
-    fn path(&self) -> &str {
-        self.path.to_str().unwrap()
-    }
-}
-
-/// Exit code, stdout and stderr of one run of the binary on files.
-fn run_files(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
-        .env_clear()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn scan_lists_every_release_then_every_hazard_most_severe_first() {
-    let records = Records::new(&shop());
-    let (code, stdout, stderr) = run_files(&["scan", "--from", records.path()]);
+    let records = SecretsFile::new(&shop());
+    let (code, stdout, stderr) = output(&["scan", "--from", records.path()]);
     assert_eq!(code, 2, "high hazards fail the scan by default: {stderr}");
     insta::assert_snapshot!(stdout, @"
     Verdict: 6 releases in 1 file: 4 high (listed below).
-    NAMESPACE  NAME      REVISION  UPDATED                  STATUS    CHART           STORED  MISSING  HAZARDS  WORST
-    shop       a         2         2026-01-01 10:10:00 UTC  deployed  a-0.2.0         2       0        -        -
-    shop       app       1         2026-01-01 10:04:00 UTC  deployed  app-0.1.0       1       0        1/0/0    crd-shared
-    shop       b         1         2026-01-01 10:05:00 UTC  deployed  b-0.1.0         1       0        -        -
-    shop       c         1         2026-01-01 10:01:00 UTC  deployed  c-0.1.0         1       0        1/0/0    shared-object
-    shop       d         1         2026-01-01 10:02:00 UTC  deployed  d-0.1.0         1       0        1/0/0    shared-object
-    shop       operator  1         2026-01-01 10:03:00 UTC  deployed  operator-0.1.0  1       0        1/0/0    crd-shared
+    NAMESPACE  NAME      REVISION  STATUS    CHART           HAZARDS  WORST
+    shop       a         2         deployed  a-0.2.0         -        -
+    shop       app       1         deployed  app-0.1.0       1/0/0    crd-shared
+    shop       b         1         deployed  b-0.1.0         -        -
+    shop       c         1         deployed  c-0.1.0         1/0/0    shared-object
+    shop       d         1         deployed  d-0.1.0         1/0/0    shared-object
+    shop       operator  1         deployed  operator-0.1.0  1/0/0    crd-shared
+    (-o wide adds MISSING, STORED, UPDATED)
     (HAZARDS: high/medium/low)
 
     Hazards: 4 high
-      high [crd-shared] release shop/app, revision 1, Widget.example.com shop/w1: the CustomResourceDefinition widgets.example.com serving this release's Widget w1 belongs to release shop/operator (revision 1): if that release moves it to crds/, renames it or is uninstalled, the API server deletes them
-      high [shared-object] release shop/c, revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/d (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
-      high [shared-object] release shop/d, revision 1, ConfigMap shop/common: ConfigMap shop/common is tracked by this release (revision 1) and also by shop/c (revision 1): whichever of them upgrades to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
-      high [crd-shared] release shop/operator, revision 1, CustomResourceDefinition.apiextensions.k8s.io widgets.example.com: this release tracks CustomResourceDefinition widgets.example.com while other releases track objects of its kind Widget: shop/app (w1); moving it to crds/, renaming it or uninstalling this release deletes them all
+      high [crd-shared] release shop/app, revision 1, Widget.example.com shop/w1: the
+        CustomResourceDefinition widgets.example.com serving this release's Widget w1 belongs to release
+        shop/operator (revision 1): if that release moves it to crds/, renames it or is uninstalled, the
+        API server deletes them
+      high [shared-object] release shop/c, revision 1, ConfigMap shop/common: ConfigMap shop/common is
+        tracked by this release (revision 1) and also by shop/d (revision 1): whichever of them upgrades
+        to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks
+        only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
+      high [shared-object] release shop/d, revision 1, ConfigMap shop/common: ConfigMap shop/common is
+        tracked by this release (revision 1) and also by shop/c (revision 1): whichever of them upgrades
+        to a chart without it, or is uninstalled, deletes it from under the other: Helm's upgrade checks
+        only helm.sh/resource-policy, never meta.helm.sh/release-name (helm/helm#12683)
+      high [crd-shared] release shop/operator, revision 1, CustomResourceDefinition.apiextensions.k8s.io
+        widgets.example.com: this release tracks CustomResourceDefinition widgets.example.com while
+        other releases track objects of its kind Widget: shop/app (w1); moving it to crds/, renaming it
+        or uninstalling this release deletes them all
     ");
     assert_eq!(stderr, "");
 }
 
 #[test]
 fn scan_fail_on_and_json() {
-    let records = Records::new(&shop());
-    let (code, _, _) = run_files(&["scan", "--from", records.path(), "--fail-on", "never"]);
+    let records = SecretsFile::new(&shop());
+    let (code, _, _) = output(&["scan", "--from", records.path(), "--fail-on", "never"]);
     assert_eq!(code, 0);
-    let (code, json, _) = run_files(&["scan", "--from", records.path(), "-o", "json"]);
+    let (code, json, _) = output(&["scan", "--from", records.path(), "-o", "json"]);
     assert_eq!(code, 2);
     let v: Value = serde_json::from_str(&json).unwrap();
     let rows = v["releases"].as_array().unwrap();
@@ -157,7 +136,7 @@ fn scan_fail_on_and_json() {
 
 #[test]
 fn who_names_every_release_that_touched_the_object() {
-    let records = Records::new(&shop());
+    let records = SecretsFile::new(&shop());
     insta::assert_snapshot!(run_args(&["who", "cm/shared", "--from", records.path()]), @"
     ConfigMap shop/shared
     release shop/b tracks it now; release shop/a deleted it last, at revision 2 (upgrade).
@@ -178,7 +157,7 @@ fn who_names_every_release_that_touched_the_object() {
 
 #[test]
 fn explain_names_the_other_release_that_deleted_the_object() {
-    let records = Records::new(&shop());
+    let records = SecretsFile::new(&shop());
     insta::assert_snapshot!(
         run_args(&["explain", "b", "cm/shared", "--from", records.path()]),
         @"
@@ -202,8 +181,8 @@ fn explain_names_the_other_release_that_deleted_the_object() {
 
 #[test]
 fn timeline_names_the_other_release_that_deleted_the_object() {
-    let records = Records::new(&shop());
-    let (code, out, _) = run_files(&["timeline", "b", "--from", records.path(), "-o", "json"]);
+    let records = SecretsFile::new(&shop());
+    let (code, out, _) = output(&["timeline", "b", "--from", records.path(), "-o", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
     let row = &v["objects"][0];
@@ -445,8 +424,8 @@ fn scan_counts_a_repeated_image_finding_once_per_release() {
                 )
         })
         .collect();
-    let records = Records::new(&revisions);
-    let (_, json, _) = run_files(&["scan", "--from", records.path(), "-o", "json"]);
+    let records = SecretsFile::new(&revisions);
+    let (_, json, _) = output(&["scan", "--from", records.path(), "-o", "json"]);
     let v: Value = serde_json::from_str(&json).unwrap();
     let hazards = v["hazards"].as_array().unwrap();
     let codes: Vec<&str> = hazards
@@ -470,7 +449,7 @@ fn who_takes_the_object_forms_explain_takes_including_old_groups() {
     let ingress = |api: &str| {
         format!("apiVersion: {api}\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules: []\n")
     };
-    let records = Records::new(&[
+    let records = SecretsFile::new(&[
         rev("web", "shop", 1, 1)
             .manifest_doc(&tpl("web", "ing.yaml"), &ingress("extensions/v1beta1"))
             .status(Status::Superseded, "Install complete"),
@@ -483,8 +462,7 @@ fn who_takes_the_object_forms_explain_takes_including_old_groups() {
         "ing/web",
         "ingresses.networking.k8s.io/web",
     ] {
-        let (code, json, stderr) =
-            run_files(&["who", form, "--from", records.path(), "-o", "json"]);
+        let (code, json, stderr) = output(&["who", form, "--from", records.path(), "-o", "json"]);
         assert_eq!(code, 0, "{form}: {stderr}");
         let v: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["object"]["kind"], "Ingress", "{form}");

@@ -42,3 +42,41 @@ pub fn run(cmd: &mut Command) -> String {
 pub fn run_args(args: &[&str]) -> String {
     run(helm_why().args(args))
 }
+
+/// Records of the record builder written to a temporary file, as `kubectl get secrets -o
+/// json` prints them (a `v1 List`).
+pub struct SecretsFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl SecretsFile {
+    /// Write the builders' Secrets.
+    pub fn new(builders: &[helm_why_release::builder::ReleaseBuilder]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let secrets = builders
+            .iter()
+            .map(helm_why_release::builder::ReleaseBuilder::secret)
+            .collect();
+        let text = serde_json::to_vec_pretty(&helm_why_release::builder::list(secrets)).unwrap();
+        std::fs::write(&path, text).unwrap();
+        SecretsFile { _dir: dir, path }
+    }
+
+    /// The file, for `--from`.
+    pub fn path(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+/// Exit code, stdout and stderr of one run of `helm-why ARGS…` (for JSON output, which
+/// [`run`] would mix with stderr).
+pub fn output(args: &[&str]) -> (i32, String, String) {
+    let out = helm_why().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
