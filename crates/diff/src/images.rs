@@ -328,7 +328,7 @@ fn rollout(
     if pod_template(old) == pod_template(object) {
         return Rollout::No;
     }
-    let spec = |pointer: &str| object.value.pointer(pointer);
+    let spec = |path: &str| helm_why_release::manifest::pointer(&object.value, path);
     match kind {
         WorkloadKind::Deployment if spec("/spec/paused") == Some(&Value::Bool(true)) => {
             Rollout::Paused

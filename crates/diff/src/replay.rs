@@ -15,7 +15,7 @@ use crate::profile::Profile;
 use crate::rollback::rollback_hazards;
 use crate::sim::Sim;
 use crate::view::RevisionView;
-use crate::world::{Live, ObjectId, Origin};
+use crate::world::{Live, ObjectId, Origin, World, same_id};
 
 /// How to replay.
 #[derive(Debug, Clone)]
@@ -104,12 +104,7 @@ impl Replay {
     /// Whether the object is expected to exist after the last step (`None`: unknown).
     pub fn expected_present(&self, key: &ResourceKey) -> Option<bool> {
         let last = self.steps.last()?;
-        let id = ObjectId::of(key);
-        match last
-            .present_after
-            .iter()
-            .find(|(k, _)| ObjectId::of(k) == id)
-        {
+        match last.present_after.iter().find(|(k, _)| same_id(k, key)) {
             Some((_, true)) => Some(true),
             Some((_, false)) => None,
             None => Some(false),
@@ -157,11 +152,10 @@ impl Replay {
 
     /// Events about one object, in order.
     pub fn events_for<'a>(&'a self, key: &'a ResourceKey) -> impl Iterator<Item = &'a Event> + 'a {
-        let id = ObjectId::of(key);
         self.steps
             .iter()
             .flat_map(|s| s.events.iter())
-            .filter(move |e| ObjectId::of(&e.object) == id)
+            .filter(move |e| same_id(&e.object, key))
     }
 }
 
@@ -281,7 +275,7 @@ pub(crate) fn run_views(
     let mut statuses: BTreeMap<u64, Status> = BTreeMap::new();
     let mut steps = Vec::with_capacity(views.len());
     let mut hazards = Vec::new();
-    let mut objects: BTreeMap<ObjectId, ResourceKey> = BTreeMap::new();
+    let mut objects = Seen::default();
 
     for (i, view) in views.iter().enumerate() {
         let rev = view.revision();
@@ -297,12 +291,10 @@ pub(crate) fn run_views(
         let operation = inferred.operation.clone();
         sim.begin(rev, operation.label());
         for o in &view.objects {
-            objects.insert(ObjectId::of(&o.key), o.key.clone());
+            objects.latest(sim.world.intern(&o.key), &o.key);
         }
         for h in &view.hooks {
-            objects
-                .entry(ObjectId::of(&h.object.key))
-                .or_insert_with(|| h.object.key.clone());
+            objects.first(sim.world.intern(&h.object.key), &h.object.key);
         }
         for p in &view.problems {
             sim.note(format!(
@@ -498,9 +490,10 @@ pub(crate) fn run_views(
             sim.uninstall(view, inferred.afterwards == Afterwards::Uninstalled);
         }
         // What the next upgrade diffs against decides what is still tracked.
-        let tracked = Tracked::ids(
+        let tracked = Tracked::slots(
             views,
             &query_base(&statuses, &profile, &release.name, false),
+            &sim.world,
         );
         if inferred.afterwards == Afterwards::Nothing {
             sim.orphans(&tracked);
@@ -607,7 +600,7 @@ pub(crate) fn run_views(
         profile,
         steps,
         missing: history.missing.clone(),
-        objects: objects.into_values().collect(),
+        objects: objects.into_keys(&sim.world),
         hazards,
         tracked_base: tracked.revision,
         tracked_now: tracked.objects,
@@ -697,11 +690,12 @@ struct Tracked {
 }
 
 impl Tracked {
-    /// The base's objects only (what each step needs).
-    fn ids(views: &[RevisionView<'_>], query: &BaseQuery) -> BTreeSet<ObjectId> {
+    /// The base's objects only (what each step needs), by [`World`] slot: an object never
+    /// interned was never live, so it cannot be an orphan either.
+    fn slots(views: &[RevisionView<'_>], query: &BaseQuery, world: &World) -> BTreeSet<usize> {
         Self::base_objects(views, query)
             .iter()
-            .map(|o| ObjectId::of(&o.key))
+            .filter_map(|o| world.slot(&o.key))
             .collect()
     }
 
@@ -732,6 +726,44 @@ impl Tracked {
                 .map(|o| CrdServes::new(&o.key, Some(&o.value)))
                 .collect(),
         }
+    }
+}
+
+/// Every object a replay has seen (manifest or hook), by [`World`] slot, with its key.
+#[derive(Default)]
+struct Seen(Vec<Option<ResourceKey>>);
+
+impl Seen {
+    fn entry(&mut self, slot: usize) -> &mut Option<ResourceKey> {
+        if self.0.len() <= slot {
+            self.0.resize(slot + 1, None);
+        }
+        &mut self.0[slot]
+    }
+
+    /// A manifest object: its latest key wins.
+    fn latest(&mut self, slot: usize, key: &ResourceKey) {
+        let entry = self.entry(slot);
+        if entry.as_ref() != Some(key) {
+            *entry = Some(key.clone());
+        }
+    }
+
+    /// A hook object: its key counts only for an identity never seen before.
+    fn first(&mut self, slot: usize, key: &ResourceKey) {
+        self.entry(slot).get_or_insert_with(|| key.clone());
+    }
+
+    /// The keys, in identity order.
+    fn into_keys(self, world: &World) -> Vec<ResourceKey> {
+        let mut keys: Vec<(usize, ResourceKey)> = self
+            .0
+            .into_iter()
+            .enumerate()
+            .filter_map(|(slot, key)| Some((slot, key?)))
+            .collect();
+        keys.sort_by(|a, b| world.id(a.0).cmp(&world.id(b.0)));
+        keys.into_iter().map(|(_, key)| key).collect()
     }
 }
 

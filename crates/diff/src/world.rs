@@ -1,9 +1,9 @@
 //! The simulated cluster: which objects of the release exist, who created them, and what
 //! Helm can know about them (ownership metadata, keep annotation).
 
-use std::collections::BTreeMap;
-
 use helm_why_release::ResourceKey;
+
+use crate::index::ByName;
 
 /// The identity of a stored object in the API server: an object served under two API groups
 /// (`extensions` and `networking.k8s.io` Ingress) is one object.
@@ -37,6 +37,23 @@ impl ObjectId {
             name: key.name.clone(),
         }
     }
+
+    /// Whether `key` has this identity (`ObjectId::of(key) == *self`, without copying it).
+    pub(crate) fn is(&self, key: &ResourceKey) -> bool {
+        self.name == key.name
+            && self.namespace == key.namespace
+            && self.kind == key.kind
+            && self.group == canonical_group(&key.group, &key.kind)
+    }
+}
+
+/// Whether two keys name one stored object (`ObjectId::of(a) == ObjectId::of(b)`, without
+/// copying them).
+pub(crate) fn same_id(a: &ResourceKey, b: &ResourceKey) -> bool {
+    a.name == b.name
+        && a.namespace == b.namespace
+        && a.kind == b.kind
+        && canonical_group(&a.group, &a.kind) == canonical_group(&b.group, &b.kind)
 }
 
 /// Kinds the API server serves from one storage under several groups.
@@ -97,42 +114,113 @@ impl Live {
 }
 
 /// The simulated cluster.
+///
+/// Every identity it has seen is interned in a slot that never changes, found by a hash of
+/// the key's name, namespace and kind: a lookup neither copies the key's strings nor
+/// compares them down a tree. Iteration is in [`ObjectId`] order.
 #[derive(Debug, Clone, Default)]
 pub struct World {
-    objects: BTreeMap<ObjectId, Live>,
+    /// Interned identities, by slot.
+    ids: Vec<ObjectId>,
+    /// Slots by name, namespace and kind.
+    by_name: ByName,
+    /// The live object of each slot.
+    live: Vec<Option<Live>>,
+    /// Slots of the live objects, in identity order.
+    order: Vec<usize>,
 }
 
 impl World {
+    /// The slot of `key`'s identity, if it was ever seen.
+    pub(crate) fn slot(&self, key: &ResourceKey) -> Option<usize> {
+        self.by_name
+            .get(key)
+            .iter()
+            .copied()
+            .find(|s| self.ids.get(*s).is_some_and(|id| id.is(key)))
+    }
+
+    /// The slot of `key`'s identity, interned now if it is new.
+    pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
+        if let Some(slot) = self.slot(key) {
+            return slot;
+        }
+        let slot = self.ids.len();
+        self.ids.push(ObjectId::of(key));
+        self.live.push(None);
+        self.by_name.push(key, slot);
+        slot
+    }
+
+    /// The identity interned in `slot`.
+    pub(crate) fn id(&self, slot: usize) -> Option<&ObjectId> {
+        self.ids.get(slot)
+    }
+
+    /// Where `slot` is (or belongs) in [`World::order`].
+    fn position(&self, slot: usize) -> Result<usize, usize> {
+        let id = self.ids.get(slot);
+        self.order.binary_search_by(|s| self.ids.get(*s).cmp(&id))
+    }
+
     /// The live object with this identity.
     pub fn get(&self, key: &ResourceKey) -> Option<&Live> {
-        self.objects.get(&ObjectId::of(key))
+        self.slot(key)
+            .and_then(|s| self.live.get(s))
+            .and_then(Option::as_ref)
     }
 
     /// Create or replace.
     pub fn put(&mut self, live: Live) {
-        self.objects.insert(ObjectId::of(&live.key), live);
+        let slot = self.intern(&live.key);
+        if let Some(entry) = self.live.get_mut(slot) {
+            let new = entry.is_none();
+            *entry = Some(live);
+            if new && let Err(at) = self.position(slot) {
+                self.order.insert(at, slot);
+            }
+        }
     }
 
     /// Remove; returns what was there.
     pub fn remove(&mut self, key: &ResourceKey) -> Option<Live> {
-        self.objects.remove(&ObjectId::of(key))
+        let slot = self.slot(key)?;
+        let gone = self.live.get_mut(slot)?.take()?;
+        if let Ok(at) = self.position(slot) {
+            self.order.remove(at);
+        }
+        Some(gone)
     }
 
-    /// Every live object.
+    /// Every live object, in identity order.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Live)> {
-        self.objects.iter()
+        self.order.iter().filter_map(|s| {
+            let live = self.live.get(*s)?.as_ref()?;
+            Some((self.ids.get(*s)?, live))
+        })
+    }
+
+    /// Every live object with its slot, in identity order.
+    pub(crate) fn slots(&self) -> impl Iterator<Item = (usize, &Live)> {
+        self.order
+            .iter()
+            .filter_map(|s| Some((*s, self.live.get(*s)?.as_ref()?)))
     }
 
     /// Mark one object uncertain (an operation that may or may not have reached it).
     pub fn set_uncertain(&mut self, key: &ResourceKey) {
-        if let Some(live) = self.objects.get_mut(&ObjectId::of(key)) {
+        if let Some(live) = self
+            .slot(key)
+            .and_then(|s| self.live.get_mut(s))
+            .and_then(Option::as_mut)
+        {
             live.certain = false;
         }
     }
 
     /// Mark everything uncertain (after a gap in the history).
     pub fn mark_uncertain(&mut self) {
-        for live in self.objects.values_mut() {
+        for live in self.live.iter_mut().flatten() {
             live.certain = false;
         }
     }
