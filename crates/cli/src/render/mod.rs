@@ -13,10 +13,11 @@ pub mod scan;
 pub mod timeline;
 pub mod who;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::{ContentArrangement, Table, presets};
+use unicode_width::UnicodeWidthStr as _;
 
 /// A plain grid: a header row and data rows of text cells.
 #[derive(Debug, Default, Clone)]
@@ -43,29 +44,68 @@ impl Grid {
 
     /// kubectl-style columns: no borders, two spaces between columns, never wrapped (so the
     /// output does not depend on the terminal).
+    ///
+    /// Each column is as wide as its widest line (terminal cells, as `unicode-width` counts
+    /// them; at least 1), cells are left-aligned, a header cell may span several lines, and
+    /// trailing spaces are trimmed: the layout comfy-table made with no borders, padding
+    /// `(0, 2)` and no wrapping, written straight out — a timeline of 1,000 revisions is a
+    /// million cells, which comfy-table held several hundred bytes each to lay out.
+    ///
+    /// ```
+    /// use helm_why::render::Grid;
+    /// let mut grid = Grid::new(&["NAME", "STATUS\nNOW"]);
+    /// grid.row(vec!["wéb".into(), "deployed".into()]);
+    /// grid.row(vec!["a\nb".into(), String::new()]);
+    /// assert_eq!(grid.to_table(), "NAME  STATUS\n      NOW\nwéb   deployed\na\\nb\n");
+    /// ```
     pub fn to_table(&self) -> String {
-        let mut table = Table::new();
-        table
-            .load_style(presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(self.header.clone());
         // One row per line: a line break or tab from a record (a failed revision's error,
         // a hostile name) is shown escaped, so it cannot start a row of its own.
-        let one_line = |c: &String| {
-            c.replace('\r', "\\r")
-                .replace('\n', "\\n")
-                .replace('\t', "\\t")
-        };
-        for row in &self.rows {
-            table.add_row(row.iter().map(one_line).collect::<Vec<_>>());
+        fn one_line(c: &str) -> Cow<'_, str> {
+            if c.contains(['\r', '\n', '\t']) {
+                Cow::Owned(
+                    c.replace('\r', "\\r")
+                        .replace('\n', "\\n")
+                        .replace('\t', "\\t"),
+                )
+            } else {
+                Cow::Borrowed(c)
+            }
         }
-        for column in table.column_iter_mut() {
-            column.set_padding((0, 2));
+        // The header's line breaks are its own (titles on two lines); a cell's are escaped.
+        let all_rows = || {
+            let header = self.header.iter().map(|h| Cow::Borrowed(h.as_str()));
+            std::iter::once(header.collect::<Vec<_>>()).chain(
+                self.rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| one_line(c)).collect()),
+            )
+        };
+        let mut widths: Vec<usize> = Vec::new();
+        for row in all_rows() {
+            if widths.len() < row.len() {
+                widths.resize(row.len(), 0);
+            }
+            for (width, cell) in widths.iter_mut().zip(&row) {
+                let widest = cell.split('\n').map(|l| l.width()).max().unwrap_or(0);
+                *width = (*width).max(widest.max(1));
+            }
         }
         let mut out = String::new();
-        for line in table.to_string().lines() {
-            out.push_str(line.trim_end());
-            out.push('\n');
+        for row in all_rows() {
+            let lines: Vec<Vec<&str>> = row.iter().map(|c| c.split('\n').collect()).collect();
+            let height = lines.iter().map(Vec::len).max().unwrap_or(1);
+            for l in 0..height {
+                let mut line = String::new();
+                for (i, width) in widths.iter().enumerate() {
+                    let text = lines.get(i).and_then(|c| c.get(l)).copied().unwrap_or("");
+                    line.push_str(text);
+                    let pad = width.saturating_sub(text.width()) + 2;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
         }
         out
     }
