@@ -5,6 +5,8 @@ use std::hash::{Hash as _, Hasher as _};
 
 use helm_why_release::ResourceKey;
 
+use crate::world::ObjectId;
+
 /// Positions of keys by a hash of (name, namespace, kind) — what every match rule and every
 /// identity (manifest identity, stored object, `current.Get`) compares at least — so that
 /// finding an object is a hash and a comparison or two, not a scan of the whole manifest (a
@@ -36,5 +38,46 @@ impl ByName {
     /// Candidate positions for `key`, in push order (same hash; the caller compares).
     pub(crate) fn get(&self, key: &ResourceKey) -> &[usize] {
         self.0.get(&Self::hash(key)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Stored-object identities ([`ObjectId`]) numbered in the order they are first seen: a
+/// slot never changes, and finding one neither copies the key nor compares strings down a
+/// tree.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ids {
+    ids: Vec<ObjectId>,
+    by_name: ByName,
+}
+
+impl Ids {
+    /// The slot of `key`'s identity, if it was seen.
+    pub(crate) fn slot(&self, key: &ResourceKey) -> Option<usize> {
+        self.by_name
+            .get(key)
+            .iter()
+            .copied()
+            .find(|s| self.ids.get(*s).is_some_and(|id| id.is(key)))
+    }
+
+    /// The slot of `key`'s identity, numbered now if it is new.
+    pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
+        if let Some(slot) = self.slot(key) {
+            return slot;
+        }
+        let slot = self.ids.len();
+        self.ids.push(ObjectId::of(key));
+        self.by_name.push(key, slot);
+        slot
+    }
+
+    /// The identity of `slot`.
+    pub(crate) fn id(&self, slot: usize) -> Option<&ObjectId> {
+        self.ids.get(slot)
+    }
+
+    /// How many identities there are.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
     }
 }

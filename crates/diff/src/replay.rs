@@ -1,7 +1,7 @@
 //! Replaying Helm: every stored revision's operation, phase by phase, against a simulated
 //! cluster (helm-semantics.md §4–§8).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_release::history::{RevisionRange, format_range_list};
 use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
@@ -10,6 +10,7 @@ use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
 use crate::crd::CrdServes;
 use crate::event::{Action, Cause, Event, Phase};
 use crate::hazard::{Hazard, Severity, empty_manifest};
+use crate::index::Ids;
 use crate::ops::{Afterwards, Inferred, Operation, Outcome, infer};
 use crate::profile::Profile;
 use crate::rollback::rollback_hazards;
@@ -123,28 +124,27 @@ impl Replay {
     /// of every object (`timeline`), where asking [`Replay::events_for`] per object would
     /// scan every event once per object.
     pub fn index(&self) -> ReplayIndex<'_> {
-        let mut slots: HashMap<ObjectId, usize> = HashMap::new();
+        let mut ids = Ids::default();
         for key in &self.objects {
-            let next = slots.len();
-            slots.entry(ObjectId::of(key)).or_insert(next);
+            ids.intern(key);
         }
         let steps = self.steps.len();
-        let mut events: Vec<Vec<(usize, &Event)>> = vec![Vec::new(); slots.len()];
-        let mut presence: Vec<Vec<Option<bool>>> = vec![vec![Some(false); steps]; slots.len()];
+        let mut events: Vec<Vec<(usize, &Event)>> = vec![Vec::new(); ids.len()];
+        let mut presence: Vec<Vec<Option<bool>>> = vec![vec![Some(false); steps]; ids.len()];
         for (i, step) in self.steps.iter().enumerate() {
             for e in &step.events {
-                if let Some(slot) = slots.get(&ObjectId::of(&e.object)) {
-                    events[*slot].push((i, e));
+                if let Some(slot) = ids.slot(&e.object) {
+                    events[slot].push((i, e));
                 }
             }
             for (key, certain) in &step.present_after {
-                if let Some(slot) = slots.get(&ObjectId::of(key)) {
-                    presence[*slot][i] = if *certain { Some(true) } else { None };
+                if let Some(slot) = ids.slot(key) {
+                    presence[slot][i] = if *certain { Some(true) } else { None };
                 }
             }
         }
         ReplayIndex {
-            slots,
+            ids,
             events,
             presence,
         }
@@ -162,7 +162,7 @@ impl Replay {
 /// A [`Replay`] by object (see [`Replay::index`]).
 #[derive(Debug, Clone)]
 pub struct ReplayIndex<'r> {
-    slots: HashMap<ObjectId, usize>,
+    ids: Ids,
     /// Per object: (step position, event), in order.
     events: Vec<Vec<(usize, &'r Event)>>,
     /// Per object, per step: present after it (`None`: uncertain).
@@ -171,13 +171,22 @@ pub struct ReplayIndex<'r> {
 
 impl<'r> ReplayIndex<'r> {
     fn slot(&self, key: &ResourceKey) -> Option<usize> {
-        self.slots.get(&ObjectId::of(key)).copied()
+        self.ids.slot(key)
     }
 
     /// The object's events, each with the position of its step in [`Replay::steps`].
     pub fn events(&self, key: &ResourceKey) -> &[(usize, &'r Event)] {
         self.slot(key)
             .and_then(|s| self.events.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the object exists after each step (`None`: uncertain), in step order, as
+    /// [`ReplayIndex::present_after`] answers step by step: one lookup for a whole row of
+    /// a timeline. Empty for an object the replay never saw (absent after every step).
+    pub fn presence(&self, key: &ResourceKey) -> &[Option<bool>] {
+        self.slot(key)
+            .and_then(|s| self.presence.get(s))
             .map_or(&[], Vec::as_slice)
     }
 

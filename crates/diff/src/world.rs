@@ -3,7 +3,7 @@
 
 use helm_why_release::ResourceKey;
 
-use crate::index::ByName;
+use crate::index::Ids;
 
 /// The identity of a stored object in the API server: an object served under two API groups
 /// (`extensions` and `networking.k8s.io` Ingress) is one object.
@@ -120,10 +120,8 @@ impl Live {
 /// compares them down a tree. Iteration is in [`ObjectId`] order.
 #[derive(Debug, Clone, Default)]
 pub struct World {
-    /// Interned identities, by slot.
-    ids: Vec<ObjectId>,
-    /// Slots by name, namespace and kind.
-    by_name: ByName,
+    /// Every identity seen.
+    ids: Ids,
     /// The live object of each slot.
     live: Vec<Option<Live>>,
     /// Slots of the live objects, in identity order.
@@ -133,34 +131,27 @@ pub struct World {
 impl World {
     /// The slot of `key`'s identity, if it was ever seen.
     pub(crate) fn slot(&self, key: &ResourceKey) -> Option<usize> {
-        self.by_name
-            .get(key)
-            .iter()
-            .copied()
-            .find(|s| self.ids.get(*s).is_some_and(|id| id.is(key)))
+        self.ids.slot(key)
     }
 
     /// The slot of `key`'s identity, interned now if it is new.
     pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
-        if let Some(slot) = self.slot(key) {
-            return slot;
+        let slot = self.ids.intern(key);
+        if self.live.len() <= slot {
+            self.live.resize(slot + 1, None);
         }
-        let slot = self.ids.len();
-        self.ids.push(ObjectId::of(key));
-        self.live.push(None);
-        self.by_name.push(key, slot);
         slot
     }
 
     /// The identity interned in `slot`.
     pub(crate) fn id(&self, slot: usize) -> Option<&ObjectId> {
-        self.ids.get(slot)
+        self.ids.id(slot)
     }
 
-    /// Where `slot` is (or belongs) in [`World::order`].
+    /// Where `slot` is (or belongs) in `order`.
     fn position(&self, slot: usize) -> Result<usize, usize> {
-        let id = self.ids.get(slot);
-        self.order.binary_search_by(|s| self.ids.get(*s).cmp(&id))
+        let id = self.ids.id(slot);
+        self.order.binary_search_by(|s| self.ids.id(*s).cmp(&id))
     }
 
     /// The live object with this identity.
@@ -196,7 +187,7 @@ impl World {
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Live)> {
         self.order.iter().filter_map(|s| {
             let live = self.live.get(*s)?.as_ref()?;
-            Some((self.ids.get(*s)?, live))
+            Some((self.ids.id(*s)?, live))
         })
     }
 
