@@ -694,10 +694,12 @@ impl Sim {
             Some(c) if c.adopted => (Action::Patch, "patched (adopted object)".to_owned()),
             // The live object is not the one the base applied: the 3-way patch still adds
             // the ownership metadata.
-            Some(c) if c.value == Some(&t.value) && live.origin == Origin::Hook => {
+            Some(c) if same_document(c.value, &t.value) && live.origin == Origin::Hook => {
                 (Action::Patch, "patched".to_owned())
             }
-            Some(c) if c.value == Some(&t.value) => (Action::Unchanged, "unchanged".to_owned()),
+            Some(c) if same_document(c.value, &t.value) => {
+                (Action::Unchanged, "unchanged".to_owned())
+            }
             Some(c) if c.key.group != t.key.group || c.key.version != t.key.version => (
                 Action::Patch,
                 format!(
@@ -1166,6 +1168,13 @@ impl Sim {
             );
         }
     }
+}
+
+/// Whether the base applied the same document: the same parsed value (documents with equal
+/// text share one, [`helm_why_release::manifest::ParseCache`]) or an equal one, compared
+/// only when it is not the same.
+fn same_document(base: Option<&Value>, target: &Value) -> bool {
+    base.is_some_and(|b| std::ptr::eq(b, target) || b == target)
 }
 
 /// The label Helm's ownership metadata sets (and that charts sometimes template).
