@@ -253,3 +253,53 @@ impl ObjectChanges {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use helm_why_release::builder::ReleaseBuilder;
+
+    use super::*;
+
+    #[test]
+    fn parsing_on_one_thread_or_several_gives_the_same_views() {
+        let cm = |n: usize, v: usize| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{n}\ndata:\n  v: \"{v}\"\n"
+            )
+        };
+        // Enough distinct documents (over 16) for the parse to be shared between threads.
+        let releases: Vec<Release> = (1..=4)
+            .map(|rev| {
+                (0..20)
+                    .fold(ReleaseBuilder::new("web", "shop", rev), |b, n| {
+                        b.manifest_doc(
+                            "web/templates/cm.yaml",
+                            &cm(n, if n < 5 { rev as usize } else { 0 }),
+                        )
+                    })
+                    .build()
+            })
+            .collect();
+        let scopes = ScopeResolver::builtin();
+        let one = RevisionView::parse_all_on(&releases, &scopes, 1);
+        let two = RevisionView::parse_all_on(&releases, &scopes, 2);
+        assert_eq!(one.len(), 4);
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a.objects, b.objects);
+            assert_eq!(a.objects.len(), 20);
+        }
+        // Unchanged documents share one parse across revisions; changed ones do not.
+        assert!(std::sync::Arc::ptr_eq(
+            &two[0].objects[9].value,
+            &two[3].objects[9].value
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &two[0].objects[1].value,
+            &two[3].objects[1].value
+        ));
+        // Lookups by identity find each object, under its own name only.
+        let key = &two[2].objects[7].key;
+        assert_eq!(two[2].object(key).map(|o| o.index), Some(7));
+        assert!(two[2].hook(key).is_none());
+    }
+}

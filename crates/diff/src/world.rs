@@ -329,3 +329,63 @@ pub fn resource_name(key: &ResourceKey) -> String {
         format!("{plural}.{}", key.group)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(api: &str, kind: &str, name: &str) -> ResourceKey {
+        ResourceKey::new(api, kind, Some("ns"), name)
+    }
+
+    #[test]
+    fn the_world_iterates_in_identity_order_and_finds_an_object_under_either_group() {
+        let mut world = World::default();
+        for (api, kind, name) in [
+            ("v1", "Service", "b"),
+            ("extensions/v1beta1", "Ingress", "web"),
+            ("v1", "ConfigMap", "z"),
+            ("v1", "ConfigMap", "a"),
+        ] {
+            world.put(Live::outside(key(api, kind, name)));
+        }
+        let order = |w: &World| {
+            w.iter()
+                .map(|(id, _)| format!("{}/{}/{}", id.group, id.kind, id.name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            order(&world),
+            [
+                "/ConfigMap/a",
+                "/ConfigMap/z",
+                "/Service/b",
+                "networking.k8s.io/Ingress/web"
+            ]
+        );
+        // One stored object, whichever group names it; replacing it keeps one entry.
+        let new_ingress = key("networking.k8s.io/v1", "Ingress", "web");
+        assert!(world.get(&new_ingress).is_some());
+        world.put(Live::outside(new_ingress.clone()));
+        assert_eq!(world.iter().count(), 4);
+        assert_eq!(
+            world
+                .get(&key("extensions/v1beta1", "Ingress", "web"))
+                .map(|l| &l.key),
+            Some(&new_ingress)
+        );
+        // Removed, then created again: back in its place.
+        assert!(world.remove(&key("v1", "ConfigMap", "a")).is_some());
+        assert!(world.remove(&key("v1", "ConfigMap", "a")).is_none());
+        assert_eq!(order(&world)[0], "/ConfigMap/z");
+        world.put(Live::outside(key("v1", "ConfigMap", "a")));
+        assert_eq!(order(&world)[0], "/ConfigMap/a");
+        // Another namespace or kind is another object.
+        assert!(
+            world
+                .get(&ResourceKey::new("v1", "ConfigMap", Some("other"), "a"))
+                .is_none()
+        );
+        assert!(world.get(&key("v1", "Secret", "a")).is_none());
+    }
+}
