@@ -447,6 +447,21 @@ fn run(quick: bool, only: Option<&str>) {
             floor: sample(&floor, runs),
         });
     }
+    // Issue 10's goal for scan is relative to list -A on the same records.
+    let mut against_list = String::new();
+    for scan in rows.iter().filter(|r| r.question == "scan") {
+        if let Some(list) = rows
+            .iter()
+            .find(|r| r.question == "list -A" && r.corpus == scan.corpus)
+        {
+            let _ = write!(
+                against_list,
+                "\nscan / list -A on {}: {:.1}×",
+                scan.corpus,
+                scan.ours.wall.as_secs_f64() / list.ours.wall.as_secs_f64().max(1e-9)
+            );
+        }
+    }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "\n| question | corpus | helm-why | floor | ratio | helm-why peak RSS | floor peak RSS |"
@@ -464,6 +479,7 @@ fn run(quick: bool, only: Option<&str>) {
             r.floor.rss_kib / 1024,
         );
     }
+    println!("{against_list}");
     println!(
         "\nload average after the run: {}; records per corpus: {}",
         load.split_whitespace()

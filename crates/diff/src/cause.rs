@@ -11,7 +11,7 @@ use crate::ops::Operation;
 use crate::profile::{MatchRule, Profile};
 use crate::values::changed_references;
 use crate::view::RevisionView;
-use crate::world::ObjectId;
+use crate::world::same_id;
 
 /// The chart-relative template name of a `# Source:` path: `web/templates/cm.yaml` →
 /// `templates/cm.yaml`. Subchart paths (`web/charts/db/templates/…`) are not stored in the
@@ -34,12 +34,10 @@ pub fn removal_cause(
     rule: MatchRule,
     profile: &Profile,
 ) -> (Cause, String) {
-    let id = ObjectId::of(key);
     // Became a hook of the new revision.
     if let Some(h) = target
-        .hooks
-        .iter()
-        .find(|h| ObjectId::of(&h.object.key) == id)
+        .hooks_named(key)
+        .find(|h| same_id(&h.object.key, key))
     {
         let events: Vec<&str> = h.hook.events.iter().map(|e| e.as_str()).collect();
         let policies: Vec<&str> = if h.hook.delete_policies.is_empty() {
@@ -74,9 +72,8 @@ pub fn removal_cause(
     }
     // The same stored object under another group or version.
     if let Some(t) = target
-        .objects
-        .iter()
-        .find(|t| ObjectId::of(&t.key) == id && t.key != *key)
+        .objects_named(key)
+        .find(|t| same_id(&t.key, key) && t.key != *key)
     {
         let (cause, what) = if t.key.group != key.group {
             (Cause::ApiGroupChanged, "API group")
@@ -264,11 +261,9 @@ pub fn creation_cause(
     let Some(base) = base else {
         return (Cause::Added, "created by the install".into());
     };
-    let id = ObjectId::of(&t.key);
     if let Some(h) = base
-        .hooks
-        .iter()
-        .find(|h| ObjectId::of(&h.object.key) == id)
+        .hooks_named(&t.key)
+        .find(|h| same_id(&h.object.key, &t.key))
     {
         return (
             Cause::MovedFromHook,
@@ -279,13 +274,10 @@ pub fn creation_cause(
             ),
         );
     }
-    if let Some(o) = base.objects.iter().find(|o| {
-        o.key.kind == t.key.kind
-            && o.key.name == t.key.name
-            && o.key.namespace == t.key.namespace
-            && o.key.group != t.key.group
-            && ObjectId::of(&o.key) != id
-    }) {
+    if let Some(o) = base
+        .objects_named(&t.key)
+        .find(|o| o.key.group != t.key.group && !same_id(&o.key, &t.key))
+    {
         return (
             Cause::ApiGroupChanged,
             format!(
@@ -372,11 +364,7 @@ fn best_pair<T>(pairs: impl Iterator<Item = (T, (usize, String))>) -> Option<(T,
 /// Whether `key` leaving `target` has another explanation: it became a hook, or it is still
 /// there under another API group or namespace.
 fn removal_explained(key: &ResourceKey, target: &RevisionView<'_>) -> bool {
-    let id = ObjectId::of(key);
-    target
-        .hooks
-        .iter()
-        .any(|h| ObjectId::of(&h.object.key) == id)
+    target.hooks_named(key).any(|h| same_id(&h.object.key, key))
         || target
             .objects
             .iter()
@@ -386,8 +374,7 @@ fn removal_explained(key: &ResourceKey, target: &RevisionView<'_>) -> bool {
 /// Whether `key` appearing has another explanation: the base had the same kind and name
 /// under another API group or namespace, or as a hook.
 fn creation_explained(key: &ResourceKey, base: &RevisionView<'_>) -> bool {
-    let id = ObjectId::of(key);
-    base.hooks.iter().any(|h| ObjectId::of(&h.object.key) == id)
+    base.hooks_named(key).any(|h| same_id(&h.object.key, key))
         || base
             .objects
             .iter()

@@ -32,7 +32,7 @@ impl CrdServes {
     pub fn new(crd: &ResourceKey, value: Option<&Value>) -> Self {
         let text = |pointer: &str| {
             value
-                .and_then(|v| v.pointer(pointer))
+                .and_then(|v| helm_why_release::manifest::pointer(v, pointer))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
@@ -204,7 +204,7 @@ impl Sim {
                     .objects
                     .iter()
                     .find(|o| o.key == **first)
-                    .and_then(|o| o.value.pointer("/metadata/namespace"))
+                    .and_then(|o| helm_why_release::manifest::pointer(&o.value, "/metadata/namespace"))
                     .and_then(serde_json::Value::as_str)
                     .unwrap_or("");
                 let error = mapping_error(&self.profile, first, namespace);

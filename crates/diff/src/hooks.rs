@@ -214,8 +214,7 @@ impl Sim {
                 });
                 return Err(Stopped);
             }
-            let returning = self.ever_manifest.contains(&ObjectId::of(key))
-                && base.is_some_and(|b| b.object(key).is_none());
+            let returning = self.was_manifest(key) && base.is_some_and(|b| b.object(key).is_none());
             // Tracked by the base, now only a hook that runs after the Update deleted it (F2).
             let replaced_after_delete =
                 matches!(event, HookEvent::PostUpgrade | HookEvent::PostRollback)

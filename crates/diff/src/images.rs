@@ -325,10 +325,14 @@ fn rollout(
     let Some(old) = base.object(&object.key) else {
         return Rollout::New;
     };
-    if pod_template(old) == pod_template(object) {
+    // The same document (one parse shared by revisions that store the same text) has the
+    // same template: no need to compare the trees.
+    if std::sync::Arc::ptr_eq(&old.value, &object.value)
+        || pod_template(old) == pod_template(object)
+    {
         return Rollout::No;
     }
-    let spec = |pointer: &str| object.value.pointer(pointer);
+    let spec = |path: &str| helm_why_release::manifest::pointer(&object.value, path);
     match kind {
         WorkloadKind::Deployment if spec("/spec/paused") == Some(&Value::Bool(true)) => {
             Rollout::Paused
@@ -356,19 +360,20 @@ struct Runs {
 type RunKey = (FindingCode, ContainerId, String, String);
 
 impl Runs {
-    /// Extend the open run of `key`, or start one with `finding`.
+    /// Extend the open run of `key`, or start one with the finding `make` writes (only then:
+    /// a run lasts many revisions, and its message is written once).
     fn hold(
         &mut self,
         key: RunKey,
         revision: u64,
-        finding: ImageFinding,
+        make: impl FnOnce() -> ImageFinding,
         out: &mut Vec<ImageFinding>,
     ) {
         match self.open.get(&key).and_then(|i| out.get_mut(*i)) {
             Some(open) => open.last_revision = Some(revision),
             None => {
                 self.open.insert(key.clone(), out.len());
-                out.push(finding);
+                out.push(make());
             }
         }
         self.seen.insert(key);
@@ -457,27 +462,29 @@ fn state_findings(row: &ImageRow, runs: &mut Runs, out: &mut Vec<ImageFinding>) 
         )
     };
     if spec.tag_class.is_mutable_in_practice() && spec.pull_policy == PullPolicy::IfNotPresent {
-        let message = format!(
-            "{} runs {} with {}: {}. A node pulls the tag once and keeps that build, so nodes \
+        let make = || {
+            let message = format!(
+                "{} runs {} with {}: {}. A node pulls the tag once and keeps that build, so nodes \
              that pulled at different times run different builds under one name, and a build \
              pushed again under the tag never reaches nodes that already have it. Use an \
              immutable tag (a full version or build id) or a digest; imagePullPolicy Always \
              makes each new pod pull the current build, but does not replace running pods",
-            subject(row),
-            spec.image,
-            policy_with_rule(spec),
-            mutability_reason(spec)
-        );
-        let f = finding(
-            FindingCode::MutableTagIfNotPresent,
-            Severity::Medium,
-            row,
-            message,
-        );
+                subject(row),
+                spec.image,
+                policy_with_rule(spec),
+                mutability_reason(spec)
+            );
+            finding(
+                FindingCode::MutableTagIfNotPresent,
+                Severity::Medium,
+                row,
+                message,
+            )
+        };
         runs.hold(
             run_key(FindingCode::MutableTagIfNotPresent),
             row.revision,
-            f,
+            make,
             out,
         );
     }
@@ -499,15 +506,17 @@ fn state_findings(row: &ImageRow, runs: &mut Runs, out: &mut Vec<ImageFinding>) 
             }
             PullPolicy::Invalid(_) => "the API server rejects this imagePullPolicy",
         };
-        let message = format!(
-            "{} uses {} ({}) with {}: {consequence}. Pin a version tag, or better a digest",
-            subject(row),
-            spec.image,
-            mutability_reason(spec),
-            policy_with_rule(spec),
-        );
-        let f = finding(FindingCode::LatestTag, Severity::Medium, row, message);
-        runs.hold(run_key(FindingCode::LatestTag), row.revision, f, out);
+        let make = || {
+            let message = format!(
+                "{} uses {} ({}) with {}: {consequence}. Pin a version tag, or better a digest",
+                subject(row),
+                spec.image,
+                mutability_reason(spec),
+                policy_with_rule(spec),
+            );
+            finding(FindingCode::LatestTag, Severity::Medium, row, message)
+        };
+        runs.hold(run_key(FindingCode::LatestTag), row.revision, make, out);
     }
 }
 
@@ -818,12 +827,14 @@ fn pull_policy_findings(
                 live.policy,
                 kubectl_policy_query(row),
             );
-            let f = finding(
-                FindingCode::PullPolicyChangedNotApplied,
-                Severity::Medium,
-                row,
-                message,
-            );
+            let f = || {
+                finding(
+                    FindingCode::PullPolicyChangedNotApplied,
+                    Severity::Medium,
+                    row,
+                    message,
+                )
+            };
             let key = (
                 FindingCode::PullPolicyChangedNotApplied,
                 id.clone(),

@@ -4,6 +4,7 @@
 //! records do not store `--force`, so a successful upgrade that changed such a field is the
 //! evidence that it ran.
 
+use helm_why_release::manifest::pointer;
 use helm_why_release::{ManifestObject, ResourceKey};
 use serde_json::Value;
 
@@ -41,7 +42,7 @@ pub(crate) fn immutable_change(
         ("", "Service") => {
             // Only a cluster IP set in both (an unset one is allocated, not changed).
             fn ip(v: &Value) -> Option<&str> {
-                v.pointer("/spec/clusterIP").and_then(Value::as_str)
+                pointer(v, "/spec/clusterIP").and_then(Value::as_str)
             }
             return match (ip(old), ip(new)) {
                 (Some(a), Some(b)) if a != b && !a.is_empty() && !b.is_empty() => {
@@ -54,7 +55,7 @@ pub(crate) fn immutable_change(
     };
     fields
         .iter()
-        .find(|(pointer, _)| old.pointer(pointer) != new.pointer(pointer))
+        .find(|(path, _)| pointer(old, path) != pointer(new, path))
         .map(|(_, name)| *name)
 }
 

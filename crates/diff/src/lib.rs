@@ -41,6 +41,7 @@ mod hazard;
 mod hooks;
 pub mod images;
 mod immutable;
+mod index;
 mod names;
 pub mod ops;
 mod plan;

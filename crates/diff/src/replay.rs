@@ -1,7 +1,7 @@
 //! Replaying Helm: every stored revision's operation, phase by phase, against a simulated
 //! cluster (helm-semantics.md §4–§8).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_release::history::{RevisionRange, format_range_list};
 use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
@@ -10,12 +10,13 @@ use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
 use crate::crd::CrdServes;
 use crate::event::{Action, Cause, Event, Phase};
 use crate::hazard::{Hazard, Severity, empty_manifest};
+use crate::index::Ids;
 use crate::ops::{Afterwards, Inferred, Operation, Outcome, infer};
 use crate::profile::Profile;
 use crate::rollback::rollback_hazards;
 use crate::sim::Sim;
 use crate::view::RevisionView;
-use crate::world::{Live, ObjectId, Origin};
+use crate::world::{Live, ObjectId, Origin, World, same_id};
 
 /// How to replay.
 #[derive(Debug, Clone)]
@@ -104,12 +105,7 @@ impl Replay {
     /// Whether the object is expected to exist after the last step (`None`: unknown).
     pub fn expected_present(&self, key: &ResourceKey) -> Option<bool> {
         let last = self.steps.last()?;
-        let id = ObjectId::of(key);
-        match last
-            .present_after
-            .iter()
-            .find(|(k, _)| ObjectId::of(k) == id)
-        {
+        match last.present_after.iter().find(|(k, _)| same_id(k, key)) {
             Some((_, true)) => Some(true),
             Some((_, false)) => None,
             None => Some(false),
@@ -128,28 +124,27 @@ impl Replay {
     /// of every object (`timeline`), where asking [`Replay::events_for`] per object would
     /// scan every event once per object.
     pub fn index(&self) -> ReplayIndex<'_> {
-        let mut slots: HashMap<ObjectId, usize> = HashMap::new();
+        let mut ids = Ids::default();
         for key in &self.objects {
-            let next = slots.len();
-            slots.entry(ObjectId::of(key)).or_insert(next);
+            ids.intern(key);
         }
         let steps = self.steps.len();
-        let mut events: Vec<Vec<(usize, &Event)>> = vec![Vec::new(); slots.len()];
-        let mut presence: Vec<Vec<Option<bool>>> = vec![vec![Some(false); steps]; slots.len()];
+        let mut events: Vec<Vec<(usize, &Event)>> = vec![Vec::new(); ids.len()];
+        let mut presence: Vec<Vec<Option<bool>>> = vec![vec![Some(false); steps]; ids.len()];
         for (i, step) in self.steps.iter().enumerate() {
             for e in &step.events {
-                if let Some(slot) = slots.get(&ObjectId::of(&e.object)) {
-                    events[*slot].push((i, e));
+                if let Some(slot) = ids.slot(&e.object) {
+                    events[slot].push((i, e));
                 }
             }
             for (key, certain) in &step.present_after {
-                if let Some(slot) = slots.get(&ObjectId::of(key)) {
-                    presence[*slot][i] = if *certain { Some(true) } else { None };
+                if let Some(slot) = ids.slot(key) {
+                    presence[slot][i] = if *certain { Some(true) } else { None };
                 }
             }
         }
         ReplayIndex {
-            slots,
+            ids,
             events,
             presence,
         }
@@ -157,18 +152,17 @@ impl Replay {
 
     /// Events about one object, in order.
     pub fn events_for<'a>(&'a self, key: &'a ResourceKey) -> impl Iterator<Item = &'a Event> + 'a {
-        let id = ObjectId::of(key);
         self.steps
             .iter()
             .flat_map(|s| s.events.iter())
-            .filter(move |e| ObjectId::of(&e.object) == id)
+            .filter(move |e| same_id(&e.object, key))
     }
 }
 
 /// A [`Replay`] by object (see [`Replay::index`]).
 #[derive(Debug, Clone)]
 pub struct ReplayIndex<'r> {
-    slots: HashMap<ObjectId, usize>,
+    ids: Ids,
     /// Per object: (step position, event), in order.
     events: Vec<Vec<(usize, &'r Event)>>,
     /// Per object, per step: present after it (`None`: uncertain).
@@ -177,13 +171,22 @@ pub struct ReplayIndex<'r> {
 
 impl<'r> ReplayIndex<'r> {
     fn slot(&self, key: &ResourceKey) -> Option<usize> {
-        self.slots.get(&ObjectId::of(key)).copied()
+        self.ids.slot(key)
     }
 
     /// The object's events, each with the position of its step in [`Replay::steps`].
     pub fn events(&self, key: &ResourceKey) -> &[(usize, &'r Event)] {
         self.slot(key)
             .and_then(|s| self.events.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the object exists after each step (`None`: uncertain), in step order, as
+    /// [`ReplayIndex::present_after`] answers step by step: one lookup for a whole row of
+    /// a timeline. Empty for an object the replay never saw (absent after every step).
+    pub fn presence(&self, key: &ResourceKey) -> &[Option<bool>] {
+        self.slot(key)
+            .and_then(|s| self.presence.get(s))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -281,7 +284,7 @@ pub(crate) fn run_views(
     let mut statuses: BTreeMap<u64, Status> = BTreeMap::new();
     let mut steps = Vec::with_capacity(views.len());
     let mut hazards = Vec::new();
-    let mut objects: BTreeMap<ObjectId, ResourceKey> = BTreeMap::new();
+    let mut objects = Seen::default();
 
     for (i, view) in views.iter().enumerate() {
         let rev = view.revision();
@@ -297,12 +300,10 @@ pub(crate) fn run_views(
         let operation = inferred.operation.clone();
         sim.begin(rev, operation.label());
         for o in &view.objects {
-            objects.insert(ObjectId::of(&o.key), o.key.clone());
+            objects.latest(sim.world.intern(&o.key), &o.key);
         }
         for h in &view.hooks {
-            objects
-                .entry(ObjectId::of(&h.object.key))
-                .or_insert_with(|| h.object.key.clone());
+            objects.first(sim.world.intern(&h.object.key), &h.object.key);
         }
         for p in &view.problems {
             sim.note(format!(
@@ -498,9 +499,10 @@ pub(crate) fn run_views(
             sim.uninstall(view, inferred.afterwards == Afterwards::Uninstalled);
         }
         // What the next upgrade diffs against decides what is still tracked.
-        let tracked = Tracked::ids(
+        let tracked = Tracked::slots(
             views,
             &query_base(&statuses, &profile, &release.name, false),
+            &sim.world,
         );
         if inferred.afterwards == Afterwards::Nothing {
             sim.orphans(&tracked);
@@ -607,7 +609,7 @@ pub(crate) fn run_views(
         profile,
         steps,
         missing: history.missing.clone(),
-        objects: objects.into_values().collect(),
+        objects: objects.into_keys(&sim.world),
         hazards,
         tracked_base: tracked.revision,
         tracked_now: tracked.objects,
@@ -697,11 +699,12 @@ struct Tracked {
 }
 
 impl Tracked {
-    /// The base's objects only (what each step needs).
-    fn ids(views: &[RevisionView<'_>], query: &BaseQuery) -> BTreeSet<ObjectId> {
+    /// The base's objects only (what each step needs), by [`World`] slot: an object never
+    /// interned was never live, so it cannot be an orphan either.
+    fn slots(views: &[RevisionView<'_>], query: &BaseQuery, world: &World) -> BTreeSet<usize> {
         Self::base_objects(views, query)
             .iter()
-            .map(|o| ObjectId::of(&o.key))
+            .filter_map(|o| world.slot(&o.key))
             .collect()
     }
 
@@ -732,6 +735,44 @@ impl Tracked {
                 .map(|o| CrdServes::new(&o.key, Some(&o.value)))
                 .collect(),
         }
+    }
+}
+
+/// Every object a replay has seen (manifest or hook), by [`World`] slot, with its key.
+#[derive(Default)]
+struct Seen(Vec<Option<ResourceKey>>);
+
+impl Seen {
+    fn entry(&mut self, slot: usize) -> &mut Option<ResourceKey> {
+        if self.0.len() <= slot {
+            self.0.resize(slot + 1, None);
+        }
+        &mut self.0[slot]
+    }
+
+    /// A manifest object: its latest key wins.
+    fn latest(&mut self, slot: usize, key: &ResourceKey) {
+        let entry = self.entry(slot);
+        if entry.as_ref() != Some(key) {
+            *entry = Some(key.clone());
+        }
+    }
+
+    /// A hook object: its key counts only for an identity never seen before.
+    fn first(&mut self, slot: usize, key: &ResourceKey) {
+        self.entry(slot).get_or_insert_with(|| key.clone());
+    }
+
+    /// The keys, in identity order.
+    fn into_keys(self, world: &World) -> Vec<ResourceKey> {
+        let mut keys: Vec<(usize, ResourceKey)> = self
+            .0
+            .into_iter()
+            .enumerate()
+            .filter_map(|(slot, key)| Some((slot, key?)))
+            .collect();
+        keys.sort_by(|a, b| world.id(a.0).cmp(&world.id(b.0)));
+        keys.into_iter().map(|(_, key)| key).collect()
     }
 }
 

@@ -35,7 +35,9 @@ pub(crate) fn rollback_hazards(
     for target in targets {
         let first = target.objects.iter().find_map(|t| {
             let live = world.get(&t.key)?;
-            let tracked = last.objects.iter().any(|c| rule.matches(&c.key, &t.key));
+            let tracked = last
+                .objects_named(&t.key)
+                .any(|c| rule.matches(&c.key, &t.key));
             (!tracked).then(|| (t.key.clone(), live.clone()))
         });
         if let Some((key, live)) = first {

@@ -3,8 +3,7 @@
 //! (helm-semantics.md §4.3): the existing-resource check, the pre-hooks, the apply, the
 //! deletion of what the new manifest lacks, the post-hooks.
 
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash as _, Hasher as _};
+use std::collections::BTreeSet;
 
 use helm_why_release::{ApplyMethod, Hook, HookEvent, ManifestObject, Release, ResourceKey};
 use serde_json::Value;
@@ -14,11 +13,12 @@ use crate::crd::DeletedCrd;
 use crate::event::{Action, Cause, Event, Phase};
 use crate::failure::{Evidence, ObjectError, ObjectFailure, read_failure};
 use crate::hazard::Hazard;
+use crate::index::ByName;
 use crate::names::invalid_name;
 use crate::ops::{Operation, Outcome, Stage};
 use crate::profile::{MatchRule, Profile};
 use crate::view::RevisionView;
-use crate::world::{Live, ObjectId, Origin, World, resource_name, uninstall_rank};
+use crate::world::{Live, Origin, World, resource_name, same_id, uninstall_rank};
 
 /// An entry of Helm's `current` list (base manifest objects plus adopted ones).
 struct Entry<'v> {
@@ -26,37 +26,6 @@ struct Entry<'v> {
     value: Option<&'v Value>,
     source: Option<&'v str>,
     adopted: bool,
-}
-
-/// Positions of objects by a hash of (name, namespace, kind) — what every match rule and
-/// identity compares at least — so that finding an object's match is not a scan of the
-/// whole manifest (a chart of thousands of objects would be quadratic).
-#[derive(Debug, Default)]
-struct ByName(HashMap<u64, Vec<usize>>);
-
-impl ByName {
-    fn hash(key: &ResourceKey) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&key.name, &key.namespace, &key.kind).hash(&mut h);
-        h.finish()
-    }
-
-    fn of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
-        let mut index = ByName::default();
-        for (i, key) in keys.enumerate() {
-            index.push(key, i);
-        }
-        index
-    }
-
-    fn push(&mut self, key: &ResourceKey, i: usize) {
-        self.0.entry(Self::hash(key)).or_default().push(i);
-    }
-
-    /// Candidate positions for `key` (same hash; the caller compares).
-    fn get(&self, key: &ResourceKey) -> &[usize] {
-        self.0.get(&Self::hash(key)).map_or(&[], Vec::as_slice)
-    }
 }
 
 /// Helm's `current` list: the base manifest, plus adopted objects, indexed.
@@ -84,8 +53,7 @@ impl<'v> Current<'v> {
 
     /// Whether an entry is the same stored object as `key`.
     fn holds(&self, key: &ResourceKey) -> bool {
-        let id = ObjectId::of(key);
-        self.candidates(key).any(|c| ObjectId::of(&c.key) == id)
+        self.candidates(key).any(|c| same_id(&c.key, key))
     }
 
     fn iter(&self) -> impl Iterator<Item = &Entry<'v>> {
@@ -133,10 +101,11 @@ pub(crate) struct Sim {
     pub(crate) notes: Vec<String>,
     pub(crate) rev: u64,
     pub(crate) op_label: String,
-    /// Objects that were ever tracked manifest objects (to explain hook-created successors).
-    pub(crate) ever_manifest: BTreeSet<ObjectId>,
-    /// Objects already reported as orphans.
-    pub(crate) orphaned: BTreeSet<ObjectId>,
+    /// Objects that were ever tracked manifest objects (to explain hook-created successors),
+    /// by [`World`] slot.
+    pub(crate) ever_manifest: BTreeSet<usize>,
+    /// Objects already reported as orphans, by [`World`] slot.
+    pub(crate) orphaned: BTreeSet<usize>,
     /// Revisions whose operation failed.
     pub(crate) failed_revisions: BTreeSet<u64>,
     /// Plan mode: hooks are assumed to run and succeed; nothing is "recorded".
@@ -506,7 +475,8 @@ impl Sim {
         let all_at_once = op.is_install && !adopted_any;
         let mut failed = false;
         for t in &op.target.objects {
-            self.ever_manifest.insert(ObjectId::of(&t.key));
+            let slot = self.world.intern(&t.key);
+            self.ever_manifest.insert(slot);
             let live = self.world.get(&t.key).cloned();
             let error = op
                 .evidence
@@ -724,10 +694,12 @@ impl Sim {
             Some(c) if c.adopted => (Action::Patch, "patched (adopted object)".to_owned()),
             // The live object is not the one the base applied: the 3-way patch still adds
             // the ownership metadata.
-            Some(c) if c.value == Some(&t.value) && live.origin == Origin::Hook => {
+            Some(c) if same_document(c.value, &t.value) && live.origin == Origin::Hook => {
                 (Action::Patch, "patched".to_owned())
             }
-            Some(c) if c.value == Some(&t.value) => (Action::Unchanged, "unchanged".to_owned()),
+            Some(c) if same_document(c.value, &t.value) => {
+                (Action::Unchanged, "unchanged".to_owned())
+            }
             Some(c) if c.key.group != t.key.group || c.key.version != t.key.version => (
                 Action::Patch,
                 format!(
@@ -861,13 +833,10 @@ impl Sim {
             return;
         };
         if let Some(t) = matched.first() {
-            if matched
-                .iter()
-                .all(|t| ObjectId::of(&t.key) != ObjectId::of(&c.key))
-            {
+            if matched.iter().all(|t| !same_id(&t.key, &c.key)) {
                 // Kind-only matching (≤ 3.17.0) takes another group's resource for this one:
                 // it is neither patched nor deleted (F6c).
-                self.orphaned.insert(ObjectId::of(&c.key));
+                self.mark_orphaned(&c.key);
                 self.event(
                     Phase::Delete,
                     Action::Orphan,
@@ -903,7 +872,7 @@ impl Sim {
             return;
         }
         if c.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion() {
-            self.orphaned.insert(ObjectId::of(&c.key));
+            self.mark_orphaned(&c.key);
             self.event(
                 Phase::Delete,
                 Action::Orphan,
@@ -1093,7 +1062,7 @@ impl Sim {
                     }
                     if o.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion()
                     {
-                        self.orphaned.insert(ObjectId::of(&o.key));
+                        self.mark_orphaned(&o.key);
                         self.event(Phase::Uninstall, Action::Orphan, &o.key, Some(Cause::Uninstall), format!("not deleted by {cmd}: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions"));
                     } else if complete {
                         self.world.remove(&o.key);
@@ -1140,23 +1109,36 @@ impl Sim {
                 Some(Cause::Hook),
                 format!("left behind by {cmd}: created by a hook of revision {}, and {cmd} only deletes manifest objects", l.created_by),
             );
-            self.orphaned.insert(ObjectId::of(&l.key));
+            self.mark_orphaned(&l.key);
         }
     }
 
-    /// Report objects that no revision tracks any more.
-    pub(crate) fn orphans(&mut self, tracked: &BTreeSet<ObjectId>) {
+    /// Note that `key` was reported as an orphan.
+    fn mark_orphaned(&mut self, key: &ResourceKey) {
+        let slot = self.world.intern(key);
+        self.orphaned.insert(slot);
+    }
+
+    /// Whether `key` was ever a tracked manifest object.
+    pub(crate) fn was_manifest(&self, key: &ResourceKey) -> bool {
+        self.world
+            .slot(key)
+            .is_some_and(|s| self.ever_manifest.contains(&s))
+    }
+
+    /// Report objects that no revision tracks any more (`tracked`: [`World`] slots).
+    pub(crate) fn orphans(&mut self, tracked: &BTreeSet<usize>) {
         // Tracked again (re-added or adopted): a later orphaning is news again.
-        self.orphaned.retain(|id| !tracked.contains(id));
-        let candidates: Vec<(ObjectId, Live)> = self
+        self.orphaned.retain(|slot| !tracked.contains(slot));
+        let candidates: Vec<(usize, Live)> = self
             .world
-            .iter()
-            .filter(|(id, _)| !tracked.contains(*id) && !self.orphaned.contains(*id))
-            .map(|(id, l)| (id.clone(), l.clone()))
+            .slots()
+            .filter(|(slot, _)| !tracked.contains(slot) && !self.orphaned.contains(slot))
+            .map(|(slot, l)| (slot, l.clone()))
             .collect();
-        for (id, live) in candidates {
+        for (slot, live) in candidates {
             let (cause, message) = match live.origin {
-                Origin::Hook if self.ever_manifest.contains(&id) => (
+                Origin::Hook if self.ever_manifest.contains(&slot) => (
                     Cause::Hook,
                     format!("present but untracked: the hook of revision {} created it; no upgrade or uninstall will delete it", live.created_by),
                 ),
@@ -1176,7 +1158,7 @@ impl Sim {
                     "present but untracked by the revision the next upgrade will diff against".to_owned(),
                 ),
             };
-            self.orphaned.insert(id);
+            self.orphaned.insert(slot);
             self.event(
                 Phase::After,
                 Action::Orphan,
@@ -1186,6 +1168,13 @@ impl Sim {
             );
         }
     }
+}
+
+/// Whether the base applied the same document: the same parsed value (documents with equal
+/// text share one, [`helm_why_release::manifest::ParseCache`]) or an equal one, compared
+/// only when it is not the same.
+fn same_document(base: Option<&Value>, target: &Value) -> bool {
+    base.is_some_and(|b| std::ptr::eq(b, target) || b == target)
 }
 
 /// The label Helm's ownership metadata sets (and that charts sometimes template).

@@ -1,13 +1,13 @@
 //! A parsed, borrowed view of one revision: its manifest objects and hook objects.
 
-use std::collections::HashMap;
-
 use helm_why_release::manifest::{
     DocumentProblem, ParseCache, documents, hook_object_cached, manifest_objects_cached,
 };
 use helm_why_release::{
     Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
 };
+
+use crate::index::ByName;
 
 /// A hook with the object it creates.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,34 +30,13 @@ pub struct RevisionView<'a> {
     pub hooks: Vec<HookObject<'a>>,
     /// Documents that could not be parsed (manifest and hooks).
     pub problems: Vec<DocumentProblem>,
-    /// Position in `objects` by identity (group, kind, namespace, name): lookups are by
-    /// index, so a revision of thousands of objects is not scanned once per object.
-    objects_by_id: HashMap<Identity, usize>,
+    /// Positions in `objects` by name: lookups are by index, so a revision of thousands of
+    /// objects is not scanned once per object.
+    objects_by_name: ByName,
     /// The same for `hooks`.
-    hooks_by_id: HashMap<Identity, usize>,
+    hooks_by_name: ByName,
     /// Tiller (Helm 2) wrote the record: its hooks carry no phase.
     pub from_tiller: bool,
-}
-
-/// An object's identity as [`ResourceKey::same_object`] compares it.
-type Identity = (String, String, Option<String>, String);
-
-fn identity(key: &ResourceKey) -> Identity {
-    (
-        key.group.clone(),
-        key.kind.clone(),
-        key.namespace.clone(),
-        key.name.clone(),
-    )
-}
-
-/// The first position of each identity (`find` semantics).
-fn index_of<'o>(keys: impl Iterator<Item = &'o ResourceKey>) -> HashMap<Identity, usize> {
-    let mut index = HashMap::new();
-    for (i, key) in keys.enumerate() {
-        index.entry(identity(key)).or_insert(i);
-    }
-    index
 }
 
 impl<'a> RevisionView<'a> {
@@ -99,8 +78,8 @@ impl<'a> RevisionView<'a> {
         }
         RevisionView {
             release,
-            objects_by_id: index_of(objects.iter().map(|o| &o.key)),
-            hooks_by_id: index_of(hooks.iter().map(|h| &h.object.key)),
+            objects_by_name: ByName::of(objects.iter().map(|o| &o.key)),
+            hooks_by_name: ByName::of(hooks.iter().map(|h| &h.object.key)),
             objects,
             hooks,
             problems,
@@ -125,9 +104,18 @@ impl<'a> RevisionView<'a> {
         releases: impl IntoIterator<Item = &'a Release>,
         scopes: &ScopeResolver,
     ) -> Vec<RevisionView<'a>> {
+        Self::parse_all_on(releases, scopes, cores())
+    }
+
+    /// [`RevisionView::parse_all`] on up to `threads` threads (1 when the caller already
+    /// runs one release per core); the result does not depend on `threads`.
+    pub fn parse_all_on(
+        releases: impl IntoIterator<Item = &'a Release>,
+        scopes: &ScopeResolver,
+        threads: usize,
+    ) -> Vec<RevisionView<'a>> {
         let releases: Vec<&'a Release> = releases.into_iter().collect();
         let mut cache = ParseCache::new();
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let texts = releases.iter().flat_map(|r| {
             documents(&r.manifest)
                 .into_iter()
@@ -150,7 +138,18 @@ impl<'a> RevisionView<'a> {
 
     /// [`RevisionView::parse_all`] of stored records, knowing which Helm wrote each.
     pub fn parse_records(records: &'a [Record], scopes: &ScopeResolver) -> Vec<RevisionView<'a>> {
-        let mut views = RevisionView::parse_all(records.iter().map(|r| &r.release), scopes);
+        Self::parse_records_on(records, scopes, cores())
+    }
+
+    /// [`RevisionView::parse_records`] on up to `threads` threads
+    /// ([`RevisionView::parse_all_on`]).
+    pub fn parse_records_on(
+        records: &'a [Record],
+        scopes: &ScopeResolver,
+        threads: usize,
+    ) -> Vec<RevisionView<'a>> {
+        let mut views =
+            RevisionView::parse_all_on(records.iter().map(|r| &r.release), scopes, threads);
         for (view, record) in views.iter_mut().zip(records) {
             view.from_tiller = record.meta.format == RecordFormat::TillerProtobuf;
         }
@@ -164,17 +163,47 @@ impl<'a> RevisionView<'a> {
 
     /// The manifest object with exactly this identity (group, kind, namespace, name).
     pub fn object(&self, key: &ResourceKey) -> Option<&ManifestObject<'a>> {
-        self.objects_by_id
-            .get(&identity(key))
-            .and_then(|i| self.objects.get(*i))
+        self.objects_named(key).find(|o| o.key.same_object(key))
+    }
+
+    /// The manifest objects with `key`'s name, namespace and kind (any group or version),
+    /// in manifest order.
+    pub(crate) fn objects_named(
+        &self,
+        key: &ResourceKey,
+    ) -> impl Iterator<Item = &ManifestObject<'a>> {
+        self.objects_by_name
+            .get(key)
+            .iter()
+            .filter_map(|i| self.objects.get(*i))
+            .filter(move |o| same_name(&o.key, key))
     }
 
     /// The hook object with this identity.
     pub fn hook(&self, key: &ResourceKey) -> Option<&HookObject<'a>> {
-        self.hooks_by_id
-            .get(&identity(key))
-            .and_then(|i| self.hooks.get(*i))
+        self.hooks_named(key)
+            .find(|h| h.object.key.same_object(key))
     }
+
+    /// The hooks with `key`'s name, namespace and kind (any group or version), in stored
+    /// order.
+    pub(crate) fn hooks_named(&self, key: &ResourceKey) -> impl Iterator<Item = &HookObject<'a>> {
+        self.hooks_by_name
+            .get(key)
+            .iter()
+            .filter_map(|i| self.hooks.get(*i))
+            .filter(move |h| same_name(&h.object.key, key))
+    }
+}
+
+/// The number of threads to parse on.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Same name, namespace and kind.
+fn same_name(a: &ResourceKey, b: &ResourceKey) -> bool {
+    a.name == b.name && a.namespace == b.namespace && a.kind == b.kind
 }
 
 /// How the tracked objects of one revision differ from another's.
@@ -222,5 +251,55 @@ impl ObjectChanges {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use helm_why_release::builder::ReleaseBuilder;
+
+    use super::*;
+
+    #[test]
+    fn parsing_on_one_thread_or_several_gives_the_same_views() {
+        let cm = |n: usize, v: usize| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{n}\ndata:\n  v: \"{v}\"\n"
+            )
+        };
+        // Enough distinct documents (over 16) for the parse to be shared between threads.
+        let releases: Vec<Release> = (1..=4)
+            .map(|rev| {
+                (0..20)
+                    .fold(ReleaseBuilder::new("web", "shop", rev), |b, n| {
+                        b.manifest_doc(
+                            "web/templates/cm.yaml",
+                            &cm(n, if n < 5 { rev as usize } else { 0 }),
+                        )
+                    })
+                    .build()
+            })
+            .collect();
+        let scopes = ScopeResolver::builtin();
+        let one = RevisionView::parse_all_on(&releases, &scopes, 1);
+        let two = RevisionView::parse_all_on(&releases, &scopes, 2);
+        assert_eq!(one.len(), 4);
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a.objects, b.objects);
+            assert_eq!(a.objects.len(), 20);
+        }
+        // Unchanged documents share one parse across revisions; changed ones do not.
+        assert!(std::sync::Arc::ptr_eq(
+            &two[0].objects[9].value,
+            &two[3].objects[9].value
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &two[0].objects[1].value,
+            &two[3].objects[1].value
+        ));
+        // Lookups by identity find each object, under its own name only.
+        let key = &two[2].objects[7].key;
+        assert_eq!(two[2].object(key).map(|o| o.index), Some(7));
+        assert!(two[2].hook(key).is_none());
     }
 }

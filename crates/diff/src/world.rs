@@ -1,9 +1,9 @@
 //! The simulated cluster: which objects of the release exist, who created them, and what
 //! Helm can know about them (ownership metadata, keep annotation).
 
-use std::collections::BTreeMap;
-
 use helm_why_release::ResourceKey;
+
+use crate::index::Ids;
 
 /// The identity of a stored object in the API server: an object served under two API groups
 /// (`extensions` and `networking.k8s.io` Ingress) is one object.
@@ -37,6 +37,23 @@ impl ObjectId {
             name: key.name.clone(),
         }
     }
+
+    /// Whether `key` has this identity (`ObjectId::of(key) == *self`, without copying it).
+    pub(crate) fn is(&self, key: &ResourceKey) -> bool {
+        self.name == key.name
+            && self.namespace == key.namespace
+            && self.kind == key.kind
+            && self.group == canonical_group(&key.group, &key.kind)
+    }
+}
+
+/// Whether two keys name one stored object (`ObjectId::of(a) == ObjectId::of(b)`, without
+/// copying them).
+pub(crate) fn same_id(a: &ResourceKey, b: &ResourceKey) -> bool {
+    a.name == b.name
+        && a.namespace == b.namespace
+        && a.kind == b.kind
+        && canonical_group(&a.group, &a.kind) == canonical_group(&b.group, &b.kind)
 }
 
 /// Kinds the API server serves from one storage under several groups.
@@ -97,42 +114,104 @@ impl Live {
 }
 
 /// The simulated cluster.
+///
+/// Every identity it has seen is interned in a slot that never changes, found by a hash of
+/// the key's name, namespace and kind: a lookup neither copies the key's strings nor
+/// compares them down a tree. Iteration is in [`ObjectId`] order.
 #[derive(Debug, Clone, Default)]
 pub struct World {
-    objects: BTreeMap<ObjectId, Live>,
+    /// Every identity seen.
+    ids: Ids,
+    /// The live object of each slot.
+    live: Vec<Option<Live>>,
+    /// Slots of the live objects, in identity order.
+    order: Vec<usize>,
 }
 
 impl World {
+    /// The slot of `key`'s identity, if it was ever seen.
+    pub(crate) fn slot(&self, key: &ResourceKey) -> Option<usize> {
+        self.ids.slot(key)
+    }
+
+    /// The slot of `key`'s identity, interned now if it is new.
+    pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
+        let slot = self.ids.intern(key);
+        if self.live.len() <= slot {
+            self.live.resize(slot + 1, None);
+        }
+        slot
+    }
+
+    /// The identity interned in `slot`.
+    pub(crate) fn id(&self, slot: usize) -> Option<&ObjectId> {
+        self.ids.id(slot)
+    }
+
+    /// Where `slot` is (or belongs) in `order`.
+    fn position(&self, slot: usize) -> Result<usize, usize> {
+        let id = self.ids.id(slot);
+        self.order.binary_search_by(|s| self.ids.id(*s).cmp(&id))
+    }
+
     /// The live object with this identity.
     pub fn get(&self, key: &ResourceKey) -> Option<&Live> {
-        self.objects.get(&ObjectId::of(key))
+        self.slot(key)
+            .and_then(|s| self.live.get(s))
+            .and_then(Option::as_ref)
     }
 
     /// Create or replace.
     pub fn put(&mut self, live: Live) {
-        self.objects.insert(ObjectId::of(&live.key), live);
+        let slot = self.intern(&live.key);
+        if let Some(entry) = self.live.get_mut(slot) {
+            let new = entry.is_none();
+            *entry = Some(live);
+            if new && let Err(at) = self.position(slot) {
+                self.order.insert(at, slot);
+            }
+        }
     }
 
     /// Remove; returns what was there.
     pub fn remove(&mut self, key: &ResourceKey) -> Option<Live> {
-        self.objects.remove(&ObjectId::of(key))
+        let slot = self.slot(key)?;
+        let gone = self.live.get_mut(slot)?.take()?;
+        if let Ok(at) = self.position(slot) {
+            self.order.remove(at);
+        }
+        Some(gone)
     }
 
-    /// Every live object.
+    /// Every live object, in identity order.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Live)> {
-        self.objects.iter()
+        self.order.iter().filter_map(|s| {
+            let live = self.live.get(*s)?.as_ref()?;
+            Some((self.ids.id(*s)?, live))
+        })
+    }
+
+    /// Every live object with its slot, in identity order.
+    pub(crate) fn slots(&self) -> impl Iterator<Item = (usize, &Live)> {
+        self.order
+            .iter()
+            .filter_map(|s| Some((*s, self.live.get(*s)?.as_ref()?)))
     }
 
     /// Mark one object uncertain (an operation that may or may not have reached it).
     pub fn set_uncertain(&mut self, key: &ResourceKey) {
-        if let Some(live) = self.objects.get_mut(&ObjectId::of(key)) {
+        if let Some(live) = self
+            .slot(key)
+            .and_then(|s| self.live.get_mut(s))
+            .and_then(Option::as_mut)
+        {
             live.certain = false;
         }
     }
 
     /// Mark everything uncertain (after a gap in the history).
     pub fn mark_uncertain(&mut self) {
-        for live in self.objects.values_mut() {
+        for live in self.live.iter_mut().flatten() {
             live.certain = false;
         }
     }
@@ -248,5 +327,65 @@ pub fn resource_name(key: &ResourceKey) -> String {
         plural
     } else {
         format!("{plural}.{}", key.group)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(api: &str, kind: &str, name: &str) -> ResourceKey {
+        ResourceKey::new(api, kind, Some("ns"), name)
+    }
+
+    #[test]
+    fn the_world_iterates_in_identity_order_and_finds_an_object_under_either_group() {
+        let mut world = World::default();
+        for (api, kind, name) in [
+            ("v1", "Service", "b"),
+            ("extensions/v1beta1", "Ingress", "web"),
+            ("v1", "ConfigMap", "z"),
+            ("v1", "ConfigMap", "a"),
+        ] {
+            world.put(Live::outside(key(api, kind, name)));
+        }
+        let order = |w: &World| {
+            w.iter()
+                .map(|(id, _)| format!("{}/{}/{}", id.group, id.kind, id.name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            order(&world),
+            [
+                "/ConfigMap/a",
+                "/ConfigMap/z",
+                "/Service/b",
+                "networking.k8s.io/Ingress/web"
+            ]
+        );
+        // One stored object, whichever group names it; replacing it keeps one entry.
+        let new_ingress = key("networking.k8s.io/v1", "Ingress", "web");
+        assert!(world.get(&new_ingress).is_some());
+        world.put(Live::outside(new_ingress.clone()));
+        assert_eq!(world.iter().count(), 4);
+        assert_eq!(
+            world
+                .get(&key("extensions/v1beta1", "Ingress", "web"))
+                .map(|l| &l.key),
+            Some(&new_ingress)
+        );
+        // Removed, then created again: back in its place.
+        assert!(world.remove(&key("v1", "ConfigMap", "a")).is_some());
+        assert!(world.remove(&key("v1", "ConfigMap", "a")).is_none());
+        assert_eq!(order(&world)[0], "/ConfigMap/z");
+        world.put(Live::outside(key("v1", "ConfigMap", "a")));
+        assert_eq!(order(&world)[0], "/ConfigMap/a");
+        // Another namespace or kind is another object.
+        assert!(
+            world
+                .get(&ResourceKey::new("v1", "ConfigMap", Some("other"), "a"))
+                .is_none()
+        );
+        assert!(world.get(&key("v1", "Secret", "a")).is_none());
     }
 }

@@ -150,13 +150,13 @@ impl fmt::Display for WorkloadKind {
 /// `spec.jobTemplate.spec.template`); `None` for Pods and for objects that are not workloads.
 pub fn pod_template<'v>(object: &'v ManifestObject<'_>) -> Option<&'v Value> {
     let kind = WorkloadKind::of(&object.key)?;
-    object.value.pointer(kind.pod_template_pointer()?)
+    crate::manifest::pointer(&object.value, kind.pod_template_pointer()?)
 }
 
 /// The pod spec of a workload object or Pod; `None` for other objects.
 pub fn pod_spec<'v>(object: &'v ManifestObject<'_>) -> Option<&'v Value> {
     let kind = WorkloadKind::of(&object.key)?;
-    object.value.pointer(kind.pod_spec_pointer())
+    crate::manifest::pointer(&object.value, kind.pod_spec_pointer())
 }
 
 // --- containers ---------------------------------------------------------------------------

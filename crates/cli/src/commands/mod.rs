@@ -227,13 +227,37 @@ pub async fn neighbour_replays(
         except: &this.id.name,
     };
     let loaded = crate::source::load(config, request).await?;
+    let mentions = mention_test(names);
     Ok(loaded
         .histories
         .releases
         .iter()
-        .filter(|h| h.id != this.id && mentions_any(h, names))
+        .filter(|h| h.id != this.id && mentions(h))
         .map(|h| helm_why_diff::replay(h, options))
         .collect())
+}
+
+/// [`mentions_any`] for many histories: the names are looked for together, in one pass over
+/// each text (a timeline of a thousand objects would otherwise search every record once per
+/// name).
+pub fn mention_test<'n>(names: &'n BTreeSet<&str>) -> impl Fn(&History) -> bool + 'n {
+    let pattern = names
+        .iter()
+        .map(|n| regex::escape(n))
+        .collect::<Vec<_>>()
+        .join("|");
+    // An empty pattern would match everything; a set too big to compile is searched name
+    // by name.
+    let regex = (!names.is_empty())
+        .then(|| regex::Regex::new(&pattern).ok())
+        .flatten();
+    move |history| match &regex {
+        Some(re) => history.revisions.iter().any(|r| {
+            re.is_match(&r.release.manifest)
+                || r.release.hooks.iter().any(|h| re.is_match(&h.manifest))
+        }),
+        None => mentions_any(history, names),
+    }
 }
 
 /// Whether any record of `history` mentions one of `names` in its manifest or hooks: a cheap

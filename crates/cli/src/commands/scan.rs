@@ -43,18 +43,25 @@ pub async fn run(args: &ScanArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8
     report.releases.sort_by(|a, b| {
         (&a.context, &a.namespace, &a.release).cmp(&(&b.context, &b.namespace, &b.release))
     });
-    report.hazards.sort_by(|a, b| {
-        let key = |h: &ScanHazard| {
-            (
-                std::cmp::Reverse(h.hazard.hazard.severity),
-                h.context.clone(),
-                h.hazard.namespace.clone(),
-                h.hazard.release.clone(),
-                h.hazard.hazard.revision,
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    // Borrowed keys: a scan of a thousand releases sorts a hundred thousand hazards.
+    fn order(
+        h: &ScanHazard,
+    ) -> (
+        std::cmp::Reverse<helm_why_diff::Severity>,
+        Option<&str>,
+        &str,
+        &str,
+        Option<u64>,
+    ) {
+        (
+            std::cmp::Reverse(h.hazard.hazard.severity),
+            h.context.as_deref(),
+            h.hazard.namespace.as_str(),
+            h.hazard.release.as_str(),
+            h.hazard.hazard.revision,
+        )
+    }
+    report.hazards.sort_by(|a, b| order(a).cmp(&order(b)));
     crate::render::scan::render(&report, ui)?;
     Ok(args.fail_on.exit_code(report.worst()))
 }
@@ -104,6 +111,122 @@ struct Analyses {
     warnings: Vec<String>,
 }
 
+/// One release's analysis.
+struct Analysis {
+    row: ScanRow,
+    hazards: Vec<ReleaseHazard>,
+    tracking: Option<Tracking>,
+    warnings: Vec<String>,
+}
+
+/// Analyse one release: its row, its hazards (replay and images), what it tracks. Parsing
+/// runs on `threads` threads.
+fn analyse(
+    history: &History,
+    options: &ReplayOptions,
+    context: Option<&str>,
+    threads: usize,
+) -> Analysis {
+    // Pruned revisions are ordinary (--history-max); the row counts them.
+    let warnings = history
+        .findings
+        .iter()
+        .filter(|f| !matches!(f, Finding::MissingRevisions { .. }))
+        .map(|f| format!("{}: {f}", history.id))
+        .collect();
+    let latest = history.latest().map(|r| &r.release);
+    let row = ScanRow {
+        context: context.map(str::to_owned),
+        namespace: history.id.namespace.clone(),
+        release: history.id.name.clone(),
+        revision: history.last_revision(),
+        status: latest.map_or("undecodable".to_owned(), |r| r.info.status.to_string()),
+        updated: latest
+            .and_then(|r| r.info.last_deployed.as_ref())
+            .map(ToString::to_string),
+        chart: latest.map(|r| r.chart_label()).unwrap_or_default(),
+        revisions_stored: history.revisions.len() + history.undecodable.len(),
+        revisions_missing: count(&history.missing),
+        hazards: SeverityCounts::default(),
+        worst: None,
+    };
+    if history.revisions.is_empty() {
+        return Analysis {
+            row,
+            hazards: Vec::new(),
+            tracking: None,
+            warnings,
+        };
+    }
+    let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, threads);
+    let replay = replay_parsed(history, &views, options);
+    let mut hazards = replay.hazards.clone();
+    hazards.extend(image_hazards(&views));
+    drop(views);
+    Analysis {
+        row,
+        hazards: hazards
+            .into_iter()
+            .map(|h| ReleaseHazard::of(&replay, h))
+            .collect(),
+        tracking: Some(Tracking::of(&replay)),
+        warnings,
+    }
+}
+
+/// Analyse every release of `histories`, one release per core at a time (the releases are
+/// independent), calling `done` with how many are finished; the result is in the order of
+/// `histories`, whatever the thread count.
+fn analyse_all(
+    histories: &[History],
+    options: &ReplayOptions,
+    context: Option<&str>,
+    done: &(dyn Fn(usize) + Sync),
+) -> Vec<Analysis> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(histories.len());
+    if threads < 2 {
+        // One release (or one core): its parse may use every core instead.
+        return histories
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let analysis = analyse(h, options, context, cores);
+                done(i + 1);
+                analysis
+            })
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    // Each worker takes the next release as soon as it is free, so the analyses come back
+    // out of order: tag them with their position, and sort.
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(history) = histories.get(i) else {
+                return mine;
+            };
+            mine.push((i, analyse(history, options, context, 1)));
+            done(finished.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+    };
+    let mut results: Vec<(usize, Analysis)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, a)| a).collect()
+}
+
 impl Analyses {
     /// Analyse every release of `histories` with these scopes.
     fn add(&mut self, histories: &Histories, options: &ReplayOptions, context: Option<&str>) {
@@ -113,49 +236,17 @@ impl Analyses {
                 .iter()
                 .map(|e| format!("could not decode {e}")),
         );
-        for history in &histories.releases {
-            self.add_release(history, options, context);
+        for analysis in analyse_all(&histories.releases, options, context, &|_| {}) {
+            self.push(analysis);
         }
     }
 
-    fn add_release(&mut self, history: &History, options: &ReplayOptions, context: Option<&str>) {
-        // Pruned revisions are ordinary (--history-max); the row counts them.
-        self.warnings.extend(
-            history
-                .findings
-                .iter()
-                .filter(|f| !matches!(f, Finding::MissingRevisions { .. }))
-                .map(|f| format!("{}: {f}", history.id)),
-        );
-        let latest = history.latest().map(|r| &r.release);
-        let row = ScanRow {
-            context: context.map(str::to_owned),
-            namespace: history.id.namespace.clone(),
-            release: history.id.name.clone(),
-            revision: history.last_revision(),
-            status: latest.map_or("undecodable".to_owned(), |r| r.info.status.to_string()),
-            updated: latest
-                .and_then(|r| r.info.last_deployed.as_ref())
-                .map(ToString::to_string),
-            chart: latest.map(|r| r.chart_label()).unwrap_or_default(),
-            revisions_stored: history.revisions.len() + history.undecodable.len(),
-            revisions_missing: count(&history.missing),
-            hazards: SeverityCounts::default(),
-            worst: None,
-        };
-        if history.revisions.is_empty() {
-            self.rows.push(row);
-            return;
-        }
-        let views = RevisionView::parse_records(&history.revisions, &options.scopes);
-        let replay = replay_parsed(history, &views, options);
-        let mut hazards = replay.hazards.clone();
-        hazards.extend(image_hazards(&views));
-        drop(views);
-        self.rows.push(row);
-        self.hazards
-            .extend(hazards.into_iter().map(|h| ReleaseHazard::of(&replay, h)));
-        self.tracking.push(Tracking::of(&replay));
+    /// Keep one release's analysis.
+    fn push(&mut self, analysis: Analysis) {
+        self.warnings.extend(analysis.warnings);
+        self.rows.push(analysis.row);
+        self.hazards.extend(analysis.hazards);
+        self.tracking.extend(analysis.tracking);
     }
 
     /// Add the cross-release hazards, once every release of the source is in.
@@ -294,9 +385,9 @@ async fn scan_source(
     }
     let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
     let total = loaded.histories.releases.len();
-    for (i, history) in loaded.histories.releases.iter().enumerate() {
-        progress.say(format!("replaying release {} of {total}{where_}", i + 1));
-        analyses.add_release(history, &options, context);
+    let done = |i: usize| progress.say(format!("replayed {i} of {total} releases{where_}"));
+    for analysis in analyse_all(&loaded.histories.releases, &options, context, &done) {
+        analyses.push(analysis);
     }
     analyses.cross();
     let checked = match &loaded.cluster {

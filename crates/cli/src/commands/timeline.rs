@@ -64,6 +64,7 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
         .iter()
         .map(|key| {
             let all = index.events(key);
+            let presence = index.presence(key);
             let mut was_manifest = false;
             // The object's events are in step order: walk them alongside the steps.
             let mut rest = all;
@@ -76,7 +77,8 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
                     let (here, later) = rest.split_at(n);
                     rest = later;
                     let events: Vec<&Event> = here.iter().map(|(_, e)| *e).collect();
-                    let state = cell(&events, index.present_after(key, i), was_manifest);
+                    let present = presence.get(i).copied().unwrap_or(Some(false));
+                    let state = cell(&events, present, was_manifest);
                     if events.iter().any(|e| {
                         matches!(
                             e.action,
@@ -266,6 +268,9 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
         crate::render::html::write_timeline(ui.out, &report, &extra)?;
         return ui.warnings(&report.warnings).map(|()| exit::OK);
     }
+    // A long history is a table of a million cells: lay it out without the records and
+    // the replays, which the report no longer needs.
+    drop((neighbours, replay, loaded));
     crate::render::timeline::render(&report, ui)?;
     Ok(exit::OK)
 }

@@ -1,0 +1,83 @@
+//! Finding objects by key without scanning a whole manifest or copying a key's strings.
+
+use std::collections::HashMap;
+use std::hash::{Hash as _, Hasher as _};
+
+use helm_why_release::ResourceKey;
+
+use crate::world::ObjectId;
+
+/// Positions of keys by a hash of (name, namespace, kind) — what every match rule and every
+/// identity (manifest identity, stored object, `current.Get`) compares at least — so that
+/// finding an object is a hash and a comparison or two, not a scan of the whole manifest (a
+/// chart of thousands of objects would be quadratic) nor a copy of the key's strings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ByName(HashMap<u64, Vec<usize>>);
+
+impl ByName {
+    fn hash(key: &ResourceKey) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&key.name, &key.namespace, &key.kind).hash(&mut h);
+        h.finish()
+    }
+
+    /// The positions of `keys`, in order.
+    pub(crate) fn of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
+        let mut index = ByName::default();
+        for (i, key) in keys.enumerate() {
+            index.push(key, i);
+        }
+        index
+    }
+
+    /// Record that `key` is at position `i` (positions of one hash stay in push order).
+    pub(crate) fn push(&mut self, key: &ResourceKey, i: usize) {
+        self.0.entry(Self::hash(key)).or_default().push(i);
+    }
+
+    /// Candidate positions for `key`, in push order (same hash; the caller compares).
+    pub(crate) fn get(&self, key: &ResourceKey) -> &[usize] {
+        self.0.get(&Self::hash(key)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Stored-object identities ([`ObjectId`]) numbered in the order they are first seen: a
+/// slot never changes, and finding one neither copies the key nor compares strings down a
+/// tree.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ids {
+    ids: Vec<ObjectId>,
+    by_name: ByName,
+}
+
+impl Ids {
+    /// The slot of `key`'s identity, if it was seen.
+    pub(crate) fn slot(&self, key: &ResourceKey) -> Option<usize> {
+        self.by_name
+            .get(key)
+            .iter()
+            .copied()
+            .find(|s| self.ids.get(*s).is_some_and(|id| id.is(key)))
+    }
+
+    /// The slot of `key`'s identity, numbered now if it is new.
+    pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
+        if let Some(slot) = self.slot(key) {
+            return slot;
+        }
+        let slot = self.ids.len();
+        self.ids.push(ObjectId::of(key));
+        self.by_name.push(key, slot);
+        slot
+    }
+
+    /// The identity of `slot`.
+    pub(crate) fn id(&self, slot: usize) -> Option<&ObjectId> {
+        self.ids.get(slot)
+    }
+
+    /// How many identities there are.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
