@@ -167,16 +167,10 @@ pub fn source_warnings(loaded: &Loaded) -> Vec<String> {
 pub fn kinds_in(history: &History) -> BTreeSet<(String, String, String)> {
     // Only the group, version and kind are read: the scopes used to parse do not matter.
     let scopes = ScopeResolver::builtin();
+    // Revisions mostly store the same documents: each distinct one is parsed once.
+    let views = RevisionView::parse_all(history.revisions.iter().map(|r| &r.release), &scopes);
     let mut kinds = BTreeSet::new();
-    let mut previous: Option<&helm_why_release::Release> = None;
-    for record in &history.revisions {
-        let release = &record.release;
-        // Consecutive revisions often store the same documents: parse them once.
-        if previous.is_some_and(|p| p.manifest == release.manifest && p.hooks == release.hooks) {
-            continue;
-        }
-        previous = Some(release);
-        let view = RevisionView::new(release, &scopes);
+    for view in &views {
         let keys = view
             .objects
             .iter()
