@@ -324,10 +324,18 @@ pub fn removes(event: &Event) -> bool {
 /// The last removal among `events` (in the order [`events_about`] gives), when no event
 /// after it put the object back.
 pub fn last_removal(events: &[ReleaseEvent]) -> Option<&ReleaseEvent> {
+    last_removal_at(events).map(|i| &events[i])
+}
+
+/// The position of [`last_removal`].
+fn last_removal_at(events: &[ReleaseEvent]) -> Option<usize> {
     let last = events
         .iter()
         .rposition(|e| puts(&e.event) || removes(&e.event))?;
-    events.get(last).filter(|e| removes(&e.event))
+    events
+        .get(last)
+        .is_some_and(|e| removes(&e.event))
+        .then_some(last)
 }
 
 /// Whether an event leaves the object in the cluster from the release's manifest or hooks.
@@ -351,14 +359,14 @@ pub fn done_elsewhere(
     let events = events_about(replays, &id);
     let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
     let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
-    let last_removal = last_removal(&events).cloned();
+    let last_removal = last_removal_at(&events);
     events
         .into_iter()
         .enumerate()
         .filter(|(i, e)| {
             let after_mine = last_own.is_none_or(|own| *i > own);
             let took_over = e.event.action == Action::Adopt;
-            let removed_last = last_removal.as_ref() == Some(e);
+            let removed_last = last_removal == Some(*i);
             after_mine && !mine(e) && (took_over || removed_last)
         })
         .map(|(_, e)| e)

@@ -7,7 +7,7 @@ use helm_why_diff::{
     BaseQuery, BaseRule, Event, ObjectQuery, ReleaseEvent, Replay, done_elsewhere,
     headline_elsewhere, other_versions, replay,
 };
-use helm_why_release::{History, ResourceKey, ScopeResolver};
+use helm_why_release::ResourceKey;
 
 use super::live::Records;
 use super::{Ui, neighbour_replays, refine_scopes, replay_options, source_warnings};
@@ -16,20 +16,6 @@ use crate::config::Config;
 use crate::error::{UserError, exit};
 use crate::report::explain::ExplainReport;
 use crate::source::{Request, load, select_release};
-
-/// Replay one history with the configured rules and these kind scopes (refined by API
-/// discovery, see [`refine_scopes`]).
-///
-/// # Errors
-/// An unparsable `--helm-version`.
-pub fn replay_with_scopes(
-    history: &History,
-    config: &Config,
-    scopes: &ScopeResolver,
-    connected: bool,
-) -> Result<Replay> {
-    Ok(replay(history, &replay_options(config, scopes, connected)?))
-}
 
 /// The object an argument names: `KIND/NAME`, or `KIND` and `NAME` as two words.
 ///

@@ -63,16 +63,7 @@ impl<'a> Records<'a> {
         let replay = self.replay;
         let events: Vec<&Event> = replay.events_for(key).collect();
         let expected = replay.expected_present(key);
-        let placing = events.iter().rev().find(|e| {
-            matches!(
-                e.action,
-                Action::Create
-                    | Action::Patch
-                    | Action::Unchanged
-                    | Action::Adopt
-                    | Action::HookCreate
-            )
-        });
+        let placing = events.iter().rev().find(|e| helm_why_diff::puts(e));
         let origin = placing.map(|e| {
             if e.action == Action::HookCreate {
                 Origin::Hook

@@ -194,12 +194,21 @@ pub async fn refine_scopes(
 ) -> ScopeResolver {
     let mut scopes = config.scopes.clone();
     if let Some(cluster) = &loaded.cluster {
-        let found = cluster
-            .discover_scopes(&kinds_in(history), &mut scopes)
-            .await;
+        let found = discover(cluster, [history], &mut scopes).await;
         warnings.extend(found);
     }
     scopes
+}
+
+/// Tell `scopes` what API discovery says of the kinds the `histories` use ([`kinds_in`],
+/// [`crate::source::Connection::discover_scopes`]); returns the warnings.
+pub async fn discover<'h>(
+    cluster: &crate::source::Connection,
+    histories: impl IntoIterator<Item = &'h History>,
+    scopes: &mut ScopeResolver,
+) -> Vec<String> {
+    let kinds = histories.into_iter().flat_map(kinds_in).collect();
+    cluster.discover_scopes(&kinds, scopes).await
 }
 
 /// The other releases stored in `this` release's namespace whose records mention one of

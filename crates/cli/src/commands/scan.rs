@@ -15,7 +15,7 @@ use helm_why_diff::{
 use helm_why_release::history::{Finding, count};
 use helm_why_release::{Histories, History, ResourceKey};
 
-use super::{Ui, kinds_in, replay_options, source_warnings};
+use super::{Ui, discover, replay_options, source_warnings};
 use crate::args::ScanArgs;
 use crate::config::{Config, SourceSpec};
 use crate::progress::Progress;
@@ -374,13 +374,7 @@ async fn scan_source(
     };
     let mut scopes = config.scopes.clone();
     if let Some(cluster) = &loaded.cluster {
-        let kinds = loaded
-            .histories
-            .releases
-            .iter()
-            .flat_map(kinds_in)
-            .collect();
-        let found = cluster.discover_scopes(&kinds, &mut scopes).await;
+        let found = discover(cluster, &loaded.histories.releases, &mut scopes).await;
         analyses.warnings.extend(found);
     }
     let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
@@ -428,11 +422,7 @@ async fn scan_stream(
             continue;
         }
         let histories = std::mem::take(&mut pending);
-        let kinds = histories.releases.iter().flat_map(kinds_in).collect();
-        let found = stream
-            .connection()
-            .discover_scopes(&kinds, &mut scopes)
-            .await;
+        let found = discover(stream.connection(), &histories.releases, &mut scopes).await;
         discovery_warnings.extend(found);
         let options = replay_options(config, &scopes, true)?;
         released += histories.releases.len();

@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::live::Records;
 use super::{Ui, refine_scopes, source_warnings};
 use crate::args::{OutputFormat, TimelineArgs};
-use crate::commands::explain::replay_with_scopes;
 use crate::config::Config;
 use crate::error::exit;
 use crate::redact::Redactor;
@@ -27,9 +26,7 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
     if events.iter().any(|e| e.action == Action::Fail) {
         return Cell::Failed;
     }
-    let deleted_earlier = events
-        .iter()
-        .any(|e| matches!(e.action, Action::Delete | Action::HookDelete));
+    let deleted_earlier = events.iter().any(|e| helm_why_diff::removes(e));
     match events.iter().rev().find(|e| e.action != Action::Orphan) {
         Some(e) => match e.action {
             Action::Create if deleted_earlier => Cell::Recreated,
@@ -241,10 +238,10 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
     let mut warnings = source_warnings(&loaded);
     warnings.extend(history.findings.iter().map(ToString::to_string));
     let scopes = refine_scopes(&loaded, history, config, &mut warnings).await;
-    let replay = replay_with_scopes(history, config, &scopes, loaded.cluster.is_some())?;
+    let options = super::replay_options(config, &scopes, loaded.cluster.is_some())?;
+    let replay = helm_why_diff::replay(history, &options);
     let mut report = build(&replay, warnings);
     let names: BTreeSet<&str> = replay.objects.iter().map(|k| k.name.as_str()).collect();
-    let options = super::replay_options(config, &scopes, loaded.cluster.is_some())?;
     let neighbours = super::neighbour_replays(config, history, &names, &options).await?;
     if !neighbours.is_empty() {
         let mut all: Vec<&Replay> = vec![&replay];

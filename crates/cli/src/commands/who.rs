@@ -10,7 +10,7 @@ use helm_why_diff::{
 };
 use helm_why_release::{History, ResourceKey};
 
-use super::{Ui, kinds_in, mentions_any, replay_options, source_warnings};
+use super::{Ui, discover, mentions_any, replay_options, source_warnings};
 use crate::args::WhoArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
@@ -48,8 +48,7 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
         .collect();
     let mut scopes = config.scopes.clone();
     if let Some(cluster) = &loaded.cluster {
-        let kinds = candidates.iter().flat_map(|h| kinds_in(h)).collect();
-        warnings.extend(cluster.discover_scopes(&kinds, &mut scopes).await);
+        warnings.extend(discover(cluster, candidates.iter().copied(), &mut scopes).await);
     }
     let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
     let total = candidates.len();
