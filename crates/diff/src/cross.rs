@@ -121,7 +121,9 @@ pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
 /// `shared-object` (high): the same object (by its physical identity: group, kind, namespace,
 /// name, whatever API version each chart writes) is in the base of two or more releases.
 /// Whichever upgrades away from it or is uninstalled deletes it from under the others. When
-/// every release's document marks it `keep`, none deletes it: medium.
+/// every release's document marks it `keep`, none deletes it: medium. Uninstall is included:
+/// no released Helm checks ownership before deleting there either (helm-semantics.md §8 has
+/// the check only on Helm's main branch, which no profile models).
 fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     let mut holders: BTreeMap<&ObjectId, Vec<(usize, &ResourceKey)>> = BTreeMap::new();
     for (i, t) in releases.iter().enumerate() {
