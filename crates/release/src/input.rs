@@ -14,6 +14,7 @@ use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{NodeBudget, parse_yaml_stream, scalar_text};
 use crate::model::release_from_value;
 use crate::record::{Driver, Record, RecordMeta, decode_record, parse_storage_key};
+use crate::split::{ListSplitter, SplitError};
 use crate::tiller;
 
 /// An object in the input that is not a Helm release record.
@@ -480,14 +481,7 @@ fn read_storage_object(
     out: &mut InputOutcome,
 ) {
     let metadata = map.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let namespace = metadata
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let field = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
     let labels: BTreeMap<String, String> = metadata
         .and_then(|m| m.get("labels"))
         .and_then(Value::as_object)
@@ -497,12 +491,60 @@ fn read_storage_object(
                 .collect()
         })
         .unwrap_or_default();
+    // Secret `data` is base64 through the API; `stringData` (a hand-written manifest) is not.
+    let payload = map
+        .get("data")
+        .and_then(|d| d.get("release"))
+        .or_else(|| map.get("stringData").and_then(|d| d.get("release")))
+        .or_else(|| map.get("binaryData").and_then(|d| d.get("release")))
+        .and_then(Value::as_str);
+    let object = StorageObject {
+        kind,
+        name: field("name"),
+        namespace: field("namespace"),
+        labels,
+        secret_type: map.get("type").and_then(Value::as_str).unwrap_or(""),
+        payload,
+    };
+    read_storage_fields(object, reference, cx, out);
+}
+
+/// What is read of a Secret or ConfigMap that may hold a release.
+struct StorageObject<'a> {
+    /// `Secret`, `ConfigMap`, or empty when the kind was cut off.
+    kind: &'a str,
+    name: Option<&'a str>,
+    namespace: Option<&'a str>,
+    labels: BTreeMap<String, String>,
+    /// A Secret's `type`.
+    secret_type: &'a str,
+    /// The `release` key of its data.
+    payload: Option<&'a str>,
+}
+
+/// A Secret or ConfigMap: a release record (decoded now, later or never, as the selection
+/// asks), an object that is not Helm's (ignored), or a record without its payload (an error).
+fn read_storage_fields(
+    object: StorageObject<'_>,
+    reference: RecordRef,
+    cx: &mut Reading<'_>,
+    out: &mut InputOutcome,
+) {
+    let StorageObject {
+        kind,
+        name,
+        namespace,
+        labels,
+        secret_type,
+        payload,
+    } = object;
+    let name = name.map(str::to_owned);
+    let namespace = namespace.map(str::to_owned);
     let reference = match &name {
         Some(n) => reference.with_object(n.clone()),
         None => reference,
     }
     .with_namespace(namespace.clone());
-    let secret_type = map.get("type").and_then(Value::as_str).unwrap_or("");
     let is_helm = labels.get("owner").map(String::as_str) == Some("helm")
         || secret_type == "helm.sh/release.v1"
         || name
@@ -522,13 +564,6 @@ fn read_storage_object(
         "ConfigMap" => Driver::ConfigMap,
         _ => Driver::Secret,
     };
-    // Secret `data` is base64 through the API; `stringData` (a hand-written manifest) is not.
-    let payload = map
-        .get("data")
-        .and_then(|d| d.get("release"))
-        .or_else(|| map.get("stringData").and_then(|d| d.get("release")))
-        .or_else(|| map.get("binaryData").and_then(|d| d.get("release")))
-        .and_then(Value::as_str);
     let Some(payload) = payload else {
         out.errors.push(DecodeError::new(
             reference,
@@ -665,13 +700,14 @@ pub fn read_input_from(
     Ok(stream_json(reader, origin, limits, select))
 }
 
-/// One item of a streamed List, with its position.
-type Item = (usize, Value);
+/// One item of a streamed List: its position and its text.
+type Item = (usize, Vec<u8>);
 
-/// Parse a JSON object from `reader`; the items of its `items` array go to decoding workers
-/// one by one (through a short queue, so memory holds a few items, not the input).
+/// Read a JSON object from `reader`: the items of its `items` array go to decoding workers
+/// one by one as their text is found (through a short queue, so memory holds a few items, not
+/// the input; [`ListSplitter`]).
 fn stream_json(
-    reader: impl std::io::Read + Send,
+    reader: impl std::io::BufRead + Send,
     origin: &str,
     limits: &Limits,
     select: Select<'_>,
@@ -682,7 +718,7 @@ fn stream_json(
         .clamp(1, 4);
     let (send, receive) = std::sync::mpsc::sync_channel::<Item>(16);
     let receive = std::sync::Mutex::new(receive);
-    let (parsed, outcomes) = std::thread::scope(|scope| {
+    let (split, outcomes) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let receive = &receive;
@@ -693,32 +729,24 @@ fn stream_json(
                     loop {
                         // The lock is held only to take the next item.
                         let next = receive.lock().ok().and_then(|r| r.recv().ok());
-                        let Some((i, item)) = next else {
+                        let Some((i, text)) = next else {
                             break;
                         };
                         let mut out = InputOutcome::default();
-                        read_value(item, file_ref.clone().with_item(i), &mut reading, &mut out);
+                        read_item(&text, file_ref.clone().with_item(i), &mut reading, &mut out);
                         done.push((i, out));
                     }
                     (done, reading.latest)
                 })
             })
             .collect();
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let parsed = serde::de::Deserializer::deserialize_map(
-            &mut de,
-            TopVisitor {
-                send: &send,
-                next: 0,
-            },
-        )
-        .and_then(|top| de.end().map(|()| top));
+        let split = split_items(reader, &send);
         drop(send);
         let outcomes: Vec<_> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        (parsed, outcomes)
+        (split, outcomes)
     });
     let mut done: Vec<(usize, InputOutcome)> = Vec::new();
     let mut held = Reading::new(limits, select);
@@ -737,86 +765,124 @@ fn stream_json(
         out.extend(part);
     }
     out.extend(merged);
-    match parsed {
+    match split {
         Ok(None) => {}
         // Not a List: the object itself (a Secret, a release, a SQL row).
-        Ok(Some(object)) => read_value(Value::Object(object), file_ref, &mut held, &mut out),
-        Err(e) => out.errors.push(DecodeError::new(
-            file_ref,
-            Layer::Json,
-            // Syntax errors of a JSON value name what was expected, never the text; items
-            // before the error were read.
-            format!("input is not valid JSON: {e}"),
-        )),
+        Ok(Some(object)) => match serde_json::from_slice::<Value>(&object) {
+            Ok(value) => read_value(value, file_ref, &mut held, &mut out),
+            Err(e) => out.errors.push(not_json(file_ref, &e)),
+        },
+        Err(e) => out.errors.push(not_json(file_ref, &e)),
     }
     held.finish(&mut out);
     out
 }
 
-/// The top-level object: `items` streamed to the workers, everything else kept. Returns the
-/// object when it has no `items` array (it is then a single record).
-struct TopVisitor<'c> {
-    send: &'c std::sync::mpsc::SyncSender<Item>,
-    next: usize,
+/// The whole input is not valid JSON: syntax errors name what was expected and where, never
+/// the text; items before the error were read.
+fn not_json(file_ref: RecordRef, e: &dyn std::fmt::Display) -> DecodeError {
+    DecodeError::new(
+        file_ref,
+        Layer::Json,
+        format!("input is not valid JSON: {e}"),
+    )
 }
 
-impl<'de> serde::de::Visitor<'de> for TopVisitor<'_> {
-    type Value = Option<serde_json::Map<String, Value>>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        mut self,
-        mut map: A,
-    ) -> Result<Self::Value, A::Error> {
-        let mut rest = serde_json::Map::new();
-        let mut streamed = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" && !streamed {
-                streamed = true;
-                map.next_value_seed(ItemsSeed {
-                    send: self.send,
-                    next: &mut self.next,
-                })?;
-            } else {
-                rest.insert(key, map.next_value()?);
-            }
+/// Send the text of each item of the List in `reader` to `send`, in order; the object's own
+/// text when it is not a List.
+fn split_items(
+    reader: impl std::io::BufRead,
+    send: &std::sync::mpsc::SyncSender<Item>,
+) -> Result<Option<Vec<u8>>, SplitError> {
+    let mut split = ListSplitter::new(reader);
+    let mut next = 0;
+    while let Some(text) = split.next_item()? {
+        // A worker that died leaves nobody to send to; its panic is raised at join.
+        if send.send((next, text)).is_err() {
+            return Ok(None);
         }
-        Ok((!streamed).then_some(rest))
+        next += 1;
+    }
+    split.finish()
+}
+
+/// One item of a List, from its text: a release record read straight from the text when it
+/// has the usual shape ([`StorageItem`]), anything else through a [`Value`] as in a file.
+fn read_item(text: &[u8], reference: RecordRef, cx: &mut Reading<'_>, out: &mut InputOutcome) {
+    if let Ok(item) = serde_json::from_slice::<StorageItem<'_>>(text)
+        && let Some(object) = item.storage_object()
+    {
+        return read_storage_fields(object, reference, cx, out);
+    }
+    match serde_json::from_slice::<Value>(text) {
+        Ok(value) => read_value(value, reference, cx, out),
+        Err(e) => out.errors.push(DecodeError::new(
+            reference,
+            Layer::Json,
+            format!("the item is not valid JSON: {e}"),
+        )),
     }
 }
 
-/// The `items` array, each element sent on as soon as it is parsed.
-struct ItemsSeed<'c> {
-    send: &'c std::sync::mpsc::SyncSender<Item>,
-    next: &'c mut usize,
+/// A Secret or ConfigMap as kubectl prints it, with only what is read of it, its strings
+/// borrowed from the item's text (a payload is not copied before the selection decides to
+/// decode it), the rest (`managedFields`, annotations…) skipped without being built. Any
+/// other shape — a duplicate key, a label that is not a string, an escaped string, no
+/// `data.release` — fails here and is read through a [`Value`] instead, so that both paths
+/// give the same answer.
+#[derive(serde::Deserialize)]
+struct StorageItem<'a> {
+    #[serde(borrow, default)]
+    kind: Option<&'a str>,
+    #[serde(borrow, default)]
+    metadata: Option<StorageMetadata<'a>>,
+    #[serde(borrow, default)]
+    data: Option<StorageData<'a>>,
+    #[serde(borrow, default, rename = "type")]
+    secret_type: Option<&'a str>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for ItemsSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
+#[derive(serde::Deserialize)]
+struct StorageMetadata<'a> {
+    #[serde(borrow, default)]
+    name: Option<&'a str>,
+    #[serde(borrow, default)]
+    namespace: Option<&'a str>,
+    #[serde(borrow, default)]
+    labels: Option<BTreeMap<&'a str, &'a str>>,
 }
 
-impl<'de> serde::de::Visitor<'de> for ItemsSeed<'_> {
-    type Value = ();
+#[derive(serde::Deserialize)]
+struct StorageData<'a> {
+    #[serde(borrow, default)]
+    release: Option<&'a str>,
+}
 
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the List's items array")
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<Value>()? {
-            // A worker that died leaves nobody to send to; its panic is raised at join.
-            if self.send.send((*self.next, item)).is_err() {
-                return Err(serde::de::Error::custom("the decoding workers stopped"));
-            }
-            *self.next += 1;
-        }
-        Ok(())
+impl<'a> StorageItem<'a> {
+    /// The fields [`read_storage_fields`] reads, when this is a Secret or ConfigMap with a
+    /// `data.release` string (the only shape read without a [`Value`]).
+    fn storage_object(self) -> Option<StorageObject<'a>> {
+        let kind = match self.kind? {
+            "Secret" => "Secret",
+            "ConfigMap" => "ConfigMap",
+            _ => return None,
+        };
+        let payload = self.data?.release?;
+        let metadata = self.metadata;
+        let (name, namespace, labels) = match metadata {
+            Some(m) => (m.name, m.namespace, m.labels.unwrap_or_default()),
+            None => (None, None, BTreeMap::new()),
+        };
+        Some(StorageObject {
+            kind,
+            name,
+            namespace,
+            labels: labels
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            secret_type: self.secret_type.unwrap_or(""),
+            payload: Some(payload),
+        })
     }
 }

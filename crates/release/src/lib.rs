@@ -43,6 +43,7 @@ pub mod manifest;
 pub mod model;
 pub mod record;
 pub mod redact;
+mod split;
 pub mod tiller;
 
 pub use codec::Limits;
