@@ -469,3 +469,38 @@ fn who_takes_the_object_forms_explain_takes_including_old_groups() {
         assert_eq!(v["releases"][0]["revisions"], json!([1, 2]), "{form}");
     }
 }
+
+#[test]
+fn scan_of_a_file_whose_releases_interleave_reads_it_whole() {
+    // Key order puts `app.v2`'s record between `app`'s revisions 2 and 3; the file is read
+    // release by release until that shows, then whole: the answer must not change.
+    let app = |n: u64| {
+        rev("app", "shop", n, n as u32)
+            .manifest_doc(&tpl("app", "cm.yaml"), &cm(&format!("app-{n}")))
+            .status(
+                if n == 3 {
+                    Status::Deployed
+                } else {
+                    Status::Superseded
+                },
+                "Upgrade complete",
+            )
+    };
+    let dotted = rev("app.v2", "shop", 1, 9)
+        .manifest_doc(&tpl("app.v2", "cm.yaml"), &cm("app-1"))
+        .status(Status::Deployed, "Install complete");
+    let interleaved = SecretsFile::new(&[app(1), app(2), dotted.clone(), app(3)]);
+    let grouped = SecretsFile::new(&[app(1), app(2), app(3), dotted]);
+    let (code, stdout, stderr) = output(&["scan", "--from", interleaved.path()]);
+    let (_, grouped_stdout, _) = output(&["scan", "--from", grouped.path()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, grouped_stdout);
+    insta::assert_snapshot!(stdout, @"
+    Verdict: 2 releases in 1 file: no hazards found.
+    NAMESPACE  NAME    REVISION  UPDATED                  STATUS    CHART         STORED  HAZARDS  WORST
+    shop       app     3         2026-01-01 10:03:00 UTC  deployed  app-0.3.0     3       -        -
+    shop       app.v2  1         2026-01-01 10:09:00 UTC  deployed  app.v2-0.1.0  1       -        -
+    (-o wide adds MISSING)
+    (HAZARDS: high/medium/low)
+    ");
+}

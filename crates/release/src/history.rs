@@ -168,6 +168,119 @@ impl Histories {
     }
 }
 
+/// Records read in storage-key order, grouped one release at a time as they come: a LIST
+/// returns objects by namespace, then name, and a release's records are named
+/// `sh.helm.release.v1.<release>.v<N>`, so once the records move on to another release the
+/// previous one is complete ([`Adjacent::push`] hands it over, grouped as [`group`] does).
+/// Records of a release already handed over (dotted names such as `app` and `app.v2`
+/// interleave; a file concatenated out of order), and Tiller's (whose records live in
+/// Tiller's namespace and may continue a Helm 3 history), cannot be grouped so:
+/// [`NotAdjacent`] says so, and the caller groups everything at once instead.
+#[derive(Debug, Default)]
+pub struct Adjacent {
+    current: Option<ReleaseId>,
+    records: Vec<Record>,
+    errors: Vec<DecodeError>,
+    done: BTreeSet<ReleaseId>,
+    /// Errors that name no release ([`Histories::unattributed`]).
+    pub unattributed: Vec<DecodeError>,
+}
+
+/// Why [`Adjacent`] cannot group the records as they come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAdjacent {
+    /// A record of this release came after the release was handed over.
+    Revisited(ReleaseId),
+    /// A record of Tiller's, or a failed one whose key names a release but not its namespace.
+    Unkeyed,
+}
+
+impl std::fmt::Display for NotAdjacent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotAdjacent::Revisited(id) => {
+                write!(f, "the records of release {id} are not next to each other")
+            }
+            NotAdjacent::Unkeyed => write!(f, "a record cannot be told apart by its storage key"),
+        }
+    }
+}
+
+/// The release a failed record belongs to, as [`group`] attributes it: its storage key's
+/// release in its storage namespace; `None` for a record without a key.
+///
+/// # Errors
+/// [`NotAdjacent::Unkeyed`]: a key without a namespace, or Tiller's key, which `group`
+/// attributes by looking at every release.
+fn failed_release(error: &DecodeError) -> Result<Option<ReleaseId>, NotAdjacent> {
+    let object = error.record.object.as_deref();
+    match (object.and_then(parse_storage_key), &error.record.namespace) {
+        (Some((name, _)), Some(namespace)) => Ok(Some(ReleaseId {
+            namespace: namespace.clone(),
+            name: name.to_owned(),
+        })),
+        (Some(_), None) => Err(NotAdjacent::Unkeyed),
+        (None, _) if object.and_then(crate::tiller::parse_tiller_key).is_some() => {
+            Err(NotAdjacent::Unkeyed)
+        }
+        (None, _) => Ok(None),
+    }
+}
+
+impl Adjacent {
+    /// Add what one storage object gave; returns the previous release when this one starts
+    /// another.
+    ///
+    /// # Errors
+    /// [`NotAdjacent`]: the records cannot be grouped as they come.
+    pub fn push(
+        &mut self,
+        decoded: Result<Record, DecodeError>,
+    ) -> Result<Option<Histories>, NotAdjacent> {
+        let id = match &decoded {
+            Ok(record) if record.meta.format == RecordFormat::TillerProtobuf => {
+                return Err(NotAdjacent::Unkeyed);
+            }
+            Ok(record) => ReleaseId {
+                namespace: record.storage_namespace().to_owned(),
+                name: record.release.name.clone(),
+            },
+            Err(error) => match failed_release(error)? {
+                Some(id) => id,
+                None => {
+                    // Named by no key: `group` leaves it unattributed too.
+                    self.unattributed.extend(decoded.err());
+                    return Ok(None);
+                }
+            },
+        };
+        let mut finished = None;
+        if self.current.as_ref() != Some(&id) {
+            if self.done.contains(&id) {
+                return Err(NotAdjacent::Revisited(id));
+            }
+            finished = self.finish();
+            self.current = Some(id);
+        }
+        match decoded {
+            Ok(record) => self.records.push(record),
+            Err(error) => self.errors.push(error),
+        }
+        Ok(finished)
+    }
+
+    /// The release being read, complete: the records are over (or moved on).
+    pub fn finish(&mut self) -> Option<Histories> {
+        let id = self.current.take()?;
+        self.done.insert(id);
+        let (records, errors) = (
+            std::mem::take(&mut self.records),
+            std::mem::take(&mut self.errors),
+        );
+        Some(group(records, errors))
+    }
+}
+
 /// Group decoded records and decode failures into histories.
 ///
 /// ```
@@ -524,4 +637,82 @@ fn ranges(revisions: &[u64]) -> Vec<RevisionRange> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod adjacent_tests {
+    use super::*;
+    use crate::builder::ReleaseBuilder;
+    use crate::error::{Layer, RecordRef};
+    use crate::record::{Driver, RecordMeta, decode_record};
+
+    fn record(ns: &str, name: &str, rev: u64) -> Result<Record, DecodeError> {
+        let key = format!("sh.helm.release.v1.{name}.v{rev}");
+        let meta = RecordMeta::object(
+            Driver::Secret,
+            RecordRef::cluster(ns).with_object(key.clone()),
+            Some(key),
+            Some(ns.to_owned()),
+            BTreeMap::new(),
+        );
+        let payload = ReleaseBuilder::new(name, ns, rev).payload();
+        decode_record(payload.as_bytes(), meta, &crate::Limits::default())
+    }
+
+    fn failed(ns: Option<&str>, object: Option<&str>) -> Result<Record, DecodeError> {
+        let mut reference = RecordRef::file("dump.json");
+        if let Some(o) = object {
+            reference = reference.with_object(o.to_owned());
+        }
+        Err(DecodeError::new(
+            reference.with_namespace(ns.map(str::to_owned)),
+            Layer::Gzip,
+            "broken",
+        ))
+    }
+
+    #[test]
+    fn a_release_is_handed_over_once_the_records_move_past_it() {
+        let mut adjacent = Adjacent::default();
+        assert!(matches!(adjacent.push(record("a", "x", 1)), Ok(None)));
+        assert!(matches!(adjacent.push(record("a", "x", 2)), Ok(None)));
+        let x = adjacent.push(failed(Some("a"), Some("sh.helm.release.v1.y.v1")));
+        let x = x.unwrap().unwrap();
+        assert_eq!(x.releases.len(), 1);
+        assert_eq!(x.releases[0].revisions.len(), 2);
+        // The same name in another namespace is another release.
+        let y = adjacent.push(record("b", "x", 1)).unwrap().unwrap();
+        assert_eq!(y.releases[0].id.name, "y");
+        assert_eq!(y.releases[0].undecodable.len(), 1, "its failed record");
+        // A failed record that names no release is kept aside, as `group` does.
+        assert!(matches!(adjacent.push(failed(None, None)), Ok(None)));
+        assert_eq!(adjacent.unattributed.len(), 1);
+        let last = adjacent.finish().unwrap();
+        assert_eq!(last.releases[0].id.namespace, "b");
+        assert!(adjacent.finish().is_none());
+    }
+
+    #[test]
+    fn records_that_come_back_to_a_release_cannot_be_grouped_as_they_come() {
+        // `app` and `app.v2` interleave in key order: app.v1, app.v2, app.v2.v1, app.v3.
+        let mut adjacent = Adjacent::default();
+        assert!(matches!(adjacent.push(record("a", "app", 1)), Ok(None)));
+        assert!(matches!(adjacent.push(record("a", "app", 2)), Ok(None)));
+        assert!(adjacent.push(record("a", "app.v2", 1)).unwrap().is_some());
+        assert_eq!(
+            adjacent.push(record("a", "app", 3)).err(),
+            Some(NotAdjacent::Revisited(ReleaseId {
+                namespace: "a".into(),
+                name: "app".into()
+            }))
+        );
+        // A failed record with a key but no namespace: `group` looks at every release.
+        let mut adjacent = Adjacent::default();
+        assert_eq!(
+            adjacent
+                .push(failed(None, Some("sh.helm.release.v1.x.v1")))
+                .err(),
+            Some(NotAdjacent::Unkeyed)
+        );
+    }
 }

@@ -649,8 +649,8 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 /// [`read_input_selected`] from a reader, in memory bounded by the largest item rather than
-/// the input: a JSON `v1 List` (what `kubectl get … -o json` prints) is parsed item by item,
-/// and items are decoded on other threads while the parser reads on. Any other form is read
+/// the input: a JSON `v1 List` (what `kubectl get … -o json` prints) is split item by item,
+/// and items are decoded on other threads while the reader reads on. Any other form is read
 /// whole and handed to [`read_input_selected`].
 ///
 /// ```
@@ -676,6 +676,30 @@ pub fn read_input_from(
     limits: &Limits,
     select: Select<'_>,
 ) -> std::io::Result<InputOutcome> {
+    let mut out = InputOutcome::default();
+    let rest = read_input_each(reader, origin, limits, select, &mut |item| {
+        out.extend(item);
+        true
+    })?;
+    out.extend(rest);
+    Ok(out)
+}
+
+/// [`read_input_from`], handing what each item of a JSON List gave to `each` as soon as it is
+/// read, in the List's order, instead of collecting it: memory then holds a few items, not
+/// what was decoded. `each` returns `false` to stop the reading. Returns what is left once
+/// the List is over (an error that ended it, the records [`Select::Latest`] held back, or
+/// everything for an input that is not a JSON List).
+///
+/// # Errors
+/// Reading failed before anything could be parsed.
+pub fn read_input_each(
+    reader: impl std::io::Read + Send,
+    origin: &str,
+    limits: &Limits,
+    select: Select<'_>,
+    each: &mut dyn FnMut(InputOutcome) -> bool,
+) -> std::io::Result<InputOutcome> {
     use std::io::BufRead as _;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
     // Look at the first byte that is not a byte order mark or white space.
@@ -697,20 +721,22 @@ pub fn read_input_from(
         std::io::Read::read_to_end(&mut reader, &mut bytes)?;
         return Ok(read_input_selected(&bytes, origin, limits, select));
     }
-    Ok(stream_json(reader, origin, limits, select))
+    Ok(stream_json(reader, origin, limits, select, each))
 }
 
 /// One item of a streamed List: its position and its text.
 type Item = (usize, Vec<u8>);
 
 /// Read a JSON object from `reader`: the items of its `items` array go to decoding workers
-/// one by one as their text is found (through a short queue, so memory holds a few items, not
-/// the input; [`ListSplitter`]).
+/// one by one as their text is found ([`ListSplitter`], on a thread of its own), and what each
+/// gave goes to `each` in the List's order. The queues are short, so memory holds a few items,
+/// not the input; a slow `each` slows the reading down.
 fn stream_json(
     reader: impl std::io::BufRead + Send,
     origin: &str,
     limits: &Limits,
     select: Select<'_>,
+    each: &mut dyn FnMut(InputOutcome) -> bool,
 ) -> InputOutcome {
     let file_ref = RecordRef::file(origin);
     let workers = std::thread::available_parallelism()
@@ -718,14 +744,16 @@ fn stream_json(
         .clamp(1, 4);
     let (send, receive) = std::sync::mpsc::sync_channel::<Item>(16);
     let receive = std::sync::Mutex::new(receive);
-    let (split, outcomes) = std::thread::scope(|scope| {
+    let (give, results) = std::sync::mpsc::sync_channel::<(usize, InputOutcome)>(32);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (split, held) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let receive = &receive;
                 let file_ref = &file_ref;
+                let give = give.clone();
                 scope.spawn(move || {
                     let mut reading = Reading::new(limits, select);
-                    let mut done: Vec<(usize, InputOutcome)> = Vec::new();
                     loop {
                         // The lock is held only to take the next item.
                         let next = receive.lock().ok().and_then(|r| r.recv().ok());
@@ -734,47 +762,65 @@ fn stream_json(
                         };
                         let mut out = InputOutcome::default();
                         read_item(&text, file_ref.clone().with_item(i), &mut reading, &mut out);
-                        done.push((i, out));
+                        if give.send((i, out)).is_err() {
+                            break;
+                        }
                     }
-                    (done, reading.latest)
+                    reading.latest
                 })
             })
             .collect();
-        let split = split_items(reader, &send);
-        drop(send);
-        let outcomes: Vec<_> = handles
+        drop(give);
+        let stop = &stop;
+        let splitter = scope.spawn(move || {
+            let split = split_items(reader, &send, stop);
+            drop(send);
+            split
+        });
+        // Results in input order, whichever worker read them: the workers take items in
+        // order, so those waiting here are the few read while an earlier one still was.
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        'read: for (i, out) in results {
+            waiting.insert(i, out);
+            while let Some(out) = waiting.remove(&next) {
+                if !each(out) {
+                    // The splitter stops at its next item, the workers when they next give
+                    // a result (dropped with `results`); what was queued is dropped here.
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    while receive.lock().ok().and_then(|r| r.recv().ok()).is_some() {}
+                    break 'read;
+                }
+                next += 1;
+            }
+        }
+        let held: Vec<_> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        (split, outcomes)
+        let split = splitter
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (split, held)
     });
-    let mut done: Vec<(usize, InputOutcome)> = Vec::new();
-    let mut held = Reading::new(limits, select);
+    let mut out = InputOutcome::default();
+    let mut reading = Reading::new(limits, select);
     // Each worker kept the newest record of each release it saw: keep the newest of those.
-    let mut merged = InputOutcome::default();
-    for (part, latest) in outcomes {
-        done.extend(part);
+    for latest in held {
         for (id, pending) in latest {
-            held.hold(id, pending, &mut merged);
+            reading.hold(id, pending, &mut out);
         }
     }
-    // Results in input order, whichever worker decoded them.
-    done.sort_by_key(|(i, _)| *i);
-    let mut out = InputOutcome::default();
-    for (_, part) in done {
-        out.extend(part);
-    }
-    out.extend(merged);
     match split {
         Ok(None) => {}
         // Not a List: the object itself (a Secret, a release, a SQL row).
         Ok(Some(object)) => match serde_json::from_slice::<Value>(&object) {
-            Ok(value) => read_value(value, file_ref, &mut held, &mut out),
+            Ok(value) => read_value(value, file_ref, &mut reading, &mut out),
             Err(e) => out.errors.push(not_json(file_ref, &e)),
         },
         Err(e) => out.errors.push(not_json(file_ref, &e)),
     }
-    held.finish(&mut out);
+    reading.finish(&mut out);
     out
 }
 
@@ -788,15 +834,19 @@ fn not_json(file_ref: RecordRef, e: &dyn std::fmt::Display) -> DecodeError {
     )
 }
 
-/// Send the text of each item of the List in `reader` to `send`, in order; the object's own
-/// text when it is not a List.
+/// Send the text of each item of the List in `reader` to `send`, in order, until `stop`; the
+/// object's own text when it is not a List.
 fn split_items(
     reader: impl std::io::BufRead,
     send: &std::sync::mpsc::SyncSender<Item>,
+    stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Option<Vec<u8>>, SplitError> {
     let mut split = ListSplitter::new(reader);
     let mut next = 0;
     while let Some(text) = split.next_item()? {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         // A worker that died leaves nobody to send to; its panic is raised at join.
         if send.send((next, text)).is_err() {
             return Ok(None);

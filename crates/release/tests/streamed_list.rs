@@ -174,3 +174,23 @@ fn an_item_that_is_not_json_costs_only_that_item() {
         "{error}"
     );
 }
+
+#[test]
+fn a_reader_told_to_stop_stops_without_reading_on() {
+    let items = (1..=200).map(|n| secret("web", n)).collect();
+    let text = serde_json::to_vec(&list(items)).unwrap();
+    let mut seen = 0;
+    let rest = helm_why_release::input::read_input_each(
+        &text[..],
+        "dump.json",
+        &Limits::default(),
+        Select::All,
+        &mut |_| {
+            seen += 1;
+            seen < 2
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, 2, "nothing is handed over after `false`");
+    assert!(rest.records.is_empty() && rest.errors.is_empty());
+}

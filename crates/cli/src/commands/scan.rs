@@ -20,8 +20,8 @@ use crate::args::ScanArgs;
 use crate::config::{Config, SourceSpec};
 use crate::progress::Progress;
 use crate::report::scan::{ScanHazard, ScanReport, ScanRow, SeverityCounts};
-use crate::source::cluster::{Batch, Connection, Observation, ReleaseStream, context_names};
-use crate::source::{Request, load};
+use crate::source::cluster::{Connection, Observation, ReleaseStream, context_names};
+use crate::source::{Batch, Request, files, load};
 
 /// Run `scan`.
 ///
@@ -251,6 +251,9 @@ impl Analyses {
 
     /// Add the cross-release hazards, once every release of the source is in.
     fn cross(&mut self) {
+        // In release order, whatever order the source gave them in.
+        self.tracking
+            .sort_by(|a, b| (&a.namespace, &a.release).cmp(&(&b.namespace, &b.release)));
         let cross = cross_hazards(&self.tracking);
         self.hazards.extend(cross);
     }
@@ -360,6 +363,15 @@ async fn scan_source(
             }
         }
     }
+    if let SourceSpec::Files(paths) = &config.source
+        && let [path] = paths.as_slice()
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+    {
+        match scan_file(path, config, context, progress)? {
+            Some((origin, analyses)) => return Ok(finish(origin, analyses, 0, context)),
+            None => progress.say(format!("reading release records{where_} again")),
+        }
+    }
     let loaded = load(
         config,
         Request::All {
@@ -435,6 +447,80 @@ async fn scan_stream(
     analyses.warnings.extend(discovery_warnings);
     analyses.cross();
     Ok(Some(analyses))
+}
+
+/// Analyse the releases of one file as it is read ([`files::stream`]: reading and decoding
+/// on other threads), each release by the next free core as soon as it is complete, so that
+/// memory holds a few releases and the reading overlaps the analysis. `None` when the file's
+/// records are not grouped by release (the caller reads it whole).
+fn scan_file(
+    path: &std::path::Path,
+    config: &Config,
+    context: Option<&str>,
+    progress: &Progress,
+) -> Result<Option<(String, Analyses)>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let options = replay_options(config, &config.scopes, false)?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let out_of_order = AtomicBool::new(false);
+    let replayed = AtomicUsize::new(0);
+    // A few releases ahead of the analysis, no more.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(2 * cores);
+    let receive = std::sync::Mutex::new(receive);
+    std::thread::scope(|scope| {
+        let out_of_order = &out_of_order;
+        let reader = scope.spawn(move || {
+            files::stream(path, config, &mut |batch| {
+                !out_of_order.load(Ordering::Relaxed) && send.send(batch).is_ok()
+            })
+        });
+        let work = || {
+            let mut mine = Vec::new();
+            while !out_of_order.load(Ordering::Relaxed) {
+                // The lock is held only to take the next release.
+                let next = receive.lock().ok().and_then(|r| r.recv().ok());
+                match next {
+                    Some(Batch::Releases(histories)) => {
+                        for history in &histories.releases {
+                            mine.push(analyse(history, &options, context, 1));
+                            let done = replayed.fetch_add(1, Ordering::Relaxed) + 1;
+                            progress.say(format!("replayed {done} releases"));
+                        }
+                    }
+                    Some(Batch::OutOfOrder(_)) => out_of_order.store(true, Ordering::Relaxed),
+                    None => break,
+                }
+            }
+            mine
+        };
+        let workers: Vec<_> = (0..cores).map(|_| scope.spawn(work)).collect();
+        let mut done: Vec<Analysis> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        // The reader stops at its next release; what it queued is dropped.
+        while receive.lock().ok().and_then(|r| r.recv().ok()).is_some() {}
+        let loaded = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        if out_of_order.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        // In release order, whichever core analysed them.
+        done.sort_by(|a, b| {
+            (&a.row.namespace, &a.row.release).cmp(&(&b.row.namespace, &b.row.release))
+        });
+        // What is not a release comes first, as when the file is read whole.
+        let mut analyses = Analyses {
+            warnings: source_warnings(&loaded),
+            ..Analyses::default()
+        };
+        for analysis in done {
+            analyses.push(analysis);
+        }
+        analyses.cross();
+        Ok(Some((loaded.origin, analyses)))
+    })
 }
 
 /// Records analysed together when streaming from a cluster: enough releases for both cores,

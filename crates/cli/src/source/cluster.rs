@@ -27,7 +27,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Result;
-use helm_why_release::history::group;
+use helm_why_release::history::{Adjacent, NotAdjacent, group};
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
 use helm_why_release::tiller;
 use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ResourceKey, ScopeResolver};
@@ -39,7 +39,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::gvk::GroupVersion;
 use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 
-use super::{Loaded, Request};
+use super::{Batch, Loaded, Request};
 use crate::config::{ClusterSpec, Config, StorageDriver};
 use crate::error::UserError;
 
@@ -305,8 +305,7 @@ struct Decoded {
 }
 
 impl Decoded {
-    /// Decode the record a storage object holds (Tiller's by its `OWNER=TILLER` label); objects
-    /// without a `release` key are decode errors, as they are in files.
+    /// Decode the record a storage object holds ([`decode_object`]).
     fn add(
         &mut self,
         object: &impl kube::Resource,
@@ -314,32 +313,80 @@ impl Decoded {
         driver: Driver,
         limits: &Limits,
     ) {
-        let (name, namespace) = (object.name_any(), object.namespace().unwrap_or_default());
-        let reference = RecordRef::cluster(&namespace).with_object(name.clone());
-        let Some(payload) = payload else {
-            let kind = if driver == Driver::Secret {
-                "Secret"
-            } else {
-                "ConfigMap"
-            };
-            let detail = format!("the {kind} has no `release` key in its data");
-            self.errors
-                .push(DecodeError::new(reference, Layer::Object, detail));
-            return;
-        };
-        let labels = object.labels().clone();
-        let tiller = tiller::is_tiller(&labels);
-        let meta = RecordMeta::object(driver, reference, Some(name), Some(namespace), labels);
-        let decoded = if tiller {
-            tiller::decode_tiller_record(payload, meta, limits)
-        } else {
-            decode_record(payload, meta, limits)
-        };
-        match decoded {
+        match decode_object(object, payload, driver, limits) {
             Ok(record) => self.records.push(record),
             Err(error) => self.errors.push(error),
         }
     }
+}
+
+/// Decode the record a storage object holds (Tiller's by its `OWNER=TILLER` label); objects
+/// without a `release` key are decode errors, as they are in files.
+fn decode_object(
+    object: &impl kube::Resource,
+    payload: Option<&[u8]>,
+    driver: Driver,
+    limits: &Limits,
+) -> Result<Record, DecodeError> {
+    let (name, namespace) = (object.name_any(), object.namespace().unwrap_or_default());
+    let reference = RecordRef::cluster(&namespace).with_object(name.clone());
+    let Some(payload) = payload else {
+        let kind = if driver == Driver::Secret {
+            "Secret"
+        } else {
+            "ConfigMap"
+        };
+        let detail = format!("the {kind} has no `release` key in its data");
+        return Err(DecodeError::new(reference, Layer::Object, detail));
+    };
+    let labels = object.labels().clone();
+    let tiller = tiller::is_tiller(&labels);
+    let meta = RecordMeta::object(driver, reference, Some(name), Some(namespace), labels);
+    if tiller {
+        tiller::decode_tiller_record(payload, meta, limits)
+    } else {
+        decode_record(payload, meta, limits)
+    }
+}
+
+/// A Secret's `release` key (the API's base64 already decoded by the client).
+fn secret_payload(secret: &Secret) -> Option<&[u8]> {
+    let payload = secret.data.as_ref().and_then(|d| d.get("release"));
+    payload.map(|b| b.0.as_slice())
+}
+
+/// A ConfigMap's `release` key.
+fn configmap_payload(config_map: &ConfigMap) -> Option<&[u8]> {
+    let payload = config_map.data.as_ref().and_then(|d| d.get("release"));
+    payload.map(String::as_bytes)
+}
+
+/// Decode a page of storage objects on every core ([`decode_object`]), in the page's order.
+fn decode_page<K: kube::Resource + Sync>(
+    page: &[K],
+    payload: impl Fn(&K) -> Option<&[u8]> + Sync,
+    driver: Driver,
+    limits: &Limits,
+) -> Vec<Result<Record, DecodeError>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = page.len().div_ceil(cores).max(1);
+    let payload = &payload;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = page
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|o| decode_object(o, payload(o), driver, limits))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Every page of one LIST, following `continue` tokens.
@@ -418,21 +465,11 @@ pub struct ReleaseStream {
     limits: Limits,
     token: Option<String>,
     started: bool,
-    batch: ReleaseBatch,
+    releases: Adjacent,
     ready: std::collections::VecDeque<helm_why_release::Histories>,
+    out_of_order: Option<NotAdjacent>,
     /// Storage objects listed so far.
     pub records: usize,
-}
-
-/// What [`ReleaseStream::next`] hands over.
-#[derive(Debug)]
-pub enum Batch {
-    /// One release, complete.
-    Releases(helm_why_release::Histories),
-    /// The LIST came back to this release (`namespace/name`) after moving past it: what was
-    /// handed over may have been incomplete, so the caller must discard it and [`load`]
-    /// everything at once.
-    OutOfOrder(String),
 }
 
 impl ReleaseStream {
@@ -457,8 +494,9 @@ impl ReleaseStream {
             limits: config.limits.clone(),
             token: None,
             started: false,
-            batch: ReleaseBatch::default(),
+            releases: Adjacent::default(),
             ready: Default::default(),
+            out_of_order: None,
             records: 0,
         })
     }
@@ -477,106 +515,54 @@ impl ReleaseStream {
     /// As [`load`].
     pub async fn next(&mut self) -> Result<Option<Batch>> {
         loop {
-            if let Some(ns) = self.batch.out_of_order.take() {
-                return Ok(Some(Batch::OutOfOrder(ns)));
+            if let Some(why) = self.out_of_order.take() {
+                return Ok(Some(Batch::OutOfOrder(why.to_string())));
             }
             if let Some(h) = self.ready.pop_front() {
                 return Ok(Some(Batch::Releases(h)));
             }
             if self.started && self.token.is_none() {
-                self.batch.flush(&mut self.ready);
+                self.ready.extend(self.releases.finish());
                 return Ok(self.ready.pop_front().map(Batch::Releases));
             }
             self.started = true;
             let token = self.token.take();
-            let (limits, batch, ready) = (&self.limits, &mut self.batch, &mut self.ready);
-            let target = &self.connection.target;
-            let (count, next) = match self.driver {
+            let (limits, target) = (&self.limits, &self.connection.target);
+            let (decoded, next) = match self.driver {
                 StorageDriver::Secret => {
                     let (page, next) =
                         fetch_page::<Secret>(target, &self.listing, token.as_deref()).await?;
-                    for s in &page {
-                        let payload = s.data.as_ref().and_then(|d| d.get("release"));
-                        let payload = payload.map(|b| b.0.as_slice());
-                        if !batch.add(s, payload, Driver::Secret, limits, ready) {
-                            break;
-                        }
-                    }
-                    (page.len(), next)
+                    (
+                        decode_page(&page, secret_payload, Driver::Secret, limits),
+                        next,
+                    )
                 }
                 StorageDriver::ConfigMap => {
                     let (page, next) =
                         fetch_page::<ConfigMap>(target, &self.listing, token.as_deref()).await?;
-                    for c in &page {
-                        let payload = c.data.as_ref().and_then(|d| d.get("release"));
-                        let payload = payload.map(String::as_bytes);
-                        if !batch.add(c, payload, Driver::ConfigMap, limits, ready) {
-                            break;
-                        }
-                    }
-                    (page.len(), next)
+                    (
+                        decode_page(&page, configmap_payload, Driver::ConfigMap, limits),
+                        next,
+                    )
                 }
             };
-            self.records += count;
+            self.records += decoded.len();
             self.token = next;
+            for one in decoded {
+                match self.releases.push(one) {
+                    Ok(finished) => self.ready.extend(finished),
+                    Err(why) => {
+                        self.out_of_order = Some(why);
+                        break;
+                    }
+                }
+            }
         }
     }
 
     /// The connection, to discover kinds and look at live objects.
     pub fn connection(&self) -> &Connection {
         &self.connection
-    }
-}
-
-/// The records of the release a streamed LIST is in.
-#[derive(Default)]
-struct ReleaseBatch {
-    /// (namespace, release name) of the records held.
-    release: Option<(String, String)>,
-    decoded: Decoded,
-    done: BTreeSet<(String, String)>,
-    out_of_order: Option<String>,
-}
-
-impl ReleaseBatch {
-    /// Decode one storage object; hand the previous release over when it starts another.
-    /// `false` when the object's release was handed over already.
-    fn add(
-        &mut self,
-        object: &impl kube::Resource,
-        payload: Option<&[u8]>,
-        driver: Driver,
-        limits: &Limits,
-        ready: &mut std::collections::VecDeque<helm_why_release::Histories>,
-    ) -> bool {
-        // Helm's `name` label, else the object's own name (a record without the label is
-        // decoded and reported as such; it is its own group here).
-        let name = object
-            .labels()
-            .get("name")
-            .cloned()
-            .unwrap_or_else(|| object.name_any());
-        let release = (object.namespace().unwrap_or_default(), name);
-        if self.release.as_ref() != Some(&release) {
-            if self.done.contains(&release) {
-                self.out_of_order = Some(format!("{}/{}", release.0, release.1));
-                return false;
-            }
-            self.flush(ready);
-            self.release = Some(release);
-        }
-        self.decoded.add(object, payload, driver, limits);
-        true
-    }
-
-    fn flush(&mut self, ready: &mut std::collections::VecDeque<helm_why_release::Histories>) {
-        let decoded = std::mem::take(&mut self.decoded);
-        if let Some(release) = self.release.take() {
-            self.done.insert(release);
-        }
-        if !decoded.records.is_empty() || !decoded.errors.is_empty() {
-            ready.push_back(group(decoded.records, decoded.errors));
-        }
     }
 }
 
@@ -1150,43 +1136,6 @@ mod tests {
             "context \"zz\" not found in the kubeconfig"
         );
         assert!(pick_context(&Kubeconfig::default(), None).is_err());
-    }
-
-    #[test]
-    fn a_release_listed_again_after_the_list_moved_past_it_is_out_of_order() {
-        use helm_why_release::builder::ReleaseBuilder;
-        let secret = |ns: &str, name: &str, rev: u64| -> Secret {
-            serde_json::from_value(ReleaseBuilder::new(name, ns, rev).secret()).unwrap()
-        };
-        let limits = Limits::default();
-        let mut batch = ReleaseBatch::default();
-        let mut ready = std::collections::VecDeque::new();
-        let add = |s: &Secret, batch: &mut ReleaseBatch, ready: &mut _| {
-            let payload = s.data.as_ref().and_then(|d| d.get("release"));
-            batch.add(
-                s,
-                payload.map(|b| b.0.as_slice()),
-                Driver::Secret,
-                &limits,
-                ready,
-            )
-        };
-        assert!(add(&secret("a", "x", 1), &mut batch, &mut ready));
-        assert!(add(&secret("a", "x", 2), &mut batch, &mut ready));
-        assert!(
-            ready.is_empty(),
-            "x is not complete until the list moves past it"
-        );
-        assert!(add(&secret("a", "y", 1), &mut batch, &mut ready));
-        // Moving to y hands x's two revisions over.
-        let first = ready.pop_front().unwrap();
-        assert_eq!(first.releases.len(), 1);
-        assert_eq!(first.releases[0].revisions.len(), 2);
-        assert!(add(&secret("b", "x", 1), &mut batch, &mut ready));
-        assert_eq!(ready.len(), 1, "y is complete");
-        // a/x again (`app` and `app.v2` interleave so): x was handed over incomplete.
-        assert!(!add(&secret("a", "x", 3), &mut batch, &mut ready));
-        assert_eq!(batch.out_of_order.as_deref(), Some("a/x"));
     }
 
     #[test]

@@ -4,13 +4,13 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use helm_why_release::history::group;
+use helm_why_release::history::{Adjacent, group};
 use helm_why_release::input::{
-    IgnoredObject, InputOutcome, Select, read_input_from, read_input_selected,
+    IgnoredObject, InputOutcome, Select, read_input_each, read_input_from, read_input_selected,
 };
 use helm_why_release::{DecodeError, Layer, RecordRef};
 
-use super::{Loaded, Request};
+use super::{Batch, Loaded, Request};
 use crate::config::Config;
 use crate::error::UserError;
 
@@ -104,6 +104,81 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         origin,
         cluster: None,
         other_releases,
+        other_driver: None,
+        tiller: false,
+    })
+}
+
+/// The releases of one `--from` file, handed to `each` one at a time as the file is read
+/// (a JSON List is read item by item, and a kubectl List holds a release's records next to
+/// each other: [`Adjacent`]), so that memory holds a few releases, not the file. `each`
+/// returns `false` to stop; [`Batch::OutOfOrder`] says that the records could not be grouped
+/// so (the caller then [`load`]s the file whole). What is not a release comes back in
+/// [`Loaded`], whose histories hold only what names no release.
+///
+/// # Errors
+/// As [`load`] for one file.
+pub fn stream(path: &Path, config: &Config, each: &mut dyn FnMut(Batch) -> bool) -> Result<Loaded> {
+    let file = open_input(path, config.max_input_bytes, "--from")?;
+    let shown = path.display().to_string();
+    let mut releases = Adjacent::default();
+    let mut ignored = Vec::new();
+    // `false` once `each` said stop or the records broke the order.
+    let mut going = true;
+    let wanted = |h: &helm_why_release::History| {
+        config
+            .namespace_filter
+            .as_ref()
+            .is_none_or(|ns| &h.id.namespace == ns)
+    };
+    let mut take = |outcome: InputOutcome, releases: &mut Adjacent| -> bool {
+        ignored.extend(outcome.ignored);
+        let decoded = outcome.records.into_iter().map(Ok);
+        for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
+            let finished = match releases.push(one) {
+                Ok(finished) => finished,
+                Err(why) => {
+                    // The caller reads the file whole: nothing more is needed from here.
+                    each(Batch::OutOfOrder(why.to_string()));
+                    return false;
+                }
+            };
+            if let Some(mut histories) = finished {
+                histories.releases.retain(wanted);
+                if !histories.releases.is_empty() && !each(Batch::Releases(histories)) {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    let rest = read_input_each(file, &shown, &config.limits, Select::All, &mut |outcome| {
+        going = take(outcome, &mut releases);
+        going
+    })
+    .with_context(|| format!("cannot read {shown}"))?;
+    if going
+        && take(rest, &mut releases)
+        && let Some(mut last) = releases.finish()
+    {
+        last.releases.retain(wanted);
+        if !last.releases.is_empty() {
+            each(Batch::Releases(last));
+        }
+    }
+    let origin = match &config.namespace_filter {
+        None => "1 file".to_owned(),
+        Some(ns) => format!("namespace {ns:?} of 1 file"),
+    };
+    Ok(Loaded {
+        histories: helm_why_release::Histories {
+            releases: Vec::new(),
+            unattributed: releases.unattributed,
+        },
+        ignored,
+        origin,
+        cluster: None,
+        other_releases: Vec::new(),
         other_driver: None,
         tiller: false,
     })

@@ -67,6 +67,17 @@ impl Loaded {
     }
 }
 
+/// What a stream of releases ([`cluster::ReleaseStream`], [`files::ReleaseFile`]) hands over.
+#[derive(Debug)]
+pub enum Batch {
+    /// One release, complete.
+    Releases(helm_why_release::Histories),
+    /// The records could not be grouped as they came ([`helm_why_release::history::NotAdjacent`],
+    /// said in words): what was handed over may have been incomplete, so the caller must
+    /// discard it and [`load`] everything at once.
+    OutOfOrder(String),
+}
+
 /// Read the records `request` needs from the configured source.
 ///
 /// # Errors
