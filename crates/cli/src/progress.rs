@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::args::OutputFormat;
 use crate::config::Config;
 
-/// The progress line (or nothing, when it must not show).
-#[derive(Debug)]
+/// The progress line (or nothing, when it must not show); clones show on the same line.
+#[derive(Debug, Clone)]
 pub struct Progress {
     bar: Option<ProgressBar>,
 }

@@ -296,6 +296,22 @@ fn live_scan_pages_through_every_namespace_with_one_list_and_checks_ownership() 
         .map(|r| r.path.as_str())
         .collect();
     assert_eq!(gets, ["/api/v1/namespaces/shop/configmaps/common"]);
+    // `app`'s Widget is the one kind whose scope discovery tells: its group version is asked
+    // about once, and `app` is analysed with the answer.
+    let discovered: Vec<&str> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/apis/example.com"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(discovered, ["/apis/example.com/v1"]);
+    let app: Vec<&Value> = v["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["release"] == "app")
+        .collect();
+    assert_eq!(app.len(), 1, "{app:#?}");
+    assert_eq!(app[0]["code"], "crd-shared");
 }
 
 #[test]

@@ -169,8 +169,13 @@ pub fn kinds_in(history: &History) -> BTreeSet<(String, String, String)> {
     let scopes = ScopeResolver::builtin();
     // Revisions mostly store the same documents: each distinct one is parsed once.
     let views = RevisionView::parse_all(history.revisions.iter().map(|r| &r.release), &scopes);
+    kinds_of(&views)
+}
+
+/// Every kind (group, version, kind) of these revisions' objects and hooks.
+pub fn kinds_of(views: &[RevisionView<'_>]) -> BTreeSet<(String, String, String)> {
     let mut kinds = BTreeSet::new();
-    for view in &views {
+    for view in views {
         let keys = view
             .objects
             .iter()

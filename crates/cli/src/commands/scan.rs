@@ -15,12 +15,14 @@ use helm_why_diff::{
 use helm_why_release::history::{Finding, count};
 use helm_why_release::{Histories, History, ResourceKey};
 
-use super::{Ui, discover, replay_options, source_warnings};
+use super::{Ui, discover, kinds_of, replay_options, source_warnings};
 use crate::args::ScanArgs;
 use crate::config::{Config, SourceSpec};
 use crate::progress::Progress;
 use crate::report::scan::{ScanHazard, ScanReport, ScanRow, SeverityCounts};
-use crate::source::cluster::{Connection, Observation, ReleaseStream, context_names};
+use crate::source::cluster::{
+    Connection, Observation, ReleaseStream, context_names, needs_discovery,
+};
 use crate::source::{Batch, Request, files, load};
 
 /// Run `scan`.
@@ -127,6 +129,38 @@ fn analyse(
     context: Option<&str>,
     threads: usize,
 ) -> Analysis {
+    let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, threads);
+    analyse_views(history, views, options, context)
+}
+
+/// [`analyse`], unless the release uses a group version whose kinds' scopes come from API
+/// discovery ([`needs_discovery`]) and `known` does not hold it yet: then the kinds it uses,
+/// so that the caller discovers them and hands the release back. The documents are parsed
+/// once either way when nothing is missing, which is the common case.
+fn analyse_discovered(
+    history: &History,
+    options: &ReplayOptions,
+    known: &BTreeSet<(String, String)>,
+    context: Option<&str>,
+) -> Result<Analysis, BTreeSet<(String, String, String)>> {
+    let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, 1);
+    let kinds = kinds_of(&views);
+    let missing = kinds
+        .iter()
+        .any(|(g, v, _)| needs_discovery(g, v) && !known.contains(&(g.clone(), v.clone())));
+    if missing {
+        return Err(kinds);
+    }
+    Ok(analyse_views(history, views, options, context))
+}
+
+/// [`analyse`] with the revisions parsed.
+fn analyse_views(
+    history: &History,
+    views: Vec<RevisionView<'_>>,
+    options: &ReplayOptions,
+    context: Option<&str>,
+) -> Analysis {
     // Pruned revisions are ordinary (--history-max); the row counts them.
     let warnings = history
         .findings
@@ -158,7 +192,6 @@ fn analyse(
             warnings,
         };
     }
-    let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, threads);
     let replay = replay_parsed(history, &views, options);
     let mut hazards = replay.hazards.clone();
     hazards.extend(image_hazards(&views));
@@ -228,19 +261,6 @@ fn analyse_all(
 }
 
 impl Analyses {
-    /// Analyse every release of `histories` with these scopes.
-    fn add(&mut self, histories: &Histories, options: &ReplayOptions, context: Option<&str>) {
-        self.warnings.extend(
-            histories
-                .unattributed
-                .iter()
-                .map(|e| format!("could not decode {e}")),
-        );
-        for analysis in analyse_all(&histories.releases, options, context, &|_| {}) {
-            self.push(analysis);
-        }
-    }
-
     /// Keep one release's analysis.
     fn push(&mut self, analysis: Analysis) {
         self.warnings.extend(analysis.warnings);
@@ -412,120 +432,259 @@ async fn scan_stream(
     progress: &Progress,
 ) -> Result<Option<Analyses>> {
     let where_ = context.map_or(String::new(), |c| format!(" in context {c}"));
-    let mut analyses = Analyses::default();
-    let mut scopes = config.scopes.clone();
-    let mut discovery_warnings = BTreeSet::new();
-    let mut released = 0usize;
-    // Releases are analysed a few at a time (both cores can share a batch), and each batch's
-    // records are dropped once analysed: memory holds about one batch, not the cluster.
-    let mut pending = Histories::default();
-    let mut finished = false;
-    while !finished {
-        match stream.next().await? {
-            Some(Batch::Releases(h)) => {
-                pending.releases.extend(h.releases);
-                pending.unattributed.extend(h.unattributed);
+    let mut discovery = Discovery {
+        scopes: config.scopes.clone(),
+        known: BTreeSet::new(),
+        warnings: BTreeSet::new(),
+    };
+    let mut options = std::sync::Arc::new(replay_options(config, &discovery.scopes, true)?);
+    let mut known = std::sync::Arc::new(discovery.known.clone());
+    // Each release is analysed as soon as the LIST moves past it, while the next pages are
+    // read; a release whose kinds need a discovery not made yet comes back to be discovered
+    // here (the async side) and is handed over again.
+    let pool = Pool::start(context, progress);
+    let mut unattributed = Vec::new();
+    loop {
+        let next = match stream.next().await {
+            Ok(next) => next,
+            Err(e) => {
+                pool.finish();
+                return Err(e);
             }
-            Some(Batch::OutOfOrder(_)) => return Ok(None),
-            None => finished = true,
+        };
+        let last = match next {
+            Some(Batch::Releases(mut h)) => {
+                unattributed.append(&mut h.unattributed);
+                pool.give(h, &options, Some(&known));
+                false
+            }
+            Some(Batch::OutOfOrder(_)) => {
+                pool.finish();
+                return Ok(None);
+            }
+            None => true,
+        };
+        progress.say(format!("{} records read{where_}", stream.records));
+        while let Some((history, kinds)) = pool.handed_back(last) {
+            discovery.learn(stream.connection(), &kinds).await;
+            options = std::sync::Arc::new(replay_options(config, &discovery.scopes, true)?);
+            known = std::sync::Arc::new(discovery.known.clone());
+            let again = Histories {
+                releases: vec![history],
+                unattributed: Vec::new(),
+            };
+            pool.give(again, &options, Some(&known));
         }
-        let records: usize = pending.releases.iter().map(|h| h.revisions.len()).sum();
-        if records < STREAM_BATCH_RECORDS && !finished {
-            continue;
+        if last {
+            break;
         }
-        let histories = std::mem::take(&mut pending);
-        let found = discover(stream.connection(), &histories.releases, &mut scopes).await;
-        discovery_warnings.extend(found);
-        let options = replay_options(config, &scopes, true)?;
-        released += histories.releases.len();
-        progress.say(format!(
-            "{} records read, {released} releases replayed{where_}",
-            stream.records
-        ));
-        analyses.add(&histories, &options, context);
     }
-    analyses.warnings.extend(discovery_warnings);
+    let mut analyses = Analyses::default();
+    analyses
+        .warnings
+        .extend(unattributed.iter().map(|e| format!("could not decode {e}")));
+    for analysis in pool.finish() {
+        analyses.push(analysis);
+    }
+    analyses.warnings.extend(discovery.warnings);
     analyses.cross();
     Ok(Some(analyses))
 }
 
+/// What API discovery taught a streaming scan so far.
+struct Discovery {
+    scopes: helm_why_release::ScopeResolver,
+    /// The group versions asked about (answered or not).
+    known: BTreeSet<(String, String)>,
+    warnings: BTreeSet<String>,
+}
+
+impl Discovery {
+    /// Discover the group versions of `kinds` not asked about yet.
+    async fn learn(&mut self, cluster: &Connection, kinds: &Kinds) {
+        let found = cluster.discover_scopes(kinds, &mut self.scopes).await;
+        self.warnings.extend(found);
+        self.known.extend(
+            kinds
+                .iter()
+                .filter(|(g, v, _)| needs_discovery(g, v))
+                .map(|(g, v, _)| (g.clone(), v.clone())),
+        );
+    }
+}
+
 /// Analyse the releases of one file as it is read ([`files::stream`]: reading and decoding
-/// on other threads), each release by the next free core as soon as it is complete, so that
-/// memory holds a few releases and the reading overlaps the analysis. `None` when the file's
-/// records are not grouped by release (the caller reads it whole).
+/// on other threads), each release by the next free core as soon as it is complete
+/// ([`Pool`]), so that memory holds a few releases and the reading overlaps the analysis.
+/// `None` when the file's records are not grouped by release (the caller reads it whole).
 fn scan_file(
     path: &std::path::Path,
     config: &Config,
     context: Option<&str>,
     progress: &Progress,
 ) -> Result<Option<(String, Analyses)>> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let options = replay_options(config, &config.scopes, false)?;
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let out_of_order = AtomicBool::new(false);
-    let replayed = AtomicUsize::new(0);
-    // A few releases ahead of the analysis, no more.
-    let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(2 * cores);
-    let receive = std::sync::Mutex::new(receive);
-    std::thread::scope(|scope| {
-        let out_of_order = &out_of_order;
-        let reader = scope.spawn(move || {
-            files::stream(path, config, &mut |batch| {
-                !out_of_order.load(Ordering::Relaxed) && send.send(batch).is_ok()
-            })
-        });
-        let work = || {
-            let mut mine = Vec::new();
-            while !out_of_order.load(Ordering::Relaxed) {
-                // The lock is held only to take the next release.
-                let next = receive.lock().ok().and_then(|r| r.recv().ok());
-                match next {
-                    Some(Batch::Releases(histories)) => {
-                        for history in &histories.releases {
-                            mine.push(analyse(history, &options, context, 1));
-                            let done = replayed.fetch_add(1, Ordering::Relaxed) + 1;
-                            progress.say(format!("replayed {done} releases"));
+    let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
+    let pool = Pool::start(context, progress);
+    let mut in_order = true;
+    let loaded = files::stream(path, config, &mut |batch| match batch {
+        Batch::Releases(histories) => pool.give(histories, &options, None),
+        Batch::OutOfOrder(_) => {
+            in_order = false;
+            false
+        }
+    });
+    let done = pool.finish();
+    let loaded = loaded?;
+    if !in_order {
+        return Ok(None);
+    }
+    // What is not a release comes first, as when the file is read whole.
+    let mut analyses = Analyses {
+        warnings: source_warnings(&loaded),
+        ..Analyses::default()
+    };
+    for analysis in done {
+        analyses.push(analysis);
+    }
+    analyses.cross();
+    Ok(Some((loaded.origin, analyses)))
+}
+
+/// Releases analysed by one thread per core, each taking the next release as soon as it is
+/// free, while the caller reads on: [`Pool::give`] waits when the analysis is a few releases
+/// behind, so memory holds those few, not the source.
+struct Pool {
+    send: std::sync::mpsc::SyncSender<Job>,
+    workers: Vec<std::thread::JoinHandle<Vec<Analysis>>>,
+    /// Releases handed back because their kinds need discovery ([`analyse_discovered`]).
+    undiscovered: std::sync::mpsc::Receiver<(History, Kinds)>,
+    /// Releases given and neither analysed nor handed back yet.
+    outstanding: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Kinds as (group, version, kind).
+type Kinds = BTreeSet<(String, String, String)>;
+
+/// Releases to analyse, with the options to replay them with (discovery may have taught the
+/// scopes more since the last ones) and, from a cluster, the group versions discovered so far.
+type Job = (
+    Histories,
+    std::sync::Arc<ReplayOptions>,
+    Option<std::sync::Arc<BTreeSet<(String, String)>>>,
+);
+
+impl Pool {
+    fn start(context: Option<&str>, progress: &Progress) -> Pool {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Job>(2 * cores);
+        let (hand_back, undiscovered) = std::sync::mpsc::channel();
+        let receive = Arc::new(Mutex::new(receive));
+        let replayed = Arc::new(AtomicUsize::new(0));
+        let outstanding = Arc::new(AtomicUsize::new(0));
+        let workers = (0..cores)
+            .map(|_| {
+                let (receive, replayed) = (Arc::clone(&receive), Arc::clone(&replayed));
+                let (outstanding, hand_back) = (Arc::clone(&outstanding), hand_back.clone());
+                let (context, progress) = (context.map(str::to_owned), progress.clone());
+                std::thread::spawn(move || {
+                    let mut mine = Vec::new();
+                    // The lock is held only to take the next job.
+                    while let Some((histories, options, known)) =
+                        receive.lock().ok().and_then(|r| r.recv().ok())
+                    {
+                        for history in histories.releases {
+                            let context = context.as_deref();
+                            let analysed = match &known {
+                                None => Ok(analyse(&history, &options, context, 1)),
+                                Some(known) => {
+                                    analyse_discovered(&history, &options, known, context)
+                                }
+                            };
+                            match analysed {
+                                Ok(analysis) => {
+                                    mine.push(analysis);
+                                    let done = replayed.fetch_add(1, Ordering::Relaxed) + 1;
+                                    progress.say(format!("replayed {done} releases"));
+                                }
+                                // Sent before it stops being outstanding, so that the caller
+                                // never sees neither.
+                                Err(kinds) => drop(hand_back.send((history, kinds))),
+                            }
+                            outstanding.fetch_sub(1, Ordering::AcqRel);
                         }
                     }
-                    Some(Batch::OutOfOrder(_)) => out_of_order.store(true, Ordering::Relaxed),
-                    None => break,
-                }
+                    mine
+                })
+            })
+            .collect();
+        Pool {
+            send,
+            workers,
+            undiscovered,
+            outstanding,
+        }
+    }
+
+    /// Queue releases; `false` when no worker is left to take them. With `known` (the group
+    /// versions discovered so far), a release that needs another discovery is handed back
+    /// ([`Pool::handed_back`]) instead of analysed.
+    fn give(
+        &self,
+        histories: Histories,
+        options: &std::sync::Arc<ReplayOptions>,
+        known: Option<&std::sync::Arc<BTreeSet<(String, String)>>>,
+    ) -> bool {
+        let n = histories.releases.len();
+        self.outstanding
+            .fetch_add(n, std::sync::atomic::Ordering::AcqRel);
+        let job = (histories, std::sync::Arc::clone(options), known.cloned());
+        let given = self.send.send(job).is_ok();
+        if !given {
+            self.outstanding
+                .fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
+        }
+        given
+    }
+
+    /// A release handed back, with its kinds; with `wait`, waits for one as long as some
+    /// release is outstanding.
+    fn handed_back(&self, wait: bool) -> Option<(History, Kinds)> {
+        use std::sync::atomic::Ordering;
+        loop {
+            if let Ok(back) = self.undiscovered.try_recv() {
+                return Some(back);
             }
-            mine
-        };
-        let workers: Vec<_> = (0..cores).map(|_| scope.spawn(work)).collect();
-        let mut done: Vec<Analysis> = workers
+            if !wait || self.outstanding.load(Ordering::Acquire) == 0 {
+                // A worker sends before it stops counting a release: look once more.
+                return self.undiscovered.try_recv().ok();
+            }
+            match self
+                .undiscovered
+                .recv_timeout(std::time::Duration::from_millis(20))
+            {
+                Ok(back) => return Some(back),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    /// Every analysis, in release order whichever core made it.
+    fn finish(self) -> Vec<Analysis> {
+        drop(self.send);
+        let mut done: Vec<Analysis> = self
+            .workers
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        // The reader stops at its next release; what it queued is dropped.
-        while receive.lock().ok().and_then(|r| r.recv().ok()).is_some() {}
-        let loaded = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        if out_of_order.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        // In release order, whichever core analysed them.
         done.sort_by(|a, b| {
             (&a.row.namespace, &a.row.release).cmp(&(&b.row.namespace, &b.row.release))
         });
-        // What is not a release comes first, as when the file is read whole.
-        let mut analyses = Analyses {
-            warnings: source_warnings(&loaded),
-            ..Analyses::default()
-        };
-        for analysis in done {
-            analyses.push(analysis);
-        }
-        analyses.cross();
-        Ok(Some((loaded.origin, analyses)))
-    })
+        done
+    }
 }
-
-/// Records analysed together when streaming from a cluster: enough releases for both cores,
-/// few enough that memory stays far below the bound (a record decodes to ≈ 100 KB).
-const STREAM_BATCH_RECORDS: usize = 200;
 
 /// The hazards whose objects `scan` looks at live by default: two releases claim them, and
 /// the live ownership annotations say which one Helm's metadata names now.

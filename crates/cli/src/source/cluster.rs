@@ -795,6 +795,12 @@ pub(crate) fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Res
 
 // --- Live objects and API discovery ------------------------------------------------------------
 
+/// Whether the scopes of a group version's kinds come from API discovery: not for
+/// Kubernetes' own groups, whose scopes are known ([`BUILTIN_GROUPS`]).
+pub fn needs_discovery(group: &str, version: &str) -> bool {
+    !BUILTIN_GROUPS.contains(&group) && !version.is_empty()
+}
+
 /// Kubernetes' own API groups: the scope of their kinds is known without asking
 /// ([`ScopeResolver::builtin`]), so scope discovery only asks about other groups (custom
 /// resources and aggregated APIs).
@@ -950,7 +956,7 @@ impl Connection {
     ) -> Vec<String> {
         let mut by_gv: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
         for (group, version, kind) in kinds {
-            if !BUILTIN_GROUPS.contains(&group.as_str()) && !version.is_empty() {
+            if needs_discovery(group, version) {
                 by_gv.entry((group, version)).or_default().push(kind);
             }
         }
