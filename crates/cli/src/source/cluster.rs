@@ -3,8 +3,11 @@
 //! The kubeconfig is resolved as kubectl does (`--kubeconfig` or `KUBECONFIG`, which may list
 //! several files, else `~/.kube/config`, else the in-cluster service account). Then ONE
 //! paginated LIST of the storage objects is made with Helm's own label selector: `owner=helm,
-//! name=<release>` for a release, `owner=helm` for `list`. `Api::list`, `Api::get_opt` and
-//! pinned discovery are the only API calls in this module, by design (a unit test checks it).
+//! name=<release>` for a release, `owner=helm` for `list`. `explain` and `timeline` also read
+//! the other releases of the namespace: one paginated LIST `owner=helm` searched page by page
+//! without decoding, then one LIST `owner=helm,name in (…)` of the releases found
+//! ([`Request::Neighbours`]). `Api::list`, `Api::get_opt` and pinned discovery are the only API
+//! calls in this module, by design (a unit test checks it).
 //!
 //! With `--tiller`/`--tiller-namespace`, Helm 2's records are read too: one paginated LIST of
 //! ConfigMaps and one of Secrets in Tiller's namespace with Tiller's selector `OWNER=TILLER,
@@ -310,32 +313,38 @@ impl<'a> Search<'a> {
             searching: limits.clone().with_run_budget(limits.budget.total()),
         }
     }
+}
 
-    /// Of `candidates` (release name, payload), the names of those that may mention one of
-    /// the names, searched on every core.
-    fn found<'c>(&self, candidates: &[(&'c str, Option<&[u8]>)]) -> Vec<&'c str> {
-        let may = |(name, payload): &(&'c str, Option<&[u8]>)| {
-            // No payload: pass 2 reports the record as it reports any undecodable one.
-            payload
-                .is_none_or(|p| self.names.may_be_in_payload(p, &self.searching))
-                .then_some(*name)
-        };
-        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let chunk = candidates.len().div_ceil(workers.max(1)).max(1);
-        if workers < 2 || candidates.len() < 2 {
-            return candidates.iter().filter_map(may).collect();
-        }
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = candidates
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().filter_map(may).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
+/// The `name` labels of the `objects` whose payload may mention one of `names` (searched
+/// within `limits`), on every core.
+fn search_page<K: kube::Resource + Sync>(
+    objects: &[K],
+    payload: fn(&K) -> Option<&[u8]>,
+    names: &Mentions,
+    limits: &Limits,
+) -> Vec<String> {
+    let may = |object: &K| {
+        let name = object.labels().get("name")?;
+        // No payload: pass 2 reports the record as it reports any undecodable one.
+        payload(object)
+            .is_none_or(|p| names.may_be_in_payload(p, limits))
+            .then(|| name.clone())
+    };
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if workers < 2 || objects.len() < 2 {
+        return objects.iter().filter_map(may).collect();
     }
+    let chunk = objects.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = objects
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().filter_map(may).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// The records of [`Request::Neighbours`], in two passes.
@@ -358,24 +367,36 @@ async fn neighbours<K>(
 ) -> Result<Decoded>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
-    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let mut needed: BTreeSet<String> = BTreeSet::new();
     let mut unlabelled = Decoded::default();
-    let mut token: Option<String> = None;
+    let mut page = fetch_page::<K>(target, listing, None).await?;
     loop {
-        let (page, next) = fetch_page::<K>(target, listing, token.as_deref()).await?;
+        let (objects, next) = page;
         let mut candidates = Vec::new();
-        for object in &page {
+        for object in objects {
             match object.labels().get("name") {
                 Some(name) if name == search.except || needed.contains(name) => {}
-                Some(name) => candidates.push((name.as_str(), payload(object))),
-                None => unlabelled.add(object, payload(object), driver, search.limits),
+                Some(_) => candidates.push(object),
+                None => unlabelled.add(&object, payload(&object), driver, search.limits),
             }
         }
-        needed.extend(search.found(&candidates).into_iter().map(str::to_owned));
-        match next {
-            Some(next) => token = Some(next),
+        // The page is searched on worker threads while the next one is fetched.
+        let (names, limits) = (search.names.clone(), search.searching.clone());
+        let searching =
+            tokio::task::spawn_blocking(move || search_page(&candidates, payload, &names, &limits));
+        let following = match next {
+            Some(token) => Some(fetch_page::<K>(target, listing, Some(&token)).await),
+            None => None,
+        };
+        match searching.await {
+            Ok(found) => needed.extend(found),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(e.into()),
+        }
+        match following {
+            Some(next) => page = next?,
             None => break,
         }
     }

@@ -6,7 +6,9 @@
 //! `pkg/storage/driver/sql.go`]. helm-why connects with the connection string Helm reads
 //! (`HELM_DRIVER_SQL_CONNECTION_STRING`), opens a READ ONLY transaction and runs the SELECTs
 //! Helm's driver runs: `Query` for one release (`name = $1 AND owner = 'helm' AND namespace =
-//! $3`), `List` for `list` (`owner = 'helm'`, and `namespace` unless `-A`). It never writes, and
+//! $3`), `List` for `list` (`owner = 'helm'`, and `namespace` unless `-A`); for the other
+//! releases of a namespace (`explain`, `timeline`) the names and bodies of its rows, searched
+//! without decoding, then the rows of the releases found (`name = ANY($3)`). It never writes, and
 //! never runs Helm's migrations: a database Helm never used is an error.
 //!
 //! TLS follows `sslmode` as lib/pq reads it (module `pg_tls`). The password of the connection
