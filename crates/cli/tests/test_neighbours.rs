@@ -150,3 +150,32 @@ fn cluster_pages_through_the_namespace_once_then_lists_only_the_releases_found()
         ]
     );
 }
+
+/// A record of another release that cannot be decoded is not skipped silently: what that
+/// release did may be missing, and the warning says which release and why.
+#[test]
+fn an_undecodable_record_of_another_release_is_a_warning() {
+    let mut secrets: Vec<serde_json::Value> = shop(2).iter().map(ReleaseBuilder::secret).collect();
+    // b's revision 1, the one that mentions cm/shared.
+    secrets[1]["data"]["release"] = "bm90IGEgcmVjb3Jk".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.json");
+    let list = helm_why_release::builder::list(secrets);
+    std::fs::write(&path, serde_json::to_vec(&list).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let (code, out, err) = output(&["explain", "own", "cm/shared", "--from", path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("Other releases"), "{out}");
+    assert!(
+        err.contains("release shop/b: 1 record could not be decoded (the first: ")
+            && err.contains("sh.helm.release.v1.b.v1")
+            && err.contains("what it did to this release's objects may be missing"),
+        "{err}"
+    );
+    // The same warning in JSON output.
+    let (_, json, _) = output(&["explain", "own", "cm/shared", "--from", path, "-o", "json"]);
+    assert!(
+        json.contains("release shop/b: 1 record could not be decoded"),
+        "{json}"
+    );
+}

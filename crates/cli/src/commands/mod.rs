@@ -221,6 +221,9 @@ pub async fn discover<'h>(
 /// those releases, never the namespace ([`crate::source::Request::Neighbours`]). Releases of
 /// other namespaces are `who -A`'s job.
 ///
+/// Records of those releases that could not be decoded are not skipped silently: one warning
+/// per release goes to `warnings`, since what they did to the objects is then unknown.
+///
 /// # Errors
 /// Source errors.
 pub async fn neighbour_replays(
@@ -228,6 +231,7 @@ pub async fn neighbour_replays(
     this: &History,
     names: &BTreeSet<&str>,
     options: &helm_why_diff::ReplayOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<helm_why_diff::Replay>> {
     let mentions = Mentions::new(names.iter().copied());
     if mentions.is_empty() {
@@ -239,6 +243,8 @@ pub async fn neighbour_replays(
         names: &mentions,
     };
     let loaded = crate::source::load(config, request).await?;
+    let others = loaded.histories.releases.iter().filter(|h| h.id != this.id);
+    warnings.extend(others.filter_map(undecoded_warning));
     // The search may say "maybe" (a name in the values, in a template): the manifests say.
     Ok(loaded
         .histories
@@ -247,6 +253,17 @@ pub async fn neighbour_replays(
         .filter(|h| h.id != this.id && mentions_in(h, &mentions))
         .map(|h| helm_why_diff::replay(h, options))
         .collect())
+}
+
+/// What the records of another release that could not be decoded leave unknown, if any.
+fn undecoded_warning(history: &History) -> Option<String> {
+    let (_, first) = history.undecodable.first()?;
+    let n = history.undecodable.len();
+    Some(format!(
+        "release {}: {n} record{} could not be decoded (the first: {first}); what it did to this release's objects may be missing",
+        history.id,
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// Whether a record of `history` mentions one of `names` in its manifest or hooks: a cheap
