@@ -179,3 +179,36 @@ fn an_undecodable_record_of_another_release_is_a_warning() {
         "{json}"
     );
 }
+
+/// The releases found are listed again 100 names per LIST (`name in (…)` stays a short URL),
+/// and every one of them is read.
+#[test]
+fn cluster_lists_many_releases_found_100_names_at_a_time() {
+    let cluster = TestCluster::start();
+    cluster.add_all(shop(0).iter().map(ReleaseBuilder::secret));
+    cluster.add_all((0..205).map(|i| {
+        let name = format!("sharer-{i:03}");
+        ReleaseBuilder::new(&name, "shop", 1)
+            .manifest_doc(&format!("{name}/templates/cm.yaml"), &cm("shared"))
+            .secret()
+    }));
+    let (code, out, err) = run_cluster(&cluster, &["explain", "own", "cm/shared", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let lists = record_lists(&cluster);
+    let again: Vec<usize> = lists
+        .iter()
+        .filter(|s| !s.ends_with(" (continued)"))
+        .filter_map(|s| s.strip_prefix("owner=helm,name in ("))
+        .map(|names| names.trim_end_matches(')').split(',').count())
+        .collect();
+    assert_eq!(again, [100, 100, 6], "{lists:#?}");
+    // b (revision 2 deleted it) is among them, and is found as before.
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let others: Vec<&str> = v["other_releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["release"].as_str())
+        .collect();
+    assert!(others.contains(&"b"), "{others:?}");
+}
