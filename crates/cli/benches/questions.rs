@@ -406,6 +406,14 @@ fn run(quick: bool, only: Option<&str>) {
             helm_why(&["history", one], &more),
             floor_of(&more, Some(one)),
         ),
+        // The other 999 releases share the namespace: every record is searched for the
+        // object names (issue 10's other releases), none is decoded.
+        (
+            format!("timeline {one}"),
+            &more,
+            helm_why(&["timeline", one], &more),
+            floor_of(&more, Some(one)),
+        ),
     ];
     // The larger corpus served by the in-repo API server: `scan -A` and `list -A` read it
     // live, page by page (the floor still decodes the file).
@@ -431,6 +439,12 @@ fn run(quick: bool, only: Option<&str>) {
                 &more,
                 live(&["scan", "-A", "--fail-on", "never"]),
                 floor_of(&more, None),
+            ),
+            (
+                format!("timeline {one} (live)"),
+                &more,
+                live(&["timeline", one]),
+                floor_of(&more, Some(one)),
             ),
         ])
         .collect::<Vec<_>>();

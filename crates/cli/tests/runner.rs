@@ -22,3 +22,4 @@ mod test_tiller;
 
 mod test_cluster;
 mod test_live;
+mod test_neighbours;

@@ -671,3 +671,34 @@ fn tls_per_sslmode() {
     assert_eq!(code, Some(1));
     insta::assert_snapshot!(err.replace(&no_tls.port.to_string(), "<port>"), @r#"helm-why: PostgreSQL database "postgres" at 127.0.0.1:<port>: cannot connect: error performing TLS handshake: server does not support TLS"#);
 }
+
+/// `explain` reads the other releases of the namespace in two SELECTs: every body is searched
+/// for the object's name, then the rows of the releases found are read and decoded. `b`'s
+/// revision 2 deletes cm/shared without mentioning it: its revision 1 does.
+#[test]
+fn explain_finds_the_other_release_through_its_older_revision() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.exec("postgres", "CREATE DATABASE helm");
+    helm_schema(&pg, "helm");
+    let shared = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n";
+    let other = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n";
+    let rows = [
+        ReleaseBuilder::new("own", "shop", 1).manifest_doc("own/templates/s.yaml", shared),
+        ReleaseBuilder::new("b", "shop", 1)
+            .manifest_doc("b/templates/s.yaml", shared)
+            .status(Status::Superseded, "Install complete"),
+        ReleaseBuilder::new("b", "shop", 2)
+            .times("2026-01-01T00:00:01Z", "2026-01-01T00:00:05Z")
+            .manifest_doc("b/templates/o.yaml", other),
+        ReleaseBuilder::new("c", "shop", 1).manifest_doc("c/templates/o.yaml", other),
+    ];
+    for row in &rows {
+        pg.insert("helm", &row.sql_row());
+    }
+    let (out, err, code) = helm_why(&pg, "helm", &["explain", "own", "cm/shared", "-n", "shop"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("release shop/b revision 2 (upgrade, 2026-01-01 00:00:05 UTC) deleted it"),
+        "{out}"
+    );
+}

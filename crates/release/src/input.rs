@@ -40,6 +40,9 @@ pub struct InputOutcome {
     /// The releases (namespace as labelled, name) of records skipped by
     /// [`Select::Release`]: what "did you mean" and "found in namespace" hints offer.
     pub other_releases: std::collections::BTreeSet<(Option<String>, String)>,
+    /// The releases (namespace as labelled, name) of which a record may mention one of the
+    /// names of [`Select::Mentioning`].
+    pub mentioning: std::collections::BTreeSet<(Option<String>, String)>,
 }
 
 impl InputOutcome {
@@ -58,6 +61,7 @@ impl InputOutcome {
         self.ignored.extend(other.ignored);
         self.skipped += other.skipped;
         self.other_releases.extend(other.other_releases);
+        self.mentioning.extend(other.mentioning);
     }
 }
 
@@ -85,6 +89,26 @@ pub enum Select<'a> {
         namespace: &'a str,
         /// The release whose records are not wanted (already read).
         except: &'a str,
+    },
+    /// What [`Select::Namespace`] selects, searched rather than decoded: each record is
+    /// peeled (base64, gunzip), searched for the names and dropped; the releases of which a
+    /// record may mention one are listed in [`InputOutcome::mentioning`] (the records are
+    /// counted as skipped). Records whose release cannot be told before decoding are decoded.
+    Mentioning {
+        /// The storage namespace.
+        namespace: &'a str,
+        /// The release whose records are not wanted (already read).
+        except: &'a str,
+        /// The names searched for.
+        names: &'a crate::mentions::Mentions,
+    },
+    /// The records of some releases of one storage namespace (and those whose namespace or
+    /// release cannot be told before decoding).
+    Releases {
+        /// The storage namespace.
+        namespace: &'a str,
+        /// The release names.
+        names: &'a std::collections::BTreeSet<String>,
     },
 }
 
@@ -138,6 +162,31 @@ impl<'s> Reading<'s> {
             }
             (Select::Namespace { namespace, except }, Some(c))
                 if c.name == except
+                    || c.namespace
+                        .as_deref()
+                        .is_some_and(|ns| !ns.is_empty() && ns != namespace) =>
+            {
+                out.skipped += 1;
+            }
+            (
+                Select::Mentioning {
+                    namespace,
+                    except,
+                    names,
+                },
+                Some(c),
+            ) => {
+                out.skipped += 1;
+                let elsewhere = c.name == except
+                    || c.namespace
+                        .as_deref()
+                        .is_some_and(|ns| !ns.is_empty() && ns != namespace);
+                if !elsewhere && names.may_be_in_payload(payload.as_bytes(), self.limits) {
+                    out.mentioning.insert((c.namespace, c.name));
+                }
+            }
+            (Select::Releases { namespace, names }, Some(c))
+                if !names.contains(&c.name)
                     || c.namespace
                         .as_deref()
                         .is_some_and(|ns| !ns.is_empty() && ns != namespace) =>

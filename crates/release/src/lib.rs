@@ -40,6 +40,7 @@ mod identity;
 pub mod images;
 pub mod input;
 pub mod manifest;
+pub mod mentions;
 pub mod model;
 pub mod record;
 pub mod redact;

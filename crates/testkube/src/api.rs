@@ -601,6 +601,10 @@ pub enum Requirement {
     Exists(String),
     /// `!k`.
     NotExists(String),
+    /// `k in (v1,v2)`: the label is set to one of the values.
+    In(String, Vec<String>),
+    /// `k notin (v1,v2)`: the label is not set, or set to none of the values.
+    NotIn(String, Vec<String>),
 }
 
 impl Requirement {
@@ -611,42 +615,103 @@ impl Requirement {
             Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
+            Requirement::In(k, values) => get(k).is_some_and(|v| values.iter().any(|w| w == v)),
+            Requirement::NotIn(k, values) => get(k).is_none_or(|v| values.iter().all(|w| w != v)),
+        }
+    }
+
+    fn key(&self) -> &str {
+        match self {
+            Requirement::Equals(k, _)
+            | Requirement::NotEquals(k, _)
+            | Requirement::Exists(k)
+            | Requirement::NotExists(k)
+            | Requirement::In(k, _)
+            | Requirement::NotIn(k, _) => k,
         }
     }
 }
 
-/// Parse the equality-based selector syntax: `a=b,c==d,e!=f,g,!h`.
+/// Parse a label selector as the API server does (apimachinery `labels.Parse`): equality
+/// (`a=b,c==d,e!=f`), existence (`g,!h`) and set-based requirements (`x in (a,b)`,
+/// `y notin (c)`, where an empty value is allowed: `(a,)`), separated by commas outside
+/// parentheses, with spaces anywhere between tokens.
 ///
 /// # Errors
-/// Set-based selectors (`in`, `notin`) and empty keys.
+/// Empty keys, an empty value set (`x in ()`), an unclosed or unexpected parenthesis, an
+/// operator other than `in`/`notin` before a value set.
 pub fn parse_selector(text: &str) -> Result<Vec<Requirement>, String> {
     let mut out = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let req = if let Some((k, v)) = part.split_once("!=") {
+    for part in split_requirements(text)? {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let bad = |why: &str| format!("unable to parse requirement: {part:?}: {why}");
+        let req = if let Some((head, set)) = part.split_once('(') {
+            let set = set
+                .strip_suffix(')')
+                .filter(|s| !s.contains(['(', ')']))
+                .ok_or_else(|| bad("expected a value set closed by ')'"))?;
+            let mut words = head.split_whitespace();
+            let (key, op) = match (words.next(), words.next(), words.next()) {
+                (Some(key), Some(op), None) if !key.starts_with('!') => (key.to_owned(), op),
+                _ => return Err(bad("expected KEY in (…) or KEY notin (…)")),
+            };
+            if set.trim().is_empty() {
+                return Err(bad(
+                    "for 'in', 'notin' operators, values set can't be empty",
+                ));
+            }
+            let mut values: Vec<String> = set.split(',').map(|v| v.trim().to_owned()).collect();
+            values.sort();
+            values.dedup();
+            match op {
+                "in" => Requirement::In(key, values),
+                "notin" => Requirement::NotIn(key, values),
+                other => return Err(bad(&format!("found '{other}', expected: in, notin"))),
+            }
+        } else if part.contains(')') {
+            return Err(bad("unexpected ')'"));
+        } else if let Some((k, v)) = part.split_once("!=") {
             Requirement::NotEquals(k.trim().to_owned(), v.trim().to_owned())
         } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
             Requirement::Equals(k.trim().to_owned(), v.trim().to_owned())
         } else if let Some(k) = part.strip_prefix('!') {
             Requirement::NotExists(k.trim().to_owned())
-        } else if part.contains(' ') || part.contains('(') {
-            return Err(format!(
-                "unable to parse requirement: {part:?}: set-based selectors are not supported"
-            ));
+        } else if part.contains(char::is_whitespace) {
+            return Err(bad("expected an operator after the key"));
         } else {
             Requirement::Exists(part.to_owned())
         };
-        let key = match &req {
-            Requirement::Equals(k, _)
-            | Requirement::NotEquals(k, _)
-            | Requirement::Exists(k)
-            | Requirement::NotExists(k) => k,
-        };
-        if key.is_empty() {
+        if req.key().is_empty() {
             return Err(format!("unable to parse requirement: {part:?}: empty key"));
         }
         out.push(req);
     }
     Ok(out)
+}
+
+/// The requirements of a selector: its parts between commas outside parentheses.
+fn split_requirements(text: &str) -> Result<Vec<&str>, String> {
+    let (mut parts, mut start, mut depth) = (Vec::new(), 0, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' if depth == 0 => depth = 1,
+            '(' => return Err(format!("unable to parse {text:?}: nested '('")),
+            ')' if depth == 1 => depth = 0,
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err(format!("unable to parse {text:?}: '(' is not closed"));
+    }
+    parts.push(&text[start..]);
+    Ok(parts)
 }
 
 /// An opaque continue token naming the last key returned, like the API server's.
@@ -903,8 +968,48 @@ mod tests {
                 Requirement::NotExists("h".into()),
             ])
         );
-        assert!(parse_selector("a in (b)").is_err());
         assert!(parse_selector("=b").is_err());
+    }
+
+    #[test]
+    fn set_based_selectors() {
+        assert_eq!(
+            parse_selector("owner=helm,name in (b, a),x notin (c,),!y"),
+            Ok(vec![
+                Requirement::Equals("owner".into(), "helm".into()),
+                Requirement::In("name".into(), vec!["a".into(), "b".into()]),
+                Requirement::NotIn("x".into(), vec!["".into(), "c".into()]),
+                Requirement::NotExists("y".into()),
+            ])
+        );
+        assert_eq!(
+            parse_selector("name in(a)"),
+            Ok(vec![Requirement::In("name".into(), vec!["a".into()])])
+        );
+        for bad in [
+            "name in ()",
+            "name in (a",
+            "name in a)",
+            "name (a)",
+            "name is (a)",
+            "in (a)",
+            "name in ((a))",
+            "name in (a),)",
+            "a b",
+            "!name in (a)",
+        ] {
+            assert!(parse_selector(bad).is_err(), "{bad}");
+        }
+        let labels = json!({"name": "a", "owner": "helm"});
+        let labels = labels.as_object();
+        let matches = |s: &str| parse_selector(s).unwrap().iter().all(|r| r.matches(labels));
+        assert!(matches("name in (a,b)"));
+        assert!(!matches("name in (b)"));
+        assert!(matches("name notin (b)"));
+        assert!(!matches("name notin (a)"));
+        // `notin` holds when the label is not set; `in` does not.
+        assert!(matches("status notin (deployed)"));
+        assert!(!matches("status in (deployed)"));
     }
 
     #[test]

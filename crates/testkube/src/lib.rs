@@ -8,7 +8,7 @@
 //! kinds of every CustomResourceDefinition added, and kinds registered with
 //! [`TestCluster::register`]: lists (one namespace or all of them) and single objects,
 //! namespaced and cluster-scoped, with label selectors (`k=v`, `k!=v`, `k`, `!k`,
-//! comma-joined), `limit` + `continue` pagination with opaque tokens, `*List` bodies carrying
+//! `k in (a,b)`, `k notin (a,b)`, comma-joined), `limit` + `continue` pagination with opaque tokens, `*List` bodies carrying
 //! `resourceVersion`, JSON `Status` errors, `/version`, and discovery (`/api`, `/api/v1`,
 //! `/apis`, `/apis/{group}`, `/apis/{group}/{version}`) as kube's discovery reads it. Every
 //! request is recorded; any method but `GET` is recorded and refused. Failure switches make it

@@ -257,6 +257,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
         history,
         &BTreeSet::from([key.name.as_str()]),
         &options,
+        &mut report.warnings,
     )
     .await?;
     let mut all: Vec<&Replay> = vec![&replay];

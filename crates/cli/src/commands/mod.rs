@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use helm_why_diff::RevisionView;
+use helm_why_release::mentions::Mentions;
 use helm_why_release::{History, ScopeResolver};
 
 use crate::args::{Command, OutputFormat};
@@ -219,8 +220,14 @@ pub async fn discover<'h>(
 /// The other releases stored in `this` release's namespace whose records mention one of
 /// `names`, replayed with `options`: what `explain` and `timeline` need to tell when another
 /// release deleted or took over this release's objects ([`helm_why_diff::done_elsewhere`]).
-/// The source is read again for that namespace (one LIST when connected); releases of other
-/// namespaces are `who -A`'s job.
+/// The source is read again for that namespace, in two passes (one LIST, then one for the
+/// releases found, when connected): the records are searched for the names without being
+/// decoded, then the releases of which a record may mention one are decoded, so memory holds
+/// those releases, never the namespace ([`crate::source::Request::Neighbours`]). Releases of
+/// other namespaces are `who -A`'s job.
+///
+/// Records of those releases that could not be decoded are not skipped silently: one warning
+/// per release goes to `warnings`, since what they did to the objects is then unknown.
 ///
 /// # Errors
 /// Source errors.
@@ -229,52 +236,51 @@ pub async fn neighbour_replays(
     this: &History,
     names: &BTreeSet<&str>,
     options: &helm_why_diff::ReplayOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<helm_why_diff::Replay>> {
+    let mentions = Mentions::new(names.iter().copied());
+    if mentions.is_empty() {
+        return Ok(Vec::new());
+    }
     let request = crate::source::Request::Neighbours {
         namespace: &this.id.namespace,
         except: &this.id.name,
+        names: &mentions,
     };
     let loaded = crate::source::load(config, request).await?;
-    let mentions = mention_test(names);
+    let others = loaded.histories.releases.iter().filter(|h| h.id != this.id);
+    warnings.extend(others.filter_map(undecoded_warning));
+    // The search may say "maybe" (a name in the values, in a template): the manifests say.
     Ok(loaded
         .histories
         .releases
         .iter()
-        .filter(|h| h.id != this.id && mentions(h))
+        .filter(|h| h.id != this.id && mentions_in(h, &mentions))
         .map(|h| helm_why_diff::replay(h, options))
         .collect())
 }
 
-/// [`mentions_any`] for many histories: the names are looked for together, in one pass over
-/// each text (a timeline of a thousand objects would otherwise search every record once per
-/// name).
-pub fn mention_test<'n>(names: &'n BTreeSet<&str>) -> impl Fn(&History) -> bool + 'n {
-    let pattern = names
-        .iter()
-        .map(|n| regex::escape(n))
-        .collect::<Vec<_>>()
-        .join("|");
-    // An empty pattern would match everything; a set too big to compile is searched name
-    // by name.
-    let regex = (!names.is_empty())
-        .then(|| regex::Regex::new(&pattern).ok())
-        .flatten();
-    move |history| match &regex {
-        Some(re) => history.revisions.iter().any(|r| {
-            re.is_match(&r.release.manifest)
-                || r.release.hooks.iter().any(|h| re.is_match(&h.manifest))
-        }),
-        None => mentions_any(history, names),
-    }
+/// What the records of another release that could not be decoded leave unknown, if any.
+fn undecoded_warning(history: &History) -> Option<String> {
+    let (_, first) = history.undecodable.first()?;
+    let n = history.undecodable.len();
+    Some(format!(
+        "release {}: {n} record{} could not be decoded (the first: {first}); what it did to this release's objects may be missing",
+        history.id,
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
-/// Whether any record of `history` mentions one of `names` in its manifest or hooks: a cheap
+/// Whether a record of `history` mentions one of `names` in its manifest or hooks: a cheap
 /// test before replaying a release to see what it did to them.
+pub fn mentions_in(history: &History, names: &Mentions) -> bool {
+    history
+        .revisions
+        .iter()
+        .any(|r| names.in_release(&r.release))
+}
+
+/// [`mentions_in`] for one set of names.
 pub fn mentions_any(history: &History, names: &BTreeSet<&str>) -> bool {
-    history.revisions.iter().any(|r| {
-        names.iter().any(|name| {
-            r.release.manifest.contains(name)
-                || r.release.hooks.iter().any(|h| h.manifest.contains(name))
-        })
-    })
+    mentions_in(history, &Mentions::new(names.iter().copied()))
 }

@@ -3,8 +3,11 @@
 //! The kubeconfig is resolved as kubectl does (`--kubeconfig` or `KUBECONFIG`, which may list
 //! several files, else `~/.kube/config`, else the in-cluster service account). Then ONE
 //! paginated LIST of the storage objects is made with Helm's own label selector: `owner=helm,
-//! name=<release>` for a release, `owner=helm` for `list`. `Api::list`, `Api::get_opt` and
-//! pinned discovery are the only API calls in this module, by design (a unit test checks it).
+//! name=<release>` for a release, `owner=helm` for `list`. `explain` and `timeline` also read
+//! the other releases of the namespace: one paginated LIST `owner=helm` searched page by page
+//! without decoding, then one LIST `owner=helm,name in (…)` of the releases found
+//! ([`Request::Neighbours`]). `Api::list`, `Api::get_opt` and pinned discovery are the only API
+//! calls in this module, by design (a unit test checks it).
 //!
 //! With `--tiller`/`--tiller-namespace`, Helm 2's records are read too: one paginated LIST of
 //! ConfigMaps and one of Secrets in Tiller's namespace with Tiller's selector `OWNER=TILLER,
@@ -28,6 +31,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use helm_why_release::history::{Adjacent, NotAdjacent, group};
+use helm_why_release::mentions::Mentions;
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
 use helm_why_release::tiller;
 use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ResourceKey, ScopeResolver};
@@ -113,27 +117,43 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
     let mut decoded = Decoded::default();
     // `list` needs only the newest record of each release: the others stay encoded.
     let newest = matches!(request, Request::All { newest: true, .. });
-    match spec.driver {
-        StorageDriver::Secret => {
+    match (spec.driver, request) {
+        (
+            StorageDriver::Secret,
+            Request::Neighbours {
+                except, names: n, ..
+            },
+        ) => {
+            let search = Search::new(except, n, &config.limits);
+            decoded =
+                neighbours(&target, &listing, &search, Driver::Secret, secret_payload).await?;
+        }
+        (
+            StorageDriver::ConfigMap,
+            Request::Neighbours {
+                except, names: n, ..
+            },
+        ) => {
+            let search = Search::new(except, n, &config.limits);
+            decoded = neighbours(
+                &target,
+                &listing,
+                &search,
+                Driver::ConfigMap,
+                config_map_payload,
+            )
+            .await?;
+        }
+        (StorageDriver::Secret, _) => {
             let listed = list_all::<Secret>(&target, &listing).await?;
-            for s in newest_only(listed, newest)
-                .iter()
-                .filter(|o| wanted(*o, request))
-            {
-                let payload = s.data.as_ref().and_then(|d| d.get("release"));
-                let payload = payload.map(|b| b.0.as_slice());
-                decoded.add(s, payload, Driver::Secret, &config.limits);
+            for s in &newest_only(listed, newest) {
+                decoded.add(s, secret_payload(s), Driver::Secret, &config.limits);
             }
         }
-        StorageDriver::ConfigMap => {
+        (StorageDriver::ConfigMap, _) => {
             let listed = list_all::<ConfigMap>(&target, &listing).await?;
-            for c in newest_only(listed, newest)
-                .iter()
-                .filter(|o| wanted(*o, request))
-            {
-                let payload = c.data.as_ref().and_then(|d| d.get("release"));
-                let payload = payload.map(String::as_bytes);
-                decoded.add(c, payload, Driver::ConfigMap, &config.limits);
+            for c in &newest_only(listed, newest) {
+                decoded.add(c, config_map_payload(c), Driver::ConfigMap, &config.limits);
             }
         }
     }
@@ -255,15 +275,160 @@ pub async fn list_pods(spec: &ClusterSpec, namespace: &str) -> Result<Vec<Pod>> 
     list_all::<Pod>(&target, &listing).await
 }
 
-/// Whether `request` needs the record a storage object holds, by its labels (the release
-/// [`Request::Neighbours`] leaves out is not decoded again).
-fn wanted<K: kube::Resource>(object: &K, request: Request<'_>) -> bool {
-    match request {
-        Request::Neighbours { except, .. } => {
-            object.labels().get("name").map(String::as_str) != Some(except)
+/// The `release` value of a Secret read through the typed API, where `data` is already
+/// base64-decoded once: what is left is Helm's own base64 text, as in a ConfigMap.
+fn secret_payload(s: &Secret) -> Option<&[u8]> {
+    let payload = s.data.as_ref().and_then(|d| d.get("release"));
+    payload.map(|b| b.0.as_slice())
+}
+
+/// The `release` value of a ConfigMap.
+fn config_map_payload(c: &ConfigMap) -> Option<&[u8]> {
+    let payload = c.data.as_ref().and_then(|d| d.get("release"));
+    payload.map(String::as_bytes)
+}
+
+/// Release names per LIST of pass 2 of [`neighbours`] (`name in (…)` stays a short URL).
+const NAMES_PER_LIST: usize = 100;
+
+/// What pass 1 of [`neighbours`] looks for.
+struct Search<'a> {
+    /// The release whose records are not wanted (already read).
+    except: &'a str,
+    names: &'a Mentions,
+    /// The run's limits, to decode.
+    limits: &'a Limits,
+    /// The same limits with a budget of their own, to search: searching keeps nothing, so it
+    /// does not draw on the run's budget of decoded bytes, but a hostile namespace still
+    /// cannot make it inflate without end.
+    searching: Limits,
+}
+
+impl<'a> Search<'a> {
+    fn new(except: &'a str, names: &'a Mentions, limits: &'a Limits) -> Self {
+        Search {
+            except,
+            names,
+            limits,
+            searching: limits.clone().with_run_budget(limits.budget.total()),
         }
-        _ => true,
     }
+}
+
+/// The `name` labels of the `objects` whose payload may mention one of `names` (searched
+/// within `limits`), on every core.
+fn search_page<K: kube::Resource + Sync>(
+    objects: &[K],
+    payload: fn(&K) -> Option<&[u8]>,
+    names: &Mentions,
+    limits: &Limits,
+) -> Vec<String> {
+    let may = |object: &K| {
+        let name = object.labels().get("name")?;
+        // No payload: pass 2 reports the record as it reports any undecodable one.
+        payload(object)
+            .is_none_or(|p| names.may_be_in_payload(p, limits))
+            .then(|| name.clone())
+    };
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if workers < 2 || objects.len() < 2 {
+        return objects.iter().filter_map(may).collect();
+    }
+    let chunk = objects.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = objects
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().filter_map(may).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// The records of [`Request::Neighbours`], in two passes.
+///
+/// Pass 1 lists the namespace's records page by page and keeps none: each payload is peeled
+/// and searched for the names ([`Mentions::may_be_in_payload`]), then dropped, so memory holds
+/// one page. Pass 2 lists only the releases found, with the label selector `owner=helm,name in
+/// (…)` that Helm's `name` label allows, and decodes them. Keeping the payloads of pass 1
+/// instead would save that small LIST, but which to keep is known only when the LIST ends (the
+/// revision that deletes an object does not mention it; an earlier one does), so it would hold
+/// the namespace's payloads. Records without a `name` label, which no selector can ask for
+/// again, are decoded in pass 1 (as when every record was decoded) and tested on their
+/// manifests.
+async fn neighbours<K>(
+    target: &Target,
+    listing: &Listing,
+    search: &Search<'_>,
+    driver: Driver,
+    payload: fn(&K) -> Option<&[u8]>,
+) -> Result<Decoded>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    let mut needed: BTreeSet<String> = BTreeSet::new();
+    let mut unlabelled = Decoded::default();
+    let mut page = fetch_page::<K>(target, listing, None).await?;
+    loop {
+        let (objects, next) = page;
+        let mut candidates = Vec::new();
+        for object in objects {
+            match object.labels().get("name") {
+                Some(name) if name == search.except || needed.contains(name) => {}
+                Some(_) => candidates.push(object),
+                None => unlabelled.add(&object, payload(&object), driver, search.limits),
+            }
+        }
+        // The page is searched on worker threads while the next one is fetched.
+        let (names, limits) = (search.names.clone(), search.searching.clone());
+        let searching =
+            tokio::task::spawn_blocking(move || search_page(&candidates, payload, &names, &limits));
+        let following = match next {
+            Some(token) => Some(fetch_page::<K>(target, listing, Some(&token)).await),
+            None => None,
+        };
+        match searching.await {
+            Ok(found) => needed.extend(found),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(e.into()),
+        }
+        match following {
+            Some(next) => page = next?,
+            None => break,
+        }
+    }
+    needed.extend(
+        unlabelled
+            .records
+            .iter()
+            .filter(|r| r.release.name != search.except && search.names.in_release(&r.release))
+            .map(|r| r.release.name.clone()),
+    );
+    let mut decoded = Decoded::default();
+    let needed: Vec<&String> = needed.iter().collect();
+    for names in needed.chunks(NAMES_PER_LIST) {
+        let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        let again = Listing {
+            resource: listing.resource,
+            namespace: listing.namespace.clone(),
+            selector: format!("owner=helm,name in ({})", names.join(",")),
+        };
+        for object in list_all::<K>(target, &again).await? {
+            decoded.add(&object, payload(&object), driver, search.limits);
+        }
+    }
+    // An unlabelled record of a release not found is not needed: none of its records
+    // mentions a name.
+    let needed: BTreeSet<&str> = needed.iter().map(|n| n.as_str()).collect();
+    unlabelled
+        .records
+        .retain(|r| needed.contains(r.release.name.as_str()));
+    decoded.records.append(&mut unlabelled.records);
+    decoded.errors.append(&mut unlabelled.errors);
+    Ok(decoded)
 }
 
 /// When `newest`, keep of each release (namespace and `name` label) only the object with the
@@ -347,18 +512,6 @@ fn decode_object(
     } else {
         decode_record(payload, meta, limits)
     }
-}
-
-/// A Secret's `release` key (the API's base64 already decoded by the client).
-fn secret_payload(secret: &Secret) -> Option<&[u8]> {
-    let payload = secret.data.as_ref().and_then(|d| d.get("release"));
-    payload.map(|b| b.0.as_slice())
-}
-
-/// A ConfigMap's `release` key.
-fn configmap_payload(config_map: &ConfigMap) -> Option<&[u8]> {
-    let payload = config_map.data.as_ref().and_then(|d| d.get("release"));
-    payload.map(String::as_bytes)
 }
 
 /// Decode a page of storage objects on every core ([`decode_object`]), in the page's order.
@@ -541,7 +694,7 @@ impl ReleaseStream {
                     let (page, next) =
                         fetch_page::<ConfigMap>(target, &self.listing, token.as_deref()).await?;
                     (
-                        decode_page(&page, configmap_payload, Driver::ConfigMap, limits),
+                        decode_page(&page, config_map_payload, Driver::ConfigMap, limits),
                         next,
                     )
                 }

@@ -1,5 +1,6 @@
 //! Records from files, directories (recursively) and standard input.
 
+use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,8 @@ use helm_why_release::history::{Adjacent, group};
 use helm_why_release::input::{
     IgnoredObject, InputOutcome, Select, read_input_each, read_input_from, read_input_selected,
 };
-use helm_why_release::{DecodeError, Layer, RecordRef};
+use helm_why_release::mentions::Mentions;
+use helm_why_release::{DecodeError, Layer, Limits, RecordRef};
 
 use super::{Batch, Loaded, Request};
 use crate::config::Config;
@@ -20,8 +22,9 @@ use crate::error::UserError;
 /// A path that cannot be read, is not a regular file, a directory or `-`, or is too large.
 /// Inside a directory such problems are warnings naming the entry instead.
 pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<Loaded> {
-    // Only the records the question needs are decoded: one release's, or for `list` the
-    // newest of each.
+    let needed: BTreeSet<String>;
+    // Only the records the question needs are decoded: one release's, for `list` the
+    // newest of each, for other releases those that may mention the objects.
     let select = match request {
         Request::Release(name) => Select::Release {
             name,
@@ -29,39 +32,25 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         },
         Request::All { newest: true, .. } => Select::Latest,
         Request::All { newest: false, .. } => Select::All,
-        Request::Neighbours { namespace, except } => Select::Namespace { namespace, except },
-    };
-    let mut outcome = InputOutcome::default();
-    let mut files = 0usize;
-    for path in paths {
-        if path.as_os_str() == "-" {
-            let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
-            outcome.extend(read_input_selected(&bytes, "-", &config.limits, select));
-            files += 1;
-            continue;
-        }
-        let walked = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
-        if !walked {
-            outcome.extend(read_file(path, config, select)?);
-            files += 1;
-            continue;
-        }
-        for entry in expand(path, &mut outcome.errors) {
-            match read_file(&entry, config, select) {
-                Ok(mut one) => {
-                    skip_unparsable(&mut one);
-                    outcome.extend(one);
-                    files += 1;
-                }
-                // One bad entry of a directory is a warning; the rest is analysed.
-                Err(e) => outcome.errors.push(DecodeError::new(
-                    RecordRef::file(entry.display().to_string()),
-                    Layer::File,
-                    format!("{e:#}"),
-                )),
+        Request::Neighbours {
+            namespace,
+            except,
+            names,
+        } => {
+            needed = mentioning(paths, config, namespace, except, names)?;
+            if needed.is_empty() {
+                return Ok(Loaded {
+                    origin: origin(paths.len(), config),
+                    ..Loaded::default()
+                });
+            }
+            Select::Releases {
+                namespace,
+                names: &needed,
             }
         }
-    }
+    };
+    let (outcome, files) = read_all(paths, config, select, &config.limits)?;
     let mut histories = group(outcome.records, outcome.errors);
     // What was read past, for the hints of a release that is not found.
     let mut other_releases: Vec<(String, String)> = outcome
@@ -79,9 +68,9 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         match request {
             Request::Release(name) => filtered() && h.id.name == name,
             Request::All { .. } => filtered(),
-            Request::Neighbours { namespace, except } => {
-                h.id.namespace == namespace && h.id.name != except
-            }
+            Request::Neighbours {
+                namespace, except, ..
+            } => h.id.namespace == namespace && h.id.name != except,
         }
     };
     other_releases.extend(
@@ -92,16 +81,10 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
             .map(|h| (h.id.namespace.clone(), h.id.name.clone())),
     );
     histories.releases.retain(wanted);
-    let origin = match (files, &config.namespace_filter) {
-        (1, None) => "1 file".to_owned(),
-        (n, None) => format!("{n} files"),
-        (1, Some(ns)) => format!("namespace {ns:?} of 1 file"),
-        (n, Some(ns)) => format!("namespace {ns:?} of {n} files"),
-    };
     Ok(Loaded {
         histories,
         ignored: outcome.ignored,
-        origin,
+        origin: origin(files, config),
         cluster: None,
         other_releases,
         other_driver: None,
@@ -166,22 +149,116 @@ pub fn stream(path: &Path, config: &Config, each: &mut dyn FnMut(Batch) -> bool)
             each(Batch::Releases(last));
         }
     }
-    let origin = match &config.namespace_filter {
-        None => "1 file".to_owned(),
-        Some(ns) => format!("namespace {ns:?} of 1 file"),
-    };
     Ok(Loaded {
         histories: helm_why_release::Histories {
             releases: Vec::new(),
             unattributed: releases.unattributed,
         },
         ignored,
-        origin,
+        origin: origin(1, config),
         cluster: None,
         other_releases: Vec::new(),
         other_driver: None,
         tiller: false,
     })
+}
+
+/// `2 files`, `namespace "shop" of 1 file`: what was read, for messages.
+fn origin(files: usize, config: &Config) -> String {
+    match (files, &config.namespace_filter) {
+        (1, None) => "1 file".to_owned(),
+        (n, None) => format!("{n} files"),
+        (1, Some(ns)) => format!("namespace {ns:?} of 1 file"),
+        (n, Some(ns)) => format!("namespace {ns:?} of {n} files"),
+    }
+}
+
+/// Every input read with `select` and `limits`, and the number of files read.
+///
+/// # Errors
+/// As [`load`].
+fn read_all(
+    paths: &[PathBuf],
+    config: &Config,
+    select: Select<'_>,
+    limits: &Limits,
+) -> Result<(InputOutcome, usize)> {
+    let mut outcome = InputOutcome::default();
+    let mut files = 0usize;
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
+            outcome.extend(read_input_selected(&bytes, "-", limits, select));
+            files += 1;
+            continue;
+        }
+        let walked = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+        if !walked {
+            outcome.extend(read_file(path, config, select, limits)?);
+            files += 1;
+            continue;
+        }
+        for entry in expand(path, &mut outcome.errors) {
+            match read_file(&entry, config, select, limits) {
+                Ok(mut one) => {
+                    skip_unparsable(&mut one);
+                    outcome.extend(one);
+                    files += 1;
+                }
+                // One bad entry of a directory is a warning; the rest is analysed.
+                Err(e) => outcome.errors.push(DecodeError::new(
+                    RecordRef::file(entry.display().to_string()),
+                    Layer::File,
+                    format!("{e:#}"),
+                )),
+            }
+        }
+    }
+    Ok((outcome, files))
+}
+
+/// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` but `except` of which a
+/// record may mention one of `names`. No record that names its release is decoded or kept:
+/// each is peeled, searched and dropped, on the reader's worker threads. The few that
+/// cannot be told a release before decoding (a bare payload, raw release JSON, Tiller's)
+/// are decoded, and tested on their manifests.
+///
+/// # Errors
+/// As [`load`].
+fn mentioning(
+    paths: &[PathBuf],
+    config: &Config,
+    namespace: &str,
+    except: &str,
+    names: &Mentions,
+) -> Result<BTreeSet<String>> {
+    if names.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    // Searching keeps nothing, so it does not draw on the run's budget of decoded bytes
+    // (pass 2 charges what it decodes); a budget of the same size of its own still bounds
+    // the inflating a hostile input could ask for.
+    let search = config
+        .limits
+        .clone()
+        .with_run_budget(config.limits.budget.total());
+    let select = Select::Mentioning {
+        namespace,
+        except,
+        names,
+    };
+    let (outcome, _) = read_all(paths, config, select, &search)?;
+    let decoded = outcome.records.iter().filter(|r| {
+        r.storage_namespace() == namespace
+            && r.release.name != except
+            && names.in_release(&r.release)
+    });
+    Ok(outcome
+        .mentioning
+        .into_iter()
+        .map(|(_, name)| name)
+        .chain(decoded.map(|r| r.release.name.clone()))
+        .collect())
 }
 
 /// Inside a directory, a `.yaml` that is not YAML at all (a chart template, say) is not a
@@ -207,11 +284,15 @@ fn skip_unparsable(outcome: &mut InputOutcome) {
 ///
 /// # Errors
 /// As [`open_input`].
-fn read_file(path: &Path, config: &Config, select: Select<'_>) -> Result<InputOutcome> {
+fn read_file(
+    path: &Path,
+    config: &Config,
+    select: Select<'_>,
+    limits: &Limits,
+) -> Result<InputOutcome> {
     let file = open_input(path, config.max_input_bytes, "--from")?;
     let shown = path.display().to_string();
-    read_input_from(file, &shown, &config.limits, select)
-        .with_context(|| format!("cannot read {shown}"))
+    read_input_from(file, &shown, limits, select).with_context(|| format!("cannot read {shown}"))
 }
 
 /// Open `path`, refusing what is not a regular file (a FIFO, device or socket would block or
@@ -373,4 +454,108 @@ fn is_record_file(p: &Path) -> bool {
         p.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use helm_why_release::builder::{ReleaseBuilder, list};
+    use helm_why_release::{ScopeResolver, Status};
+
+    use super::*;
+    use crate::args::OutputFormat;
+    use crate::config::SourceSpec;
+
+    fn cm(name: &str) -> String {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n")
+    }
+
+    /// Namespace `shop`: `own` (the release asked about) renders cm/shared; `b` renders it
+    /// in revision 1 and deletes it in revision 2; `c` never renders it; `x` of namespace
+    /// `lab` does.
+    fn revisions() -> Vec<ReleaseBuilder> {
+        vec![
+            ReleaseBuilder::new("b", "shop", 2).manifest_doc("b/t/b.yaml", &cm("b-only")),
+            ReleaseBuilder::new("c", "shop", 1).manifest_doc("c/t/c.yaml", &cm("c-only")),
+            ReleaseBuilder::new("b", "shop", 1)
+                .manifest_doc("b/t/s.yaml", &cm("shared"))
+                .status(Status::Superseded, "Install complete"),
+            ReleaseBuilder::new("own", "shop", 1).manifest_doc("own/t/s.yaml", &cm("shared")),
+            ReleaseBuilder::new("x", "lab", 1).manifest_doc("x/t/s.yaml", &cm("shared")),
+        ]
+    }
+
+    fn config(path: PathBuf) -> Config {
+        Config {
+            source: SourceSpec::Files(vec![path]),
+            namespace_filter: None,
+            output: OutputFormat::Table,
+            limits: Limits::default(),
+            max_input_bytes: 1 << 30,
+            show_secrets: false,
+            scopes: ScopeResolver::builtin(),
+            helm_version: None,
+            helm_bin: None,
+            contexts: Vec::new(),
+            no_progress: true,
+        }
+    }
+
+    fn neighbours(config: &Config, name: &str) -> Loaded {
+        let names = Mentions::new([name]);
+        let request = Request::Neighbours {
+            namespace: "shop",
+            except: "own",
+            names: &names,
+        };
+        let SourceSpec::Files(paths) = &config.source else {
+            unreachable!()
+        };
+        load(paths, config, request).unwrap()
+    }
+
+    /// The bytes decoding `revisions` charges to a run's budget.
+    fn decoded_bytes(revisions: &[&ReleaseBuilder]) -> usize {
+        let limits = Limits::default();
+        for r in revisions {
+            helm_why_release::codec::peel(r.payload().as_bytes(), &limits).unwrap();
+        }
+        limits.budget.total() - limits.budget.remaining()
+    }
+
+    #[test]
+    fn only_the_releases_that_mention_a_name_are_decoded_all_their_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.json");
+        let all = revisions();
+        let items = all.iter().map(ReleaseBuilder::secret).collect();
+        std::fs::write(&path, serde_json::to_vec(&list(items)).unwrap()).unwrap();
+        let config = config(path);
+
+        let loaded = neighbours(&config, "shared");
+        let found: Vec<(String, usize)> = loaded
+            .histories
+            .releases
+            .iter()
+            .map(|h| (h.id.to_string(), h.revisions.len()))
+            .collect();
+        // Revision 2 of b, which deleted cm/shared, does not mention it; revision 1 does.
+        assert_eq!(found, [("shop/b".to_owned(), 2)]);
+        // Only b's records were decoded (the search has a budget of its own).
+        let spent = config.limits.budget.total() - config.limits.budget.remaining();
+        assert_eq!(spent, decoded_bytes(&[&all[0], &all[2]]));
+
+        // No other release mentions the name: nothing is decoded beyond the search.
+        let config = Config {
+            limits: Limits::default(),
+            ..config
+        };
+        let loaded = neighbours(&config, "c-only-not");
+        assert!(loaded.histories.releases.is_empty());
+        assert_eq!(
+            config.limits.budget.remaining(),
+            config.limits.budget.total()
+        );
+    }
 }

@@ -8,6 +8,7 @@ pub mod sql;
 
 use anyhow::Result;
 use helm_why_release::input::IgnoredObject;
+use helm_why_release::mentions::Mentions;
 use helm_why_release::{DecodeError, Histories, History};
 
 pub use cluster::{Connection, LiveObject, Observation};
@@ -21,13 +22,17 @@ use crate::suggest;
 pub enum Request<'a> {
     /// Every record of one release.
     Release(&'a str),
-    /// Every record of every release stored in one namespace but one (the releases that may
-    /// have touched that release's objects).
+    /// Every record of the releases stored in one namespace, but one, of which a record may
+    /// mention one of some object names (the releases that may have touched that release's
+    /// objects). Read in two passes: the namespace's records are searched without being
+    /// decoded or kept, then only the releases found are read and decoded.
     Neighbours {
         /// The namespace.
         namespace: &'a str,
         /// The release left out.
         except: &'a str,
+        /// The object names.
+        names: &'a Mentions,
     },
     /// Every release; across namespaces when `all_namespaces`.
     All {

@@ -6,7 +6,9 @@
 //! `pkg/storage/driver/sql.go`]. helm-why connects with the connection string Helm reads
 //! (`HELM_DRIVER_SQL_CONNECTION_STRING`), opens a READ ONLY transaction and runs the SELECTs
 //! Helm's driver runs: `Query` for one release (`name = $1 AND owner = 'helm' AND namespace =
-//! $3`), `List` for `list` (`owner = 'helm'`, and `namespace` unless `-A`). It never writes, and
+//! $3`), `List` for `list` (`owner = 'helm'`, and `namespace` unless `-A`); for the other
+//! releases of a namespace (`explain`, `timeline`) the names and bodies of its rows, searched
+//! without decoding, then the rows of the releases found (`name = ANY($3)`). It never writes, and
 //! never runs Helm's migrations: a database Helm never used is an error.
 //!
 //! TLS follows `sslmode` as lib/pq reads it (module `pg_tls`). The password of the connection
@@ -18,8 +20,9 @@ use std::time::Duration;
 use anyhow::Result;
 use helm_why_release::history::group;
 use helm_why_release::input::IgnoredObject;
+use helm_why_release::mentions::Mentions;
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
-use helm_why_release::{DecodeError, Layer, RecordRef};
+use helm_why_release::{DecodeError, Layer, Limits, RecordRef};
 use tokio_postgres::{NoTls, Row};
 
 use super::{Loaded, Request, pg_tls};
@@ -313,16 +316,19 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
             (client, tokio::spawn(connection))
         }
     };
-    let rows = tokio::time::timeout(QUERY_TIMEOUT, read(&mut client, &target, spec, request))
-        .await
-        .map_err(|_| {
-            UserError::new(format!(
-                "PostgreSQL database {:?} at {}: the queries took longer than {}s",
-                target.database,
-                target.server,
-                QUERY_TIMEOUT.as_secs()
-            ))
-        })??;
+    let rows = tokio::time::timeout(
+        QUERY_TIMEOUT,
+        read(&mut client, &target, spec, request, &config.limits),
+    )
+    .await
+    .map_err(|_| {
+        UserError::new(format!(
+            "PostgreSQL database {:?} at {}: the queries took longer than {}s",
+            target.database,
+            target.server,
+            QUERY_TIMEOUT.as_secs()
+        ))
+    })??;
     drop(client);
     connection.abort();
 
@@ -403,6 +409,7 @@ async fn read(
     target: &Target,
     spec: &SqlSpec,
     request: Request<'_>,
+    limits: &Limits,
 ) -> Result<Vec<ReleaseRow>, UserError> {
     let tx = client
         .build_transaction()
@@ -451,10 +458,15 @@ async fn read(
             )
             .await
         }
-        Request::Neighbours { namespace, except } => {
+        Request::Neighbours {
+            namespace,
+            except,
+            names,
+        } => {
+            let found = mentioning(&tx, target, namespace, except, names, limits).await?;
             tx.query(
-                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2 AND name <> $3"),
-                &[&"helm", &namespace, &except],
+                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2 AND name = ANY($3)"),
+                &[&"helm", &namespace, &found],
             )
             .await
         }
@@ -486,6 +498,46 @@ async fn read(
         .await
         .map_err(|e| target.error("cannot end the transaction", &e))?;
     Ok(out)
+}
+
+/// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` but `except` of which a
+/// row may mention one of `names`. The rows are streamed, and each body is peeled, searched
+/// and dropped: none is decoded or kept. Searching keeps nothing, so it draws on a budget of
+/// its own (of the run's size), not on the run's budget of decoded bytes.
+async fn mentioning(
+    tx: &tokio_postgres::Transaction<'_>,
+    target: &Target,
+    namespace: &str,
+    except: &str,
+    names: &Mentions,
+    limits: &Limits,
+) -> Result<Vec<String>, UserError> {
+    use futures::TryStreamExt as _;
+    let searching = limits.clone().with_run_budget(limits.budget.total());
+    let failed =
+        |e: &tokio_postgres::Error| target.error(&format!("cannot read table {RELEASES}"), e);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&"helm", &namespace, &except];
+    let rows = tx
+        .query_raw(
+            "SELECT name, body FROM releases_v1 WHERE owner = $1 AND namespace = $2 AND name <> $3",
+            params,
+        )
+        .await
+        .map_err(|e| failed(&e))?;
+    let mut rows = std::pin::pin!(rows);
+    let mut found = BTreeSet::new();
+    while let Some(row) = rows.try_next().await.map_err(|e| failed(&e))? {
+        let text = |i: usize| row.try_get::<_, Option<String>>(i).ok().flatten();
+        let Some(name) = text(0) else { continue };
+        if found.contains(&name) {
+            continue;
+        }
+        // A NULL body is reported by pass 2, as any row that cannot be decoded.
+        if text(1).is_none_or(|body| names.may_be_in_payload(body.as_bytes(), &searching)) {
+            found.insert(name);
+        }
+    }
+    Ok(found.into_iter().collect())
 }
 
 /// A row as text; columns of another type than Helm's schema are left out of the labels.
