@@ -244,8 +244,14 @@ pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, String> {
             .with_decode_allow_trailing_bits(true)
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
+    // Stored payloads have no white space: decode straight away, and look for white space
+    // (a hand-wrapped file) only when that fails.
+    let error = match engine.decode(input) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) => e,
+    };
     if !input.iter().any(u8::is_ascii_whitespace) {
-        return engine.decode(input).map_err(describe_base64_error);
+        return Err(describe_base64_error(error));
     }
     let compact: Vec<u8> = input
         .iter()
