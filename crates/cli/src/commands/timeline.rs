@@ -56,6 +56,8 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
 /// is linear in the events (2,000 objects × 100 revisions stays interactive).
 pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     let index = replay.index();
+    // One buffer for every cell's events: a long timeline has a million cells.
+    let mut events: Vec<&Event> = Vec::new();
     let objects = replay
         .objects
         .iter()
@@ -73,7 +75,8 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
                     let n = rest.iter().take_while(|(s, _)| *s == i).count();
                     let (here, later) = rest.split_at(n);
                     rest = later;
-                    let events: Vec<&Event> = here.iter().map(|(_, e)| *e).collect();
+                    events.clear();
+                    events.extend(here.iter().map(|(_, e)| *e));
                     let present = presence.get(i).copied().unwrap_or(Some(false));
                     let state = cell(&events, present, was_manifest);
                     if events.iter().any(|e| {
