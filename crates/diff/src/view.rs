@@ -126,8 +126,7 @@ impl<'a> RevisionView<'a> {
     ) -> Vec<RevisionView<'a>> {
         let releases: Vec<&'a Release> = releases.into_iter().collect();
         // Each manifest is split once, for the parse and for the views.
-        let split: Vec<Vec<Document<'a>>> =
-            releases.iter().map(|r| documents(&r.manifest)).collect();
+        let split = split_all(&releases, threads);
         let mut cache = ParseCache::new();
         let texts = releases.iter().zip(&split).flat_map(|(r, docs)| {
             docs.iter()
@@ -207,6 +206,34 @@ impl<'a> RevisionView<'a> {
             .filter_map(|i| self.hooks.get(*i))
             .filter(move |h| same_name(&h.object.key, key))
     }
+}
+
+/// Every release's manifest split into documents ([`documents`]), in order, on up to
+/// `threads` threads: a thousand revisions are tens of megabytes to scan.
+fn split_all<'a>(releases: &[&'a Release], threads: usize) -> Vec<Vec<Document<'a>>> {
+    if threads < 2 || releases.len() < 8 {
+        return releases.iter().map(|r| documents(&r.manifest)).collect();
+    }
+    let chunk = releases.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = releases
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| documents(&r.manifest))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The number of threads to parse on.

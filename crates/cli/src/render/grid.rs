@@ -17,8 +17,9 @@ use super::layout::{Layout, width, wrap};
 pub struct Grid {
     /// Column titles.
     pub header: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<String>>,
+    /// Rows (words of helm-why's own, like a timeline's million `unchanged` cells, are
+    /// borrowed, not copied).
+    pub rows: Vec<Vec<Cow<'static, str>>>,
     /// The column of long explanations, moved under the table when the table is too wide.
     pub notes: Option<usize>,
     /// The columns whose cells name a row in the notes (default: the first).
@@ -40,6 +41,11 @@ impl Grid {
 
     /// Add a row.
     pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells.into_iter().map(Cow::Owned).collect());
+    }
+
+    /// Add a row of cells that may be borrowed.
+    pub fn row_of(&mut self, cells: Vec<Cow<'static, str>>) {
         self.rows.push(cells);
     }
 
