@@ -1,7 +1,7 @@
 //! Finding objects by key without scanning a whole manifest or copying a key's strings.
 
 use std::collections::HashMap;
-use std::hash::{Hash as _, Hasher as _};
+use std::hash::BuildHasher as _;
 
 use helm_why_release::ResourceKey;
 
@@ -12,13 +12,15 @@ use crate::world::ObjectId;
 /// finding an object is a hash and a comparison or two, not a scan of the whole manifest (a
 /// chart of thousands of objects would be quadratic) nor a copy of the key's strings.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ByName(HashMap<u64, Vec<usize>>);
+pub(crate) struct ByName(HashMap<u64, Vec<usize>, foldhash::fast::RandomState>);
 
 impl ByName {
-    fn hash(key: &ResourceKey) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&key.name, &key.namespace, &key.kind).hash(&mut h);
-        h.finish()
+    /// The key's hash under this index's own seed (chosen at random per index, so that
+    /// names in hostile records cannot be picked to collide).
+    fn hash(&self, key: &ResourceKey) -> u64 {
+        self.0
+            .hasher()
+            .hash_one((&key.name, &key.namespace, &key.kind))
     }
 
     /// The positions of `keys`, in order.
@@ -32,12 +34,13 @@ impl ByName {
 
     /// Record that `key` is at position `i` (positions of one hash stay in push order).
     pub(crate) fn push(&mut self, key: &ResourceKey, i: usize) {
-        self.0.entry(Self::hash(key)).or_default().push(i);
+        let hash = self.hash(key);
+        self.0.entry(hash).or_default().push(i);
     }
 
     /// Candidate positions for `key`, in push order (same hash; the caller compares).
     pub(crate) fn get(&self, key: &ResourceKey) -> &[usize] {
-        self.0.get(&Self::hash(key)).map_or(&[], Vec::as_slice)
+        self.0.get(&self.hash(key)).map_or(&[], Vec::as_slice)
     }
 }
 

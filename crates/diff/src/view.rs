@@ -1,7 +1,7 @@
 //! A parsed, borrowed view of one revision: its manifest objects and hook objects.
 
 use helm_why_release::manifest::{
-    DocumentProblem, ParseCache, documents, hook_object_cached, manifest_objects_cached,
+    Document, DocumentProblem, ParseCache, document_objects_cached, documents, hook_object_cached,
 };
 use helm_why_release::{
     Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
@@ -63,8 +63,18 @@ impl<'a> RevisionView<'a> {
         scopes: &ScopeResolver,
         cache: &mut ParseCache<'a>,
     ) -> Self {
+        Self::of_documents(release, documents(&release.manifest), scopes, cache)
+    }
+
+    /// [`RevisionView::new_cached`] of a manifest split already.
+    fn of_documents(
+        release: &'a Release,
+        documents: Vec<Document<'a>>,
+        scopes: &ScopeResolver,
+        cache: &mut ParseCache<'a>,
+    ) -> Self {
         let (objects, mut problems) =
-            manifest_objects_cached(&release.manifest, &release.namespace, scopes, cache);
+            document_objects_cached(documents, &release.namespace, scopes, cache);
         let mut hooks = Vec::with_capacity(release.hooks.len());
         for (index, hook) in release.hooks.iter().enumerate() {
             match hook_object_cached(hook, index, &release.namespace, scopes, cache) {
@@ -115,17 +125,19 @@ impl<'a> RevisionView<'a> {
         threads: usize,
     ) -> Vec<RevisionView<'a>> {
         let releases: Vec<&'a Release> = releases.into_iter().collect();
+        // Each manifest is split once, for the parse and for the views.
+        let split = split_all(&releases, threads);
         let mut cache = ParseCache::new();
-        let texts = releases.iter().flat_map(|r| {
-            documents(&r.manifest)
-                .into_iter()
+        let texts = releases.iter().zip(&split).flat_map(|(r, docs)| {
+            docs.iter()
                 .map(|d| d.body)
                 .chain(r.hooks.iter().map(|h| h.manifest.as_str()))
         });
         cache.prefill(texts, threads);
         releases
             .into_iter()
-            .map(|r| RevisionView::new_cached(r, scopes, &mut cache))
+            .zip(split)
+            .map(|(r, docs)| RevisionView::of_documents(r, docs, scopes, &mut cache))
             .collect()
     }
 
@@ -194,6 +206,34 @@ impl<'a> RevisionView<'a> {
             .filter_map(|i| self.hooks.get(*i))
             .filter(move |h| same_name(&h.object.key, key))
     }
+}
+
+/// Every release's manifest split into documents ([`documents`]), in order, on up to
+/// `threads` threads: a thousand revisions are tens of megabytes to scan.
+fn split_all<'a>(releases: &[&'a Release], threads: usize) -> Vec<Vec<Document<'a>>> {
+    if threads < 2 || releases.len() < 8 {
+        return releases.iter().map(|r| documents(&r.manifest)).collect();
+    }
+    let chunk = releases.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = releases
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| documents(&r.manifest))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The number of threads to parse on.

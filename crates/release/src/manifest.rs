@@ -212,8 +212,11 @@ impl NodeBudget {
 /// value shared. Parses are still charged to each manifest's [`NodeBudget`].
 #[derive(Debug, Default)]
 pub struct ParseCache<'a> {
-    parsed: HashMap<&'a str, Result<(Arc<Value>, usize), String>>,
+    parsed: HashMap<&'a str, Parsed, foldhash::fast::RandomState>,
 }
+
+/// A parsed document and its node count, or the parser's message.
+type Parsed = Result<(Arc<Value>, usize), String>;
 
 impl<'a> ParseCache<'a> {
     /// An empty cache.
@@ -225,7 +228,8 @@ impl<'a> ParseCache<'a> {
     /// independent; the result does not depend on the thread count).
     pub fn prefill(&mut self, texts: impl IntoIterator<Item = &'a str>, threads: usize) {
         let mut todo: Vec<&'a str> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen =
+            std::collections::HashSet::with_hasher(foldhash::fast::RandomState::default());
         for t in texts {
             if !self.parsed.contains_key(t) && seen.insert(t) {
                 todo.push(t);
@@ -592,10 +596,21 @@ pub fn manifest_objects_cached<'a>(
     scopes: &ScopeResolver,
     cache: &mut ParseCache<'a>,
 ) -> (Vec<ManifestObject<'a>>, Vec<DocumentProblem>) {
-    let mut objects = Vec::new();
+    document_objects_cached(documents(manifest), release_namespace, scopes, cache)
+}
+
+/// [`manifest_objects_cached`] of a manifest split already ([`documents`]), for callers that
+/// split it once for several uses.
+pub fn document_objects_cached<'a>(
+    documents: Vec<Document<'a>>,
+    release_namespace: &str,
+    scopes: &ScopeResolver,
+    cache: &mut ParseCache<'a>,
+) -> (Vec<ManifestObject<'a>>, Vec<DocumentProblem>) {
+    let mut objects = Vec::with_capacity(documents.len());
     let mut problems = Vec::new();
     let mut budget = NodeBudget::default();
-    for doc in documents(manifest) {
+    for doc in documents {
         match cache.parse(doc.body, &mut budget) {
             Ok(value) => {
                 if let Some(obj) = object_from_value(value, &doc, release_namespace, scopes) {

@@ -5,8 +5,8 @@ use helm_why_diff::ops::Afterwards;
 use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
-use helm_why_diff::{Action, Event, Replay, done_elsewhere};
-use helm_why_release::History;
+use helm_why_diff::{Action, Event, Replay, ReplayIndex, done_elsewhere};
+use helm_why_release::{History, ResourceKey};
 use serde_json::Value;
 
 use super::live::Records;
@@ -53,12 +53,72 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
 }
 
 /// Build the report. Events and presence come from [`Replay::index`], built once, so the cost
-/// is linear in the events (2,000 objects × 100 revisions stays interactive).
+/// is linear in the events (2,000 objects × 100 revisions stays interactive). A long or wide
+/// history's rows are built on every core, in object order.
 pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     let index = replay.index();
-    let objects = replay
-        .objects
-        .iter()
+    let cells = replay.objects.len() * replay.steps.len();
+    let threads = if cells < PARALLEL_CELLS {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    };
+    if threads < 2 {
+        return report(replay, rows(replay, &index, &replay.objects), warnings);
+    }
+    let chunk = replay.objects.len().div_ceil(threads).max(1);
+    let objects = std::thread::scope(|scope| {
+        let workers: Vec<_> = replay
+            .objects
+            .chunks(chunk)
+            .map(|keys| scope.spawn(|| rows(replay, &index, keys)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    report(replay, objects, warnings)
+}
+
+/// The report of `replay` with these rows.
+fn report(replay: &Replay, objects: Vec<ObjectTimeline>, warnings: Vec<String>) -> TimelineReport {
+    TimelineReport {
+        release: replay.release.clone(),
+        namespace: replay.namespace.clone(),
+        helm_version: replay.profile.version.to_string(),
+        revisions: replay
+            .steps
+            .iter()
+            .map(|s| {
+                // The record of an uninstalled revision stands for the uninstall.
+                let op = match s.inferred.afterwards {
+                    Afterwards::Nothing => s.operation.clone(),
+                    Afterwards::Uninstalled | Afterwards::UninstallIncomplete => {
+                        "uninstall".to_owned()
+                    }
+                };
+                (s.revision, op)
+            })
+            .collect(),
+        objects,
+        hazards: replay.hazards.clone(),
+        warnings,
+        live_source: None,
+    }
+}
+
+/// Below this many cells a timeline's rows are built on one thread (a thread costs more).
+const PARALLEL_CELLS: usize = 20_000;
+
+/// The rows of `keys`, in order.
+fn rows(replay: &Replay, index: &ReplayIndex<'_>, keys: &[ResourceKey]) -> Vec<ObjectTimeline> {
+    // One buffer for every cell's events: a long timeline has a million cells.
+    let mut events: Vec<&Event> = Vec::new();
+    keys.iter()
         .map(|key| {
             let all = index.events(key);
             let presence = index.presence(key);
@@ -73,7 +133,8 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
                     let n = rest.iter().take_while(|(s, _)| *s == i).count();
                     let (here, later) = rest.split_at(n);
                     rest = later;
-                    let events: Vec<&Event> = here.iter().map(|(_, e)| *e).collect();
+                    events.clear();
+                    events.extend(here.iter().map(|(_, e)| *e));
                     let present = presence.get(i).copied().unwrap_or(Some(false));
                     let state = cell(&events, present, was_manifest);
                     if events.iter().any(|e| {
@@ -99,30 +160,7 @@ pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
                 other_releases: Vec::new(),
             }
         })
-        .collect();
-    TimelineReport {
-        release: replay.release.clone(),
-        namespace: replay.namespace.clone(),
-        helm_version: replay.profile.version.to_string(),
-        revisions: replay
-            .steps
-            .iter()
-            .map(|s| {
-                // The record of an uninstalled revision stands for the uninstall.
-                let op = match s.inferred.afterwards {
-                    Afterwards::Nothing => s.operation.clone(),
-                    Afterwards::Uninstalled | Afterwards::UninstallIncomplete => {
-                        "uninstall".to_owned()
-                    }
-                };
-                (s.revision, op)
-            })
-            .collect(),
-        objects,
-        hazards: replay.hazards.clone(),
-        warnings,
-        live_source: None,
-    }
+        .collect()
 }
 
 /// Longest value shown, in characters; longer ones end with `…`.
@@ -266,9 +304,11 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
         crate::render::html::write_timeline(ui.out, &report, &extra)?;
         return ui.warnings(&report.warnings).map(|()| exit::OK);
     }
-    // A long history is a table of a million cells: lay it out without the records and
-    // the replays, which the report no longer needs.
-    drop((neighbours, replay, loaded));
-    crate::render::timeline::render(&report, ui)?;
+    // A long history is a table of a million cells: the records and the replays, which the
+    // report no longer needs, are freed on another core while it is laid out.
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop((neighbours, replay, loaded)));
+        crate::render::timeline::render(&report, ui)
+    })?;
     Ok(exit::OK)
 }

@@ -7,6 +7,8 @@
 //! wrapped: every row stays one line, so the output greps. `-o wide` and an unlimited width
 //! show every column.
 
+use std::borrow::Cow;
+
 use super::color::{Paint, Tone};
 use super::layout::{Layout, width, wrap};
 
@@ -15,8 +17,9 @@ use super::layout::{Layout, width, wrap};
 pub struct Grid {
     /// Column titles.
     pub header: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<String>>,
+    /// Rows (words of helm-why's own, like a timeline's million `unchanged` cells, are
+    /// borrowed, not copied).
+    pub rows: Vec<Vec<Cow<'static, str>>>,
     /// The column of long explanations, moved under the table when the table is too wide.
     pub notes: Option<usize>,
     /// The columns whose cells name a row in the notes (default: the first).
@@ -38,28 +41,30 @@ impl Grid {
 
     /// Add a row.
     pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells.into_iter().map(Cow::Owned).collect());
+    }
+
+    /// Add a row of cells that may be borrowed.
+    pub fn row_of(&mut self, cells: Vec<Cow<'static, str>>) {
         self.rows.push(cells);
     }
 
     /// The table, fitted to `layout`, with notes and left-out columns said under it.
     pub fn render(&self, layout: &Layout, paint: &Paint) -> String {
-        let rows: Vec<Vec<String>> = self
+        let rows: Vec<Vec<Cow<'_, str>>> = self
             .rows
             .iter()
             .map(|r| r.iter().map(|c| one_line(c)).collect())
             .collect();
         let columns = self.header.len();
         let mut shown: Vec<usize> = (0..columns).collect();
-        let widths: Vec<usize> = (0..columns)
-            .map(|c| {
-                rows.iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| width(s))
-                    .chain([width(&self.header[c])])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
+        // One pass over the rows, not one per column: a timeline has a thousand columns.
+        let mut widths: Vec<usize> = self.header.iter().map(|h| cell_width(h)).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell_width(cell));
+            }
+        }
         let total = |shown: &[usize]| -> usize {
             shown.iter().map(|&c| widths[c]).sum::<usize>() + 2 * shown.len().saturating_sub(1)
         };
@@ -94,7 +99,7 @@ impl Grid {
             }
         }
         let mut out = String::new();
-        let header: Vec<String> = self.header.iter().map(|h| one_line(h)).collect();
+        let header: Vec<Cow<'_, str>> = self.header.iter().map(|h| one_line(h)).collect();
         // One lookup per cell: a timeline can have a thousand toned columns.
         let mut toned = vec![false; columns];
         for &c in self.toned.iter().filter(|&&c| c < columns) {
@@ -125,7 +130,13 @@ impl Grid {
         out
     }
 
-    fn write_notes(&self, out: &mut String, rows: &[Vec<String>], column: usize, layout: &Layout) {
+    fn write_notes(
+        &self,
+        out: &mut String,
+        rows: &[Vec<Cow<'_, str>>],
+        column: usize,
+        layout: &Layout,
+    ) {
         let keys = if self.note_key.is_empty() {
             vec![0]
         } else {
@@ -134,13 +145,13 @@ impl Grid {
         let notes: Vec<(String, &str)> = rows
             .iter()
             .filter_map(|row| {
-                let text = row.get(column).map(String::as_str).unwrap_or_default();
+                let text = row.get(column).map(AsRef::as_ref).unwrap_or_default();
                 if text.is_empty() || text == "-" {
                     return None;
                 }
                 let key: Vec<&str> = keys
                     .iter()
-                    .filter_map(|&k| row.get(k).map(String::as_str))
+                    .filter_map(|&k| row.get(k).map(AsRef::as_ref))
                     .collect();
                 Some((key.join(" "), text))
             })
@@ -177,38 +188,57 @@ impl Grid {
 
 /// One row per line: a line break or tab from a record (a failed revision's error, a hostile
 /// name) is shown escaped, so it cannot start a row of its own.
-fn one_line(cell: &str) -> String {
-    cell.replace('\r', "\\r")
-        .replace('\n', "\\n")
-        .replace('\t', "\\t")
+fn one_line(cell: &str) -> Cow<'_, str> {
+    if !cell.contains(['\r', '\n', '\t']) {
+        return Cow::Borrowed(cell);
+    }
+    Cow::Owned(
+        cell.replace('\r', "\\r")
+            .replace('\n', "\\n")
+            .replace('\t', "\\t"),
+    )
 }
 
-fn write_line(
+/// [`width`], without the Unicode tables for printable ASCII (one column per byte): most
+/// cells of a long timeline are a few ASCII letters.
+fn cell_width(text: &str) -> usize {
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        text.len()
+    } else {
+        width(text)
+    }
+}
+
+/// One row, its cells padded to `widths`, trailing spaces trimmed, written straight into
+/// `out`.
+fn write_line<S: AsRef<str>>(
     out: &mut String,
-    cells: &[String],
+    cells: &[S],
     shown: &[usize],
     widths: &[usize],
     toned: &[bool],
     paint: &Paint,
 ) {
-    let mut line = String::new();
+    let start = out.len();
+    let colour = paint.key().is_some();
     for (i, &c) in shown.iter().enumerate() {
-        let text = cells.get(c).map(String::as_str).unwrap_or_default();
+        let text = cells.get(c).map(AsRef::as_ref).unwrap_or_default();
         let last = i + 1 == shown.len();
         let tone = match toned.get(c) {
-            Some(true) => Tone::of_word(text),
+            Some(true) if colour => Tone::of_word(text),
             _ => None,
         };
-        let painted = match tone {
-            Some(tone) => paint.tone(text, tone),
-            None => text.to_owned(),
-        };
-        line.push_str(&painted);
+        match tone {
+            Some(tone) => out.push_str(&paint.tone(text, tone)),
+            None => out.push_str(text),
+        }
         if !last {
-            line.push_str(&" ".repeat(widths[c] - width(text) + 2));
+            let pad = widths[c] - cell_width(text) + 2;
+            out.extend(std::iter::repeat_n(' ', pad));
         }
     }
-    out.push_str(line.trim_end());
+    let kept = out[start..].trim_end().len();
+    out.truncate(start + kept);
     out.push('\n');
 }
 

@@ -1,5 +1,6 @@
 //! Rendering of `timeline`: objects × revisions, then hazards.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use anyhow::Result;
@@ -32,17 +33,18 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
         ..Grid::default()
     };
     for o in &report.objects {
-        let mut row = vec![format!("{}/{}", o.object.kind_with_group(), o.object.name)];
-        row.extend(o.timeline.iter().map(|c| c.state.as_str().to_owned()));
+        let mut row: Vec<Cow<'static, str>> = Vec::with_capacity(o.timeline.len() + 2);
+        row.push(format!("{}/{}", o.object.kind_with_group(), o.object.name).into());
+        row.extend(o.timeline.iter().map(|c| Cow::Borrowed(c.state.as_str())));
         if report.live_source.is_some() {
             let live = match o.observed.as_ref().map(|l| l.status) {
                 Some(LiveStatus::Present) => "exists",
                 Some(LiveStatus::Absent) => "missing",
                 Some(LiveStatus::Unknown) | None => "?",
             };
-            row.push(live.to_owned());
+            row.push(Cow::Borrowed(live));
         }
-        grid.row(row);
+        grid.row_of(row);
     }
     let md = ui.format == OutputFormat::Markdown;
     let verdict = super::verdict(&report.hazards, md, &ui.paint);
