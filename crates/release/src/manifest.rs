@@ -67,19 +67,14 @@ fn next_separator(b: &[u8], from: usize) -> Option<(usize, usize)> {
     if from == 0 && b.starts_with(b"---") {
         return Some((0, skip_ws(3)));
     }
-    let mut i = from;
-    while i + 3 < b.len() + 1 {
-        if b[i] == b'\n' && b.get(i + 1..i + 4) == Some(b"---") {
-            // The match starts at the beginning of the whitespace run that ends with this '\n'.
-            let mut start = i;
-            while start > from && is_go_space(b[start - 1]) {
-                start -= 1;
-            }
-            return Some((start, skip_ws(i + 4)));
-        }
-        i += 1;
+    // Every match but the first ends in "\n---": find those bytes, then walk back over the
+    // white space before the newline.
+    let i = from + memchr::memmem::find(b.get(from..)?, b"\n---")?;
+    let mut start = i;
+    while start > from && is_go_space(b[start - 1]) {
+        start -= 1;
     }
-    None
+    Some((start, skip_ws(i + 4)))
 }
 
 /// RE2's `\s`: `[\t\n\f\r ]`.
@@ -838,6 +833,56 @@ fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 
 #[cfg(test)]
 mod tests {
+    /// `split_manifests` as Helm computes it: Go's `regexp.Split` with
+    /// `(?:^|\s*\n)---\s*` (RE2's `\s` is `[\t\n\f\r ]`) on the trimmed text, each piece
+    /// trimmed, empty ones dropped.
+    fn split_as_helm(separator: &regex::Regex, text: &str) -> Vec<String> {
+        let s = text.trim_matches(|c| matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ' | '\x0B'));
+        let mut pieces = Vec::new();
+        let (mut begin, mut end) = (0, 0);
+        for m in separator.find_iter(s) {
+            end = m.start();
+            if m.end() != 0 {
+                pieces.push(&s[begin..end]);
+            }
+            begin = m.end();
+        }
+        if end != s.len() || s.is_empty() {
+            pieces.push(&s[begin..]);
+        }
+        pieces
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn split_manifests_agrees_with_helms_regex_on_every_short_text() {
+        let separator = regex::Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").unwrap();
+        let alphabet = ['-', '\n', ' ', 'a'];
+        let mut checked = 0;
+        for len in 0..=8u32 {
+            for mut code in 0..4usize.pow(len) {
+                let text: String = (0..len)
+                    .map(|_| {
+                        let c = alphabet[code % 4];
+                        code /= 4;
+                        c
+                    })
+                    .collect();
+                assert_eq!(
+                    split_manifests(&text),
+                    split_as_helm(&separator, &text),
+                    "{text:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 87_381);
+    }
+
     use super::*;
 
     #[test]

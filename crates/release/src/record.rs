@@ -195,11 +195,17 @@ pub fn decode_record(
 /// documents from multiplying them, whichever command later parses them.
 fn check_alias_expansion(release: &Release) -> Result<(), String> {
     let mut budget = NodeBudget::default();
-    let manifest_docs = split_manifests(&release.manifest);
+    // Most manifests have no `&` or no `*` at all: then none of their documents is split out.
+    let may_alias = |text: &str| text.contains('&') && text.contains('*');
+    let manifest_docs = if may_alias(&release.manifest) {
+        split_manifests(&release.manifest)
+    } else {
+        Vec::new()
+    };
     let hook_docs = release.hooks.iter().map(|h| h.manifest.as_str());
     for doc in manifest_docs.into_iter().chain(hook_docs) {
         // An alias needs `*`, an anchor `&`: documents without both cannot expand.
-        if !(doc.contains('&') && doc.contains('*')) {
+        if !may_alias(doc) {
             continue;
         }
         if let Err(detail) = budget.parse(doc)
