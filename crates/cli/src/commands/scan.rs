@@ -207,59 +207,6 @@ fn analyse_views(
     }
 }
 
-/// Analyse every release of `histories`, one release per core at a time (the releases are
-/// independent), calling `done` with how many are finished; the result is in the order of
-/// `histories`, whatever the thread count.
-fn analyse_all(
-    histories: &[History],
-    options: &ReplayOptions,
-    context: Option<&str>,
-    done: &(dyn Fn(usize) + Sync),
-) -> Vec<Analysis> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = cores.min(histories.len());
-    if threads < 2 {
-        // One release (or one core): its parse may use every core instead.
-        return histories
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let analysis = analyse(h, options, context, cores);
-                done(i + 1);
-                analysis
-            })
-            .collect();
-    }
-    let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
-    // Each worker takes the next release as soon as it is free, so the analyses come back
-    // out of order: tag them with their position, and sort.
-    let work = || {
-        let mut mine = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(history) = histories.get(i) else {
-                return mine;
-            };
-            mine.push((i, analyse(history, options, context, 1)));
-            done(finished.fetch_add(1, Ordering::Relaxed) + 1);
-        }
-    };
-    let mut results: Vec<(usize, Analysis)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, a)| a).collect()
-}
-
 impl Analyses {
     /// Keep one release's analysis.
     fn push(&mut self, analysis: Analysis) {
@@ -410,9 +357,17 @@ async fn scan_source(
         analyses.warnings.extend(found);
     }
     let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
-    let total = loaded.histories.releases.len();
-    let done = |i: usize| progress.say(format!("replayed {i} of {total} releases{where_}"));
-    for analysis in analyse_all(&loaded.histories.releases, &options, context, &done) {
+    let pool = Pool::start(context, progress);
+    let options = std::sync::Arc::new(options);
+    // One release per job, so that every core takes its share.
+    for history in loaded.histories.releases {
+        let one = Histories {
+            releases: vec![history],
+            unattributed: Vec::new(),
+        };
+        pool.give(one, &options, None);
+    }
+    for analysis in pool.finish() {
         analyses.push(analysis);
     }
     analyses.cross();

@@ -949,7 +949,7 @@ pub(crate) fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Res
 // --- Live objects and API discovery ------------------------------------------------------------
 
 /// Whether the scopes of a group version's kinds come from API discovery: not for
-/// Kubernetes' own groups, whose scopes are known ([`BUILTIN_GROUPS`]).
+/// Kubernetes' own groups, whose scopes are known.
 pub fn needs_discovery(group: &str, version: &str) -> bool {
     !BUILTIN_GROUPS.contains(&group) && !version.is_empty()
 }

@@ -72,7 +72,7 @@ impl Loaded {
     }
 }
 
-/// What a stream of releases ([`cluster::ReleaseStream`], [`files::ReleaseFile`]) hands over.
+/// What a stream of releases ([`cluster::ReleaseStream`], [`files::stream`]) hands over.
 #[derive(Debug)]
 pub enum Batch {
     /// One release, complete.
