@@ -1602,7 +1602,7 @@ fn f14_crds_dir_never_in_records() {
         name: "crds/widgets.yaml".into(),
         data: helm_why_release::codec::encode_base64(
             format!("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  versions:\n  - name: {v}\n").as_bytes(),
-        ),
+        ).into(),
     }
     };
     let mut r1 = installed_superseded(

@@ -130,7 +130,7 @@ impl ReleaseBuilder {
     pub fn template(mut self, name: &str, text: &str) -> Self {
         self.release.chart.templates.push(ChartFile {
             name: name.to_owned(),
-            data: encode_base64(text.as_bytes()),
+            data: encode_base64(text.as_bytes()).into(),
         });
         self
     }
@@ -140,7 +140,7 @@ impl ReleaseBuilder {
     pub fn chart_file(mut self, name: &str, text: &str) -> Self {
         self.release.chart.files.push(ChartFile {
             name: name.to_owned(),
-            data: encode_base64(text.as_bytes()),
+            data: encode_base64(text.as_bytes()).into(),
         });
         self
     }

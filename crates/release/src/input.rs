@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::codec::Limits;
 use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{NodeBudget, parse_yaml_stream, scalar_text};
-use crate::model::release_from_value;
+use crate::model::{ChartFiles, release_from_value};
 use crate::record::{Driver, Record, RecordMeta, decode_record, parse_storage_key};
 use crate::split::{ListSplitter, SplitError};
 use crate::tiller;
@@ -83,17 +83,10 @@ pub enum Select<'a> {
     /// The newest record of each release (by its `version` label or key), for `list`.
     Latest,
     /// Every record stored in one namespace (and those whose namespace cannot be told before
-    /// decoding), except one release's.
-    Namespace {
-        /// The storage namespace.
-        namespace: &'a str,
-        /// The release whose records are not wanted (already read).
-        except: &'a str,
-    },
-    /// What [`Select::Namespace`] selects, searched rather than decoded: each record is
-    /// peeled (base64, gunzip), searched for the names and dropped; the releases of which a
-    /// record may mention one are listed in [`InputOutcome::mentioning`] (the records are
-    /// counted as skipped). Records whose release cannot be told before decoding are decoded.
+    /// decoding), except one release's, searched rather than decoded: each record is peeled
+    /// (base64, gunzip), searched for the names and dropped; the releases of which a record
+    /// may mention one are listed in [`InputOutcome::mentioning`] (the records are counted as
+    /// skipped). Records whose release cannot be told before decoding are decoded.
     Mentioning {
         /// The storage namespace.
         namespace: &'a str,
@@ -159,14 +152,6 @@ impl<'s> Reading<'s> {
             {
                 out.skipped += 1;
                 out.other_releases.insert((c.namespace, c.name));
-            }
-            (Select::Namespace { namespace, except }, Some(c))
-                if c.name == except
-                    || c.namespace
-                        .as_deref()
-                        .is_some_and(|ns| !ns.is_empty() && ns != namespace) =>
-            {
-                out.skipped += 1;
             }
             (
                 Select::Mentioning {
@@ -726,11 +711,19 @@ pub fn read_input_from(
     select: Select<'_>,
 ) -> std::io::Result<InputOutcome> {
     let mut out = InputOutcome::default();
-    let rest = read_input_each(reader, origin, limits, select, &mut |item| {
+    // Records are kept: each chart text once, as soon as its record arrives.
+    let mut files = ChartFiles::default();
+    let rest = read_input_each(reader, origin, limits, select, &mut |mut item| {
+        item.records
+            .iter_mut()
+            .for_each(|r| files.share(&mut r.release));
         out.extend(item);
         true
     })?;
     out.extend(rest);
+    out.records
+        .iter_mut()
+        .for_each(|r| files.share(&mut r.release));
     Ok(out)
 }
 

@@ -354,9 +354,33 @@ pub struct ChartFile {
     /// Chart-relative path (`templates/deployment.yaml`).
     #[serde(deserialize_with = "null_as_default")]
     pub name: String,
-    /// The file content, base64 as stored.
+    /// The file content, base64 as stored. Shared: the revisions of a release mostly store
+    /// the same templates, and [`ChartFiles`] keeps one copy of each text.
     #[serde(deserialize_with = "null_as_default")]
-    pub data: String,
+    pub data: std::sync::Arc<str>,
+}
+
+/// One copy of each chart file text across the records of a reading: a release's revisions
+/// mostly store the same chart, and its base64 templates are about half of a record's JSON
+/// (a 1,000-revision history held them a thousand times).
+#[derive(Debug, Default)]
+pub struct ChartFiles {
+    seen: std::collections::HashSet<std::sync::Arc<str>, foldhash::fast::RandomState>,
+}
+
+impl ChartFiles {
+    /// Make `release`'s chart files share the texts already seen.
+    pub fn share(&mut self, release: &mut Release) {
+        let files = release.chart.templates.iter_mut();
+        for file in files.chain(release.chart.files.iter_mut()) {
+            match self.seen.get(&file.data) {
+                Some(same) => file.data = std::sync::Arc::clone(same),
+                None => {
+                    self.seen.insert(std::sync::Arc::clone(&file.data));
+                }
+            }
+        }
+    }
 }
 
 impl ChartFile {

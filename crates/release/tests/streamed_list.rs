@@ -109,9 +109,9 @@ fn a_streamed_list_reads_as_the_whole_list_does() {
             name: "db",
             namespace: Some("shop"),
         },
-        Select::Namespace {
+        Select::Releases {
             namespace: "shop",
-            except: "web",
+            names: &["db".to_owned(), "api".to_owned()].into(),
         },
     ];
     for select in selections {
@@ -193,4 +193,31 @@ fn a_reader_told_to_stop_stops_without_reading_on() {
     .unwrap();
     assert_eq!(seen, 2, "nothing is handed over after `false`");
     assert!(rest.records.is_empty() && rest.errors.is_empty());
+}
+
+#[test]
+fn revisions_share_one_copy_of_each_chart_text() {
+    let rev = |n: u64, deploy: &str| {
+        ReleaseBuilder::new("web", "shop", n)
+            .template("templates/cm.yaml", "kind: ConfigMap")
+            .template("templates/deploy.yaml", deploy)
+            .secret()
+    };
+    let items = vec![
+        rev(1, "kind: Deployment"),
+        rev(2, "kind: Deployment"),
+        rev(3, "kind: Deployment # changed"),
+    ];
+    let text = serde_json::to_vec(&list(items)).unwrap();
+    let out = read_input_from(&text[..], "dump.json", &Limits::default(), Select::All).unwrap();
+    let data = |r: usize, t: usize| &out.records[r].release.chart.templates[t].data;
+    assert!(std::sync::Arc::ptr_eq(data(0, 0), data(1, 0)));
+    assert!(std::sync::Arc::ptr_eq(data(0, 0), data(2, 0)));
+    assert!(std::sync::Arc::ptr_eq(data(0, 1), data(1, 1)));
+    assert!(!std::sync::Arc::ptr_eq(data(1, 1), data(2, 1)));
+    assert_ne!(
+        data(1, 1),
+        data(2, 1),
+        "a changed template keeps its own text"
+    );
 }

@@ -121,15 +121,10 @@ struct Analysis {
     warnings: Vec<String>,
 }
 
-/// Analyse one release: its row, its hazards (replay and images), what it tracks. Parsing
-/// runs on `threads` threads.
-fn analyse(
-    history: &History,
-    options: &ReplayOptions,
-    context: Option<&str>,
-    threads: usize,
-) -> Analysis {
-    let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, threads);
+/// Analyse one release: its row, its hazards (replay and images), what it tracks. It runs on
+/// one thread: [`Pool`] analyses a release per core.
+fn analyse(history: &History, options: &ReplayOptions, context: Option<&str>) -> Analysis {
+    let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, 1);
     analyse_views(history, views, options, context)
 }
 
@@ -142,7 +137,7 @@ fn analyse_discovered(
     options: &ReplayOptions,
     known: &BTreeSet<(String, String)>,
     context: Option<&str>,
-) -> Result<Analysis, BTreeSet<(String, String, String)>> {
+) -> Result<Analysis, Kinds> {
     let views = RevisionView::parse_records_on(&history.revisions, &options.scopes, 1);
     let kinds = kinds_of(&views);
     let missing = kinds
@@ -552,7 +547,7 @@ impl Pool {
                         for history in histories.releases {
                             let context = context.as_deref();
                             let analysed = match &known {
-                                None => Ok(analyse(&history, &options, context, 1)),
+                                None => Ok(analyse(&history, &options, context)),
                                 Some(known) => {
                                     analyse_discovered(&history, &options, known, context)
                                 }

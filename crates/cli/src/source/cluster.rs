@@ -467,6 +467,8 @@ fn newest_only<K: kube::Resource>(objects: Vec<K>, newest: bool) -> Vec<K> {
 struct Decoded {
     records: Vec<Record>,
     errors: Vec<DecodeError>,
+    /// Each chart text once across the records kept.
+    files: helm_why_release::model::ChartFiles,
 }
 
 impl Decoded {
@@ -479,7 +481,10 @@ impl Decoded {
         limits: &Limits,
     ) {
         match decode_object(object, payload, driver, limits) {
-            Ok(record) => self.records.push(record),
+            Ok(mut record) => {
+                self.files.share(&mut record.release);
+                self.records.push(record);
+            }
             Err(error) => self.errors.push(error),
         }
     }

@@ -220,7 +220,7 @@ fn chart(c: Option<hapi::Chart>) -> Result<Chart, Failure> {
             .iter()
             .map(|t| ChartFile {
                 name: t.name.clone(),
-                data: b64(&t.data),
+                data: b64(&t.data).into(),
             })
             .collect(),
         values: match c.values {
@@ -232,7 +232,7 @@ fn chart(c: Option<hapi::Chart>) -> Result<Chart, Failure> {
             .iter()
             .map(|f| ChartFile {
                 name: f.type_url.clone(),
-                data: b64(&f.value),
+                data: b64(&f.value).into(),
             })
             .collect(),
     })
