@@ -3,6 +3,7 @@
 use helm_why_release::manifest::{
     Document, DocumentProblem, ParseCache, document_objects_cached, documents, hook_object_cached,
 };
+use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::{
     Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
 };
@@ -211,34 +212,10 @@ impl<'a> RevisionView<'a> {
 /// Every release's manifest split into documents ([`documents`]), in order, on up to
 /// `threads` threads: a thousand revisions are tens of megabytes to scan.
 fn split_all<'a>(releases: &[&'a Release], threads: usize) -> Vec<Vec<Document<'a>>> {
-    if threads < 2 || releases.len() < 8 {
-        return releases.iter().map(|r| documents(&r.manifest)).collect();
-    }
-    let chunk = releases.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = releases
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|r| documents(&r.manifest))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let threads = if releases.len() < 8 { 1 } else { threads };
+    map_chunks(releases, threads, |part| {
+        part.iter().map(|r| documents(&r.manifest)).collect()
     })
-}
-
-/// The number of threads to parse on.
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// Same name, namespace and kind.

@@ -711,19 +711,20 @@ pub fn read_input_from(
     select: Select<'_>,
 ) -> std::io::Result<InputOutcome> {
     let mut out = InputOutcome::default();
-    // Records are kept: each chart text once, as soon as its record arrives.
+    // Records are kept: each chart text once, as soon as its record arrives (and those of
+    // the rest once it is read).
     let mut files = ChartFiles::default();
-    let rest = read_input_each(reader, origin, limits, select, &mut |mut item| {
+    let mut rest = read_input_each(reader, origin, limits, select, &mut |mut item| {
         item.records
             .iter_mut()
             .for_each(|r| files.share(&mut r.release));
         out.extend(item);
         true
     })?;
-    out.extend(rest);
-    out.records
+    rest.records
         .iter_mut()
         .for_each(|r| files.share(&mut r.release));
+    out.extend(rest);
     Ok(out)
 }
 
@@ -781,9 +782,7 @@ fn stream_json(
     each: &mut dyn FnMut(InputOutcome) -> bool,
 ) -> InputOutcome {
     let file_ref = RecordRef::file(origin);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, 4);
+    let workers = crate::parallel::cores().clamp(1, 4);
     let (send, receive) = std::sync::mpsc::sync_channel::<Item>(16);
     let receive = std::sync::Mutex::new(receive);
     let (give, results) = std::sync::mpsc::sync_channel::<(usize, InputOutcome)>(32);

@@ -42,6 +42,7 @@ pub mod input;
 pub mod manifest;
 pub mod mentions;
 pub mod model;
+pub mod parallel;
 pub mod record;
 pub mod redact;
 mod split;

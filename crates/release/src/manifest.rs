@@ -237,23 +237,9 @@ impl<'a> ParseCache<'a> {
             });
             (t, parsed)
         };
-        if threads < 2 || todo.len() < 16 {
-            self.parsed.extend(todo.into_iter().map(parse));
-            return;
-        }
-        let chunk = todo.len().div_ceil(threads);
-        let results: Vec<_> = std::thread::scope(|scope| {
-            let workers: Vec<_> = todo
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|t| parse(t)).collect::<Vec<_>>()))
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| {
-                    w.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+        let threads = if todo.len() < 16 { 1 } else { threads };
+        let results = crate::parallel::map_chunks(&todo, threads, |part| {
+            part.iter().map(|t| parse(t)).collect()
         });
         self.parsed.extend(results);
     }

@@ -527,7 +527,7 @@ impl Pool {
     fn start(context: Option<&str>, progress: &Progress) -> Pool {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::{Arc, Mutex};
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cores = helm_why_release::parallel::cores();
         let (send, receive) = std::sync::mpsc::sync_channel::<Job>(2 * cores);
         let (hand_back, undiscovered) = std::sync::mpsc::channel();
         let receive = Arc::new(Mutex::new(receive));

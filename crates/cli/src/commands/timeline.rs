@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
 use helm_why_diff::{Action, Event, Replay, ReplayIndex, done_elsewhere};
+use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::{History, ResourceKey};
 use serde_json::Value;
 
@@ -58,29 +59,8 @@ pub fn cell(events: &[&Event], present_after: Option<bool>, was_manifest: bool) 
 pub fn build(replay: &Replay, warnings: Vec<String>) -> TimelineReport {
     let index = replay.index();
     let cells = replay.objects.len() * replay.steps.len();
-    let threads = if cells < PARALLEL_CELLS {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    };
-    if threads < 2 {
-        return report(replay, rows(replay, &index, &replay.objects), warnings);
-    }
-    let chunk = replay.objects.len().div_ceil(threads).max(1);
-    let objects = std::thread::scope(|scope| {
-        let workers: Vec<_> = replay
-            .objects
-            .chunks(chunk)
-            .map(|keys| scope.spawn(|| rows(replay, &index, keys)))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let threads = if cells < PARALLEL_CELLS { 1 } else { cores() };
+    let objects = map_chunks(&replay.objects, threads, |keys| rows(replay, &index, keys));
     report(replay, objects, warnings)
 }
 

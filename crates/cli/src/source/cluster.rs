@@ -32,6 +32,7 @@ use std::time::Duration;
 use anyhow::Result;
 use helm_why_release::history::{Adjacent, NotAdjacent, group};
 use helm_why_release::mentions::Mentions;
+use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
 use helm_why_release::tiller;
 use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ResourceKey, ScopeResolver};
@@ -330,20 +331,8 @@ fn search_page<K: kube::Resource + Sync>(
             .is_none_or(|p| names.may_be_in_payload(p, limits))
             .then(|| name.clone())
     };
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if workers < 2 || objects.len() < 2 {
-        return objects.iter().filter_map(may).collect();
-    }
-    let chunk = objects.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = objects
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().filter_map(may).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    map_chunks(objects, cores(), |part| {
+        part.iter().filter_map(may).collect()
     })
 }
 
@@ -526,23 +515,9 @@ fn decode_page<K: kube::Resource + Sync>(
     driver: Driver,
     limits: &Limits,
 ) -> Vec<Result<Record, DecodeError>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = page.len().div_ceil(cores).max(1);
-    let payload = &payload;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = page
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|o| decode_object(o, payload(o), driver, limits))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    map_chunks(page, cores(), |part| {
+        part.iter()
+            .map(|o| decode_object(o, payload(o), driver, limits))
             .collect()
     })
 }

@@ -59,12 +59,7 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         .map(|(ns, name)| (ns.unwrap_or_default(), name))
         .collect();
     let wanted = |h: &helm_why_release::History| {
-        let filtered = || {
-            config
-                .namespace_filter
-                .as_ref()
-                .is_none_or(|ns| &h.id.namespace == ns)
-        };
+        let filtered = || in_namespace_filter(h, config);
         match request {
             Request::Release(name) => filtered() && h.id.name == name,
             Request::All { .. } => filtered(),
@@ -108,12 +103,7 @@ pub fn stream(path: &Path, config: &Config, each: &mut dyn FnMut(Batch) -> bool)
     let mut ignored = Vec::new();
     // `false` once `each` said stop or the records broke the order.
     let mut going = true;
-    let wanted = |h: &helm_why_release::History| {
-        config
-            .namespace_filter
-            .as_ref()
-            .is_none_or(|ns| &h.id.namespace == ns)
-    };
+    let wanted = |h: &helm_why_release::History| in_namespace_filter(h, config);
     let mut take = |outcome: InputOutcome, releases: &mut Adjacent| -> bool {
         ignored.extend(outcome.ignored);
         let decoded = outcome.records.into_iter().map(Ok);
@@ -161,6 +151,14 @@ pub fn stream(path: &Path, config: &Config, each: &mut dyn FnMut(Batch) -> bool)
         other_driver: None,
         tiller: false,
     })
+}
+
+/// Whether `history` is in the namespace `-n` asks for (any, without `-n`).
+fn in_namespace_filter(history: &helm_why_release::History, config: &Config) -> bool {
+    config
+        .namespace_filter
+        .as_ref()
+        .is_none_or(|ns| &history.id.namespace == ns)
 }
 
 /// `2 files`, `namespace "shop" of 1 file`: what was read, for messages.
