@@ -105,9 +105,7 @@ impl Sim {
                     path = h.hook.path
                 ));
             }
-            // Helm 3 and 4 never delete a CRD hook by policy; Helm 2 does.
-            let is_crd =
-                key.kind == "CustomResourceDefinition" && self.profile.hook_policy_spares_crds();
+            let spared = self.spared_by_policy(key);
             let path = h.hook.path.as_str();
             let failed = !self.assume_hooks_run && self.hook_phase(h.hook, target) == "Failed";
             let before_creation = policies.contains(&HookDeletePolicy::BeforeHookCreation);
@@ -119,7 +117,7 @@ impl Sim {
                     .join(",")
             };
             let mut applied_over = None;
-            if before_creation && !is_crd {
+            if before_creation && !spared {
                 if let Some(live) = self.world.remove(key) {
                     let was_tracked = base.is_some_and(|b| b.object(key).is_some());
                     let (action, cause, message) = match live.origin {
@@ -271,7 +269,7 @@ impl Sim {
                     Some(Cause::Hook),
                     format!("the {event} hook {path} failed: the operation stops here"),
                 );
-                if policies.contains(&HookDeletePolicy::HookFailed) && !is_crd {
+                if policies.contains(&HookDeletePolicy::HookFailed) && !spared {
                     self.world.remove(key);
                     if key.kind == "CustomResourceDefinition" {
                         self.cascade_crd(
@@ -308,12 +306,11 @@ impl Sim {
         }
         for h in succeeded {
             let key = &h.object.key;
-            let is_crd = key.kind == "CustomResourceDefinition";
             if h.hook.has_policy(&HookDeletePolicy::HookSucceeded)
                 && self
                     .profile
                     .honours_hook_policy(&HookDeletePolicy::HookSucceeded)
-                && (!is_crd || !self.profile.hook_policy_spares_crds())
+                && !self.spared_by_policy(key)
                 && self.world.remove(key).is_some()
             {
                 let (cause, message) = if taken_over.contains(&ObjectId::of(key)) {
@@ -330,7 +327,7 @@ impl Sim {
                     )
                 };
                 self.event(phase.clone(), Action::HookDelete, key, Some(cause), message);
-                if is_crd {
+                if key.kind == "CustomResourceDefinition" {
                     self.cascade_crd(
                         key,
                         Some(&h.object.value),
@@ -346,6 +343,12 @@ impl Sim {
 
     /// How the hook's last run ended: the stored phase, or for Tiller's records (no phase)
     /// `Succeeded` when a run is recorded at all ([`crate::Profile::hook_outcome_recorded`]).
+    /// Whether a hook object is never deleted by its delete policy: a CRD, from Helm 3 on
+    /// ([`crate::Profile::hook_policy_spares_crds`]).
+    fn spared_by_policy(&self, key: &ResourceKey) -> bool {
+        key.kind == "CustomResourceDefinition" && self.profile.hook_policy_spares_crds()
+    }
+
     fn hook_phase<'h>(&self, hook: &'h Hook, target: &RevisionView<'_>) -> &'h str {
         let no_phase = target.from_tiller || !self.profile.hook_outcome_recorded();
         if no_phase && hook.ran() && hook.last_run.phase.is_empty() {
