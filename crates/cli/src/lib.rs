@@ -27,6 +27,11 @@ use crate::config::{Config, Env};
 use crate::error::{exit, report};
 use crate::sanitize::{Sanitize, Style};
 
+/// Every program linking this library (both binaries, the tests) allocates with mimalloc: see
+/// the workspace `Cargo.toml` for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Parse the process arguments and environment, run, and return the exit code.
 pub fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
