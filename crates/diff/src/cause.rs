@@ -73,7 +73,7 @@ pub fn removal_cause(
     // The same stored object under another group or version.
     if let Some(t) = target
         .objects_named(key)
-        .find(|t| same_id(&t.key, key) && t.key != *key)
+        .find(|t| same_id(&t.key, key) && *t.key != *key)
     {
         let (cause, what) = if t.key.group != key.group {
             (Cause::ApiGroupChanged, "API group")

@@ -203,7 +203,7 @@ impl Sim {
                 let namespace = view
                     .objects
                     .iter()
-                    .find(|o| o.key == **first)
+                    .find(|o| *o.key == **first)
                     .and_then(|o| helm_why_release::manifest::pointer(&o.value, "/metadata/namespace"))
                     .and_then(serde_json::Value::as_str)
                     .unwrap_or("");

@@ -1,6 +1,7 @@
 //! What Helm did to one object in one phase of one operation, and why.
 
 use std::fmt;
+use std::sync::Arc;
 
 use helm_why_release::{HookEvent, ResourceKey};
 use serde::{Serialize, Serializer};
@@ -223,8 +224,8 @@ pub struct Event {
     pub phase: Phase,
     /// What happened.
     pub action: Action,
-    /// The object.
-    pub object: ResourceKey,
+    /// The object (shared with the manifest object it was read from).
+    pub object: Arc<ResourceKey>,
     /// Why.
     pub cause: Option<Cause>,
     /// One or two sentences for a human.

@@ -115,7 +115,7 @@ impl Hazard {
             code,
             severity,
             Some(e.revision),
-            Some(e.object.clone()),
+            Some(ResourceKey::clone(&e.object)),
             e.message.clone(),
         ))
     }

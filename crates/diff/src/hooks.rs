@@ -451,7 +451,7 @@ impl Sim {
                 "referenced-hook-deleted",
                 Severity::High,
                 Some(self.rev),
-                Some(o.key.clone()),
+                Some(ResourceKey::clone(&o.key)),
                 format!(
                     "{} {} reads {} {}, a {event} hook that hook-succeeded deletes {when}: its pods fail with CreateContainerConfigError ({} {:?} not found), and --wait times out",
                     o.key.kind,

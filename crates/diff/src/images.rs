@@ -296,7 +296,7 @@ fn revision_rows(
         let rollout = rollout(kind, object, hook, base, applied);
         rows.extend(container_images(object).into_iter().map(|spec| ImageRow {
             revision: view.revision(),
-            workload: object.key.clone(),
+            workload: ResourceKey::clone(&object.key),
             workload_kind: kind,
             hook,
             spec,

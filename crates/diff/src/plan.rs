@@ -1,6 +1,8 @@
 //! Planning the next upgrade: the candidate revision replayed against the base Helm would
 //! pick, with the same simulator and rules as the history — no second copy of the rules.
 
+use std::sync::Arc;
+
 use helm_why_release::{History, Release, ResourceKey};
 
 use crate::base::{BaseQuery, PENDING_ERROR, reinstalls};
@@ -369,7 +371,7 @@ fn change_of(e: &Event) -> Option<Change> {
     Some(Change {
         op,
         phase: e.phase.clone(),
-        object: e.object.clone(),
+        object: ResourceKey::clone(&e.object),
         cause: e.cause,
         message: e.message.clone(),
     })
@@ -391,7 +393,7 @@ fn stateful_move(e: &Event) -> Option<Hazard> {
         "stateful-rename",
         Severity::High,
         Some(e.revision),
-        Some(e.object.clone()),
+        Some(ResourceKey::clone(&e.object)),
         format!(
             "{} {} is deleted and created under a new identity, losing {loss}",
             e.object.kind, e.object.name
@@ -417,7 +419,7 @@ fn apply_live(world: &mut crate::world::World, facts: &[(ResourceKey, LiveFact)]
                 world.put(Live {
                     key: known
                         .as_ref()
-                        .map_or_else(|| key.clone(), |l| l.key.clone()),
+                        .map_or_else(|| Arc::new(key.clone()), |l| Arc::clone(&l.key)),
                     // Unknown to the records: created outside Helm (revision 0).
                     origin: known.as_ref().map_or(Origin::Manifest, |l| l.origin),
                     created_by: known.as_ref().map_or(0, |l| l.created_by),

@@ -2,6 +2,7 @@
 //! cluster (helm-semantics.md §4–§8).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use helm_why_release::history::{RevisionRange, format_range_list};
 use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
@@ -66,7 +67,7 @@ pub struct Step {
     /// Remarks about this step (base choice, contradictions, uncertainty).
     pub notes: Vec<String>,
     /// Objects present after the step, with whether that is certain.
-    pub present_after: Vec<(ResourceKey, bool)>,
+    pub present_after: Vec<(Arc<ResourceKey>, bool)>,
 }
 
 /// The replay of a whole history.
@@ -740,10 +741,10 @@ impl Tracked {
 
 /// Every object a replay has seen (manifest or hook), by [`World`] slot, with its key.
 #[derive(Default)]
-struct Seen(Vec<Option<ResourceKey>>);
+struct Seen(Vec<Option<Arc<ResourceKey>>>);
 
 impl Seen {
-    fn entry(&mut self, slot: usize) -> &mut Option<ResourceKey> {
+    fn entry(&mut self, slot: usize) -> &mut Option<Arc<ResourceKey>> {
         if self.0.len() <= slot {
             self.0.resize(slot + 1, None);
         }
@@ -751,28 +752,27 @@ impl Seen {
     }
 
     /// A manifest object: its latest key wins.
-    fn latest(&mut self, slot: usize, key: &ResourceKey) {
-        let entry = self.entry(slot);
-        if entry.as_ref() != Some(key) {
-            *entry = Some(key.clone());
-        }
+    fn latest(&mut self, slot: usize, key: &Arc<ResourceKey>) {
+        *self.entry(slot) = Some(Arc::clone(key));
     }
 
     /// A hook object: its key counts only for an identity never seen before.
-    fn first(&mut self, slot: usize, key: &ResourceKey) {
-        self.entry(slot).get_or_insert_with(|| key.clone());
+    fn first(&mut self, slot: usize, key: &Arc<ResourceKey>) {
+        self.entry(slot).get_or_insert_with(|| Arc::clone(key));
     }
 
     /// The keys, in identity order.
     fn into_keys(self, world: &World) -> Vec<ResourceKey> {
-        let mut keys: Vec<(usize, ResourceKey)> = self
+        let mut keys: Vec<(usize, Arc<ResourceKey>)> = self
             .0
             .into_iter()
             .enumerate()
             .filter_map(|(slot, key)| Some((slot, key?)))
             .collect();
         keys.sort_by(|a, b| world.id(a.0).cmp(&world.id(b.0)));
-        keys.into_iter().map(|(_, key)| key).collect()
+        keys.into_iter()
+            .map(|(_, key)| Arc::unwrap_or_clone(key))
+            .collect()
     }
 }
 

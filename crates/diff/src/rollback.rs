@@ -38,7 +38,7 @@ pub(crate) fn rollback_hazards(
             let tracked = last
                 .objects_named(&t.key)
                 .any(|c| rule.matches(&c.key, &t.key));
-            (!tracked).then(|| (t.key.clone(), live.clone()))
+            (!tracked).then(|| (ResourceKey::clone(&t.key), live.clone()))
         });
         if let Some((key, live)) = first {
             blocked

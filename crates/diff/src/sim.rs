@@ -4,6 +4,7 @@
 //! deletion of what the new manifest lacks, the post-hooks.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use helm_why_release::{ApplyMethod, Hook, HookEvent, ManifestObject, Release, ResourceKey};
 use serde_json::Value;
@@ -22,7 +23,8 @@ use crate::world::{Live, Origin, World, resource_name, same_id, uninstall_rank};
 
 /// An entry of Helm's `current` list (base manifest objects plus adopted ones).
 struct Entry<'v> {
-    key: ResourceKey,
+    // Borrowed from the base or target view: the list is rebuilt for every operation.
+    key: &'v Arc<ResourceKey>,
     value: Option<&'v Value>,
     source: Option<&'v str>,
     adopted: bool,
@@ -37,7 +39,7 @@ struct Current<'v> {
 
 impl<'v> Current<'v> {
     fn push(&mut self, entry: Entry<'v>) {
-        self.by_name.push(&entry.key, self.entries.len());
+        self.by_name.push(entry.key, self.entries.len());
         self.entries.push(entry);
     }
 
@@ -48,12 +50,12 @@ impl<'v> Current<'v> {
 
     /// The entry `rule` matches with `key` (`current.Get(target)`), first in list order.
     fn matching(&self, rule: MatchRule, key: &ResourceKey) -> Option<&Entry<'v>> {
-        self.candidates(key).find(|c| rule.matches(&c.key, key))
+        self.candidates(key).find(|c| rule.matches(c.key, key))
     }
 
     /// Whether an entry is the same stored object as `key`.
     fn holds(&self, key: &ResourceKey) -> bool {
-        self.candidates(key).any(|c| same_id(&c.key, key))
+        self.candidates(key).any(|c| same_id(c.key, key))
     }
 
     fn iter(&self) -> impl Iterator<Item = &Entry<'v>> {
@@ -185,7 +187,7 @@ impl Sim {
         &mut self,
         phase: Phase,
         action: Action,
-        object: &ResourceKey,
+        object: &Arc<ResourceKey>,
         cause: Option<Cause>,
         message: String,
     ) {
@@ -194,7 +196,7 @@ impl Sim {
             operation: self.op_label.clone(),
             phase,
             action,
-            object: object.clone(),
+            object: Arc::clone(object),
             cause,
             message,
         });
@@ -256,7 +258,7 @@ impl Sim {
         let mut current = Current::default();
         for o in base.iter().flat_map(|b| &b.objects) {
             current.push(Entry {
-                key: o.key.clone(),
+                key: &o.key,
                 value: Some(&o.value),
                 source: o.source,
                 adopted: false,
@@ -286,7 +288,7 @@ impl Sim {
             // stopped anywhere, so what it applied and deleted is uncertain.
             unsure: *outcome == Outcome::Pending && stage == Some(Stage::Apply),
             current,
-            target_by_name: ByName::of(target.objects.iter().map(|o| &o.key)),
+            target_by_name: ByName::of(target.objects.iter().map(|o| &*o.key)),
         }
     }
 
@@ -303,8 +305,9 @@ impl Sim {
                 .find(|o| matches!(o.failure, ObjectFailure::Ownership { .. }))
                 .cloned()
         });
-        for t in &op.target.objects {
-            if op.current.candidates(&t.key).any(|c| c.key == t.key) {
+        let target = op.target;
+        for t in &target.objects {
+            if op.current.candidates(&t.key).any(|c| *c.key == t.key) {
                 continue;
             }
             if let Some(err) = ownership_error.as_ref().filter(|e| e.is_about(&t.key)) {
@@ -316,7 +319,7 @@ impl Sim {
             };
             if self.profile.adopts() && live.owned {
                 op.current.push(Entry {
-                    key: t.key.clone(),
+                    key: &t.key,
                     value: None,
                     source: t.source,
                     adopted: true,
@@ -342,7 +345,7 @@ impl Sim {
                 self.rev
             ));
             op.current.push(Entry {
-                key: t.key.clone(),
+                key: &t.key,
                 value: None,
                 source: t.source,
                 adopted: true,
@@ -364,7 +367,7 @@ impl Sim {
 
     /// The stored error says the ownership check refused `key`: it exists, owned by someone
     /// else, and nothing else happened.
-    fn stopped_by_ownership(&mut self, op: &Op<'_>, key: &ResourceKey, err: &ObjectError) {
+    fn stopped_by_ownership(&mut self, op: &Op<'_>, key: &Arc<ResourceKey>, err: &ObjectError) {
         let owner = match &err.failure {
             ObjectFailure::Ownership { owner: Some(o) } => {
                 format!(" (its meta.helm.sh/release-name names release {o:?})")
@@ -637,7 +640,8 @@ impl Sim {
         } else {
             Cause::Untracked
         };
-        let made_by = match live.origin {
+        // Only the messages about an object the base does not track say who made it.
+        let made_by = || match live.origin {
             Origin::Hook => format!("created by a hook of revision {}", live.created_by),
             Origin::Manifest if live.created_by == 0 => {
                 "created outside this release's records".to_owned()
@@ -659,22 +663,25 @@ impl Sim {
                     "; Tiller creates without checking first"
                 };
                 let message = format!(
-                    "{} {:?} already exists (it was {made_by}{when}): the install's Create fails",
+                    "{} {:?} already exists (it was {}{when}): the install's Create fails",
                     resource_name(&t.key),
-                    t.key.name
+                    t.key.name,
+                    made_by()
                 );
                 return self.stop_applying(&t.key, fail_cause, message, "the install failed");
             }
             None if op.is_install && !adopted_any => (
                 Action::Patch,
                 format!(
-                    "applied over the existing object ({made_by}): server-side apply does not fail on existing objects"
+                    "applied over the existing object ({}): server-side apply does not fail on existing objects",
+                    made_by()
                 ),
             ),
             None if !self.profile.patches_untracked() => {
                 let message = format!(
-                    "{} (it exists in the cluster — {made_by} — but is not in {}){}",
+                    "{} (it exists in the cluster — {} — but is not in {}){}",
                     self.profile.untracked_error(&t.key),
+                    made_by(),
                     match op.base {
                         Some(b) if !op.is_install =>
                             format!("revision {}'s manifest", b.revision()),
@@ -731,7 +738,7 @@ impl Sim {
     /// Helm stops applying at `key` with `message`.
     fn stop_applying(
         &mut self,
-        key: &ResourceKey,
+        key: &Arc<ResourceKey>,
         cause: Cause,
         message: String,
         consequence: &str,
@@ -824,23 +831,23 @@ impl Sim {
     fn delete_one(&mut self, op: &Op<'_>, c: &Entry<'_>, failed_deletes: &[ObjectError]) {
         let matched: Vec<&ManifestObject<'_>> = op
             .target_by_name
-            .get(&c.key)
+            .get(c.key)
             .iter()
             .filter_map(|i| op.target.objects.get(*i))
-            .filter(|t| op.rule.matches(&c.key, &t.key))
+            .filter(|t| op.rule.matches(c.key, &t.key))
             .collect();
-        let Some(live) = self.world.get(&c.key).cloned() else {
+        let Some(live) = self.world.get(c.key).cloned() else {
             return;
         };
         if let Some(t) = matched.first() {
-            if matched.iter().all(|t| !same_id(&t.key, &c.key)) {
+            if matched.iter().all(|t| !same_id(&t.key, c.key)) {
                 // Kind-only matching (≤ 3.17.0) takes another group's resource for this one:
                 // it is neither patched nor deleted (F6c).
-                self.mark_orphaned(&c.key);
+                self.mark_orphaned(c.key);
                 self.event(
                     Phase::Delete,
                     Action::Orphan,
-                    &c.key,
+                    c.key,
                     Some(Cause::ApiGroupChanged),
                     format!(
                         "not deleted: Helm {} matches by name, namespace and kind only, so it takes {} ({}) for this object; it is a different resource, now tracked by no revision",
@@ -853,7 +860,7 @@ impl Sim {
             return;
         }
         let (cause, why) = removal_cause(
-            &c.key,
+            c.key,
             c.source,
             op.operation,
             op.base,
@@ -865,29 +872,29 @@ impl Sim {
             self.event(
                 Phase::Delete,
                 Action::Keep,
-                &c.key,
+                c.key,
                 Some(Cause::KeepPolicy),
                 format!("left the manifest ({why}), but not deleted: it carries helm.sh/resource-policy: keep (read from the manifest here; Helm reads the live object), so it stays, tracked by no revision"),
             );
             return;
         }
         if c.key.kind == "CustomResourceDefinition" && self.profile.skips_crd_deletion() {
-            self.mark_orphaned(&c.key);
+            self.mark_orphaned(c.key);
             self.event(
                 Phase::Delete,
                 Action::Orphan,
-                &c.key,
+                c.key,
                 Some(cause),
                 format!("left the manifest ({why}), but not deleted: Helm 3.1.0–3.1.3 never delete CustomResourceDefinitions, so it stays, tracked by no revision"),
             );
             return;
         }
         if op.unsure {
-            self.world.set_uncertain(&c.key);
+            self.world.set_uncertain(c.key);
             self.event(
                 Phase::Delete,
                 Action::Unknown,
-                &c.key,
+                c.key,
                 Some(cause),
                 format!(
                     "left the manifest ({why}); whether it was deleted is unknown: the operation never finished"
@@ -895,11 +902,11 @@ impl Sim {
             );
             return;
         }
-        if let Some(err) = failed_deletes.iter().find(|f| f.is_about(&c.key)) {
+        if let Some(err) = failed_deletes.iter().find(|f| f.is_about(c.key)) {
             self.event(
                 Phase::Delete,
                 Action::Fail,
-                &c.key,
+                c.key,
                 Some(Cause::DeleteError),
                 format!(
                     "left the manifest ({why}), but its DELETE failed: {} — Helm 4 marks the revision failed, the object survives, and the next upgrade diffs against the last deployed revision again",
@@ -908,7 +915,7 @@ impl Sim {
             );
             return;
         }
-        self.world.remove(&c.key);
+        self.world.remove(c.key);
         let hedge = if self.profile.delete_errors_fail() || self.connected {
             String::new()
         } else {
@@ -920,12 +927,12 @@ impl Sim {
         self.event(
             Phase::Delete,
             Action::Delete,
-            &c.key,
+            c.key,
             Some(cause),
             format!("deleted: {why}{hedge}"),
         );
         if c.key.kind == "CustomResourceDefinition" {
-            self.cascade_crd(&c.key, c.value, Phase::Delete, cause);
+            self.cascade_crd(c.key, c.value, Phase::Delete, cause);
         }
     }
 

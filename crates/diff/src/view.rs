@@ -89,8 +89,8 @@ impl<'a> RevisionView<'a> {
         }
         RevisionView {
             release,
-            objects_by_name: ByName::of(objects.iter().map(|o| &o.key)),
-            hooks_by_name: ByName::of(hooks.iter().map(|h| &h.object.key)),
+            objects_by_name: ByName::of(objects.iter().map(|o| &*o.key)),
+            hooks_by_name: ByName::of(hooks.iter().map(|h| &*h.object.key)),
             objects,
             hooks,
             problems,
@@ -252,14 +252,16 @@ impl ObjectChanges {
         let mut changes = ObjectChanges::default();
         for obj in &newer.objects {
             match older.object(&obj.key) {
-                None => changes.added.push(obj.key.clone()),
-                Some(old) if old.value != obj.value => changes.changed.push(obj.key.clone()),
+                None => changes.added.push(ResourceKey::clone(&obj.key)),
+                Some(old) if old.value != obj.value => {
+                    changes.changed.push(ResourceKey::clone(&obj.key));
+                }
                 Some(_) => {}
             }
         }
         for obj in &older.objects {
             if newer.object(&obj.key).is_none() {
-                changes.removed.push(obj.key.clone());
+                changes.removed.push(ResourceKey::clone(&obj.key));
             }
         }
         changes

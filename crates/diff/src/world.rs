@@ -1,6 +1,8 @@
 //! The simulated cluster: which objects of the release exist, who created them, and what
 //! Helm can know about them (ownership metadata, keep annotation).
 
+use std::sync::Arc;
+
 use helm_why_release::ResourceKey;
 
 use crate::index::Ids;
@@ -81,7 +83,7 @@ pub enum Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Live {
     /// The key it was last applied with (API version included).
-    pub key: ResourceKey,
+    pub key: Arc<ResourceKey>,
     /// Who created it.
     pub origin: Origin,
     /// The revision whose operation created it.
@@ -100,7 +102,7 @@ pub struct Live {
 impl Live {
     /// An object that exists although nothing in the release's records created it (another
     /// release, or by hand): revision 0, no ownership metadata for this release.
-    pub fn outside(key: ResourceKey) -> Self {
+    pub fn outside(key: Arc<ResourceKey>) -> Self {
         Live {
             key,
             origin: Origin::Manifest,
@@ -347,7 +349,7 @@ mod tests {
             ("v1", "ConfigMap", "z"),
             ("v1", "ConfigMap", "a"),
         ] {
-            world.put(Live::outside(key(api, kind, name)));
+            world.put(Live::outside(Arc::new(key(api, kind, name))));
         }
         let order = |w: &World| {
             w.iter()
@@ -366,19 +368,19 @@ mod tests {
         // One stored object, whichever group names it; replacing it keeps one entry.
         let new_ingress = key("networking.k8s.io/v1", "Ingress", "web");
         assert!(world.get(&new_ingress).is_some());
-        world.put(Live::outside(new_ingress.clone()));
+        world.put(Live::outside(Arc::new(new_ingress.clone())));
         assert_eq!(world.iter().count(), 4);
         assert_eq!(
             world
                 .get(&key("extensions/v1beta1", "Ingress", "web"))
-                .map(|l| &l.key),
+                .map(|l| &*l.key),
             Some(&new_ingress)
         );
         // Removed, then created again: back in its place.
         assert!(world.remove(&key("v1", "ConfigMap", "a")).is_some());
         assert!(world.remove(&key("v1", "ConfigMap", "a")).is_none());
         assert_eq!(order(&world)[0], "/ConfigMap/z");
-        world.put(Live::outside(key("v1", "ConfigMap", "a")));
+        world.put(Live::outside(Arc::new(key("v1", "ConfigMap", "a"))));
         assert_eq!(order(&world)[0], "/ConfigMap/a");
         // Another namespace or kind is another object.
         assert!(

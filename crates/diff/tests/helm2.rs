@@ -867,7 +867,7 @@ fn public_helm2_records_replay_as_tiller_installs() {
                 .events
                 .iter()
                 .filter(|e| e.action == Create)
-                .map(|e| &e.object)
+                .map(|e| &*e.object)
                 .collect();
             assert!(!created.is_empty(), "{}: nothing created", r.release);
             assert!(first.events.iter().all(|e| e.phase.to_string() != "check"));

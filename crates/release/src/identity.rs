@@ -162,8 +162,9 @@ const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Default)]
 pub struct ScopeResolver {
     cluster_kinds: BTreeSet<String>,
-    cluster_group_kinds: BTreeSet<(String, String)>,
-    discovered: BTreeMap<(String, String), Scope>,
+    // By group, then kind: looked up with borrowed `&str`s, once per object of every revision.
+    cluster_group_kinds: BTreeMap<String, BTreeSet<String>>,
+    discovered: BTreeMap<String, BTreeMap<String, Scope>>,
 }
 
 impl ScopeResolver {
@@ -172,7 +173,9 @@ impl ScopeResolver {
         let mut r = ScopeResolver::default();
         for (group, kind) in BUILTIN_CLUSTER_SCOPED {
             r.cluster_group_kinds
-                .insert(((*group).to_owned(), (*kind).to_owned()));
+                .entry((*group).to_owned())
+                .or_default()
+                .insert((*kind).to_owned());
         }
         r
     }
@@ -182,7 +185,9 @@ impl ScopeResolver {
         match spec.split_once('.') {
             Some((kind, group)) => {
                 self.cluster_group_kinds
-                    .insert((group.to_owned(), kind.to_owned()));
+                    .entry(group.to_owned())
+                    .or_default()
+                    .insert(kind.to_owned());
             }
             None => {
                 self.cluster_kinds.insert(spec.to_owned());
@@ -198,16 +203,21 @@ impl ScopeResolver {
             Scope::Cluster
         };
         self.discovered
-            .insert((group.to_owned(), kind.to_owned()), scope);
+            .entry(group.to_owned())
+            .or_default()
+            .insert(kind.to_owned(), scope);
     }
 
     /// The scope of `kind` in `group`.
     pub fn scope(&self, group: &str, kind: &str) -> Scope {
-        let key = (group.to_owned(), kind.to_owned());
-        if let Some(scope) = self.discovered.get(&key) {
+        if let Some(scope) = self.discovered.get(group).and_then(|kinds| kinds.get(kind)) {
             return *scope;
         }
-        if self.cluster_group_kinds.contains(&key) || self.cluster_kinds.contains(kind) {
+        let in_group = self
+            .cluster_group_kinds
+            .get(group)
+            .is_some_and(|kinds| kinds.contains(kind));
+        if in_group || self.cluster_kinds.contains(kind) {
             Scope::Cluster
         } else {
             Scope::Namespaced
@@ -223,13 +233,24 @@ impl ScopeResolver {
         explicit: Option<&str>,
         default_namespace: &str,
     ) -> Option<String> {
+        self.namespace_of(group, kind, explicit, default_namespace)
+            .map(str::to_owned)
+    }
+
+    /// [`ScopeResolver::effective_namespace`], borrowed from its inputs.
+    pub fn namespace_of<'n>(
+        &self,
+        group: &str,
+        kind: &str,
+        explicit: Option<&'n str>,
+        default_namespace: &'n str,
+    ) -> Option<&'n str> {
         match self.scope(group, kind) {
             Scope::Cluster => None,
             Scope::Namespaced => Some(
                 explicit
                     .filter(|ns| !ns.is_empty())
-                    .unwrap_or(default_namespace)
-                    .to_owned(),
+                    .unwrap_or(default_namespace),
             ),
         }
     }

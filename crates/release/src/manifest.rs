@@ -207,11 +207,31 @@ impl NodeBudget {
 /// value shared. Parses are still charged to each manifest's [`NodeBudget`].
 #[derive(Debug, Default)]
 pub struct ParseCache<'a> {
-    parsed: HashMap<&'a str, Parsed, foldhash::fast::RandomState>,
+    parsed: HashMap<&'a str, Cached, foldhash::fast::RandomState>,
+}
+
+/// One text's parse, and the key last made from it.
+#[derive(Debug)]
+struct Cached {
+    parsed: Parsed,
+    /// The revisions that store the document share one key: it is reused while it still
+    /// equals what the text yields (a different release namespace, or a scope discovered
+    /// since, makes a new one).
+    key: Option<Arc<ResourceKey>>,
 }
 
 /// A parsed document and its node count, or the parser's message.
 type Parsed = Result<(Arc<Value>, usize), String>;
+
+/// A parsed document and the key of the object it describes.
+type KeyedValue = (Arc<ResourceKey>, Arc<Value>);
+
+fn parse_counted(text: &str) -> Parsed {
+    parse_yaml(text).map(|v| {
+        let nodes = count_nodes(&v);
+        (Arc::new(v), nodes)
+    })
+}
 
 impl<'a> ParseCache<'a> {
     /// An empty cache.
@@ -230,18 +250,22 @@ impl<'a> ParseCache<'a> {
                 todo.push(t);
             }
         }
-        let parse = |t: &'a str| {
-            let parsed = parse_yaml(t).map(|v| {
-                let nodes = count_nodes(&v);
-                (Arc::new(v), nodes)
-            });
-            (t, parsed)
-        };
         let threads = if todo.len() < 16 { 1 } else { threads };
         let results = crate::parallel::map_chunks(&todo, threads, |part| {
-            part.iter().map(|t| parse(t)).collect()
+            part.iter().map(|t| (*t, parse_counted(t))).collect()
         });
-        self.parsed.extend(results);
+        self.parsed.extend(
+            results
+                .into_iter()
+                .map(|(t, parsed)| (t, Cached { parsed, key: None })),
+        );
+    }
+
+    fn cached(&mut self, text: &'a str) -> &mut Cached {
+        self.parsed.entry(text).or_insert_with(|| Cached {
+            parsed: parse_counted(text),
+            key: None,
+        })
     }
 
     /// The value of `text`, parsed now or before, charged to `budget`.
@@ -249,23 +273,103 @@ impl<'a> ParseCache<'a> {
     /// # Errors
     /// The parser's message, or that the budget is spent.
     pub fn parse(&mut self, text: &'a str, budget: &mut NodeBudget) -> Result<Arc<Value>, String> {
-        let entry = self.parsed.entry(text).or_insert_with(|| {
-            parse_yaml(text).map(|v| {
-                let nodes = count_nodes(&v);
-                (Arc::new(v), nodes)
-            })
-        });
-        match entry {
-            Ok((value, nodes)) => {
-                if budget.0 == 0 {
-                    return Err(format!(
-                        "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?); this document was not parsed"
-                    ));
-                }
-                budget.charge(*nodes)?;
-                Ok(Arc::clone(value))
+        charged(&self.cached(text).parsed, budget)
+    }
+
+    /// [`ParseCache::parse`], with the key of the object the document describes (`None`
+    /// without `kind`), shared with the revisions before that stored the same text.
+    ///
+    /// # Errors
+    /// As [`ParseCache::parse`].
+    fn parse_object(
+        &mut self,
+        text: &'a str,
+        budget: &mut NodeBudget,
+        release_namespace: &str,
+        scopes: &ScopeResolver,
+    ) -> Result<Option<KeyedValue>, String> {
+        let cached = self.cached(text);
+        let value = charged(&cached.parsed, budget)?;
+        let Some(parts) = KeyParts::of(&value, release_namespace, scopes) else {
+            return Ok(None);
+        };
+        let key = match &cached.key {
+            Some(key) if parts.is(key) => Arc::clone(key),
+            _ => {
+                let key = Arc::new(parts.to_key());
+                cached.key = Some(Arc::clone(&key));
+                key
             }
-            Err(e) => Err(e.clone()),
+        };
+        Ok(Some((key, value)))
+    }
+}
+
+/// A cached parse, charged to `budget`.
+fn charged(parsed: &Parsed, budget: &mut NodeBudget) -> Result<Arc<Value>, String> {
+    match parsed {
+        Ok((value, nodes)) => {
+            if budget.0 == 0 {
+                return Err(format!(
+                    "the manifest's YAML budget of {MANIFEST_NODE_BUDGET} nodes is spent (alias expansion?); this document was not parsed"
+                ));
+            }
+            budget.charge(*nodes)?;
+            Ok(Arc::clone(value))
+        }
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// A manifest object's identity as its parsed document gives it, borrowed.
+struct KeyParts<'v> {
+    group: &'v str,
+    version: &'v str,
+    kind: &'v str,
+    namespace: Option<&'v str>,
+    name: std::borrow::Cow<'v, str>,
+}
+
+impl<'v> KeyParts<'v> {
+    /// Helm's identity of the document: `kind` (required), `apiVersion`, `metadata.name`, and
+    /// the namespace Helm gives it ([`ScopeResolver::effective_namespace`]).
+    fn of(value: &'v Value, release_namespace: &'v str, scopes: &ScopeResolver) -> Option<Self> {
+        let kind = value.get("kind").and_then(Value::as_str)?;
+        let name = match pointer(value, "/metadata/name") {
+            Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => other.and_then(scalar_text).unwrap_or_default().into(),
+        };
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (group, version) = split_api_version(api_version);
+        let explicit = pointer(value, "/metadata/namespace").and_then(Value::as_str);
+        let namespace = scopes.namespace_of(group, kind, explicit, release_namespace);
+        Some(KeyParts {
+            group,
+            version,
+            kind,
+            namespace,
+            name,
+        })
+    }
+
+    fn is(&self, key: &ResourceKey) -> bool {
+        key.name == *self.name
+            && key.kind == self.kind
+            && key.namespace.as_deref() == self.namespace
+            && key.group == self.group
+            && key.version == self.version
+    }
+
+    fn to_key(&self) -> ResourceKey {
+        ResourceKey {
+            group: self.group.to_owned(),
+            version: self.version.to_owned(),
+            kind: self.kind.to_owned(),
+            namespace: self.namespace.map(str::to_owned),
+            name: self.name.clone().into_owned(),
         }
     }
 }
@@ -347,8 +451,9 @@ fn one_line(err: serde_saphyr::Error) -> String {
 /// A parsed manifest or hook object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestObject<'a> {
-    /// Identity, with Helm's namespace defaulting applied.
-    pub key: ResourceKey,
+    /// Identity, with Helm's namespace defaulting applied (shared: events and the replay's
+    /// world keep it for every revision).
+    pub key: Arc<ResourceKey>,
     /// Template path (`# Source:` for manifests, `path` for hooks).
     pub source: Option<&'a str>,
     /// 0-based document position in the manifest.
@@ -524,30 +629,22 @@ fn object_from_value<'a>(
     release_namespace: &str,
     scopes: &ScopeResolver,
 ) -> Option<ManifestObject<'a>> {
-    let kind = value.get("kind").and_then(Value::as_str)?.to_owned();
-    let name = pointer(&value, "/metadata/name")
-        .and_then(scalar_text)
-        .unwrap_or_default();
-    let api_version = value
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let (group, version) = split_api_version(api_version);
-    let explicit_ns = pointer(&value, "/metadata/namespace").and_then(Value::as_str);
-    let namespace = scopes.effective_namespace(group, &kind, explicit_ns, release_namespace);
-    Some(ManifestObject {
-        key: ResourceKey {
-            group: group.to_owned(),
-            version: version.to_owned(),
-            kind,
-            namespace,
-            name,
-        },
+    let key = KeyParts::of(&value, release_namespace, scopes)?.to_key();
+    Some(object_with_key(Arc::new(key), value, doc))
+}
+
+fn object_with_key<'a>(
+    key: Arc<ResourceKey>,
+    value: Arc<Value>,
+    doc: &Document<'a>,
+) -> ManifestObject<'a> {
+    ManifestObject {
+        key,
         source: doc.source,
         index: doc.index,
         text: doc.body,
         value,
-    })
+    }
 }
 
 /// A problem with one document of a manifest or hook.
@@ -592,12 +689,9 @@ pub fn document_objects_cached<'a>(
     let mut problems = Vec::new();
     let mut budget = NodeBudget::default();
     for doc in documents {
-        match cache.parse(doc.body, &mut budget) {
-            Ok(value) => {
-                if let Some(obj) = object_from_value(value, &doc, release_namespace, scopes) {
-                    objects.push(obj);
-                }
-            }
+        match cache.parse_object(doc.body, &mut budget, release_namespace, scopes) {
+            Ok(Some((key, value))) => objects.push(object_with_key(key, value, &doc)),
+            Ok(None) => {}
             Err(detail) => problems.push(DocumentProblem {
                 index: doc.index,
                 source: doc.source.map(str::to_owned),
@@ -650,13 +744,13 @@ pub fn hook_object_cached<'a>(
     }
     let namespace = scopes.effective_namespace("", &hook.kind, None, release_namespace);
     Ok(ManifestObject {
-        key: ResourceKey {
+        key: Arc::new(ResourceKey {
             group: String::new(),
             version: String::new(),
             kind: hook.kind.clone(),
             namespace,
             name: hook.name.clone(),
-        },
+        }),
         source: doc.source,
         index,
         text: doc.body,
@@ -870,6 +964,33 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn revisions_storing_one_document_share_its_key_until_it_would_differ() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n";
+        let tenant = "apiVersion: example.com/v1\nkind: Tenant\nmetadata:\n  name: t\n";
+        let rev1 = format!("---\n{cm}---\n{tenant}");
+        let rev2 = format!("---\n{cm}---\n{tenant}");
+        let mut scopes = ScopeResolver::builtin();
+        let mut cache = ParseCache::new();
+        let (one, _) = manifest_objects_cached(&rev1, "shop", &scopes, &mut cache);
+        let (two, _) = manifest_objects_cached(&rev2, "shop", &scopes, &mut cache);
+        assert!(Arc::ptr_eq(&one[0].key, &two[0].key));
+        assert!(Arc::ptr_eq(&one[1].key, &two[1].key));
+        // Another release namespace: the same text, another key.
+        let (other, _) = manifest_objects_cached(&rev2, "web", &scopes, &mut cache);
+        assert_eq!(other[0].key.namespace.as_deref(), Some("web"));
+        // A scope learned since (discovery): the kind's objects lose their namespace.
+        scopes.add_discovered("example.com", "Tenant", false);
+        let (three, _) = manifest_objects_cached(&rev1, "shop", &scopes, &mut cache);
+        assert_eq!(three[1].key.namespace, None);
+        assert_eq!(three[0].key.namespace.as_deref(), Some("shop"));
+        let fresh = manifest_objects(&rev1, "shop", &scopes).0;
+        assert_eq!(
+            three.iter().map(|o| &o.key).collect::<Vec<_>>(),
+            fresh.iter().map(|o| &o.key).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn splitting_matches_helm_edge_cases() {

@@ -492,7 +492,7 @@ fn manifest_keys(record: &Record) -> Vec<ResourceKey> {
     let (objects, problems) =
         manifest_objects(&rel.manifest, &rel.namespace, &ScopeResolver::builtin());
     assert!(problems.is_empty(), "{problems:?}");
-    objects.into_iter().map(|o| o.key).collect()
+    objects.into_iter().map(|o| (*o.key).clone()).collect()
 }
 
 /// S1 (A1 with the Helm 3.17.3 CLI): chart 0.2.0 turns the ConfigMap into a hook.
@@ -552,7 +552,7 @@ fn s1_configmap_moves_from_manifest_to_hooks() {
             assert!(started >= *rev2.release.info.last_deployed.as_ref().expect("t"));
             let scopes = ScopeResolver::builtin();
             let object = hook_object(hook, 0, &rev2.release.namespace, &scopes).expect("hook");
-            assert_eq!(object.key, cm);
+            assert_eq!(*object.key, cm);
             assert!(!hook.manifest.starts_with("# Source:"), "{what}");
             let keys = manifest_keys(rev2);
             assert!(!keys.contains(&cm), "{what}: {keys:?}");
@@ -618,7 +618,7 @@ fn s4b_kept_service_leaves_and_returns() {
             assert_eq!(rel.config, config, "{dir} rev {}", rel.version);
             let (objects, _) =
                 manifest_objects(&rel.manifest, &rel.namespace, &ScopeResolver::builtin());
-            let kept = objects.iter().find(|o| o.key == service);
+            let kept = objects.iter().find(|o| *o.key == service);
             if rel.version == 2 {
                 assert!(kept.is_none(), "{dir}: rev 2 has no Service");
             } else {

@@ -27,7 +27,7 @@ pub fn build(history: &History, config: &Config, mut warnings: Vec<String>) -> H
         let changes = previous
             .map(|p| ObjectChanges::between(p, view))
             .unwrap_or_else(|| ObjectChanges {
-                added: view.objects.iter().map(|o| o.key.clone()).collect(),
+                added: view.objects.iter().map(|o| (*o.key).clone()).collect(),
                 ..ObjectChanges::default()
             });
         for problem in &view.problems {

@@ -176,11 +176,11 @@ async fn live_facts(
     use crate::source::cluster::Observation;
     let mut keys: Vec<ResourceKey> = Vec::new();
     let target = RevisionView::new(candidate, scopes);
-    keys.extend(target.objects.iter().map(|o| o.key.clone()));
-    keys.extend(target.hooks.iter().map(|h| h.object.key.clone()));
+    keys.extend(target.objects.iter().map(|o| (*o.key).clone()));
+    keys.extend(target.hooks.iter().map(|h| (*h.object.key).clone()));
     if let Some(latest) = history.latest() {
         let base = RevisionView::new(&latest.release, scopes);
-        keys.extend(base.objects.iter().map(|o| o.key.clone()));
+        keys.extend(base.objects.iter().map(|o| (*o.key).clone()));
     }
     keys.sort();
     keys.dedup_by(|a, b| a.same_object(b));
