@@ -254,6 +254,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     report.other_versions = other_versions(history, &options, &replay, key);
     let neighbours = neighbour_replays(
         config,
+        &loaded,
         history,
         &BTreeSet::from([key.name.as_str()]),
         &options,

@@ -233,13 +233,14 @@ pub async fn discover<'h>(
 /// Source errors.
 pub async fn neighbour_replays(
     config: &Config,
+    loaded: &Loaded,
     this: &History,
     names: &BTreeSet<&str>,
     options: &helm_why_diff::ReplayOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<helm_why_diff::Replay>> {
     let mentions = Mentions::new(names.iter().copied());
-    if mentions.is_empty() {
+    if mentions.is_empty() || loaded.alone_in_namespace(this) {
         return Ok(Vec::new());
     }
     let request = crate::source::Request::Neighbours {

@@ -260,8 +260,15 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
     let replay = helm_why_diff::replay(history, &options);
     let mut report = build(&replay, warnings);
     let names: BTreeSet<&str> = replay.objects.iter().map(|k| k.name.as_str()).collect();
-    let neighbours =
-        super::neighbour_replays(config, history, &names, &options, &mut report.warnings).await?;
+    let neighbours = super::neighbour_replays(
+        config,
+        &loaded,
+        history,
+        &names,
+        &options,
+        &mut report.warnings,
+    )
+    .await?;
     if !neighbours.is_empty() {
         let mut all: Vec<&Replay> = vec![&replay];
         all.extend(&neighbours);

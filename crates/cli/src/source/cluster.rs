@@ -195,6 +195,7 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         origin,
         cluster: Some(Connection::new(target)),
         other_releases: Vec::new(),
+        others_complete: false,
         other_driver,
         tiller: spec.tiller_namespace.is_some(),
     })

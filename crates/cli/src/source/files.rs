@@ -82,6 +82,7 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
         origin: origin(files, config),
         cluster: None,
         other_releases,
+        others_complete: matches!(request, Request::Release(_)),
         other_driver: None,
         tiller: false,
     })
@@ -148,6 +149,7 @@ pub fn stream(path: &Path, config: &Config, each: &mut dyn FnMut(Batch) -> bool)
         origin: origin(1, config),
         cluster: None,
         other_releases: Vec::new(),
+        others_complete: false,
         other_driver: None,
         tiller: false,
     })
@@ -520,6 +522,42 @@ mod tests {
             helm_why_release::codec::peel(r.payload().as_bytes(), &limits).unwrap();
         }
         limits.budget.total() - limits.budget.remaining()
+    }
+
+    #[test]
+    fn a_release_alone_in_its_namespace_is_known_to_be_from_the_first_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, releases: &[ReleaseBuilder]| {
+            let path = dir.path().join(name);
+            let items = releases.iter().map(ReleaseBuilder::secret).collect();
+            std::fs::write(&path, serde_json::to_vec(&list(items)).unwrap()).unwrap();
+            path
+        };
+        let alone = |path: PathBuf, namespace: Option<&str>| {
+            let config = Config {
+                namespace_filter: namespace.map(str::to_owned),
+                ..config(path)
+            };
+            let SourceSpec::Files(paths) = &config.source else {
+                unreachable!()
+            };
+            let loaded = load(paths, &config, Request::Release("own")).unwrap();
+            let own = loaded.histories.releases.first().unwrap();
+            loaded.alone_in_namespace(own)
+        };
+        // b and c share namespace shop with own.
+        assert!(!alone(write("all.json", &revisions()), None));
+        assert!(!alone(write("all.json", &revisions()), Some("shop")));
+        // Only x, in lab.
+        let revs = revisions();
+        let lab = [revs[3].clone(), revs[4].clone()];
+        assert!(alone(write("lab.json", &lab), None));
+        // A release of the same name in another namespace is no neighbour either.
+        let twin = [
+            revs[3].clone(),
+            ReleaseBuilder::new("own", "lab", 1).manifest_doc("own/t/s.yaml", &cm("shared")),
+        ];
+        assert!(alone(write("twin.json", &twin), Some("shop")));
     }
 
     #[test]

@@ -58,11 +58,32 @@ pub struct Loaded {
     /// Other releases the source holds (namespace, name) that were read past without being
     /// decoded: what "did you mean" and "found in namespace" hints offer.
     pub other_releases: Vec<(String, String)>,
+    /// Whether [`Loaded::other_releases`] names every other release the source holds (files:
+    /// every record's labels are read to select; a cluster or database is asked for one
+    /// release only).
+    pub others_complete: bool,
     /// When the release asked for has no record in the configured storage kind but has some
     /// in the other one: `(driver flag value, number of records)`.
     pub other_driver: Option<(&'static str, usize)>,
     /// Tiller's namespace was searched too (`--tiller`).
     pub tiller: bool,
+}
+
+impl Loaded {
+    /// Whether this reading proved that no other release shares `this` one's namespace, so
+    /// that reading the source again for them would find nothing: it saw every release the
+    /// source holds ([`Loaded::others_complete`]), each with its namespace, and no record it
+    /// could not attribute.
+    pub fn alone_in_namespace(&self, this: &History) -> bool {
+        self.others_complete
+            && self.histories.unattributed.is_empty()
+            && self.histories.releases.iter().all(|h| h.id == this.id)
+            && self
+                .other_releases
+                .iter()
+                // No namespace known (a record without one): it may be this one.
+                .all(|(namespace, _)| !namespace.is_empty() && *namespace != this.id.namespace)
+    }
 }
 
 impl Loaded {

@@ -390,6 +390,7 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
         origin,
         cluster: None,
         other_releases: Vec::new(),
+        others_complete: false,
         other_driver: None,
         tiller: false,
     })
