@@ -108,8 +108,14 @@ impl<W: Write> Sanitize<W> {
     }
 }
 
+/// The most one [`Sanitize`] write takes of its input.
+const WRITE_PART: usize = 64 * 1024;
+
 impl<W: Write> Write for Sanitize<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // A part at a time (`write_all` comes back for the rest): a table of megabytes is
+        // not copied whole.
+        let buf = &buf[..buf.len().min(WRITE_PART)];
         let mut out = Vec::with_capacity(buf.len() + 8);
         for &b in buf {
             let b = if self.marker.is_some() {
@@ -189,6 +195,25 @@ mod tests {
             "a\\x1b[2Jb\tc\r\nd\\re\\u{9b}f \u{a0}\\x7f"
         );
         assert_eq!(run(Style::Text, &[b"x\r"]), "x\\r");
+    }
+
+    #[test]
+    fn a_write_longer_than_a_part_is_escaped_across_the_parts() {
+        // A CR LF pair and a C1 control split by the part boundary, and a bare CR on it.
+        let mut text = vec![b'a'; WRITE_PART - 1];
+        text.extend_from_slice(b"\r\n");
+        text.resize(2 * WRITE_PART - 1, b'b');
+        text.extend_from_slice(b"\xc2\x9b");
+        text.resize(3 * WRITE_PART - 1, b'c');
+        text.extend_from_slice(b"\rd");
+        let out = run(Style::Text, &[&text]);
+        let expected = format!(
+            "{}\r\n{}\\u{{9b}}{}\\rd",
+            "a".repeat(WRITE_PART - 1),
+            "b".repeat(WRITE_PART - 2),
+            "c".repeat(WRITE_PART - 2)
+        );
+        assert_eq!(out, expected);
     }
 
     fn run_keyed(chunks: &[&[u8]]) -> String {

@@ -51,6 +51,14 @@ impl Grid {
 
     /// The table, fitted to `layout`, with notes and left-out columns said under it.
     pub fn render(&self, layout: &Layout, paint: &Paint) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out, layout, paint);
+        out
+    }
+
+    /// [`Grid::render`], appended to `out` (a timeline's table can be megabytes: one
+    /// buffer, sized once, not a copy per caller).
+    pub fn render_into(&self, out: &mut String, layout: &Layout, paint: &Paint) {
         let rows: Vec<Vec<Cow<'_, str>>> = self
             .rows
             .iter()
@@ -98,19 +106,20 @@ impl Grid {
                 }
             }
         }
-        let mut out = String::new();
+        // The rows' width is known: no regrowth (and copy) of a table of megabytes.
+        out.reserve((total(&shown) + 1).saturating_mul(rows.len() + 1));
         let header: Vec<Cow<'_, str>> = self.header.iter().map(|h| one_line(h)).collect();
         // One lookup per cell: a timeline can have a thousand toned columns.
         let mut toned = vec![false; columns];
         for &c in self.toned.iter().filter(|&&c| c < columns) {
             toned[c] = true;
         }
-        write_line(&mut out, &header, &shown, &widths, &[], paint);
+        write_line(out, &header, &shown, &widths, &[], paint);
         for row in &rows {
-            write_line(&mut out, row, &shown, &widths, &toned, paint);
+            write_line(out, row, &shown, &widths, &toned, paint);
         }
         if let Some(n) = moved {
-            self.write_notes(&mut out, &rows, n, layout);
+            self.write_notes(out, &rows, n, layout);
         }
         let what = match left_out.as_slice() {
             [] => None,
@@ -127,7 +136,6 @@ impl Grid {
                 layout.width,
             ));
         }
-        out
     }
 
     fn write_notes(

@@ -57,7 +57,9 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
             grid.to_markdown()
         )
     } else {
-        format!("{verdict}\n{}", grid.render(&ui.layout, &ui.paint))
+        let mut out = format!("{verdict}\n");
+        grid.render_into(&mut out, &ui.layout, &ui.paint);
+        out
     };
     if let Some(source) = &report.live_source {
         let lines: Vec<String> = report
