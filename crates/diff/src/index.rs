@@ -12,7 +12,31 @@ use crate::world::ObjectId;
 /// finding an object is a hash and a comparison or two, not a scan of the whole manifest (a
 /// chart of thousands of objects would be quadratic) nor a copy of the key's strings.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ByName(HashMap<u64, Vec<usize>, foldhash::fast::RandomState>);
+pub(crate) struct ByName(HashMap<u64, Positions, foldhash::fast::RandomState>);
+
+/// The positions of one hash: almost always one (a second is a collision or a second object
+/// of the same name and kind), kept without an allocation of its own.
+#[derive(Debug, Clone)]
+enum Positions {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Positions {
+    fn push(&mut self, i: usize) {
+        match self {
+            Positions::One(first) => *self = Positions::Many(vec![*first, i]),
+            Positions::Many(all) => all.push(i),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Positions::One(i) => std::slice::from_ref(i),
+            Positions::Many(all) => all,
+        }
+    }
+}
 
 impl ByName {
     /// The key's hash under this index's own seed (chosen at random per index, so that
@@ -26,6 +50,7 @@ impl ByName {
     /// The positions of `keys`, in order.
     pub(crate) fn of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
         let mut index = ByName::default();
+        index.0.reserve(keys.size_hint().0);
         for (i, key) in keys.enumerate() {
             index.push(key, i);
         }
@@ -35,12 +60,15 @@ impl ByName {
     /// Record that `key` is at position `i` (positions of one hash stay in push order).
     pub(crate) fn push(&mut self, key: &ResourceKey, i: usize) {
         let hash = self.hash(key);
-        self.0.entry(hash).or_default().push(i);
+        self.0
+            .entry(hash)
+            .and_modify(|at| at.push(i))
+            .or_insert(Positions::One(i));
     }
 
     /// Candidate positions for `key`, in push order (same hash; the caller compares).
     pub(crate) fn get(&self, key: &ResourceKey) -> &[usize] {
-        self.0.get(&self.hash(key)).map_or(&[], Vec::as_slice)
+        self.0.get(&self.hash(key)).map_or(&[], Positions::as_slice)
     }
 }
 
