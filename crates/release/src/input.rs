@@ -744,7 +744,9 @@ pub fn read_input_each(
     each: &mut dyn FnMut(InputOutcome) -> bool,
 ) -> std::io::Result<InputOutcome> {
     use std::io::BufRead as _;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
+    // 64 KiB reads: the workers get the first items sooner than after a first 1 MiB read (the
+    // 1,000-revision timeline: -6%), for a syscall per 64 KiB.
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
     // Look at the first byte that is not a byte order mark or white space.
     let first = loop {
         let buf = reader.fill_buf()?;
