@@ -1,15 +1,12 @@
 //! `images`: the per-revision image tables and findings, from records built as Helm writes
 //! them, and the live comparison against pods served by the test API server.
 
-use std::ffi::OsStr;
-use std::process::Command;
-
 use helm_why_release::Status;
 use helm_why_release::builder::ReleaseBuilder;
 use serde_json::{Value, json};
 use testkube::{RecordedRequest, TestCluster};
 
-use crate::harness::{SecretsFile, run_args};
+use crate::harness::{SecretsFile, output_connected, run_args};
 
 const DIGEST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const DIGEST_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -334,21 +331,6 @@ fn web_pod(name: &str, node: &str, image_id: &str) -> Value {
     })
 }
 
-/// The binary with nothing but `KUBECONFIG` in its environment.
-fn helm_why_connected(kubeconfig: impl AsRef<OsStr>, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
-        .env_clear()
-        .env("KUBECONFIG", kubeconfig.as_ref())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn replicas_of_one_tag_running_different_digests() {
     let cluster = TestCluster::start();
@@ -381,7 +363,7 @@ fn replicas_of_one_tag_running_different_digests() {
     let kubeconfig = dir.path().join("config");
     std::fs::write(&kubeconfig, cluster.kubeconfig(Some("shop"))).unwrap();
 
-    let (code, stdout, stderr) = helm_why_connected(&kubeconfig, &["images", "web"]);
+    let (code, stdout, stderr) = output_connected(&kubeconfig, &["images", "web"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stderr, "");
     // The live table, and the findings about the live pods.
@@ -398,7 +380,7 @@ fn replicas_of_one_tag_running_different_digests() {
       low [ambiguous-image-id] live: container app of Deployment shop/web (myimage:v1): 1 image ID cannot be compared with the other replicas, so it is not counted as different. pod web-5d8f7b9c4-ccccc reports mirror.example.com/library/myimage@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: the image ID names repository mirror.example.com/library/myimage, not docker.io/library/myimage: the node resolved the image under another name (a mirror or a retagged copy), so its digest says nothing about myimage:v1
     ");
 
-    let (code, json_out, _) = helm_why_connected(&kubeconfig, &["images", "web", "-o", "json"]);
+    let (code, json_out, _) = output_connected(&kubeconfig, &["images", "web", "-o", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&json_out).unwrap();
     assert_eq!(v["live"]["pods_listed"], 4);
@@ -447,7 +429,7 @@ fn pods_that_cannot_be_listed_are_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("config");
     std::fs::write(&kubeconfig, cluster.kubeconfig(Some("shop"))).unwrap();
-    let (code, stdout, stderr) = helm_why_connected(&kubeconfig, &["images", "web"]);
+    let (code, stdout, stderr) = output_connected(&kubeconfig, &["images", "web"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("REVISION 1"), "{stdout}");
     assert!(!stdout.contains("LIVE PODS"));

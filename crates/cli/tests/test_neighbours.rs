@@ -3,13 +3,11 @@
 //! found are read and decoded (from files, and from the in-repo API server with a second
 //! LIST `name in (…)`).
 
-use std::process::Command;
-
 use helm_why_release::Status;
 use helm_why_release::builder::ReleaseBuilder;
 use testkube::TestCluster;
 
-use crate::harness::{SecretsFile, output};
+use crate::harness::{SecretsFile, output, output_connected};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
@@ -73,17 +71,7 @@ fn run_cluster(cluster: &TestCluster, args: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
     std::fs::write(&path, cluster.kubeconfig(Some("shop"))).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
-        .env_clear()
-        .env("KUBECONFIG", &path)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    output_connected(&path, args)
 }
 
 /// The LISTs of release records the run made, in order.

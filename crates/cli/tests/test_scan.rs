@@ -2,14 +2,12 @@
 //! `timeline` naming the other release that deleted or took over an object — on files and on
 //! the in-repo API server, with records made by the record builder.
 
-use std::process::Command;
-
 use helm_why_release::Status;
 use helm_why_release::builder::ReleaseBuilder;
 use serde_json::{Value, json};
 use testkube::TestCluster;
 
-use crate::harness::{SecretsFile, output, run_args};
+use crate::harness::{SecretsFile, output, output_connected, run_args};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
@@ -230,21 +228,6 @@ fn fleet(services: usize) -> TestCluster {
     cluster
 }
 
-/// Run the binary against a kubeconfig file.
-fn run_cluster(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
-        .env_clear()
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn kubeconfig_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
@@ -256,7 +239,7 @@ fn kubeconfig_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 fn live_scan_pages_through_every_namespace_with_one_list_and_checks_ownership() {
     let cluster = fleet(60);
     let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
-    let (code, json, stderr) = run_cluster(&kc, &["scan", "-A", "-o", "json"]);
+    let (code, json, stderr) = output_connected(&kc, &["scan", "-A", "-o", "json"]);
     assert_eq!(code, 2, "{stderr}");
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["releases"].as_array().unwrap().len(), 66);
@@ -339,7 +322,7 @@ fn scan_reads_several_contexts_and_names_them() {
         Some("prod"),
     );
     let (_dir, kc) = kubeconfig_file(&text);
-    let (code, json, stderr) = run_cluster(&kc, &["scan", "--all-contexts", "-o", "json"]);
+    let (code, json, stderr) = output_connected(&kc, &["scan", "--all-contexts", "-o", "json"]);
     assert_eq!(code, 2, "{stderr}");
     let v: Value = serde_json::from_str(&json).unwrap();
     let contexts: Vec<(&str, &str)> = v["releases"]
@@ -365,7 +348,7 @@ fn scan_reads_several_contexts_and_names_them() {
             ("prod", "operator"),
         ]
     );
-    let (code, json, _) = run_cluster(
+    let (code, json, _) = output_connected(
         &kc,
         &[
             "scan",
@@ -381,7 +364,8 @@ fn scan_reads_several_contexts_and_names_them() {
     let again: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(again["releases"], v["releases"]);
     // Only scan reads several contexts.
-    let (code, _, stderr) = run_cluster(&kc, &["list", "--context", "dev", "--context", "prod"]);
+    let (code, _, stderr) =
+        output_connected(&kc, &["list", "--context", "dev", "--context", "prod"]);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("only scan reads several contexts"),
@@ -393,7 +377,7 @@ fn scan_reads_several_contexts_and_names_them() {
 fn live_explain_blames_the_other_release_instead_of_someone_outside_helm() {
     let cluster = fleet(0);
     let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
-    let (code, stdout, stderr) = run_cluster(&kc, &["explain", "b", "cm/shared"]);
+    let (code, stdout, stderr) = output_connected(&kc, &["explain", "b", "cm/shared"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         !stdout.contains("outside what the records show"),

@@ -332,7 +332,7 @@ struct KeyParts<'v> {
 
 impl<'v> KeyParts<'v> {
     /// Helm's identity of the document: `kind` (required), `apiVersion`, `metadata.name`, and
-    /// the namespace Helm gives it ([`ScopeResolver::effective_namespace`]).
+    /// the namespace Helm gives it ([`ScopeResolver::namespace_of`]).
     fn of(value: &'v Value, release_namespace: &'v str, scopes: &ScopeResolver) -> Option<Self> {
         let kind = value.get("kind").and_then(Value::as_str)?;
         let name = match pointer(value, "/metadata/name") {
@@ -913,6 +913,8 @@ fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// `split_manifests` as Helm computes it: Go's `regexp.Split` with
     /// `(?:^|\s*\n)---\s*` (RE2's `\s` is `[\t\n\f\r ]`) on the trimmed text, each piece
     /// trimmed, empty ones dropped.
@@ -962,8 +964,6 @@ mod tests {
         }
         assert_eq!(checked, 87_381);
     }
-
-    use super::*;
 
     #[test]
     fn revisions_storing_one_document_share_its_key_until_it_would_differ() {

@@ -118,7 +118,7 @@ fn json_may_escape(b: u8) -> bool {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 impl std::fmt::Debug for Mentions {

@@ -80,3 +80,22 @@ pub fn output(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Exit code, stdout and stderr of `helm-why ARGS…` with nothing but `KUBECONFIG` in its
+/// environment (the connected tests: the cluster is the test's `testkube`).
+pub fn output_connected(
+    kubeconfig: impl AsRef<std::ffi::OsStr>,
+    args: &[&str],
+) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_helm-why"))
+        .env_clear()
+        .env("KUBECONFIG", kubeconfig.as_ref())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
