@@ -42,6 +42,24 @@ for path in inputs:
         manifest = release.get("manifest") or ""
         put("manifest", manifest)
         put("candidate", manifest)
+        for doc in re.split(r"(?m)^---[ \t]*\n", manifest):
+            put("yaml_fast_path", doc)
         for hook in release.get("hooks") or []:
             put("manifest", hook.get("manifest") or "")
+            put("yaml_fast_path", hook.get("manifest") or "")
+
+# The shapes the fast YAML reader reads, and the ones next to them that it must decline.
+for doc in (
+    "a: 1\nb:\n  - x\n  - 'y'\n  - \"z\"\nc:\n- d: e\n  f: [g, \"h\"]\n",
+    "data:\n  k: |\n    one\n\n    two\n  s: |-\n    x\n  n: ~\n  t: yes\n  f: 0.5\n",
+    "a: &x 1\nb: *x\n",
+    "a: >\n  folded\n  text\n",
+    "a: plain\n  continued\n",
+    "a: \"multi\n  line\"\n",
+    "a: !!str 1\nb: 0x1F\nc: 1_000\nd: +1\ne: 1e3\nf: .inf\ng: 0755\n",
+    "a: 1\na: 2\n",
+    "- - a\n  - b\n- c: |\n    d\n",
+    "{\"a\": [1, 2]}\n",
+):
+    put("yaml_fast_path", doc)
 print({t.name: len(list(t.iterdir())) for t in sorted(corpus.iterdir())})

@@ -6,7 +6,8 @@
 //! cargo bench -p helm-why-release --bench yaml
 //! ```
 //!
-//! Candidates: serde-saphyr (what `manifest.rs` uses, with its options), serde_yaml_ng (over
+//! Candidates: `parse_yaml` as helm-why runs it (the fast reader of `fast_yaml`, serde-saphyr for
+//! what it declines), serde-saphyr alone (with `manifest.rs`'s options), serde_yaml_ng (over
 //! unsafe-libyaml, a Rust translation of libyaml), yaml-rust2 and saphyr (whose trees are
 //! converted to `serde_json::Value` here, the cost of that included). The documents are
 //! Deployments, Services and ConfigMaps as the questions benchmark writes them (generated, fixed
@@ -87,6 +88,7 @@ fn main() {
 
 #[derive(Debug, Clone, Copy)]
 enum Parser {
+    ParseYaml,
     SerdeSaphyr,
     SerdeYamlNg,
     YamlRust2,
@@ -94,6 +96,7 @@ enum Parser {
 }
 
 const PARSERS: &[Parser] = &[
+    Parser::ParseYaml,
     Parser::SerdeSaphyr,
     Parser::SerdeYamlNg,
     Parser::YamlRust2,
@@ -103,7 +106,8 @@ const PARSERS: &[Parser] = &[
 impl Parser {
     fn name(self) -> &'static str {
         match self {
-            Parser::SerdeSaphyr => "serde-saphyr 2.1 (today, manifest.rs options)",
+            Parser::ParseYaml => "parse_yaml: fast_yaml, serde-saphyr for what it declines",
+            Parser::SerdeSaphyr => "serde-saphyr 2.1 (manifest.rs options)",
             Parser::SerdeYamlNg => "serde_yaml_ng 0.10 (unsafe-libyaml)",
             Parser::YamlRust2 => "yaml-rust2 0.10",
             Parser::Saphyr => "saphyr 0.3",
@@ -121,7 +125,8 @@ impl Parser {
 /// One document into a JSON value (`Value::String("error: …")` when the parser refuses it).
 fn parse(parser: Parser, text: &str) -> Value {
     let result: Result<Value, String> = match parser {
-        Parser::SerdeSaphyr => helm_why_release::manifest::parse_yaml(text),
+        Parser::ParseYaml => helm_why_release::manifest::parse_yaml(text),
+        Parser::SerdeSaphyr => helm_why_release::manifest::parse_yaml_general(text),
         Parser::SerdeYamlNg => serde_yaml_ng::from_str(text).map_err(|e| e.to_string()),
         Parser::YamlRust2 => yaml_rust2::YamlLoader::load_from_str(text)
             .map_err(|e| e.to_string())

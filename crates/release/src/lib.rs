@@ -35,6 +35,7 @@ pub mod builder;
 pub mod candidate;
 pub mod codec;
 mod error;
+pub mod fast_yaml;
 pub mod history;
 mod identity;
 pub mod images;

@@ -416,9 +416,24 @@ fn yaml_options() -> serde_saphyr::Options {
 /// Parse one YAML (or JSON) document into a JSON value. Empty and comment-only documents
 /// are `Value::Null`.
 ///
+/// The common shape of rendered manifests is read by [`fast_yaml`](crate::fast_yaml); every
+/// other text by serde-saphyr ([`parse_yaml_general`]), with the same result either way.
+///
 /// # Errors
 /// The parser's message, including a budget breach for alias bombs or absurd nesting.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    match crate::fast_yaml::parse(text) {
+        Some(value) => Ok(value),
+        None => parse_yaml_general(text),
+    }
+}
+
+/// [`parse_yaml`] by serde-saphyr alone: the definition the fast reader is checked against
+/// (by its tests and the `yaml_fast_path` fuzz target).
+///
+/// # Errors
+/// The parser's message, including a budget breach for alias bombs or absurd nesting.
+pub fn parse_yaml_general(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
