@@ -30,8 +30,9 @@
 //! assert!(history.findings.iter().any(|f| f.code == FindingCode::NoRollout && f.revision == Some(2)));
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use helm_why_release::images::{
     ContainerImage, ContainerList, ImageId, ImageReference, PullPolicy, TagClass, WorkloadKind,
@@ -95,15 +96,15 @@ impl Rollout {
 pub struct ImageRow {
     /// The revision.
     pub revision: u64,
-    /// The workload (or Pod).
-    pub workload: ResourceKey,
+    /// The workload (or Pod), shared with the object's other rows and revisions.
+    pub workload: Arc<ResourceKey>,
     /// Its kind.
     pub workload_kind: WorkloadKind,
     /// Whether the workload is a hook (created anew by its hook, never patched).
     pub hook: bool,
-    /// The container and its image.
+    /// The container and its image, shared by the revisions that store the same document.
     #[serde(flatten)]
-    pub spec: ContainerImage,
+    pub spec: Arc<ContainerImage>,
     /// Whether this revision replaced the workload's pods.
     pub rollout: Rollout,
 }
@@ -235,6 +236,7 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
     let mut runs = Runs::default();
     let mut live_policies: BTreeMap<ContainerId, LivePolicy> = BTreeMap::new();
     let mut base: Option<&RevisionView<'_>> = None;
+    let mut images = ImagesOfDocuments::default();
     for view in views {
         let revision = view.revision();
         let previous_status = revision
@@ -248,7 +250,7 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
                 ..
             }
         );
-        let rows = revision_rows(view, base, applied);
+        let rows = revision_rows(view, base, applied, &mut images);
         for row in &rows {
             state_findings(row, &mut runs, &mut findings);
         }
@@ -258,7 +260,14 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
             app_version_findings(base, view, &rows, &mut findings);
         }
         if applied {
-            pull_policy_findings(base, &rows, &mut live_policies, &mut runs, &mut findings);
+            pull_policy_findings(
+                base,
+                &rows,
+                &mut images,
+                &mut live_policies,
+                &mut runs,
+                &mut findings,
+            );
         }
         runs.end_revision(revision);
         revisions.push(RevisionImages {
@@ -280,11 +289,35 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
     }
 }
 
+/// The container images of each parsed document, by the document's shared parse: the
+/// revisions that store the same text share one parse ([`helm_why_release::manifest::ParseCache`]),
+/// so its images are read once, not once per revision.
+#[derive(Default)]
+struct ImagesOfDocuments<'v> {
+    by_document: HashMap<*const Value, (&'v Arc<Value>, Vec<Arc<ContainerImage>>)>,
+}
+
+impl<'v> ImagesOfDocuments<'v> {
+    fn of(&mut self, object: &'v ManifestObject<'_>) -> &[Arc<ContainerImage>] {
+        // The entry borrows the parse for as long as the map lives, so no other parse can
+        // take its address meanwhile.
+        let (_, images) = self
+            .by_document
+            .entry(Arc::as_ptr(&object.value))
+            .or_insert_with(|| {
+                let images = container_images(object).into_iter().map(Arc::new).collect();
+                (&object.value, images)
+            });
+        images
+    }
+}
+
 /// The rows of one revision: manifest workloads, then hook workloads.
-fn revision_rows(
-    view: &RevisionView<'_>,
+fn revision_rows<'v>(
+    view: &'v RevisionView<'_>,
     base: Option<&RevisionView<'_>>,
     applied: bool,
+    images: &mut ImagesOfDocuments<'v>,
 ) -> Vec<ImageRow> {
     let mut rows = Vec::new();
     let manifest = view.objects.iter().map(|o| (o, false));
@@ -294,12 +327,12 @@ fn revision_rows(
             continue;
         };
         let rollout = rollout(kind, object, hook, base, applied);
-        rows.extend(container_images(object).into_iter().map(|spec| ImageRow {
+        rows.extend(images.of(object).iter().map(|spec| ImageRow {
             revision: view.revision(),
-            workload: ResourceKey::clone(&object.key),
+            workload: Arc::clone(&object.key),
             workload_kind: kind,
             hook,
-            spec,
+            spec: Arc::clone(spec),
             rollout,
         }));
     }
@@ -392,7 +425,7 @@ fn finding(code: FindingCode, severity: Severity, row: &ImageRow, message: Strin
         severity,
         revision: Some(row.revision),
         last_revision: Some(row.revision),
-        workload: row.workload.clone(),
+        workload: ResourceKey::clone(&row.workload),
         container: row.spec.container.clone(),
         image: row.spec.image.clone(),
         message,
@@ -674,7 +707,7 @@ fn app_version_findings(
     if new_version.is_empty() || old_version == new_version {
         return;
     }
-    let old_rows = revision_rows(base, None, true);
+    let old_rows = revision_rows(base, None, true, &mut ImagesOfDocuments::default());
     let old_images: BTreeMap<ContainerId, &str> = old_rows
         .iter()
         .map(|r| (container_id(r), r.spec.image.as_str()))
@@ -739,9 +772,10 @@ struct LivePolicy {
 }
 
 /// `pull-policy-changed-not-applied`, walking what each apply does to the stored field.
-fn pull_policy_findings(
-    base: Option<&RevisionView<'_>>,
+fn pull_policy_findings<'v>(
+    base: Option<&'v RevisionView<'_>>,
     rows: &[ImageRow],
+    images: &mut ImagesOfDocuments<'v>,
     live_policies: &mut BTreeMap<ContainerId, LivePolicy>,
     runs: &mut Runs,
     out: &mut Vec<ImageFinding>,
@@ -758,9 +792,11 @@ fn pull_policy_findings(
                 .then(|| spec.image.clone()),
         };
         let previous = base.and_then(|b| b.object(&row.workload)).and_then(|o| {
-            container_images(o)
-                .into_iter()
+            images
+                .of(o)
+                .iter()
                 .find(|c| c.list == spec.list && c.container == spec.container)
+                .cloned()
         });
         let Some(previous) = previous else {
             // Created now (or added to the template now): defaulted from today's image.
@@ -1061,7 +1097,10 @@ pub struct LiveImages {
 /// Compare what the pods of the release's workloads run, given the rows of the latest
 /// revision (which name the workloads and the pull policy the chart gives).
 pub fn live_images(pods: &[LivePod], latest: &[ImageRow]) -> LiveImages {
-    let mut workloads: Vec<ResourceKey> = latest.iter().map(|r| r.workload.clone()).collect();
+    let mut workloads: Vec<ResourceKey> = latest
+        .iter()
+        .map(|r| ResourceKey::clone(&r.workload))
+        .collect();
     workloads.dedup();
     /// Workload, container list, container name, image reference.
     type GroupKey = (WorkloadId, ContainerList, String, String);
@@ -1394,7 +1433,12 @@ pub fn plan_images(base: &RevisionView<'_>, candidate: &RevisionView<'_>) -> Ima
         && (base.release.chart.metadata != candidate.release.chart.metadata
             || base.release.config != candidate.release.config))
         || !crate::ObjectChanges::between(base, candidate).is_empty();
-    let candidate_rows = revision_rows(candidate, Some(base), true);
+    let candidate_rows = revision_rows(
+        candidate,
+        Some(base),
+        true,
+        &mut ImagesOfDocuments::default(),
+    );
     if chart_or_values_changed {
         let mut seen = BTreeSet::new();
         for row in candidate_rows.iter().filter(|r| r.rollout == Rollout::No) {
@@ -1429,17 +1473,18 @@ pub fn plan_images(base: &RevisionView<'_>, candidate: &RevisionView<'_>) -> Ima
                 ));
             }
             plan.no_rollout.push(PlannedNoRollout {
-                workload: row.workload.clone(),
+                workload: ResourceKey::clone(&row.workload),
                 mutable_tag_containers,
                 touched_values,
                 message,
             });
         }
     }
-    let base_images: BTreeMap<ContainerId, String> = revision_rows(base, None, true)
-        .into_iter()
-        .map(|r| (container_id(&r), r.spec.image))
-        .collect();
+    let base_images: BTreeMap<ContainerId, String> =
+        revision_rows(base, None, true, &mut ImagesOfDocuments::default())
+            .into_iter()
+            .map(|r| (container_id(&r), r.spec.image.clone()))
+            .collect();
     for row in &candidate_rows {
         if !row.spec.tag_class.is_mutable_in_practice()
             || base_images.get(&container_id(row)) == Some(&row.spec.image)
@@ -1447,7 +1492,7 @@ pub fn plan_images(base: &RevisionView<'_>, candidate: &RevisionView<'_>) -> Ima
             continue;
         }
         plan.new_mutable_tags.push(NewMutableTag {
-            workload: row.workload.clone(),
+            workload: ResourceKey::clone(&row.workload),
             hook: row.hook,
             container: row.spec.container.clone(),
             image: row.spec.image.clone(),
