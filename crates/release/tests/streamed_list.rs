@@ -221,3 +221,40 @@ fn revisions_share_one_copy_of_each_chart_text() {
         "a changed template keeps its own text"
     );
 }
+
+#[test]
+fn a_long_list_is_handed_over_in_order_whatever_its_items_sizes() {
+    // Items travel to the workers in batches, a large one alone: across every boundary the
+    // List's order holds, and an item's error names its own position.
+    let items = (1..=300)
+        .map(|n| {
+            let mut item = secret("web", n);
+            if n % 40 == 0 {
+                item["metadata"]["annotations"] = json!({ "note": "a".repeat(100_000) });
+            }
+            if n == 250 {
+                item["data"]["release"] = json!("not base64!");
+            }
+            item
+        })
+        .collect();
+    let text = serde_json::to_vec(&list(items)).unwrap();
+    let (mut order, mut errors) = (Vec::new(), Vec::new());
+    let rest = helm_why_release::input::read_input_each(
+        &text[..],
+        "dump.json",
+        &Limits::default(),
+        Select::All,
+        &mut |out| {
+            order.extend(out.records.iter().map(|r| r.release.version));
+            errors.extend(out.errors.iter().map(ToString::to_string));
+            true
+        },
+    )
+    .unwrap();
+    assert!(rest.records.is_empty() && rest.errors.is_empty());
+    let want: Vec<u64> = (1..=300).filter(|&n| n != 250).collect();
+    assert_eq!(order, want);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("item 249"), "{}", errors[0]);
+}
