@@ -340,7 +340,11 @@ fn key_of(text: &str) -> Option<(Cow<'_, str>, &str)> {
             single_quoted(text)?
         };
         let after = rest.strip_prefix(':')?;
-        if text.len() - after.len() > MAX_KEY || !(after.is_empty() || after.starts_with(' ')) {
+        // A quoted `<<` is text to YAML, but which serde-saphyr merges is its business.
+        if text.len() - after.len() > MAX_KEY
+            || key == "<<"
+            || !(after.is_empty() || after.starts_with(' '))
+        {
             return None;
         }
         return Some((Cow::Owned(key), after));
@@ -356,7 +360,7 @@ fn key_of(text: &str) -> Option<(Cow<'_, str>, &str)> {
                 colon = Some(i);
                 break;
             }
-            b'#' if bytes[i - 1] == b' ' => return None,
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
             _ => {}
         }
     }
@@ -648,6 +652,7 @@ mod tests {
         "true: x\n",
         "11: a\n0xb: b\n",
         "<<: {a: 1}\n",
+        "\"<<\": 1\n",
         "---\na: 1\n",
         "%YAML 1.2\n---\na: 1\n",
         "# only a comment\n",
