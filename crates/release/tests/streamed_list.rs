@@ -76,6 +76,18 @@ fn streamed(text: &str, select: Select<'_>) -> InputOutcome {
     read_input_from(text.as_bytes(), "dump.json", &Limits::default(), select).unwrap()
 }
 
+/// Every record of `text`, handed to `each` item by item (`false`: stop); what is left.
+fn streamed_each(text: &[u8], each: &mut dyn FnMut(InputOutcome) -> bool) -> InputOutcome {
+    helm_why_release::input::read_input_each(
+        text,
+        "dump.json",
+        &Limits::default(),
+        Select::All,
+        each,
+    )
+    .unwrap()
+}
+
 /// What can be compared of two outcomes: each record, error and ignored object as text.
 fn summary(out: &InputOutcome) -> Vec<String> {
     let mut lines: Vec<String> = out
@@ -180,17 +192,10 @@ fn a_reader_told_to_stop_stops_without_reading_on() {
     let items = (1..=200).map(|n| secret("web", n)).collect();
     let text = serde_json::to_vec(&list(items)).unwrap();
     let mut seen = 0;
-    let rest = helm_why_release::input::read_input_each(
-        &text[..],
-        "dump.json",
-        &Limits::default(),
-        Select::All,
-        &mut |_| {
-            seen += 1;
-            seen < 2
-        },
-    )
-    .unwrap();
+    let rest = streamed_each(&text, &mut |_| {
+        seen += 1;
+        seen < 2
+    });
     assert_eq!(seen, 2, "nothing is handed over after `false`");
     assert!(rest.records.is_empty() && rest.errors.is_empty());
 }
@@ -240,18 +245,11 @@ fn a_long_list_is_handed_over_in_order_whatever_its_items_sizes() {
         .collect();
     let text = serde_json::to_vec(&list(items)).unwrap();
     let (mut order, mut errors) = (Vec::new(), Vec::new());
-    let rest = helm_why_release::input::read_input_each(
-        &text[..],
-        "dump.json",
-        &Limits::default(),
-        Select::All,
-        &mut |out| {
-            order.extend(out.records.iter().map(|r| r.release.version));
-            errors.extend(out.errors.iter().map(ToString::to_string));
-            true
-        },
-    )
-    .unwrap();
+    let rest = streamed_each(&text, &mut |out| {
+        order.extend(out.records.iter().map(|r| r.release.version));
+        errors.extend(out.errors.iter().map(ToString::to_string));
+        true
+    });
     assert!(rest.records.is_empty() && rest.errors.is_empty());
     let want: Vec<u64> = (1..=300).filter(|&n| n != 250).collect();
     assert_eq!(order, want);
