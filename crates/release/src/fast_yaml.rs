@@ -38,7 +38,13 @@ pub fn parse(text: &str) -> Option<Value> {
         lines: text.split('\n').collect(),
         next: 0,
     };
-    let first = reader.take()?;
+    let first = match reader.peek() {
+        // Only comments (a template that rendered nothing but its `# Source:` line).
+        Ok(None) => return Some(Value::Null),
+        Ok(Some(line)) => line,
+        Err(Declined) => return None,
+    };
+    reader.advance();
     let value = reader.block(first, 0)?;
     // Anything left over (a line less indented than the document, say) is serde-saphyr's.
     matches!(reader.peek(), Ok(None)).then_some(value)
@@ -103,13 +109,6 @@ impl<'a> Reader<'a> {
     /// Consume the line [`peek`](Self::peek) returned.
     fn advance(&mut self) {
         self.next += 1;
-    }
-
-    /// The next line, consumed; `None` at the end or for a declined line.
-    fn take(&mut self) -> Option<Line<'a>> {
-        let line = self.peek().ok()??;
-        self.advance();
-        Some(line)
     }
 
     /// The next line after a node at `indent`: `Ok(Some(line))` when it is at `indent` (the
@@ -273,14 +272,21 @@ impl<'a> Reader<'a> {
             let spaces = raw.len() - raw.trim_start_matches(' ').len();
             if spaces == raw.len() {
                 match content_indent {
-                    // Spaces beyond the indentation are content: serde-saphyr's.
-                    Some(m) if spaces > m => return None,
-                    Some(_) => {}
-                    None => widest_leading_blank = widest_leading_blank.max(spaces),
+                    // Spaces beyond the indentation are content (rendered config files
+                    // often have such lines): read below as a line of text.
+                    Some(m) if spaces > m => {}
+                    Some(_) => {
+                        blanks += 1;
+                        index += 1;
+                        continue;
+                    }
+                    None => {
+                        widest_leading_blank = widest_leading_blank.max(spaces);
+                        blanks += 1;
+                        index += 1;
+                        continue;
+                    }
                 }
-                blanks += 1;
-                index += 1;
-                continue;
             }
             let m = match content_indent {
                 Some(m) if spaces < m => break,
@@ -624,12 +630,16 @@ mod tests {
         "data:\n  tail: |\n    no line break at the end",
         "data:\n  tail: |-\n    stripped\n    lines",
         "data:\n  lead: |\n\n    after a blank line\n",
+        "a: |\n  x\n    \n  y\n      \nb: |-\n  x\n    \n\nc: |\n  x\n    \n  \n",
+        "a: |\n  ends with spaces\n    ",
         "- - a\n  - b\n- c: 1\n  d:\n  - e\n-\n  f: g\n- # comment\n  h: i\n-\n",
         "a:\n- 1\n- 2\nb: []\nc: [x, 1, true, ~, 'q', \"w\"]\n",
         "securityContext:\n  {}\nresources:\n    {}\nlist:\n  - [a, b]\nempty:\n  []\n",
         "\"quoted key\": 1\n'single': 2\n\"true\": 3\n'1': 4\nhttp://x: 5\n",
         "v1: ---\nv2: ...\nv3: -1\nv4: -0\nv5: 0\nv6: 1.5\nv7: -2.25\nv8: 12:30\nv9: 1.2.3\nv10: 2024-01-02\nv11: a#b\nv12: \"a\\\"b\\\\c\\n\\t/\"\nv13: inf\nv14: -foo\nv15: =\nv16: 'x'   # c\nv17: yes\nv18: Off\nv19: N\nv20: NULL\nv21:\nv22: café ✓\nv23: 123456789012345678\n",
         "  indented: document\n  second: key\n",
+        "# Source: chart/templates/pdb.yaml\n# PDB is not supported for DaemonSets.\n\n  # indented\n",
+        "",
     ];
 
     /// Everything next to that shape: left to serde-saphyr.
@@ -655,7 +665,6 @@ mod tests {
         "\"<<\": 1\n",
         "---\na: 1\n",
         "%YAML 1.2\n---\na: 1\n",
-        "# only a comment\n",
         "just a scalar\n",
         "a: 1e3\n",
         "a: 0x1F\n",
@@ -667,7 +676,7 @@ mod tests {
         "a: 1234567890123456789\n",
         "a: \"\\u0041\"\n",
         "a: |\nb: 1\n",
-        "a: |\n  x\n     \n",
+        "a: |\n    \n  x\n",
         "a:\n  b: 1\n c: 2\n",
         "a: b: c\n",
         "a: - x\n",
