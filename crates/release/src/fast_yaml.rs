@@ -150,7 +150,7 @@ impl<'a> Reader<'a> {
                     indent: column,
                     text: rest,
                 };
-                if is_entry(rest) || key_of(rest).is_some() {
+                if starts_block(rest) {
                     self.block(inner, depth + 1)?
                 } else {
                     self.scalar(rest, indent)?
@@ -217,7 +217,7 @@ impl<'a> Reader<'a> {
                     // `key:` then `{}` below it, as `toYaml` of an empty map renders.
                     return self.scalar(next.text, indent);
                 }
-                if !is_entry(next.text) && key_of(next.text).is_none() {
+                if !starts_block(next.text) {
                     // A scalar on its own line (or a multi-line one).
                     return None;
                 }
@@ -231,13 +231,8 @@ impl<'a> Reader<'a> {
     /// indentation of the mapping or sequence it belongs to.
     fn scalar(&mut self, text: &'a str, parent: usize) -> Option<Value> {
         let value = match text.as_bytes().first()? {
-            b'"' => {
-                let (value, rest) = double_quoted(text)?;
-                end_of_line(rest)?;
-                Value::String(value)
-            }
-            b'\'' => {
-                let (value, rest) = single_quoted(text)?;
+            b'"' | b'\'' => {
+                let (value, rest) = quoted(text)?;
                 end_of_line(rest)?;
                 Value::String(value)
             }
@@ -270,23 +265,16 @@ impl<'a> Reader<'a> {
         let mut index = self.next;
         while let Some(raw) = self.lines.get(index) {
             let spaces = raw.len() - raw.trim_start_matches(' ').len();
-            if spaces == raw.len() {
-                match content_indent {
-                    // Spaces beyond the indentation are content (rendered config files
-                    // often have such lines): read below as a line of text.
-                    Some(m) if spaces > m => {}
-                    Some(_) => {
-                        blanks += 1;
-                        index += 1;
-                        continue;
-                    }
-                    None => {
-                        widest_leading_blank = widest_leading_blank.max(spaces);
-                        blanks += 1;
-                        index += 1;
-                        continue;
-                    }
+            // A line of spaces is blank, unless it has spaces beyond the indentation: those
+            // are text (rendered config files often have such lines).
+            let text_beyond = content_indent.is_some_and(|m| spaces > m);
+            if spaces == raw.len() && !text_beyond {
+                if content_indent.is_none() {
+                    widest_leading_blank = widest_leading_blank.max(spaces);
                 }
+                blanks += 1;
+                index += 1;
+                continue;
             }
             let m = match content_indent {
                 Some(m) if spaces < m => break,
@@ -327,6 +315,12 @@ fn is_entry(text: &str) -> bool {
     text == "-" || text.starts_with("- ")
 }
 
+/// Whether a line's content starts a block node: a sequence entry, or a mapping entry with a
+/// key this reader reads.
+fn starts_block(text: &str) -> bool {
+    is_entry(text) || key_of(text).is_some()
+}
+
 /// Whether the rest of a line after a value is empty or a comment.
 fn end_of_line(rest: &str) -> Option<()> {
     let trimmed = rest.trim_start_matches(' ');
@@ -340,11 +334,7 @@ fn end_of_line(rest: &str) -> Option<()> {
 fn key_of(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let first = *text.as_bytes().first()?;
     if first == b'"' || first == b'\'' {
-        let (key, rest) = if first == b'"' {
-            double_quoted(text)?
-        } else {
-            single_quoted(text)?
-        };
+        let (key, rest) = quoted(text)?;
         let after = rest.strip_prefix(':')?;
         // A quoted `<<` is text to YAML, but which serde-saphyr merges is its business.
         if text.len() - after.len() > MAX_KEY
@@ -444,12 +434,8 @@ fn flow_sequence(mut text: &str) -> Option<Value> {
     }
     loop {
         let (item, rest) = match text.as_bytes().first()? {
-            b'"' => {
-                let (value, rest) = double_quoted(text)?;
-                (Value::String(value), rest)
-            }
-            b'\'' => {
-                let (value, rest) = single_quoted(text)?;
+            b'"' | b'\'' => {
+                let (value, rest) = quoted(text)?;
                 (Value::String(value), rest)
             }
             &first => {
@@ -480,6 +466,16 @@ fn flow_sequence(mut text: &str) -> Option<Value> {
             }
             _ => return None,
         }
+    }
+}
+
+/// A quoted scalar (`"…"` or `'…'`) that ends on its line: its value and what follows the
+/// closing quote; `None` for text that does not start with a quote, or one declined.
+fn quoted(text: &str) -> Option<(String, &str)> {
+    match text.as_bytes().first()? {
+        b'"' => double_quoted(text),
+        b'\'' => single_quoted(text),
+        _ => None,
     }
 }
 

@@ -806,7 +806,7 @@ fn stream_json(
                 scope.spawn(move || {
                     let mut reading = Reading::new(limits, select);
                     loop {
-                        // The lock is held only to take the next item.
+                        // The lock is held only to take the next batch.
                         let next = receive.lock().ok().and_then(|r| r.recv().ok());
                         let Some((first, texts)) = next else {
                             break;
