@@ -387,6 +387,27 @@ fn run(quick: bool, only: Option<&str>) {
             helm_why(&["explain", one, &format!("deploy/{one}-o12")], &many),
             floor_of(&many, Some(one)),
         ),
+        // Issue 9's question about one release: its own records only.
+        (
+            format!("timeline {one} --no-other-releases"),
+            &many,
+            helm_why(&["timeline", one, "--no-other-releases"], &many),
+            floor_of(&many, Some(one)),
+        ),
+        (
+            format!("explain {one} deploy/{one}-o12 --no-other-releases"),
+            &many,
+            helm_why(
+                &[
+                    "explain",
+                    one,
+                    &format!("deploy/{one}-o12"),
+                    "--no-other-releases",
+                ],
+                &many,
+            ),
+            floor_of(&many, Some(one)),
+        ),
         (
             "timeline app-0000".into(),
             &wide,
@@ -417,6 +438,12 @@ fn run(quick: bool, only: Option<&str>) {
             format!("timeline {one}"),
             &more,
             helm_why(&["timeline", one], &more),
+            floor_of(&more, Some(one)),
+        ),
+        (
+            format!("timeline {one} --no-other-releases"),
+            &more,
+            helm_why(&["timeline", one, "--no-other-releases"], &more),
             floor_of(&more, Some(one)),
         ),
     ];
@@ -451,6 +478,12 @@ fn run(quick: bool, only: Option<&str>) {
                 live(&["timeline", one]),
                 floor_of(&more, Some(one)),
             ),
+            (
+                format!("timeline {one} --no-other-releases (live)"),
+                &more,
+                live(&["timeline", one, "--no-other-releases"]),
+                floor_of(&more, Some(one)),
+            ),
         ])
         .collect::<Vec<_>>();
     let mut rows = Vec::new();
@@ -481,6 +514,31 @@ fn run(quick: bool, only: Option<&str>) {
             );
         }
     }
+    // By default `timeline` and `explain` search every record of the namespace for the
+    // objects' names (issue 10): beside the floor of the release's records, the floor of
+    // the namespace's, which is the `list -A` row's (every record of these corpora is in one
+    // namespace).
+    let mut against_namespace = String::new();
+    let searching = |r: &&Row| {
+        r.question.contains(one)
+            && !r.question.starts_with("history")
+            && !r.question.contains("--no-other-releases")
+            && !r.question.contains("(live)")
+    };
+    for row in rows.iter().filter(searching) {
+        if let Some(list) = rows
+            .iter()
+            .find(|r| r.question == "list -A" && r.corpus == row.corpus)
+        {
+            let _ = write!(
+                against_namespace,
+                "\n{} on {} / the namespace's floor: {:.1}×",
+                row.question,
+                row.corpus,
+                row.ours.wall.as_secs_f64() / list.floor.wall.as_secs_f64().max(1e-9)
+            );
+        }
+    }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "\n| question | corpus | helm-why | floor | ratio | helm-why peak RSS | floor peak RSS |"
@@ -498,7 +556,7 @@ fn run(quick: bool, only: Option<&str>) {
             r.floor.rss_kib / 1024,
         );
     }
-    println!("{against_list}");
+    println!("{against_list}{against_namespace}");
     println!(
         "\nload average after the run: {}; records per corpus: {}",
         load.split_whitespace()

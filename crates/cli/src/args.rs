@@ -348,6 +348,9 @@ pub struct ExplainArgs {
     /// The object's namespace, when objects of the release share a name across namespaces
     #[arg(long, value_name = "NS")]
     pub object_namespace: Option<String>,
+    /// Whether the other releases of the namespace are read.
+    #[command(flatten)]
+    pub others: OtherReleasesArgs,
 }
 
 /// `timeline`
@@ -355,6 +358,20 @@ pub struct ExplainArgs {
 pub struct TimelineArgs {
     /// Release name
     pub release: String,
+    /// Whether the other releases of the namespace are read.
+    #[command(flatten)]
+    pub others: OtherReleasesArgs,
+}
+
+/// Whether `explain` and `timeline` read the other releases of the release's namespace, to
+/// tell when one of them deleted or took over this release's objects.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OtherReleasesArgs {
+    /// Read only this release's records, not the other releases of its namespace: faster in
+    /// a crowded namespace, but what another release did to these objects is not shown (a
+    /// warning says so)
+    #[arg(long)]
+    pub no_other_releases: bool,
 }
 
 /// `images`

@@ -66,6 +66,54 @@ fn files_the_release_whose_older_revision_mentions_the_object_is_found() {
     assert!(!out.contains("Other releases"), "{out}");
 }
 
+/// `--no-other-releases` reads this release's records only: no other release is blamed, and
+/// a warning says that they were not read, in text and in JSON.
+#[test]
+fn files_with_no_other_releases_the_other_releases_are_not_read_and_a_warning_says_so() {
+    let file = SecretsFile::new(&shop(3));
+    let args = ["explain", "own", "cm/shared", "--from", file.path()];
+    let (code, out, err) = output(&[&args[..], &["--no-other-releases"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("Other releases") && !out.contains("shop/b"),
+        "{out}"
+    );
+    let warning = "the other releases of namespace shop were not read (--no-other-releases): \
+        what they did to this release's objects is not shown";
+    assert!(err.contains(warning), "{err}");
+    let (code, json, err) = output(&[
+        "timeline",
+        "own",
+        "--no-other-releases",
+        "-o",
+        "json",
+        "--from",
+        file.path(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["warnings"], serde_json::json!([warning]), "{json}");
+    assert!(
+        v["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["other_releases"].as_array().is_none_or(Vec::is_empty)),
+        "{json}"
+    );
+    // A release alone in its namespace has nothing to leave out: no warning.
+    let alone = SecretsFile::new(&shop(0)[..1]);
+    let (code, _, err) = output(&[
+        "timeline",
+        "own",
+        "--no-other-releases",
+        "--from",
+        alone.path(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("were not read"), "{err}");
+}
+
 /// Run the binary against a kubeconfig file.
 fn run_cluster(cluster: &TestCluster, args: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -137,6 +185,17 @@ fn cluster_pages_through_the_namespace_once_then_lists_only_the_releases_found()
             "owner=helm (continued)"
         ]
     );
+
+    // --no-other-releases: the release's own LIST, nothing of the namespace.
+    cluster.clear_requests();
+    let (code, out, err) = run_cluster(
+        &cluster,
+        &["explain", "own", "cm/shared", "--no-other-releases"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("shop/b"), "{out}");
+    assert!(err.contains("were not read (--no-other-releases)"), "{err}");
+    assert_eq!(record_lists(&cluster), ["owner=helm,name=own"]);
 }
 
 /// A record of another release that cannot be decoded is not skipped silently: what that

@@ -257,6 +257,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
         &loaded,
         history,
         &BTreeSet::from([key.name.as_str()]),
+        args.others,
         &options,
         &mut report.warnings,
     )

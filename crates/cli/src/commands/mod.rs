@@ -19,7 +19,7 @@ use helm_why_diff::RevisionView;
 use helm_why_release::mentions::Mentions;
 use helm_why_release::{History, ScopeResolver};
 
-use crate::args::{Command, OutputFormat};
+use crate::args::{Command, OtherReleasesArgs, OutputFormat};
 use crate::config::Config;
 use crate::source::Loaded;
 pub use crate::ui::Ui;
@@ -227,7 +227,8 @@ pub async fn discover<'h>(
 /// other namespaces are `who -A`'s job.
 ///
 /// Records of those releases that could not be decoded are not skipped silently: one warning
-/// per release goes to `warnings`, since what they did to the objects is then unknown.
+/// per release goes to `warnings`, since what they did to the objects is then unknown. With
+/// `--no-other-releases` nothing is read and one warning says that it was not.
 ///
 /// # Errors
 /// Source errors.
@@ -236,11 +237,21 @@ pub async fn neighbour_replays(
     loaded: &Loaded,
     this: &History,
     names: &BTreeSet<&str>,
+    others: OtherReleasesArgs,
     options: &helm_why_diff::ReplayOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<helm_why_diff::Replay>> {
     let mentions = Mentions::new(names.iter().copied());
     if mentions.is_empty() || loaded.alone_in_namespace(this) {
+        return Ok(Vec::new());
+    }
+    if others.no_other_releases {
+        // Not a silent gap: without the other releases, "deleted outside what the records
+        // show" may be another release's doing.
+        warnings.push(format!(
+            "the other releases of namespace {} were not read (--no-other-releases): what they did to this release's objects is not shown",
+            this.id.namespace
+        ));
         return Ok(Vec::new());
     }
     let request = crate::source::Request::Neighbours {

@@ -265,6 +265,7 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
         &loaded,
         history,
         &names,
+        args.others,
         &options,
         &mut report.warnings,
     )
