@@ -7,7 +7,7 @@
 //! over, is deleted by whichever release upgrades away from it. These functions take every
 //! release's [`Replay`] and find such objects, and who did what to one object.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use helm_why_release::{ResourceKey, Timestamp};
 use serde::Serialize;
@@ -125,7 +125,10 @@ pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
 /// no released Helm checks ownership before deleting there either (helm-semantics.md §8 has
 /// the check only on Helm's main branch, which no profile models).
 fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
-    let mut holders: BTreeMap<&ObjectId, Vec<(usize, &ResourceKey)>> = BTreeMap::new();
+    // Hashed, not ordered: a scan holds tens of thousands of ids, whose strings a tree
+    // compares at every level; `cross_hazards` sorts what is found.
+    let mut holders: HashMap<&ObjectId, Vec<(usize, &ResourceKey)>, foldhash::fast::RandomState> =
+        HashMap::default();
     for (i, t) in releases.iter().enumerate() {
         for (id, key) in &t.objects {
             holders.entry(id).or_default().push((i, key));

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasher as _;
+use std::sync::Arc;
 
 use helm_why_release::ResourceKey;
 
@@ -79,16 +80,35 @@ impl ByName {
 pub(crate) struct Ids {
     ids: Vec<ObjectId>,
     by_name: ByName,
+    /// Slots of shared keys by their address: an unchanged document's key is one `Arc`
+    /// across revisions, so most lookups end here without reading a string (which, spread
+    /// over the heap, costs cache misses more than comparisons). Each entry holds its key,
+    /// so no other key can be at that address while the entry is here.
+    by_address: HashMap<usize, (Arc<ResourceKey>, usize), foldhash::fast::RandomState>,
 }
 
 impl Ids {
     /// The slot of `key`'s identity, if it was seen.
     pub(crate) fn slot(&self, key: &ResourceKey) -> Option<usize> {
+        if let Some((_, slot)) = self.by_address.get(&address(key)) {
+            return Some(*slot);
+        }
         self.by_name
             .get(key)
             .iter()
             .copied()
             .find(|s| self.ids.get(*s).is_some_and(|id| id.is(key)))
+    }
+
+    /// [`Ids::intern`] for a shared key, whose address then finds its slot.
+    pub(crate) fn intern_shared(&mut self, key: &Arc<ResourceKey>) -> usize {
+        if let Some((_, slot)) = self.by_address.get(&address(key)) {
+            return *slot;
+        }
+        let slot = self.intern(key);
+        self.by_address
+            .insert(address(key), (Arc::clone(key), slot));
+        slot
     }
 
     /// The slot of `key`'s identity, numbered now if it is new.
@@ -110,5 +130,50 @@ impl Ids {
     /// How many identities there are.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
+    }
+}
+
+/// Where a key is in memory ([`Ids::intern_shared`]).
+fn address(key: &ResourceKey) -> usize {
+    std::ptr::from_ref(key) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key found by its address, by an equal copy, or under another group of the same
+    /// stored object is one slot; another name is another.
+    #[test]
+    fn a_shared_key_and_its_copies_have_one_slot() {
+        let mut ids = Ids::default();
+        let old = Arc::new(ResourceKey::new(
+            "extensions/v1beta1",
+            "Ingress",
+            Some("ns"),
+            "web",
+        ));
+        let new = Arc::new(ResourceKey::new(
+            "networking.k8s.io/v1",
+            "Ingress",
+            Some("ns"),
+            "web",
+        ));
+        let copy = Arc::new((*old).clone());
+        let other = Arc::new(ResourceKey::new(
+            "networking.k8s.io/v1",
+            "Ingress",
+            Some("ns"),
+            "api",
+        ));
+        assert_eq!(ids.slot(&old), None);
+        assert_eq!(ids.intern_shared(&old), 0);
+        assert_eq!(ids.slot(&old), Some(0));
+        assert_eq!(ids.slot(&copy), Some(0));
+        assert_eq!(ids.intern_shared(&new), 0);
+        assert_eq!(ids.intern_shared(&other), 1);
+        assert_eq!(ids.slot(&other), Some(1));
+        assert_eq!(ids.slot(&new), Some(0));
+        assert_eq!(ids.len(), 2);
     }
 }

@@ -52,6 +52,10 @@ impl ObjectId {
 /// Whether two keys name one stored object (`ObjectId::of(a) == ObjectId::of(b)`, without
 /// copying them).
 pub(crate) fn same_id(a: &ResourceKey, b: &ResourceKey) -> bool {
+    // One shared key (an unchanged document of two revisions): no string to compare.
+    if std::ptr::eq(a, b) {
+        return true;
+    }
     a.name == b.name
         && a.namespace == b.namespace
         && a.kind == b.kind
@@ -139,6 +143,17 @@ impl World {
     /// The slot of `key`'s identity, interned now if it is new.
     pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
         let slot = self.ids.intern(key);
+        self.make_room(slot)
+    }
+
+    /// [`World::intern`] for a shared key ([`Ids::intern_shared`]).
+    pub(crate) fn intern_shared(&mut self, key: &Arc<ResourceKey>) -> usize {
+        let slot = self.ids.intern_shared(key);
+        self.make_room(slot)
+    }
+
+    /// Make `slot` a place in `live`.
+    fn make_room(&mut self, slot: usize) -> usize {
         if self.live.len() <= slot {
             self.live.resize(slot + 1, None);
         }
@@ -165,7 +180,7 @@ impl World {
 
     /// Create or replace.
     pub fn put(&mut self, live: Live) {
-        let slot = self.intern(&live.key);
+        let slot = self.intern_shared(&live.key);
         if let Some(entry) = self.live.get_mut(slot) {
             let new = entry.is_none();
             *entry = Some(live);
