@@ -1,6 +1,5 @@
 //! Object identity: API group, version, kind, namespace and name, with Helm's namespace defaulting.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The identity of one Kubernetes object in a manifest or hook.
@@ -165,11 +164,16 @@ const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ScopeResolver {
-    cluster_kinds: BTreeSet<String>,
-    // By group, then kind: looked up with borrowed `&str`s, once per object of every revision.
-    cluster_group_kinds: BTreeMap<String, BTreeSet<String>>,
-    discovered: BTreeMap<String, BTreeMap<String, Scope>>,
+    // Hashed: looked up with borrowed `&str`s once per object of every revision, where a
+    // tree compared strings at every level.
+    cluster_kinds: Set<String>,
+    // By group, then kind.
+    cluster_group_kinds: Map<String, Set<String>>,
+    discovered: Map<String, Map<String, Scope>>,
 }
+
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 impl ScopeResolver {
     /// A resolver that knows the built-in Kubernetes kinds.
