@@ -236,6 +236,8 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
     let mut runs = Runs::default();
     let mut live_policies: BTreeMap<ContainerId, LivePolicy> = BTreeMap::new();
     let mut base: Option<&RevisionView<'_>> = None;
+    // Where the base's rows are in `revisions`.
+    let mut base_rows = 0;
     let mut images = ImagesOfDocuments::default();
     for view in views {
         let revision = view.revision();
@@ -257,7 +259,10 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
         if applied && let Some(base) = base {
             let operation = inferred.operation.label();
             no_rollout_findings(base, view, &operation, &rows, &mut findings);
-            app_version_findings(base, view, &rows, &mut findings);
+            let old_rows = revisions
+                .get(base_rows)
+                .map_or(&[][..], |r: &RevisionImages| &r.rows);
+            app_version_findings(base, view, old_rows, &rows, &mut findings);
         }
         if applied {
             pull_policy_findings(
@@ -280,6 +285,7 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
         });
         if applied {
             base = Some(view);
+            base_rows = revisions.len() - 1;
         }
     }
     sort_findings(&mut findings);
@@ -696,9 +702,11 @@ fn join_words(parts: &[String]) -> String {
 }
 
 /// `tag-kept-app-version-changed`: appVersion moved, every image of the workload stayed.
+/// `old_rows` are the base's, as [`image_history`] read them (not read again here).
 fn app_version_findings(
     base: &RevisionView<'_>,
     view: &RevisionView<'_>,
+    old_rows: &[ImageRow],
     rows: &[ImageRow],
     out: &mut Vec<ImageFinding>,
 ) {
@@ -707,7 +715,6 @@ fn app_version_findings(
     if new_version.is_empty() || old_version == new_version {
         return;
     }
-    let old_rows = revision_rows(base, None, true, &mut ImagesOfDocuments::default());
     let old_images: BTreeMap<ContainerId, &str> = old_rows
         .iter()
         .map(|r| (container_id(r), r.spec.image.as_str()))
