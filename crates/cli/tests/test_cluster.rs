@@ -287,6 +287,36 @@ fn list_in_all_namespaces() {
     );
 }
 
+/// `list` keeps of each release the records of its highest `version` label across pages
+/// (a duplicate of the newest included, so that it is reported), and every record whose
+/// labels do not say which release it holds.
+#[test]
+fn list_keeps_the_newest_records_of_each_release_across_pages() {
+    let cluster = TestCluster::start();
+    cluster.add_all(secrets("web", "shop", 150));
+    // Another record of revision 150, which says otherwise.
+    let mut copy = revision("web", "shop", 150, 150)
+        .status(Status::Failed, "Upgrade \"web\" failed")
+        .secret();
+    copy["metadata"]["name"] = json!("web-v150-copy");
+    cluster.add(copy);
+    let mut unnamed = revision("solo", "shop", 2, 2).secret();
+    unnamed["metadata"]["labels"] = json!({"owner": "helm"});
+    cluster.add(unnamed);
+    cluster.add_all(secrets("api", "shop", 3));
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let run = helm_why(&kc.path, &[], &["list"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @"
+    NAME  NAMESPACE  REVISION  UPDATED                  STATUS    CHART        APP VERSION
+    api   shop       3         2026-01-01 00:00:03 UTC  deployed  api-1.2.0    2.3
+    solo  shop       2         2026-01-01 00:00:02 UTC  deployed  solo-1.1.0   2.2
+    web   shop       150       2026-01-01 00:02:30 UTC  failed    web-1.149.0  2.150
+    ");
+    insta::assert_snapshot!(run.stderr, @"warning: shop/web: revision 150 is stored 2 times with different content (web-v150-copy (namespace/shop), sh.helm.release.v1.web.v150 (namespace/shop)); using the first, the furthest along Helm's status lifecycle");
+    assert_eq!(requests(&cluster).len(), 2);
+}
+
 #[test]
 fn a_long_history_is_read_in_pages() {
     let cluster = loaded_cluster();

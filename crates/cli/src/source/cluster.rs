@@ -146,14 +146,14 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
             .await?;
         }
         (StorageDriver::Secret, _) => {
-            let listed = list_all::<Secret>(&target, &listing).await?;
-            for s in &newest_only(listed, newest) {
+            let listed = list_kept::<Secret>(&target, &listing, newest).await?;
+            for s in &listed {
                 decoded.add(s, secret_payload(s), Driver::Secret, &config.limits);
             }
         }
         (StorageDriver::ConfigMap, _) => {
-            let listed = list_all::<ConfigMap>(&target, &listing).await?;
-            for c in &newest_only(listed, newest) {
+            let listed = list_kept::<ConfigMap>(&target, &listing, newest).await?;
+            for c in &listed {
                 decoded.add(c, config_map_payload(c), Driver::ConfigMap, &config.limits);
             }
         }
@@ -219,8 +219,8 @@ async fn other_driver(
         selector: listing.selector.clone(),
     };
     let count = match driver {
-        StorageDriver::Secret => list_all::<ConfigMap>(target, &other).await.ok()?.len(),
-        StorageDriver::ConfigMap => list_all::<Secret>(target, &other).await.ok()?.len(),
+        StorageDriver::Secret => count_all::<ConfigMap>(target, &other).await.ok()?,
+        StorageDriver::ConfigMap => count_all::<Secret>(target, &other).await.ok()?,
     };
     (count > 0).then_some((flag, count))
 }
@@ -421,35 +421,71 @@ where
     Ok(decoded)
 }
 
-/// When `newest`, keep of each release (namespace and `name` label) only the object with the
-/// highest `version` label, and every object without those labels (decoded to be reported).
-fn newest_only<K: kube::Resource>(objects: Vec<K>, newest: bool) -> Vec<K> {
-    if !newest {
-        return objects;
-    }
-    let version = |o: &K| {
-        o.labels()
-            .get("version")
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let mut best: std::collections::BTreeMap<(String, String), u64> = Default::default();
-    for o in &objects {
-        if let (Some(name), Some(v)) = (o.labels().get("name"), version(o)) {
-            let slot = best
-                .entry((o.namespace().unwrap_or_default(), name.clone()))
-                .or_insert(v);
-            *slot = (*slot).max(v);
+/// The objects of one LIST that are kept, in the LIST's order: every object, or when
+/// `newest` only the objects with the highest `version` label of each release (namespace and
+/// `name` label; all of them, so that a duplicate is reported) and every object without
+/// those labels (decoded to be reported). Older records are dropped page by page, so `list`
+/// holds a record per release, not the namespace's records.
+struct Kept<K> {
+    newest: bool,
+    /// How many objects were offered: each kept one's position.
+    offered: usize,
+    by_release: BTreeMap<(String, String), Newest<K>>,
+    others: Vec<(usize, K)>,
+}
+
+/// The records of one release's highest `version` label so far, with their positions.
+struct Newest<K> {
+    version: u64,
+    objects: Vec<(usize, K)>,
+}
+
+impl<K: kube::Resource> Kept<K> {
+    fn new(newest: bool) -> Self {
+        Kept {
+            newest,
+            offered: 0,
+            by_release: BTreeMap::new(),
+            others: Vec::new(),
         }
     }
-    objects
-        .into_iter()
-        .filter(|o| match (o.labels().get("name"), version(o)) {
-            (Some(name), Some(v)) => {
-                best.get(&(o.namespace().unwrap_or_default(), name.clone())) == Some(&v)
-            }
-            _ => true,
-        })
-        .collect()
+
+    fn offer(&mut self, object: K) {
+        let at = self.offered;
+        self.offered += 1;
+        let name = object.labels().get("name").cloned();
+        let version = object
+            .labels()
+            .get("version")
+            .and_then(|v| v.parse::<u64>().ok());
+        let (true, Some(name), Some(version)) = (self.newest, name, version) else {
+            self.others.push((at, object));
+            return;
+        };
+        let release = (object.namespace().unwrap_or_default(), name);
+        let newest = self.by_release.entry(release).or_insert_with(|| Newest {
+            version,
+            objects: Vec::new(),
+        });
+        if version > newest.version {
+            newest.version = version;
+            newest.objects.clear();
+        }
+        if version == newest.version {
+            newest.objects.push((at, object));
+        }
+    }
+
+    fn into_objects(self) -> Vec<K> {
+        let mut kept: Vec<(usize, K)> = self
+            .by_release
+            .into_values()
+            .flat_map(|newest| newest.objects)
+            .chain(self.others)
+            .collect();
+        kept.sort_by_key(|(at, _)| *at);
+        kept.into_iter().map(|(_, object)| object).collect()
+    }
 }
 
 /// Records and decode errors, as `history::group` takes them.
@@ -529,13 +565,54 @@ where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let (mut items, mut token) = (Vec::new(), None);
+    list_kept(target, listing, false).await
+}
+
+/// How many objects one LIST finds, page by page (none is kept).
+async fn count_all<K>(target: &Target, listing: &Listing) -> Result<usize>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut count = 0;
+    each_page::<K>(target, listing, |page| count += page.len()).await?;
+    Ok(count)
+}
+
+/// [`list_all`], or when `newest` the newest records of each release ([`Kept`]), chosen as
+/// the pages come.
+async fn list_kept<K>(target: &Target, listing: &Listing, newest: bool) -> Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut kept = Kept::new(newest);
+    each_page::<K>(target, listing, |page| {
+        for object in page {
+            kept.offer(object);
+        }
+    })
+    .await?;
+    Ok(kept.into_objects())
+}
+
+/// Every page of one LIST, following `continue` tokens, handed to `each` as it comes.
+async fn each_page<K>(
+    target: &Target,
+    listing: &Listing,
+    mut each: impl FnMut(Vec<K>),
+) -> Result<()>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut token = None;
     loop {
         let (page, next) = fetch_page::<K>(target, listing, token.as_deref()).await?;
-        items.extend(page);
+        each(page);
         match next {
             Some(next) => token = Some(next),
-            None => return Ok(items),
+            None => return Ok(()),
         }
     }
 }
