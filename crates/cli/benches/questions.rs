@@ -499,46 +499,42 @@ fn run(quick: bool, only: Option<&str>) {
             floor: sample(&floor, runs),
         });
     }
-    // Issue 10's goal for scan is relative to list -A on the same records.
-    let mut against_list = String::new();
-    for scan in rows.iter().filter(|r| r.question == "scan") {
-        if let Some(list) = rows
-            .iter()
-            .find(|r| r.question == "list -A" && r.corpus == scan.corpus)
-        {
-            let _ = write!(
-                against_list,
-                "\nscan / list -A on {}: {:.1}×",
-                scan.corpus,
-                scan.ours.wall.as_secs_f64() / list.ours.wall.as_secs_f64().max(1e-9)
-            );
+    // Lines of the rows chosen by `which`, each against a time of the `list -A` row of its
+    // corpus (`of`).
+    let against_list_row = |which: &dyn Fn(&Row) -> bool, of: fn(&Row) -> Duration, what: &str| {
+        let mut lines = String::new();
+        for row in rows.iter().filter(|r| which(r)) {
+            if let Some(list) = rows
+                .iter()
+                .find(|r| r.question == "list -A" && r.corpus == row.corpus)
+            {
+                let _ = write!(
+                    lines,
+                    "\n{} / {what} on {}: {:.1}×",
+                    row.question,
+                    row.corpus,
+                    row.ours.wall.as_secs_f64() / of(list).as_secs_f64().max(1e-9)
+                );
+            }
         }
-    }
+        lines
+    };
+    // Issue 10's goal for scan is relative to list -A on the same records.
+    let against_list = against_list_row(&|r| r.question == "scan", |l| l.ours.wall, "list -A");
     // By default `timeline` and `explain` search every record of the namespace for the
     // objects' names (issue 10): beside the floor of the release's records, the floor of
     // the namespace's, which is the `list -A` row's (every record of these corpora is in one
     // namespace).
-    let mut against_namespace = String::new();
-    let searching = |r: &&Row| {
-        r.question.contains(one)
-            && !r.question.starts_with("history")
-            && !r.question.contains("--no-other-releases")
-            && !r.question.contains("(live)")
-    };
-    for row in rows.iter().filter(searching) {
-        if let Some(list) = rows
-            .iter()
-            .find(|r| r.question == "list -A" && r.corpus == row.corpus)
-        {
-            let _ = write!(
-                against_namespace,
-                "\n{} on {} / the namespace's floor: {:.1}×",
-                row.question,
-                row.corpus,
-                row.ours.wall.as_secs_f64() / list.floor.wall.as_secs_f64().max(1e-9)
-            );
-        }
-    }
+    let against_namespace = against_list_row(
+        &|r| {
+            r.question.contains(one)
+                && !r.question.starts_with("history")
+                && !r.question.contains("--no-other-releases")
+                && !r.question.contains("(live)")
+        },
+        |l| l.floor.wall,
+        "the namespace's floor",
+    );
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "\n| question | corpus | helm-why | floor | ratio | helm-why peak RSS | floor peak RSS |"
