@@ -198,6 +198,51 @@ fn cluster_pages_through_the_namespace_once_then_lists_only_the_releases_found()
     assert_eq!(record_lists(&cluster), ["owner=helm,name=own"]);
 }
 
+/// `who` from a cluster reads the LIST page by page and keeps only the releases whose records
+/// mention the name, with the same story as from a file of the same records.
+#[test]
+fn cluster_who_reads_the_namespace_once_and_answers_as_from_a_file() {
+    let cluster = TestCluster::start();
+    // 3 + 150 records: two pages of 100.
+    let records = shop(150);
+    cluster.add_all(records.iter().map(ReleaseBuilder::secret));
+    let (code, live, err) = run_cluster(&cluster, &["who", "cm/shared", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        record_lists(&cluster),
+        ["owner=helm", "owner=helm (continued)"]
+    );
+    let file = SecretsFile::new(&records);
+    let (code, offline, err) = output(&["who", "cm/shared", "-o", "json", "--from", file.path()]);
+    assert_eq!(code, 0, "{err}");
+    let (live, offline): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&live).unwrap(),
+        serde_json::from_str(&offline).unwrap(),
+    );
+    assert_eq!(live["releases_read"], 152, "{live}");
+    let releases: Vec<&str> = live["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["release"].as_str().unwrap())
+        .collect();
+    assert_eq!(releases, ["b", "own"], "{live}");
+    // The same story; only the wording that the cluster settles differs.
+    for field in ["releases", "releases_read", "tracked_by", "object"] {
+        assert_eq!(live[field], offline[field], "{field}");
+    }
+    assert_eq!(
+        (
+            &live["deleted_last_by"]["release"],
+            &live["deleted_last_by"]["revision"]
+        ),
+        (
+            &offline["deleted_last_by"]["release"],
+            &offline["deleted_last_by"]["revision"]
+        )
+    );
+}
+
 /// A record of another release that cannot be decoded is not skipped silently: what that
 /// release did may be missing, and the warning says which release and why.
 #[test]

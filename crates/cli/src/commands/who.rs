@@ -8,15 +8,16 @@ use anyhow::Result;
 use helm_why_diff::{
     Action, ObjectId, ObjectQuery, ReleaseEvent, Replay, events_about, last_removal, replay,
 };
-use helm_why_release::{History, ResourceKey};
+use helm_why_release::{Histories, History, ResourceKey};
 
 use super::{Ui, discover, mentions_any, replay_options, source_warnings};
 use crate::args::WhoArgs;
-use crate::config::Config;
+use crate::config::{Config, SourceSpec};
 use crate::error::{UserError, exit};
 use crate::progress::Progress;
 use crate::report::who::{WhoLive, WhoRelease, WhoReport};
-use crate::source::{Observation, Request, load};
+use crate::source::cluster::ReleaseStream;
+use crate::source::{Batch, Connection, Observation, Request, files, load};
 
 /// Run `who`.
 ///
@@ -30,27 +31,14 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     let query = ObjectQuery::parse(&args.object, object_namespace).map_err(UserError::new)?;
     let progress = Progress::new(config);
     progress.say("reading release records");
-    let loaded = load(
-        config,
-        Request::All {
-            all_namespaces: args.all_namespaces,
-            newest: false,
-        },
-    )
-    .await?;
-    let mut warnings = source_warnings(&loaded);
-    // Only releases whose records mention the name can have rendered it: replay those.
-    let candidates: Vec<&History> = loaded
-        .histories
-        .releases
-        .iter()
-        .filter(|h| mentions_any(h, &BTreeSet::from([query.name.as_str()])))
-        .collect();
+    let found = Candidates::read(config, args.all_namespaces, &query.name).await?;
+    let mut warnings = found.warnings;
+    let candidates = &found.histories;
     let mut scopes = config.scopes.clone();
-    if let Some(cluster) = &loaded.cluster {
-        warnings.extend(discover(cluster, candidates.iter().copied(), &mut scopes).await);
+    if let Some(cluster) = &found.cluster {
+        warnings.extend(discover(cluster, candidates.iter(), &mut scopes).await);
     }
-    let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
+    let options = replay_options(config, &scopes, found.cluster.is_some())?;
     let total = candidates.len();
     let mut replays = Vec::with_capacity(total);
     for (i, history) in candidates.iter().enumerate() {
@@ -64,15 +52,115 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
         replays.push(replay(history, &options));
     }
     progress.finish();
-    let key = find(&replays, &query, &loaded.origin)?;
-    let mut report = build(&replays, &key, loaded.histories.releases.len(), warnings);
-    if let Some(cluster) = &loaded.cluster {
+    let key = find(&replays, &query, &found.origin)?;
+    let mut report = build(&replays, &key, found.read, warnings);
+    if let Some(cluster) = &found.cluster {
         let observation = cluster.observe(std::slice::from_ref(&key)).await;
         report.live = observation.first().map(|o| live(o, cluster.source()));
         report.summary = summary(&report);
     }
     crate::render::who::render(&report, ui)?;
     Ok(exit::OK)
+}
+
+/// The releases in scope of which a record mentions the object's name: only they can have
+/// rendered it.
+#[derive(Default)]
+struct Candidates {
+    /// Those releases, by namespace and name.
+    histories: Vec<History>,
+    /// How many releases were read, candidates or not.
+    read: usize,
+    /// What the source said (records that could not be decoded, objects ignored).
+    warnings: Vec<String>,
+    /// What was read, for messages.
+    origin: String,
+    /// The cluster, when connected.
+    cluster: Option<Connection>,
+}
+
+impl Candidates {
+    /// Read the source. A single file and a cluster's Secrets or ConfigMaps are read as a
+    /// stream, release by release, and the releases that do not mention `name` are dropped as
+    /// they come, so memory holds the candidates, not the source; other sources (several
+    /// files, a directory, SQL, Tiller), and a stream whose records are not grouped by
+    /// release, are read whole.
+    async fn read(config: &Config, all_namespaces: bool, name: &str) -> Result<Candidates> {
+        let names = BTreeSet::from([name]);
+        let mut found = Candidates::default();
+        let keep = |found: &mut Candidates, histories: Histories| {
+            found.read += histories.releases.len();
+            let mentioning = histories.releases.into_iter();
+            found
+                .histories
+                .extend(mentioning.filter(|h| mentions_any(h, &names)));
+            histories.unattributed
+        };
+        if let SourceSpec::Cluster(spec) = &config.source
+            && spec.tiller_namespace.is_none()
+        {
+            let mut stream = ReleaseStream::open(spec, config, all_namespaces).await?;
+            let mut in_order = true;
+            while let Some(batch) = stream.next().await? {
+                match batch {
+                    Batch::Releases(histories) => {
+                        let undecoded = keep(&mut found, histories);
+                        let said = undecoded.iter().map(|e| format!("could not decode {e}"));
+                        found.warnings.extend(said);
+                    }
+                    Batch::OutOfOrder(_) => {
+                        in_order = false;
+                        break;
+                    }
+                }
+            }
+            if in_order {
+                found.origin = stream.origin();
+                found.cluster = Some(stream.into_connection());
+                return Ok(found.sorted());
+            }
+            found = Candidates::default();
+        }
+        if let SourceSpec::Files(paths) = &config.source
+            && let [path] = paths.as_slice()
+            && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        {
+            let mut in_order = true;
+            let loaded = files::stream(path, config, &mut |batch| match batch {
+                Batch::Releases(histories) => {
+                    // A streamed file's undecodable records are in what it returns.
+                    keep(&mut found, histories);
+                    true
+                }
+                Batch::OutOfOrder(_) => {
+                    in_order = false;
+                    false
+                }
+            })?;
+            if in_order {
+                found.warnings = source_warnings(&loaded);
+                found.origin = loaded.origin;
+                return Ok(found.sorted());
+            }
+            found = Candidates::default();
+        }
+        let request = Request::All {
+            all_namespaces,
+            newest: false,
+        };
+        let loaded = load(config, request).await?;
+        found.warnings = source_warnings(&loaded);
+        found.origin = loaded.origin;
+        found.cluster = loaded.cluster;
+        keep(&mut found, loaded.histories);
+        Ok(found)
+    }
+
+    /// In release order, as a whole source is grouped.
+    fn sorted(mut self) -> Self {
+        self.histories.sort_by(|a, b| a.id.cmp(&b.id));
+        self
+    }
 }
 
 /// The one object identity the query names among everything the replays saw.

@@ -775,6 +775,11 @@ impl ReleaseStream {
     pub fn connection(&self) -> &Connection {
         &self.connection
     }
+
+    /// The connection, for the questions asked after the LIST (live objects).
+    pub fn into_connection(self) -> Connection {
+        self.connection
+    }
 }
 
 /// Turn a failed LIST into a message that says what to do.
