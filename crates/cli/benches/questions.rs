@@ -369,6 +369,13 @@ fn run(quick: bool, only: Option<&str>) {
             helm_why(&["scan", "--fail-on", "never"], &more),
             floor_of(&more, None),
         ),
+        // Every release of the file is read to find the few that mention the object.
+        (
+            format!("who deploy/{one}-o12 -A"),
+            &more,
+            helm_why(&["who", &format!("deploy/{one}-o12"), "-A"], &more),
+            floor_of(&more, None),
+        ),
         (
             format!("history {one}"),
             &many,
@@ -529,6 +536,7 @@ fn run(quick: bool, only: Option<&str>) {
         &|r| {
             r.question.contains(one)
                 && !r.question.starts_with("history")
+                && !r.question.starts_with("who")
                 && !r.question.contains("--no-other-releases")
                 && !r.question.contains("(live)")
         },
