@@ -58,7 +58,15 @@ pub(crate) struct ListSplitter<R> {
     capture: bool,
     /// Whether the object's `{` was read.
     opened: bool,
+    /// The size of the last item, which the next one starts with room for: the items of a
+    /// List of release records are much alike, and a buffer grown from nothing copied each
+    /// item about twice over.
+    item_hint: usize,
 }
+
+/// The most room an item starts with ([`ListSplitter::item_hint`]): one large item must not
+/// make every small one after it allocate as much.
+const MAX_ITEM_HINT: usize = 1 << 20;
 
 /// Where [`ListSplitter::copy_value`] puts the bytes of the value it reads past.
 enum Sink<'o> {
@@ -79,6 +87,7 @@ impl<R: BufRead> ListSplitter<R> {
             captured: Vec::new(),
             capture: true,
             opened: false,
+            item_hint: 0,
         }
     }
 
@@ -109,8 +118,10 @@ impl<R: BufRead> ListSplitter<R> {
                         // `[1,]`
                         return Err(self.error("trailing comma"));
                     }
-                    let mut item = Vec::new();
+                    let mut item = Vec::with_capacity(self.item_hint);
                     self.copy_value(Sink::Keep(&mut item))?;
+                    // A little more: the next revision of a release is often a little larger.
+                    self.item_hint = (item.len() + item.len() / 4).min(MAX_ITEM_HINT);
                     self.state = State::Items { first: false };
                     return Ok(Some(item));
                 }
