@@ -231,13 +231,12 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
         .iter()
         .map(|v| (v.revision(), &v.release.info.status))
         .collect();
-    let mut revisions = Vec::with_capacity(views.len());
+    let mut revisions: Vec<RevisionImages> = Vec::with_capacity(views.len());
     let mut findings = Vec::new();
     let mut runs = Runs::default();
     let mut live_policies: BTreeMap<ContainerId, LivePolicy> = BTreeMap::new();
-    let mut base: Option<&RevisionView<'_>> = None;
-    // Where the base's rows are in `revisions`.
-    let mut base_rows = 0;
+    // The base, and where its rows are in `revisions`.
+    let mut base: Option<(&RevisionView<'_>, usize)> = None;
     let mut images = ImagesOfDocuments::default();
     for view in views {
         let revision = view.revision();
@@ -252,21 +251,19 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
                 ..
             }
         );
-        let rows = revision_rows(view, base, applied, &mut images);
+        let base_view = base.map(|(b, _)| b);
+        let rows = revision_rows(view, base_view, applied, &mut images);
         for row in &rows {
             state_findings(row, &mut runs, &mut findings);
         }
-        if applied && let Some(base) = base {
+        if applied && let Some((base, at)) = base {
             let operation = inferred.operation.label();
             no_rollout_findings(base, view, &operation, &rows, &mut findings);
-            let old_rows = revisions
-                .get(base_rows)
-                .map_or(&[][..], |r: &RevisionImages| &r.rows);
-            app_version_findings(base, view, old_rows, &rows, &mut findings);
+            app_version_findings(base, view, &revisions[at].rows, &rows, &mut findings);
         }
         if applied {
             pull_policy_findings(
-                base,
+                base_view,
                 &rows,
                 &mut images,
                 &mut live_policies,
@@ -277,15 +274,14 @@ pub fn image_history(views: &[RevisionView<'_>]) -> ImageHistory {
         runs.end_revision(revision);
         revisions.push(RevisionImages {
             revision,
-            compared_with: base.map(RevisionView::revision),
+            compared_with: base_view.map(RevisionView::revision),
             applied,
             chart: view.release.chart_label(),
             app_version: view.release.chart.metadata.app_version.clone(),
             rows,
         });
         if applied {
-            base = Some(view);
-            base_rows = revisions.len() - 1;
+            base = Some((view, revisions.len() - 1));
         }
     }
     sort_findings(&mut findings);

@@ -301,10 +301,10 @@ pub(crate) fn run_views(
         let operation = inferred.operation.clone();
         sim.begin(rev, operation.label());
         for o in &view.objects {
-            objects.latest(sim.world.intern_shared(&o.key), &o.key);
+            objects.latest(sim.world.intern(&o.key), &o.key);
         }
         for h in &view.hooks {
-            objects.first(sim.world.intern_shared(&h.object.key), &h.object.key);
+            objects.first(sim.world.intern(&h.object.key), &h.object.key);
         }
         for p in &view.problems {
             sim.note(format!(

@@ -478,7 +478,7 @@ impl Sim {
         let all_at_once = op.is_install && !adopted_any;
         let mut failed = false;
         for t in &op.target.objects {
-            let slot = self.world.intern_shared(&t.key);
+            let slot = self.world.intern(&t.key);
             self.ever_manifest.insert(slot);
             let live = self.world.get(&t.key).cloned();
             let error = op
@@ -1121,7 +1121,7 @@ impl Sim {
     }
 
     /// Note that `key` was reported as an orphan.
-    fn mark_orphaned(&mut self, key: &ResourceKey) {
+    fn mark_orphaned(&mut self, key: &Arc<ResourceKey>) {
         let slot = self.world.intern(key);
         self.orphaned.insert(slot);
     }

@@ -140,20 +140,10 @@ impl World {
         self.ids.slot(key)
     }
 
-    /// The slot of `key`'s identity, interned now if it is new.
-    pub(crate) fn intern(&mut self, key: &ResourceKey) -> usize {
-        let slot = self.ids.intern(key);
-        self.make_room(slot)
-    }
-
-    /// [`World::intern`] for a shared key ([`Ids::intern_shared`]).
-    pub(crate) fn intern_shared(&mut self, key: &Arc<ResourceKey>) -> usize {
+    /// The slot of `key`'s identity, interned now if it is new (by its address too:
+    /// [`Ids::intern_shared`]).
+    pub(crate) fn intern(&mut self, key: &Arc<ResourceKey>) -> usize {
         let slot = self.ids.intern_shared(key);
-        self.make_room(slot)
-    }
-
-    /// Make `slot` a place in `live`.
-    fn make_room(&mut self, slot: usize) -> usize {
         if self.live.len() <= slot {
             self.live.resize(slot + 1, None);
         }
@@ -180,7 +170,7 @@ impl World {
 
     /// Create or replace.
     pub fn put(&mut self, live: Live) {
-        let slot = self.intern_shared(&live.key);
+        let slot = self.intern(&live.key);
         if let Some(entry) = self.live.get_mut(slot) {
             let new = entry.is_none();
             *entry = Some(live);

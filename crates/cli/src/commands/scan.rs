@@ -23,7 +23,7 @@ use crate::report::scan::{ScanHazard, ScanReport, ScanRow, SeverityCounts};
 use crate::source::cluster::{
     Connection, Observation, ReleaseStream, context_names, needs_discovery,
 };
-use crate::source::{Batch, Request, files, load};
+use crate::source::{Batch, Request, Streamed, files, load, streamed};
 
 /// Run `scan`.
 ///
@@ -310,29 +310,21 @@ async fn scan_source(
 ) -> Result<Scanned> {
     let where_ = context.map_or(String::new(), |c| format!(" in context {c}"));
     progress.say(format!("reading release records{where_}"));
-    if let SourceSpec::Cluster(spec) = &config.source
-        && spec.tiller_namespace.is_none()
-    {
-        let mut stream = ReleaseStream::open(spec, config, args.all_namespaces).await?;
-        match scan_stream(&mut stream, config, context, progress).await? {
-            Some(mut analyses) => {
+    match streamed(config) {
+        Some(Streamed::Cluster(spec)) => {
+            let mut stream = ReleaseStream::open(spec, config, args.all_namespaces).await?;
+            if let Some(mut analyses) = scan_stream(&mut stream, config, context, progress).await? {
                 let checked = check_ownership(args, stream.connection(), &mut analyses).await;
                 return Ok(finish(stream.origin(), analyses, checked, context));
             }
-            None => {
-                // The server broke key order: read everything at once instead.
-                progress.say(format!("reading release records{where_} again"));
-            }
+            // The server broke key order: read everything at once instead.
+            progress.say(format!("reading release records{where_} again"));
         }
-    }
-    if let SourceSpec::Files(paths) = &config.source
-        && let [path] = paths.as_slice()
-        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
-    {
-        match scan_file(path, config, context, progress)? {
+        Some(Streamed::File(path)) => match scan_file(path, config, context, progress)? {
             Some((origin, analyses)) => return Ok(finish(origin, analyses, 0, context)),
             None => progress.say(format!("reading release records{where_} again")),
-        }
+        },
+        None => {}
     }
     let loaded = load(
         config,

@@ -12,12 +12,12 @@ use helm_why_release::{Histories, History, ResourceKey};
 
 use super::{Ui, discover, mentions_any, replay_options, source_warnings};
 use crate::args::WhoArgs;
-use crate::config::{Config, SourceSpec};
+use crate::config::Config;
 use crate::error::{UserError, exit};
 use crate::progress::Progress;
 use crate::report::who::{WhoLive, WhoRelease, WhoReport};
 use crate::source::cluster::ReleaseStream;
-use crate::source::{Batch, Connection, Observation, Request, files, load};
+use crate::source::{Batch, Connection, Observation, Request, Streamed, files, load, streamed};
 
 /// Run `who`.
 ///
@@ -96,54 +96,52 @@ impl Candidates {
                 .extend(mentioning.filter(|h| mentions_any(h, &names)));
             histories.unattributed
         };
-        if let SourceSpec::Cluster(spec) = &config.source
-            && spec.tiller_namespace.is_none()
-        {
-            let mut stream = ReleaseStream::open(spec, config, all_namespaces).await?;
-            let mut in_order = true;
-            while let Some(batch) = stream.next().await? {
-                match batch {
+        match streamed(config) {
+            Some(Streamed::Cluster(spec)) => {
+                let mut stream = ReleaseStream::open(spec, config, all_namespaces).await?;
+                let mut in_order = true;
+                while let Some(batch) = stream.next().await? {
+                    match batch {
+                        Batch::Releases(histories) => {
+                            let undecoded = keep(&mut found, histories);
+                            let said = undecoded.iter().map(|e| format!("could not decode {e}"));
+                            found.warnings.extend(said);
+                        }
+                        Batch::OutOfOrder(_) => {
+                            in_order = false;
+                            break;
+                        }
+                    }
+                }
+                if in_order {
+                    found.origin = stream.origin();
+                    found.cluster = Some(stream.into_connection());
+                    return Ok(found.sorted());
+                }
+            }
+            Some(Streamed::File(path)) => {
+                let mut in_order = true;
+                let loaded = files::stream(path, config, &mut |batch| match batch {
                     Batch::Releases(histories) => {
-                        let undecoded = keep(&mut found, histories);
-                        let said = undecoded.iter().map(|e| format!("could not decode {e}"));
-                        found.warnings.extend(said);
+                        // A streamed file's undecodable records are in what it returns.
+                        keep(&mut found, histories);
+                        true
                     }
                     Batch::OutOfOrder(_) => {
                         in_order = false;
-                        break;
+                        false
                     }
+                })?;
+                if in_order {
+                    found.warnings = source_warnings(&loaded);
+                    found.origin = loaded.origin;
+                    return Ok(found.sorted());
                 }
             }
-            if in_order {
-                found.origin = stream.origin();
-                found.cluster = Some(stream.into_connection());
-                return Ok(found.sorted());
-            }
-            found = Candidates::default();
+            None => {}
         }
-        if let SourceSpec::Files(paths) = &config.source
-            && let [path] = paths.as_slice()
-            && std::fs::metadata(path).is_ok_and(|m| m.is_file())
-        {
-            let mut in_order = true;
-            let loaded = files::stream(path, config, &mut |batch| match batch {
-                Batch::Releases(histories) => {
-                    // A streamed file's undecodable records are in what it returns.
-                    keep(&mut found, histories);
-                    true
-                }
-                Batch::OutOfOrder(_) => {
-                    in_order = false;
-                    false
-                }
-            })?;
-            if in_order {
-                found.warnings = source_warnings(&loaded);
-                found.origin = loaded.origin;
-                return Ok(found.sorted());
-            }
-            found = Candidates::default();
-        }
+        // Not streamed, or not grouped by release: what was kept is read again whole.
+        found = Candidates::default();
         let request = Request::All {
             all_namespaces,
             newest: false,

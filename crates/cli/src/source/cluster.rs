@@ -146,13 +146,21 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
             .await?;
         }
         (StorageDriver::Secret, _) => {
-            let listed = list_kept::<Secret>(&target, &listing, newest).await?;
+            let listed = if newest {
+                list_newest::<Secret>(&target, &listing).await?
+            } else {
+                list_all::<Secret>(&target, &listing).await?
+            };
             for s in &listed {
                 decoded.add(s, secret_payload(s), Driver::Secret, &config.limits);
             }
         }
         (StorageDriver::ConfigMap, _) => {
-            let listed = list_kept::<ConfigMap>(&target, &listing, newest).await?;
+            let listed = if newest {
+                list_newest::<ConfigMap>(&target, &listing).await?
+            } else {
+                list_all::<ConfigMap>(&target, &listing).await?
+            };
             for c in &listed {
                 decoded.add(c, config_map_payload(c), Driver::ConfigMap, &config.limits);
             }
@@ -421,13 +429,12 @@ where
     Ok(decoded)
 }
 
-/// The objects of one LIST that are kept, in the LIST's order: every object, or when
-/// `newest` only the objects with the highest `version` label of each release (namespace and
-/// `name` label; all of them, so that a duplicate is reported) and every object without
-/// those labels (decoded to be reported). Older records are dropped page by page, so `list`
-/// holds a record per release, not the namespace's records.
+/// The objects of one LIST that `list` keeps, in the LIST's order: those with the highest
+/// `version` label of each release (namespace and `name` label; all of them, so that a
+/// duplicate is reported) and every object without those labels (decoded to be reported).
+/// Older records are dropped page by page, so `list` holds a record per release, not the
+/// namespace's records.
 struct Kept<K> {
-    newest: bool,
     /// How many objects were offered: each kept one's position.
     offered: usize,
     by_release: BTreeMap<(String, String), Newest<K>>,
@@ -441,9 +448,8 @@ struct Newest<K> {
 }
 
 impl<K: kube::Resource> Kept<K> {
-    fn new(newest: bool) -> Self {
+    fn new() -> Self {
         Kept {
-            newest,
             offered: 0,
             by_release: BTreeMap::new(),
             others: Vec::new(),
@@ -458,7 +464,7 @@ impl<K: kube::Resource> Kept<K> {
             .labels()
             .get("version")
             .and_then(|v| v.parse::<u64>().ok());
-        let (true, Some(name), Some(version)) = (self.newest, name, version) else {
+        let (Some(name), Some(version)) = (name, version) else {
             self.others.push((at, object));
             return;
         };
@@ -565,7 +571,9 @@ where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    list_kept(target, listing, false).await
+    let mut all = Vec::new();
+    each_page::<K>(target, listing, |page| all.extend(page)).await?;
+    Ok(all)
 }
 
 /// How many objects one LIST finds, page by page (none is kept).
@@ -579,14 +587,13 @@ where
     Ok(count)
 }
 
-/// [`list_all`], or when `newest` the newest records of each release ([`Kept`]), chosen as
-/// the pages come.
-async fn list_kept<K>(target: &Target, listing: &Listing, newest: bool) -> Result<Vec<K>>
+/// The newest records of each release of one LIST ([`Kept`]), chosen as the pages come.
+async fn list_newest<K>(target: &Target, listing: &Listing) -> Result<Vec<K>>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let mut kept = Kept::new(newest);
+    let mut kept = Kept::new();
     each_page::<K>(target, listing, |page| {
         for object in page {
             kept.offer(object);

@@ -44,6 +44,33 @@ pub enum Request<'a> {
     },
 }
 
+/// A source that can be read release by release as it comes, so that memory holds a few
+/// releases: a cluster's Secrets or ConfigMaps ([`cluster::ReleaseStream`]; Tiller's records
+/// are read whole) and a single regular file ([`files::stream`]). Other sources (several
+/// files, a directory, standard input, SQL) are read whole with [`load`].
+pub enum Streamed<'c> {
+    /// A cluster.
+    Cluster(&'c crate::config::ClusterSpec),
+    /// One regular file.
+    File(&'c std::path::Path),
+}
+
+/// How `config`'s source can be streamed, if it can.
+pub fn streamed(config: &Config) -> Option<Streamed<'_>> {
+    match &config.source {
+        SourceSpec::Cluster(spec) if spec.tiller_namespace.is_none() => {
+            Some(Streamed::Cluster(spec))
+        }
+        SourceSpec::Files(paths) => match paths.as_slice() {
+            [path] if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                Some(Streamed::File(path))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Records read from a source, grouped per release.
 #[derive(Debug, Default)]
 pub struct Loaded {
