@@ -196,7 +196,11 @@ pub fn decode_record(
 fn check_alias_expansion(release: &Release) -> Result<(), String> {
     let mut budget = NodeBudget::default();
     // Most manifests have no `&` or no `*` at all: then none of their documents is split out.
-    let may_alias = |text: &str| text.contains('&') && text.contains('*');
+    // memchr's vector search: the manifest is scanned for every record decoded.
+    let may_alias = |text: &str| {
+        memchr::memchr(b'&', text.as_bytes()).is_some()
+            && memchr::memchr(b'*', text.as_bytes()).is_some()
+    };
     let manifest_docs = if may_alias(&release.manifest) {
         split_manifests(&release.manifest)
     } else {
