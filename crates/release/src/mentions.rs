@@ -21,7 +21,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::codec::{Limits, peel};
+use crate::codec::{Limits, peel_then};
 use crate::model::Release;
 
 /// A set of names, searched for together (one pass over a text, whatever the number of
@@ -96,10 +96,10 @@ impl Mentions {
         if self.is_empty() {
             return false;
         }
-        match peel(payload, limits) {
-            Ok(peeled) => self.may_be_in_record(&peeled.json),
-            Err(_) => true,
-        }
+        peel_then(payload, limits, |peeled| {
+            self.may_be_in_record(&peeled.json)
+        })
+        .unwrap_or(true)
     }
 
     fn in_bytes(&self, bytes: &[u8]) -> bool {

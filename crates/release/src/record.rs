@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::codec::{Limits, peel};
+use crate::codec::{Limits, peel_then};
 use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{ALIAS_NODE_WEIGHT, MANIFEST_NODE_BUDGET, NodeBudget, split_manifests};
 use crate::model::{Release, parse_release_json};
@@ -177,12 +177,14 @@ pub fn decode_record(
     mut meta: RecordMeta,
     limits: &Limits,
 ) -> Result<Record, DecodeError> {
-    let peeled = peel(payload, limits)
-        .map_err(|e| DecodeError::new(meta.reference.clone(), e.layer, e.detail))?;
-    meta.base64_layers = peeled.base64_layers;
-    meta.gzipped = peeled.gzipped;
-    let release = parse_release_json(&peeled.json)
-        .map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Json, detail))?;
+    let parsed = peel_then(payload, limits, |peeled| {
+        meta.base64_layers = peeled.base64_layers;
+        meta.gzipped = peeled.gzipped;
+        parse_release_json(&peeled.json)
+    })
+    .map_err(|e| DecodeError::new(meta.reference.clone(), e.layer, e.detail))?;
+    let release =
+        parsed.map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Json, detail))?;
     check_alias_expansion(&release)
         .map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Yaml, detail))?;
     Ok(Record { meta, release })
