@@ -450,8 +450,8 @@ fn gunzip(data: &[u8], limits: &Limits, out: &mut Vec<u8>) -> Result<(), LayerEr
 /// length, within `max`. zlib then writes straight into a buffer of that size: no zeroed read
 /// buffer and no copy of the output into its window, which the streaming reader pays for
 /// (~8% of decoding a record). Anything else — a header with options, several members,
-/// trailing bytes, a wrong ISIZE, corruption, a size over the limit — gives `None`, and the
-/// streaming reader then gives Go's answer or the precise error. Whether `out` (cleared
+/// trailing bytes, a wrong ISIZE, corruption, a size over the limit — gives `false`, and the
+/// streaming reader then gives Go's answer or the precise error. `true`: `out` (cleared
 /// first) holds the JSON.
 fn gunzip_one_member(data: &[u8], max: usize, out: &mut Vec<u8>) -> bool {
     /// FLG, the fourth header byte: 0 is the header Go's gzip.Writer writes for Helm.
@@ -464,8 +464,8 @@ fn gunzip_one_member(data: &[u8], max: usize, out: &mut Vec<u8>) -> bool {
         return false;
     }
     out.clear();
-    // One byte of room past ISIZE, so that a stream longer than its ISIZE says fails as
-    // such rather than stopping at a full buffer.
+    // One byte of room past ISIZE: zlib never stops at a full buffer before the trailer, and
+    // a stream longer than its ISIZE says shows as such.
     out.reserve(length + 1);
     let mut inflater = flate2::Decompress::new_gzip(15);
     let ended = matches!(

@@ -50,7 +50,8 @@ pub fn parse(text: &str) -> Option<Value> {
     matches!(reader.peek(), Ok(None)).then_some(value)
 }
 
-/// The text split at every `\n` (as `str::split`), found with memchr's vector search.
+/// The text split at every `\n` (as `str::split`), found with memchr's vector search. The
+/// slices cannot fall inside a character: `\n` is a byte no longer UTF-8 character contains.
 fn lines(text: &str) -> Vec<&str> {
     let mut lines = Vec::with_capacity(text.len() / 16);
     let mut start = 0;
