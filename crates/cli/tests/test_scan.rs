@@ -236,6 +236,29 @@ fn kubeconfig_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 #[test]
+fn a_live_scan_whose_list_breaks_half_way_fails_with_the_servers_answer() {
+    // The second page is asked for while the first is decoded; its failure still ends the
+    // scan, with the LIST's error, and no report is printed as if the cluster were read.
+    let cluster = fleet(60);
+    cluster.fail_continued(500);
+    let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
+    let (code, stdout, stderr) = output_connected(&kc, &["scan", "-A", "-o", "json"]);
+    assert_ne!(code, 0, "{stdout}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("failed to list secrets in all namespaces (500"),
+        "{stderr}"
+    );
+    let lists: Vec<&str> = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/secrets")
+        .map(|r| r.param("continue").map_or("first", |_| "next"))
+        .collect();
+    assert_eq!(lists, ["first", "next"]);
+}
+
+#[test]
 fn live_scan_pages_through_every_namespace_with_one_list_and_checks_ownership() {
     let cluster = fleet(60);
     let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));

@@ -182,6 +182,8 @@ impl ResourceType {
 pub struct Failure {
     /// Requests whose path starts with this fail; `None` for every request.
     pub path_prefix: Option<String>,
+    /// Only the pages after the first of a LIST fail (requests with a `continue` token).
+    pub continued_only: bool,
     /// HTTP status: 401, 403, 404, 500 (any 4xx/5xx works).
     pub code: u16,
 }
@@ -324,10 +326,12 @@ impl State {
         authorization: Option<&str>,
         token: &str,
     ) -> Response {
+        let continued = query.iter().any(|(k, v)| k == "continue" && !v.is_empty());
         if let Some(f) = self.failures.iter().find(|f| {
             f.path_prefix
                 .as_deref()
                 .is_none_or(|prefix| path.starts_with(prefix))
+                && (continued || !f.continued_only)
         }) {
             return failure_status(f.code, path);
         }
@@ -933,6 +937,7 @@ mod tests {
         );
         s.failures.push(Failure {
             path_prefix: Some("/api/v1/namespaces/shop/".into()),
+            continued_only: false,
             code: 403,
         });
         let (code, body) = get(&s, "/api/v1/namespaces/shop/secrets", &[]);
@@ -947,6 +952,7 @@ mod tests {
         );
         s.failures.push(Failure {
             path_prefix: Some("/apis/example.com".into()),
+            continued_only: false,
             code: 403,
         });
         let (_, body) = get(&s, "/apis/example.com/v1", &[]);

@@ -226,6 +226,7 @@ impl TestCluster {
     pub fn fail_all(&self, code: u16) {
         self.shared.state().failures.push(Failure {
             path_prefix: None,
+            continued_only: false,
             code,
         });
     }
@@ -234,6 +235,17 @@ impl TestCluster {
     pub fn fail_path(&self, path_prefix: &str, code: u16) {
         self.shared.state().failures.push(Failure {
             path_prefix: Some(path_prefix.to_owned()),
+            continued_only: false,
+            code,
+        });
+    }
+
+    /// Answer the pages after the first of every LIST (requests with a `continue` token) with
+    /// `code` until cleared: a LIST that breaks down half-way.
+    pub fn fail_continued(&self, code: u16) {
+        self.shared.state().failures.push(Failure {
+            path_prefix: None,
+            continued_only: true,
             code,
         });
     }

@@ -681,7 +681,10 @@ pub struct ReleaseStream {
     listing: Listing,
     driver: StorageDriver,
     limits: Limits,
+    /// The continue token of the next page, when it is not requested yet.
     token: Option<String>,
+    /// The next page, requested while the one before it was decoded.
+    ahead: Option<Result<(StoragePage, Option<String>)>>,
     started: bool,
     releases: Adjacent,
     ready: std::collections::VecDeque<helm_why_release::Histories>,
@@ -711,6 +714,7 @@ impl ReleaseStream {
             driver: spec.driver,
             limits: config.limits.clone(),
             token: None,
+            ahead: None,
             started: false,
             releases: Adjacent::default(),
             ready: Default::default(),
@@ -739,33 +743,47 @@ impl ReleaseStream {
             if let Some(h) = self.ready.pop_front() {
                 return Ok(Some(Batch::Releases(h)));
             }
-            if self.started && self.token.is_none() {
+            if self.started && self.token.is_none() && self.ahead.is_none() {
                 self.ready.extend(self.releases.finish());
                 return Ok(self.ready.pop_front().map(Batch::Releases));
             }
-            self.started = true;
-            let token = self.token.take();
-            let (limits, target) = (&self.limits, &self.connection.target);
-            let (decoded, next) = match self.driver {
-                StorageDriver::Secret => {
-                    let (page, next) =
-                        fetch_page::<Secret>(target, &self.listing, token.as_deref()).await?;
-                    (
-                        decode_page(&page, secret_payload, Driver::Secret, limits),
-                        next,
-                    )
-                }
-                StorageDriver::ConfigMap => {
-                    let (page, next) =
-                        fetch_page::<ConfigMap>(target, &self.listing, token.as_deref()).await?;
-                    (
-                        decode_page(&page, config_map_payload, Driver::ConfigMap, limits),
-                        next,
-                    )
+            let (page, next) = match self.ahead.take() {
+                Some(fetched) => fetched?,
+                None => {
+                    self.started = true;
+                    let token = self.token.take();
+                    StoragePage::fetch(self.driver, &self.connection.target, &self.listing, token)
+                        .await?
                 }
             };
+            // The page is decoded on the other threads while the next one is requested: the
+            // API server's time (and the network's) overlaps the decoding. A failure of the
+            // next page is reported when the stream reaches it, as before.
+            let limits = self.limits.clone();
+            let decoding = tokio::task::spawn_blocking(move || page.decode(&limits));
+            let reading_ahead = async {
+                match next {
+                    Some(token) => Some(
+                        StoragePage::fetch(
+                            self.driver,
+                            &self.connection.target,
+                            &self.listing,
+                            Some(token),
+                        )
+                        .await,
+                    ),
+                    None => None,
+                }
+            };
+            let (decoded, ahead) = tokio::join!(decoding, reading_ahead);
+            let decoded = match decoded {
+                Ok(decoded) => decoded,
+                // A panic while decoding stays a panic, as when the page was decoded here.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => return Err(e.into()),
+            };
+            self.ahead = ahead;
             self.records += decoded.len();
-            self.token = next;
             for one in decoded {
                 match self.releases.push(one) {
                     Ok(finished) => self.ready.extend(finished),
@@ -786,6 +804,44 @@ impl ReleaseStream {
     /// The connection, for the questions asked after the LIST (live objects).
     pub fn into_connection(self) -> Connection {
         self.connection
+    }
+}
+
+/// One page of a LIST of Helm's storage objects.
+enum StoragePage {
+    Secrets(Vec<Secret>),
+    ConfigMaps(Vec<ConfigMap>),
+}
+
+impl StoragePage {
+    /// The page at `token` (`None`: the first), and the token of the page after it.
+    async fn fetch(
+        driver: StorageDriver,
+        target: &Target,
+        listing: &Listing,
+        token: Option<String>,
+    ) -> Result<(StoragePage, Option<String>)> {
+        let token = token.as_deref();
+        Ok(match driver {
+            StorageDriver::Secret => {
+                let (page, next) = fetch_page::<Secret>(target, listing, token).await?;
+                (StoragePage::Secrets(page), next)
+            }
+            StorageDriver::ConfigMap => {
+                let (page, next) = fetch_page::<ConfigMap>(target, listing, token).await?;
+                (StoragePage::ConfigMaps(page), next)
+            }
+        })
+    }
+
+    /// Its records, decoded on every core, in the page's order.
+    fn decode(&self, limits: &Limits) -> Vec<Result<Record, DecodeError>> {
+        match self {
+            StoragePage::Secrets(page) => decode_page(page, secret_payload, Driver::Secret, limits),
+            StoragePage::ConfigMaps(page) => {
+                decode_page(page, config_map_payload, Driver::ConfigMap, limits)
+            }
+        }
     }
 }
 
