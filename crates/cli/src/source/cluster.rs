@@ -668,8 +668,9 @@ where
 }
 
 /// Every record of every release (of the release namespace, or of all with `all_namespaces`),
-/// read one LIST page at a time so that memory holds about one release's records rather than
-/// the cluster's. The API server lists in storage-key order (namespace, then name), and a
+/// read one LIST page at a time (the next page is asked for while one is decoded) so that
+/// memory holds about two pages and the releases being analysed rather than the cluster's
+/// records. The API server lists in storage-key order (namespace, then name), and a
 /// release's records are named `sh.helm.release.v1.<release>.v<N>`, so once the LIST moves
 /// past a release its records are complete: [`ReleaseStream::next`] hands it over (grouped as
 /// [`group`] does) before more is read. A server that breaks that order, or dotted release
