@@ -385,11 +385,10 @@ fn gunzip(data: &[u8], limits: &Limits, out: &mut Vec<u8>) -> Result<(), LayerEr
         limits.budget.spend(out.len());
         return Ok(());
     }
-    // The gzip trailer's ISIZE (input size mod 2^32) is a good hint for the buffer; it is
-    // attacker-controlled, so it is only a hint, capped by the limit.
-    let hint = data
-        .last_chunk::<4>()
-        .map_or(0, |b| u32::from_le_bytes(*b) as usize)
+    // ISIZE is a good hint for the buffer; it is attacker-controlled, so it is only a hint,
+    // capped by the limit.
+    let hint = stored_length(data)
+        .unwrap_or(0)
         .max(data.len().saturating_mul(4));
     out.clear();
     out.reserve(hint.min(max.saturating_add(1)));
@@ -456,9 +455,8 @@ fn gunzip(data: &[u8], limits: &Limits, out: &mut Vec<u8>) -> Result<(), LayerEr
 fn gunzip_one_member(data: &[u8], max: usize, out: &mut Vec<u8>) -> bool {
     /// FLG, the fourth header byte: 0 is the header Go's gzip.Writer writes for Helm.
     const FLG: usize = 3;
-    let length = match data.last_chunk::<4>() {
-        Some(isize) => u32::from_le_bytes(*isize) as usize,
-        None => return false,
+    let Some(length) = stored_length(data) else {
+        return false;
     };
     if data.get(FLG) != Some(&0) || length > max {
         return false;
@@ -474,6 +472,12 @@ fn gunzip_one_member(data: &[u8], max: usize, out: &mut Vec<u8>) -> bool {
     );
     let whole = usize::try_from(inflater.total_in()) == Ok(data.len());
     ended && whole && out.len() == length
+}
+
+/// The gzip trailer's ISIZE: the length of the last member's data, mod 2^32.
+fn stored_length(data: &[u8]) -> Option<usize> {
+    data.last_chunk::<4>()
+        .map(|isize| u32::from_le_bytes(*isize) as usize)
 }
 
 fn too_large(max: usize) -> LayerError {

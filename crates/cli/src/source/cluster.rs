@@ -146,22 +146,12 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
             .await?;
         }
         (StorageDriver::Secret, _) => {
-            let listed = if newest {
-                list_newest::<Secret>(&target, &listing).await?
-            } else {
-                list_all::<Secret>(&target, &listing).await?
-            };
-            for s in &listed {
+            for s in &list_kept::<Secret>(&target, &listing, newest).await? {
                 decoded.add(s, secret_payload(s), Driver::Secret, &config.limits);
             }
         }
         (StorageDriver::ConfigMap, _) => {
-            let listed = if newest {
-                list_newest::<ConfigMap>(&target, &listing).await?
-            } else {
-                list_all::<ConfigMap>(&target, &listing).await?
-            };
-            for c in &listed {
+            for c in &list_kept::<ConfigMap>(&target, &listing, newest).await? {
                 decoded.add(c, config_map_payload(c), Driver::ConfigMap, &config.limits);
             }
         }
@@ -587,12 +577,16 @@ where
     Ok(count)
 }
 
-/// The newest records of each release of one LIST ([`Kept`]), chosen as the pages come.
-async fn list_newest<K>(target: &Target, listing: &Listing) -> Result<Vec<K>>
+/// The objects of one LIST: every one, or when `newest` the newest records of each release
+/// ([`Kept`]), chosen as the pages come.
+async fn list_kept<K>(target: &Target, listing: &Listing, newest: bool) -> Result<Vec<K>>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
+    if !newest {
+        return list_all(target, listing).await;
+    }
     let mut kept = Kept::new();
     each_page::<K>(target, listing, |page| {
         for object in page {
@@ -682,9 +676,8 @@ pub struct ReleaseStream {
     listing: Listing,
     driver: StorageDriver,
     limits: Limits,
-    /// The continue token of the next page, when it is not requested yet.
-    token: Option<String>,
-    /// The next page, requested while the one before it was decoded.
+    /// The next page, requested while the one before it was decoded; `None` once the LIST
+    /// is over (or before it started).
     ahead: Option<Result<(StoragePage, Option<String>)>>,
     started: bool,
     releases: Adjacent,
@@ -714,7 +707,6 @@ impl ReleaseStream {
             listing,
             driver: spec.driver,
             limits: config.limits.clone(),
-            token: None,
             ahead: None,
             started: false,
             releases: Adjacent::default(),
@@ -744,7 +736,7 @@ impl ReleaseStream {
             if let Some(h) = self.ready.pop_front() {
                 return Ok(Some(Batch::Releases(h)));
             }
-            if self.started && self.token.is_none() && self.ahead.is_none() {
+            if self.started && self.ahead.is_none() {
                 self.ready.extend(self.releases.finish());
                 return Ok(self.ready.pop_front().map(Batch::Releases));
             }
@@ -752,8 +744,7 @@ impl ReleaseStream {
                 Some(fetched) => fetched?,
                 None => {
                     self.started = true;
-                    let token = self.token.take();
-                    StoragePage::fetch(self.driver, &self.connection.target, &self.listing, token)
+                    StoragePage::fetch(self.driver, &self.connection.target, &self.listing, None)
                         .await?
                 }
             };
@@ -769,7 +760,7 @@ impl ReleaseStream {
                             self.driver,
                             &self.connection.target,
                             &self.listing,
-                            Some(token),
+                            Some(&token),
                         )
                         .await,
                     ),
@@ -820,9 +811,8 @@ impl StoragePage {
         driver: StorageDriver,
         target: &Target,
         listing: &Listing,
-        token: Option<String>,
+        token: Option<&str>,
     ) -> Result<(StoragePage, Option<String>)> {
-        let token = token.as_deref();
         Ok(match driver {
             StorageDriver::Secret => {
                 let (page, next) = fetch_page::<Secret>(target, listing, token).await?;
