@@ -23,7 +23,8 @@ fn tool(env: &str, name: &str) -> Option<PathBuf> {
 /// A directory holding only `kubectl-helm_why`, to put first on PATH.
 fn plugin_path(dir: &Path) -> String {
     let bin = dir.join("kubectl-helm_why");
-    std::fs::copy(env!("CARGO_BIN_EXE_kubectl-helm_why"), &bin).unwrap();
+    // A link, not a copy: the binary is large and the tests run in parallel on CI's disk.
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubectl-helm_why"), &bin).unwrap();
     let rest = std::env::var("PATH").unwrap_or_default();
     format!("{}:{rest}", dir.display())
 }
@@ -112,7 +113,8 @@ fn install_helm_plugin(helm: &Path, home: &Path, flavour: &str) {
         plugin.join("plugin.yaml"),
     )
     .unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_helm-why"), plugin.join("bin/helm-why")).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_helm-why"), plugin.join("bin/helm-why"))
+        .unwrap();
     let out = helm_cmd(helm, home)
         .args(["plugin", "install"])
         .arg(&plugin)
