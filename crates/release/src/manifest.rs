@@ -126,6 +126,13 @@ pub const MANIFEST_NODE_BUDGET: usize = 5_000_000;
 /// so that an alias bomb stops within a second.
 pub const ALIAS_NODE_WEIGHT: usize = 10;
 
+/// Whether `text` may use aliases: an alias needs `*` and an anchor `&`, so a text without
+/// both cannot expand. memchr's vector search: every decoded record's manifest is tested.
+pub(crate) fn may_alias(text: &str) -> bool {
+    memchr::memchr(b'&', text.as_bytes()).is_some()
+        && memchr::memchr(b'*', text.as_bytes()).is_some()
+}
+
 /// What is left of one manifest's [`MANIFEST_NODE_BUDGET`].
 #[derive(Debug, Clone, Copy)]
 pub struct NodeBudget(usize);
@@ -166,8 +173,7 @@ impl NodeBudget {
                 self.0 = 0;
             }
         })?;
-        // An alias needs `*`, an anchor `&`: a document without both cannot expand.
-        let weight = if text.contains('&') && text.contains('*') {
+        let weight = if may_alias(text) {
             ALIAS_NODE_WEIGHT
         } else {
             1

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::codec::{Limits, peel_then};
 use crate::error::{DecodeError, Layer, RecordRef};
-use crate::manifest::{ALIAS_NODE_WEIGHT, MANIFEST_NODE_BUDGET, NodeBudget, split_manifests};
+use crate::manifest::{
+    ALIAS_NODE_WEIGHT, MANIFEST_NODE_BUDGET, NodeBudget, may_alias, split_manifests,
+};
 use crate::model::{Release, parse_release_json};
 
 /// The storage driver (or form) a record was found in.
@@ -198,11 +200,6 @@ pub fn decode_record(
 fn check_alias_expansion(release: &Release) -> Result<(), String> {
     let mut budget = NodeBudget::default();
     // Most manifests have no `&` or no `*` at all: then none of their documents is split out.
-    // memchr's vector search: the manifest is scanned for every record decoded.
-    let may_alias = |text: &str| {
-        memchr::memchr(b'&', text.as_bytes()).is_some()
-            && memchr::memchr(b'*', text.as_bytes()).is_some()
-    };
     let manifest_docs = if may_alias(&release.manifest) {
         split_manifests(&release.manifest)
     } else {
@@ -210,7 +207,6 @@ fn check_alias_expansion(release: &Release) -> Result<(), String> {
     };
     let hook_docs = release.hooks.iter().map(|h| h.manifest.as_str());
     for doc in manifest_docs.into_iter().chain(hook_docs) {
-        // An alias needs `*`, an anchor `&`: documents without both cannot expand.
         if !may_alias(doc) {
             continue;
         }

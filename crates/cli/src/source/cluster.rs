@@ -676,10 +676,7 @@ pub struct ReleaseStream {
     listing: Listing,
     driver: StorageDriver,
     limits: Limits,
-    /// The next page, requested while the one before it was decoded; `None` once the LIST
-    /// is over (or before it started).
-    ahead: Option<Result<(StoragePage, Option<String>)>>,
-    started: bool,
+    pages: Pages,
     releases: Adjacent,
     ready: std::collections::VecDeque<helm_why_release::Histories>,
     out_of_order: Option<NotAdjacent>,
@@ -707,8 +704,7 @@ impl ReleaseStream {
             listing,
             driver: spec.driver,
             limits: config.limits.clone(),
-            ahead: None,
-            started: false,
+            pages: Pages::NotAsked,
             releases: Adjacent::default(),
             ready: Default::default(),
             out_of_order: None,
@@ -736,17 +732,16 @@ impl ReleaseStream {
             if let Some(h) = self.ready.pop_front() {
                 return Ok(Some(Batch::Releases(h)));
             }
-            if self.started && self.ahead.is_none() {
-                self.ready.extend(self.releases.finish());
-                return Ok(self.ready.pop_front().map(Batch::Releases));
-            }
-            let (page, next) = match self.ahead.take() {
-                Some(fetched) => fetched?,
-                None => {
-                    self.started = true;
+            let (page, next) = match std::mem::replace(&mut self.pages, Pages::Over) {
+                Pages::Over => {
+                    self.ready.extend(self.releases.finish());
+                    return Ok(self.ready.pop_front().map(Batch::Releases));
+                }
+                Pages::NotAsked => {
                     StoragePage::fetch(self.driver, &self.connection.target, &self.listing, None)
                         .await?
                 }
+                Pages::Ahead(fetched) => fetched?,
             };
             // The page is decoded on the other threads while the next one is requested: the
             // API server's time (and the network's) overlaps the decoding. A failure of the
@@ -774,7 +769,7 @@ impl ReleaseStream {
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(e) => return Err(e.into()),
             };
-            self.ahead = ahead;
+            self.pages = ahead.map_or(Pages::Over, Pages::Ahead);
             self.records += decoded.len();
             for one in decoded {
                 match self.releases.push(one) {
@@ -797,6 +792,17 @@ impl ReleaseStream {
     pub fn into_connection(self) -> Connection {
         self.connection
     }
+}
+
+/// Where a [`ReleaseStream`]'s LIST stands.
+enum Pages {
+    /// No page asked for yet.
+    NotAsked,
+    /// The next page (or the failure to read it), asked for while the one before it was
+    /// decoded.
+    Ahead(Result<(StoragePage, Option<String>)>),
+    /// Every page read, or the LIST failed.
+    Over,
 }
 
 /// One page of a LIST of Helm's storage objects.
