@@ -318,23 +318,19 @@ pub(crate) fn run_views(
             .checked_sub(1)
             .and_then(|p| views.get(p))
             .map_or(1, |v| v.revision() + 1);
-        // Ranges, not numbers: a hostile record may claim revision 2^64 - 1.
-        let gap: Vec<RevisionRange> = missing
-            .iter()
-            .filter(|m| m.last >= gap_start && m.first < rev)
-            .map(|m| RevisionRange {
-                first: m.first.max(gap_start),
-                last: m.last.min(rev - 1),
-            })
-            .collect();
+        let gap = missing_within(
+            missing,
+            RevisionRange {
+                first: gap_start,
+                last: rev.saturating_sub(1),
+            },
+        );
         let mut base_rev = None;
         if !gap.is_empty() {
             sim.world.mark_uncertain();
             sim.note(format!(
-                "revision{} {} {} missing: what happened there is unknown, and objects seen before may or may not exist",
-                if helm_why_release::history::count(&gap) == 1 { "" } else { "s" },
-                format_range_list(&gap),
-                if helm_why_release::history::count(&gap) == 1 { "is" } else { "are" }
+                "{}: what happened there is unknown, and objects seen before may or may not exist",
+                are_missing(&gap)
             ));
             for (_, live) in sim
                 .world
@@ -358,7 +354,10 @@ pub(crate) fn run_views(
                 Severity::Low,
                 Some(rev),
                 None,
-                format!("revisions {} are missing (pruned by --history-max or deleted): nothing can be explained inside the gap", format_range_list(&gap)),
+                format!(
+                    "{} (pruned by --history-max or deleted): nothing can be explained inside the gap",
+                    are_missing(&gap)
+                ),
             ));
         }
         match &operation {
@@ -405,16 +404,14 @@ pub(crate) fn run_views(
                 match (chosen, base_view) {
                     (Some(b), Some(bv)) => {
                         if b + 1 != rev && matches!(operation, Operation::Upgrade) {
-                            sim.note(format!(
-                                "the base is revision {b}, the last deployed one, not revision {}: revisions after {b} failed, and objects they created are never diffed again",
-                                rev - 1
-                            ));
+                            let skipped = Skipped::between(b, rev, missing);
+                            sim.note(skipped.note(b, rev));
                             hazards.push(Hazard::new(
                                 "failed-base",
                                 Severity::Medium,
                                 Some(rev),
                                 None,
-                                format!("revision {rev} was diffed against revision {b}, skipping failed revisions {}", RevisionRange { first: b + 1, last: rev - 1 }),
+                                skipped.hazard(b, rev),
                             ));
                         }
                         sim.operate(&operation, Some(bv), view, &inferred.outcome);
@@ -622,6 +619,140 @@ pub(crate) fn run_views(
         replay,
         sim,
         stored,
+    }
+}
+
+/// The parts of the `missing` ranges inside `within`. Ranges, not numbers: a hostile record
+/// may claim revision 2^64 - 1.
+fn missing_within(missing: &[RevisionRange], within: RevisionRange) -> Vec<RevisionRange> {
+    missing
+        .iter()
+        .filter(|m| m.last >= within.first && m.first <= within.last)
+        .map(|m| RevisionRange {
+            first: m.first.max(within.first),
+            last: m.last.min(within.last),
+        })
+        .collect()
+}
+
+/// `revision 3 is missing` or `revisions 2-5, 7 are missing`.
+fn are_missing(gap: &[RevisionRange]) -> String {
+    if helm_why_release::history::count(gap) == 1 {
+        format!("revision {} is missing", format_range_list(gap))
+    } else {
+        format!("revisions {} are missing", format_range_list(gap))
+    }
+}
+
+/// The revisions an upgrade's base skipped (after the base, before the upgrade), as the
+/// records show them: the stored ones were not deployed when the upgrade ran (the base is the
+/// last deployed one), while the missing ones are known only by inference.
+struct Skipped {
+    /// Stored, so known not to have been deployed: they failed.
+    failed: Vec<RevisionRange>,
+    /// No record.
+    missing: Vec<RevisionRange>,
+}
+
+impl Skipped {
+    fn between(base: u64, rev: u64, missing: &[RevisionRange]) -> Skipped {
+        let skipped = RevisionRange {
+            first: base + 1,
+            last: rev - 1,
+        };
+        let missing = missing_within(missing, skipped);
+        // The complement of `missing` inside `skipped`.
+        let mut failed = Vec::new();
+        let mut next = skipped.first;
+        for m in &missing {
+            if m.first > next {
+                failed.push(RevisionRange {
+                    first: next,
+                    last: m.first - 1,
+                });
+            }
+            next = m.last.saturating_add(1);
+        }
+        if next <= skipped.last {
+            failed.push(RevisionRange {
+                first: next,
+                last: skipped.last,
+            });
+        }
+        Skipped { failed, missing }
+    }
+
+    /// `failed revision 3` or `failed revisions 2-5`.
+    fn failed_list(&self) -> String {
+        let n = helm_why_release::history::count(&self.failed);
+        format!(
+            "failed revision{} {}",
+            if n == 1 { "" } else { "s" },
+            format_range_list(&self.failed)
+        )
+    }
+
+    /// Why a base that outlived pruned revisions was the base: pruning deletes the oldest
+    /// revisions first, sparing (Helm ≥ 3.2, pkg/storage/storage.go `removeLeastRecent`) only
+    /// the latest deployed one, so an older revision still stored after later ones were pruned
+    /// was the latest deployed every time. Records deleted by hand prove nothing.
+    fn missing_inference(&self, base: u64) -> String {
+        let one = helm_why_release::history::count(&self.missing) == 1;
+        let list = format_range_list(&self.missing);
+        let (subject, them, none, records, one_of) = if one {
+            (
+                format!("revision {list} has"),
+                "it",
+                "it was never",
+                "its record was",
+                "it",
+            )
+        } else {
+            (
+                format!("revisions {list} have"),
+                "them",
+                "none of them was ever",
+                "their records were",
+                "one of them",
+            )
+        };
+        format!(
+            "{subject} no record: if --history-max pruned {them}, revision {base} outliving {them} means {none} deployed (pruning deletes the oldest revisions first, sparing only the latest deployed one from Helm 3.2 on); if {records} deleted some other way, the base may have been {one_of}"
+        )
+    }
+
+    /// The `failed-base` hazard's message.
+    fn hazard(&self, base: u64, rev: u64) -> String {
+        if self.missing.is_empty() {
+            return format!(
+                "revision {rev} was diffed against revision {base}, skipping {}",
+                self.failed_list()
+            );
+        }
+        let failed = if self.failed.is_empty() {
+            String::new()
+        } else {
+            format!(", skipping {}", self.failed_list())
+        };
+        format!(
+            "revision {rev} was diffed against revision {base}, the last deployed revision on record{failed}; {}",
+            self.missing_inference(base)
+        )
+    }
+
+    /// The note on the upgrade's step.
+    fn note(&self, base: u64, rev: u64) -> String {
+        if self.missing.is_empty() {
+            return format!(
+                "the base is revision {base}, the last deployed one, not revision {}: revisions after {base} failed, and objects they created are never diffed again",
+                rev - 1
+            );
+        }
+        format!(
+            "the base is revision {base}, the last deployed one on record, not revision {}: objects created by the revisions after {base} are never diffed again; {}",
+            rev - 1,
+            self.missing_inference(base)
+        )
     }
 }
 

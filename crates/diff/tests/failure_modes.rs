@@ -1466,9 +1466,81 @@ fn f12_pruning_keeps_latest_deployed() {
         ]
     );
     assert!(notes(&r, 5).contains("revisions 3-4 are missing"));
+    // Revisions 3-4 have no record: that they failed is an inference from pruning, said so.
+    assert_eq!(
+        hazard_message(&r, "failed-base", 5),
+        "revision 5 was diffed against revision 2, the last deployed revision on record; \
+         revisions 3-4 have no record: if --history-max pruned them, revision 2 outliving them \
+         means none of them was ever deployed (pruning deletes the oldest revisions first, \
+         sparing only the latest deployed one from Helm 3.2 on); if their records were deleted \
+         some other way, the base may have been one of them"
+    );
+    // Revision 5 is stored and failed: that part is proven.
+    assert!(
+        hazard_message(&r, "failed-base", 6).starts_with(
+            "revision 6 was diffed against revision 2, the last deployed revision on record, \
+             skipping failed revision 5; revisions 3-4 have no record: "
+        ),
+        "{}",
+        dump(&r)
+    );
     // Revision 5 (failed while waiting) applied both; extra is tracked by no deployed revision.
     assert_eq!(r.expected_present(&extra), Some(true));
     assert_eq!(r.expected_present(&app), Some(true));
+}
+
+#[test]
+fn f12_pruned_between_base_and_upgrade_is_not_called_failed() {
+    // The shape of a real coredns history: revision 1 superseded, 2-5 pruned, 6 deployed.
+    let r = Story::new()
+        .then(installed_superseded(
+            rev(1).manifest_doc(&src("app.yaml"), &cm("app")),
+        ))
+        .then(upgraded(rev(6).manifest_doc(&src("app.yaml"), &cm("app"))))
+        .replay();
+    assert_eq!(base_of(&r, 6), Some(1), "{}", dump(&r));
+    let message = hazard_message(&r, "failed-base", 6);
+    assert!(!message.contains("failed revision"), "{message}");
+    assert!(
+        message.contains(
+            "revisions 2-5 have no record: if --history-max pruned them, revision 1 outliving \
+             them means none of them was ever deployed"
+        ),
+        "{message}"
+    );
+    let note = notes(&r, 6);
+    assert!(
+        note.contains("the base is revision 1, the last deployed one on record, not revision 5"),
+        "{note}"
+    );
+    assert!(!note.contains("revisions after 1 failed"), "{note}");
+}
+
+#[test]
+fn f12_one_revision_is_singular() {
+    let r = Story::new()
+        .then(installed_superseded(
+            rev(1).manifest_doc(&src("app.yaml"), &cm("app")),
+        ))
+        .then(upgrade_failed(
+            rev(2).manifest_doc(&src("app.yaml"), &cm("app")),
+            "context deadline exceeded",
+        ))
+        .then(upgraded_superseded(
+            rev(3).manifest_doc(&src("app.yaml"), &cm("app")),
+        ))
+        .then(upgraded(rev(5).manifest_doc(&src("app.yaml"), &cm("app"))))
+        .replay();
+    assert_eq!(
+        hazard_message(&r, "failed-base", 3),
+        "revision 3 was diffed against revision 1, skipping failed revision 2"
+    );
+    assert_eq!(
+        hazard_message(&r, "history-pruned", 5),
+        "revision 4 is missing (pruned by --history-max or deleted): nothing can be explained \
+         inside the gap"
+    );
+    assert!(notes(&r, 5).contains("revision 4 is missing: what happened there is unknown"));
 }
 
 // --- F13 --------------------------------------------------------------------------------------
