@@ -5,7 +5,9 @@
 //!
 //! `cargo bench -p helm-why --bench questions` generates the corpora (deterministically, once,
 //! under `target/bench-corpora`), runs the real `helm-why` binary and the floor (this binary,
-//! `--floor`) as child processes, and prints a table of times, ratios and peak RSS.
+//! `--floor`) as child processes, and prints a table of times, ratios and peak RSS. For `scan`
+//! it also measures a "reading floor" (`--read-floor`): every record unpacked and read into
+//! the release model on every core, which `scan` cannot do without.
 //! `-- --quick` uses small corpora and one run each (what `.ci/run` does to keep it working);
 //! it asserts nothing about time. `-- --only TEXT` measures only the questions whose name
 //! contains TEXT (e.g. `--only scan`).
@@ -29,6 +31,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("--measure") => measure_child(&args[1..]),
         Some("--floor") => floor(&args[1..]),
+        Some("--read-floor") => read_floor(&args[1..]),
         _ => {
             // `--only TEXT` measures only the questions whose name contains TEXT.
             let only = args
@@ -300,6 +303,47 @@ fn floor(args: &[String]) {
     println!("{inflated}");
 }
 
+/// `--read-floor FILE`: what `scan` cannot do without, on every core: read the List, then
+/// unpack every record and read its JSON into helm-why's release model, dropping it. No
+/// manifest is parsed, nothing is replayed.
+fn read_floor(args: &[String]) {
+    let bytes = std::fs::read(&args[0]).expect("read the corpus");
+    let list: FloorList<'_> = serde_json::from_slice(&bytes).expect("a v1 List");
+    let limits = helm_why_release::Limits::default().with_run_budget(usize::MAX);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let share = list.items.len().div_ceil(cores).max(1);
+    let manifests: usize = std::thread::scope(|scope| {
+        let workers: Vec<_> = list
+            .items
+            .chunks(share)
+            .map(|items| {
+                let limits = &limits;
+                scope.spawn(move || {
+                    items
+                        .iter()
+                        .map(|item| {
+                            helm_why_release::codec::peel_then(
+                                item.data.release.as_bytes(),
+                                limits,
+                                |p| helm_why_release::model::parse_release_json(&p.json),
+                            )
+                            .expect("a record of the corpus")
+                            .expect("a release of the corpus")
+                            .manifest
+                            .len()
+                        })
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a reader"))
+            .sum()
+    });
+    println!("{manifests}");
+}
+
 // --- The questions ---------------------------------------------------------------------------
 
 struct Row {
@@ -533,6 +577,28 @@ fn run(quick: bool, only: Option<&str>) {
         |l| l.ours.wall,
         "list -A",
     );
+    // What part of scan's time reading the records into the model takes, on every core.
+    let mut against_reading = String::new();
+    for row in rows.iter().filter(|r| r.question == "scan") {
+        let Some(c) = [&many, &more].into_iter().find(|c| c.label == row.corpus) else {
+            continue;
+        };
+        let read = sample(&[me.clone(), "--read-floor".to_owned(), path(c)], runs);
+        let list = rows
+            .iter()
+            .find(|r| r.question == "list -A" && r.corpus == row.corpus);
+        let _ = write!(
+            against_reading,
+            "\nscan / reading every record into the model on every core ({:.3} s{}) on {}: {:.1}×",
+            read.wall.as_secs_f64(),
+            list.map_or(String::new(), |l| format!(
+                ", itself {:.1}× list -A",
+                read.wall.as_secs_f64() / l.ours.wall.as_secs_f64().max(1e-9)
+            )),
+            row.corpus,
+            row.ours.wall.as_secs_f64() / read.wall.as_secs_f64().max(1e-9)
+        );
+    }
     // By default `timeline` and `explain` search every record of the namespace for the
     // objects' names (issue 10): beside the floor of the release's records, the floor of
     // the namespace's, which is the `list -A` row's (every record of these corpora is in one
@@ -565,7 +631,7 @@ fn run(quick: bool, only: Option<&str>) {
             r.floor.rss_kib / 1024,
         );
     }
-    println!("{against_list}{against_namespace}");
+    println!("{against_list}{against_reading}{against_namespace}");
     println!(
         "\nload average after the run: {}; records per corpus: {}",
         load.split_whitespace()
