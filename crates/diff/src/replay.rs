@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use helm_why_release::history::{RevisionRange, format_range_list};
+use helm_why_release::history::{RevisionRange, are_missing, format_range_list};
 use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
@@ -343,10 +343,7 @@ pub(crate) fn run_views(
                     Action::Unknown,
                     &live.key,
                     Some(Cause::HistoryPruned),
-                    format!(
-                        "state unknown: revisions {} are missing",
-                        format_range_list(&gap)
-                    ),
+                    format!("state unknown: {}", are_missing(&gap)),
                 );
             }
             hazards.push(Hazard::new(
@@ -633,15 +630,6 @@ fn missing_within(missing: &[RevisionRange], within: RevisionRange) -> Vec<Revis
             last: m.last.min(within.last),
         })
         .collect()
-}
-
-/// `revision 3 is missing` or `revisions 2-5, 7 are missing`.
-fn are_missing(gap: &[RevisionRange]) -> String {
-    if helm_why_release::history::count(gap) == 1 {
-        format!("revision {} is missing", format_range_list(gap))
-    } else {
-        format!("revisions {} are missing", format_range_list(gap))
-    }
 }
 
 /// The revisions an upgrade's base skipped (after the base, before the upgrade), as the

@@ -1541,6 +1541,8 @@ fn f12_one_revision_is_singular() {
          inside the gap"
     );
     assert!(notes(&r, 5).contains("revision 4 is missing: what happened there is unknown"));
+    let m = messages(&r, &cm_key("app"));
+    assert!(m.contains("state unknown: revision 4 is missing"), "{m}");
 }
 
 // --- F13 --------------------------------------------------------------------------------------

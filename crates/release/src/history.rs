@@ -581,6 +581,15 @@ pub fn count(ranges: &[RevisionRange]) -> u64 {
     ranges.iter().fold(0u64, |n, r| n.saturating_add(r.len()))
 }
 
+/// `revision 3 is missing` or `revisions 2-5, 7 are missing`.
+pub fn are_missing(ranges: &[RevisionRange]) -> String {
+    if count(ranges) == 1 {
+        format!("revision {} is missing", format_range_list(ranges))
+    } else {
+        format!("revisions {} are missing", format_range_list(ranges))
+    }
+}
+
 /// `1-3, 7`.
 pub fn format_range_list(ranges: &[RevisionRange]) -> String {
     ranges

@@ -174,8 +174,8 @@ pub fn summary(
     let last = events.last();
     match present {
         None if !replay.missing.is_empty() => format!(
-            "Now: unknown — revisions {} are missing, so whether {} exists cannot be told from the records.",
-            helm_why_release::history::format_range_list(&replay.missing),
+            "Now: unknown — {}, so whether {} exists cannot be told from the records.",
+            helm_why_release::history::are_missing(&replay.missing),
             key
         ),
         None => format!(
