@@ -126,6 +126,30 @@ fn a_spent_run_budget_is_explained() {
 }
 
 #[test]
+fn an_undecodable_revision_skipped_by_the_base_is_not_called_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let revs = [
+        ReleaseBuilder::new("w", "ns", 1).status(Status::Superseded, "Install complete"),
+        ReleaseBuilder::new("w", "ns", 2).status(Status::Failed, "Upgrade \"w\" failed: boom"),
+        ReleaseBuilder::new("w", "ns", 3).status(Status::Deployed, "Upgrade complete"),
+    ];
+    let mut value = list(revs.iter().map(ReleaseBuilder::secret).collect());
+    // Revision 2's record is stored but damaged: what it says (failed) cannot be read.
+    value["items"][1]["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
+    std::fs::write(dir.path().join("records.json"), value.to_string()).unwrap();
+    let out = run_in(dir.path(), &["timeline", "w", "--from", "records.json"]);
+    // The table wraps long messages: compare words.
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "revision 3 was diffed against revision 1, skipping revision 2 (stored, but undecodable)"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("failed revision"), "{out}");
+}
+
+#[test]
 fn undecodable_records_are_not_reported_as_not_found() {
     let dir = tempfile::tempdir().unwrap();
     records(dir.path(), "Upgrade complete");

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use helm_why_release::history::{RevisionRange, are_missing, format_range_list};
+use helm_why_release::history::{RevisionRange, are_missing, format_range_list, format_ranges};
 use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
@@ -286,6 +286,8 @@ pub(crate) fn run_views(
     let mut steps = Vec::with_capacity(views.len());
     let mut hazards = Vec::new();
     let mut objects = Seen::default();
+    // How each revision read so far ended, for the revisions an upgrade's base skips.
+    let mut ended: BTreeMap<u64, String> = BTreeMap::new();
 
     for (i, view) in views.iter().enumerate() {
         let rev = view.revision();
@@ -298,6 +300,7 @@ pub(crate) fn run_views(
         if force_reinstall {
             inferred.operation = Operation::UpgradeForce;
         }
+        ended.insert(rev, ended_as(&inferred.outcome, &release.info.status));
         let operation = inferred.operation.clone();
         sim.begin(rev, operation.label());
         for o in &view.objects {
@@ -401,7 +404,7 @@ pub(crate) fn run_views(
                 match (chosen, base_view) {
                     (Some(b), Some(bv)) => {
                         if b + 1 != rev && matches!(operation, Operation::Upgrade) {
-                            let skipped = Skipped::between(b, rev, missing);
+                            let skipped = Skipped::between(b, rev, history, &ended);
                             sim.note(skipped.note(b, rev));
                             hazards.push(Hazard::new(
                                 "failed-base",
@@ -632,52 +635,92 @@ fn missing_within(missing: &[RevisionRange], within: RevisionRange) -> Vec<Revis
         .collect()
 }
 
+/// How a revision ended, as a word before "revision N": `failed` when it failed (also when a
+/// later operation relabelled it `superseded`, [`infer`]), else its stored status.
+fn ended_as(outcome: &Outcome, status: &Status) -> String {
+    match outcome {
+        Outcome::Failed { .. } => "failed".to_owned(),
+        Outcome::Pending | Outcome::Succeeded => status.to_string(),
+    }
+}
+
 /// The revisions an upgrade's base skipped (after the base, before the upgrade), as the
 /// records show them: the stored ones were not deployed when the upgrade ran (the base is the
 /// last deployed one), while the missing ones are known only by inference.
 struct Skipped {
-    /// Stored, so known not to have been deployed: they failed.
-    failed: Vec<RevisionRange>,
+    /// Read from their records, grouped by how each ended ([`ended_as`]), in revision order.
+    stored: Vec<(String, Vec<u64>)>,
+    /// Stored, but their records could not be decoded.
+    unreadable: Vec<u64>,
     /// No record.
     missing: Vec<RevisionRange>,
 }
 
 impl Skipped {
-    fn between(base: u64, rev: u64, missing: &[RevisionRange]) -> Skipped {
-        let skipped = RevisionRange {
-            first: base + 1,
-            last: rev - 1,
-        };
-        let missing = missing_within(missing, skipped);
-        // The complement of `missing` inside `skipped`.
-        let mut failed = Vec::new();
-        let mut next = skipped.first;
-        for m in &missing {
-            if m.first > next {
-                failed.push(RevisionRange {
-                    first: next,
-                    last: m.first - 1,
-                });
+    fn between(base: u64, rev: u64, history: &History, ended: &BTreeMap<u64, String>) -> Skipped {
+        let mut stored: Vec<(String, Vec<u64>)> = Vec::new();
+        for (r, how) in ended.range(base + 1..rev) {
+            match stored.iter_mut().find(|(h, _)| h == how) {
+                Some((_, revisions)) => revisions.push(*r),
+                None => stored.push((how.clone(), vec![*r])),
             }
-            next = m.last.saturating_add(1);
         }
-        if next <= skipped.last {
-            failed.push(RevisionRange {
-                first: next,
-                last: skipped.last,
-            });
+        let mut unreadable: Vec<u64> = history
+            .undecodable
+            .iter()
+            .filter_map(|(r, _)| *r)
+            .filter(|r| (base + 1..rev).contains(r))
+            .collect();
+        unreadable.sort_unstable();
+        unreadable.dedup();
+        let missing = missing_within(
+            &history.missing,
+            RevisionRange {
+                first: base + 1,
+                last: rev - 1,
+            },
+        );
+        Skipped {
+            stored,
+            unreadable,
+            missing,
         }
-        Skipped { failed, missing }
     }
 
-    /// `failed revision 3` or `failed revisions 2-5`.
-    fn failed_list(&self) -> String {
-        let n = helm_why_release::history::count(&self.failed);
-        format!(
-            "failed revision{} {}",
-            if n == 1 { "" } else { "s" },
-            format_range_list(&self.failed)
-        )
+    /// `failed revisions 2-3, pending-upgrade revision 4`, and how many revisions that is.
+    fn stored_list(&self) -> (String, usize) {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut parts: Vec<String> = self
+            .stored
+            .iter()
+            .map(|(how, revisions)| {
+                format!(
+                    "{how} revision{} {}",
+                    plural(revisions.len()),
+                    format_ranges(revisions)
+                )
+            })
+            .collect();
+        if !self.unreadable.is_empty() {
+            parts.push(format!(
+                "revision{} {} (stored, but undecodable)",
+                plural(self.unreadable.len()),
+                format_ranges(&self.unreadable)
+            ));
+        }
+        let count = self.stored.iter().map(|(_, r)| r.len()).sum::<usize>() + self.unreadable.len();
+        (parts.join(", "), count)
+    }
+
+    /// `; failed revision 2 was not deployed when revision 3 ran` (empty when none is stored).
+    fn not_deployed(&self, rev: u64) -> String {
+        match self.stored_list() {
+            (_, 0) => String::new(),
+            (list, n) => format!(
+                ": {list} {} not deployed when revision {rev} ran",
+                if n == 1 { "was" } else { "were" }
+            ),
+        }
     }
 
     /// Why a base that outlived pruned revisions was the base: pruning deletes the oldest
@@ -711,36 +754,36 @@ impl Skipped {
 
     /// The `failed-base` hazard's message.
     fn hazard(&self, base: u64, rev: u64) -> String {
-        if self.missing.is_empty() {
-            return format!(
-                "revision {rev} was diffed against revision {base}, skipping {}",
-                self.failed_list()
-            );
-        }
-        let failed = if self.failed.is_empty() {
-            String::new()
-        } else {
-            format!(", skipping {}", self.failed_list())
+        let skipping = match self.stored_list() {
+            (_, 0) => String::new(),
+            (list, _) => format!(", skipping {list}"),
         };
+        if self.missing.is_empty() {
+            return format!("revision {rev} was diffed against revision {base}{skipping}");
+        }
         format!(
-            "revision {rev} was diffed against revision {base}, the last deployed revision on record{failed}; {}",
+            "revision {rev} was diffed against revision {base}, the last deployed revision on record{skipping}; {}",
             self.missing_inference(base)
         )
     }
 
     /// The note on the upgrade's step.
     fn note(&self, base: u64, rev: u64) -> String {
-        if self.missing.is_empty() {
-            return format!(
-                "the base is revision {base}, the last deployed one, not revision {}: revisions after {base} failed, and objects they created are never diffed again",
-                rev - 1
-            );
-        }
-        format!(
-            "the base is revision {base}, the last deployed one on record, not revision {}: objects created by the revisions after {base} are never diffed again; {}",
+        let on_record = if self.missing.is_empty() {
+            ""
+        } else {
+            " on record"
+        };
+        let mut note = format!(
+            "the base is revision {base}, the last deployed one{on_record}, not revision {}{}; objects created by the revisions after {base} are never diffed again",
             rev - 1,
-            self.missing_inference(base)
-        )
+            self.not_deployed(rev)
+        );
+        if !self.missing.is_empty() {
+            note.push_str("; ");
+            note.push_str(&self.missing_inference(base));
+        }
+        note
     }
 }
 

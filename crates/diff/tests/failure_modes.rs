@@ -1517,6 +1517,37 @@ fn f12_pruned_between_base_and_upgrade_is_not_called_failed() {
 }
 
 #[test]
+fn a_skipped_pending_revision_is_named_pending_not_failed() {
+    // Revision 2 was interrupted and left pending-upgrade; revision 3 upgraded anyway
+    // (Helm before 3.4, or the record fixed by hand and set back).
+    let r = Story::new()
+        .then(installed_superseded(
+            rev(1).manifest_doc(&src("app.yaml"), &cm("app")),
+        ))
+        .then(
+            rev(2)
+                .manifest_doc(&src("app.yaml"), &cm("app"))
+                .status(Status::PendingUpgrade, "Preparing upgrade"),
+        )
+        .then(upgraded(rev(3).manifest_doc(&src("app.yaml"), &cm("app"))))
+        .replay();
+    assert_eq!(base_of(&r, 3), Some(1), "{}", dump(&r));
+    assert_eq!(
+        hazard_message(&r, "failed-base", 3),
+        "revision 3 was diffed against revision 1, skipping pending-upgrade revision 2"
+    );
+    let note = notes(&r, 3);
+    assert!(
+        note.contains(
+            "the base is revision 1, the last deployed one, not revision 2: pending-upgrade \
+             revision 2 was not deployed when revision 3 ran; objects created by the revisions \
+             after 1 are never diffed again"
+        ),
+        "{note}"
+    );
+}
+
+#[test]
 fn f12_one_revision_is_singular() {
     let r = Story::new()
         .then(installed_superseded(
