@@ -66,25 +66,34 @@ pub(crate) fn rollback_hazards(
                 }
                 Origin::Manifest => format!("revision {} applied it", live.created_by),
             };
+            let fails = format!(
+                "helm rollback to revision{} {list} will fail (Helm's error: {}){}",
+                if revisions.len() == 1 { "" } else { "s" },
+                profile.untracked_error(&key),
+                if profile.version.major == 4 {
+                    " (Helm 4.2 and later patch it instead)"
+                } else {
+                    ""
+                },
+            );
+            let (kind, name, last) = (&key.kind, &key.name, last.revision());
+            let rest = format!(
+                "revision {last}, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed"
+            );
+            // Uncertain: an operation that never finished, or a gap in the records.
+            let message = if live.certain {
+                format!("{fails}: {kind} {name} exists in the cluster ({why}) but {rest}")
+            } else {
+                format!(
+                    "{fails} if {kind} {name} is in the cluster, which the records cannot tell ({why}, if that step ran and nothing removed it since): {rest}"
+                )
+            };
             Hazard::new(
                 "rollback-will-fail",
                 Severity::Medium,
-                Some(last.revision()),
+                Some(last),
                 Some(key.clone()),
-                format!(
-                    "helm rollback to revision{} {list} will fail (Helm's error: {}){}: {} {} exists in the cluster ({why}{}) but revision {}, where a rollback starts, does not track it; nothing is applied past it and the rollback revision is stored failed",
-                    if revisions.len() == 1 { "" } else { "s" },
-                    profile.untracked_error(&key),
-                    if profile.version.major == 4 {
-                        " (Helm 4.2 and later patch it instead)"
-                    } else {
-                        ""
-                    },
-                    key.kind,
-                    key.name,
-                    if live.certain { "" } else { ", if it still exists" },
-                    last.revision()
-                ),
+                message,
             )
         })
         .collect()

@@ -722,6 +722,7 @@ impl Sim {
         } else {
             message
         };
+        let message = hedged(op, message);
         self.event(Phase::Apply, action, &t.key, None, message);
         self.world.put(Live {
             key: t.key.clone(),
@@ -779,6 +780,7 @@ impl Sim {
             ),
             None => message,
         };
+        let message = hedged(op, message);
         self.event(Phase::Apply, Action::Create, &t.key, Some(cause), message);
         self.world.put(Live {
             key: t.key.clone(),
@@ -1144,25 +1146,42 @@ impl Sim {
             .map(|(slot, l)| (slot, l.clone()))
             .collect();
         for (slot, live) in candidates {
+            // After an operation that never finished, or a gap, the records cannot tell
+            // whether it exists.
+            let lead = if live.certain {
+                "present but untracked"
+            } else {
+                "untracked, if present (the records cannot tell)"
+            };
             let (cause, message) = match live.origin {
                 Origin::Hook if self.ever_manifest.contains(&slot) => (
                     Cause::Hook,
-                    format!("present but untracked: the hook of revision {} created it; no upgrade or uninstall will delete it", live.created_by),
+                    format!(
+                        "{lead}: the hook of revision {} created it; no upgrade or uninstall will delete it",
+                        live.created_by
+                    ),
                 ),
                 Origin::Hook => continue,
                 // Not this release's: created outside its records (another release, by hand).
                 Origin::Manifest if live.created_by == 0 => continue,
                 Origin::Manifest if live.keep => (
                     Cause::KeepPolicy,
-                    "present but untracked: kept by helm.sh/resource-policy: keep; Helm will not delete it again".to_owned(),
+                    format!(
+                        "{lead}: kept by helm.sh/resource-policy: keep; Helm will not delete it again"
+                    ),
                 ),
                 Origin::Manifest if self.failed_revisions.contains(&live.created_by) => (
                     Cause::FailedBase,
-                    format!("present but untracked: created by failed revision {}, which no later upgrade diffs against", live.created_by),
+                    format!(
+                        "{lead}: created by failed revision {}, which no later upgrade diffs against",
+                        live.created_by
+                    ),
                 ),
                 Origin::Manifest => (
                     Cause::Removed,
-                    "present but untracked by the revision the next upgrade will diff against".to_owned(),
+                    format!(
+                        "{lead}: the revision the next upgrade will diff against does not have it"
+                    ),
                 ),
             };
             self.orphaned.insert(slot);
@@ -1186,3 +1205,13 @@ fn same_document(base: Option<&Value>, target: &Value) -> bool {
 
 /// The label Helm's ownership metadata sets (and that charts sometimes template).
 pub(crate) const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// An apply event of an operation that never finished, with no hook evidence of how far it
+/// got: what Helm does at that step, said as what it did only if it got there.
+fn hedged(op: &Op<'_>, message: String) -> String {
+    if op.unsure {
+        format!("{message} (if the operation got this far: it never finished)")
+    } else {
+        message
+    }
+}

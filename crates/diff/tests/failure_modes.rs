@@ -1548,6 +1548,43 @@ fn a_skipped_pending_revision_is_named_pending_not_failed() {
 }
 
 #[test]
+fn what_an_unfinished_upgrade_applied_is_said_as_uncertain() {
+    // Revision 2 (pending, no hooks to tell how far it got) would create x; revision 3 drops it.
+    let x = cm_key("x");
+    let r = Story::new()
+        .then(installed_superseded(
+            rev(1).manifest_doc(&src("app.yaml"), &cm("app")),
+        ))
+        .then(
+            rev(2)
+                .manifest_doc(&src("app.yaml"), &cm("app"))
+                .manifest_doc(&src("x.yaml"), &cm("x"))
+                .status(Status::PendingUpgrade, "Preparing upgrade"),
+        )
+        .then(upgraded(rev(3).manifest_doc(&src("app.yaml"), &cm("app"))))
+        .replay();
+    assert_eq!(
+        message_at(&r, &x, 2, Create),
+        "created: new in this revision (if the operation got this far: it never finished)"
+    );
+    assert_eq!(
+        message_of(&r, &x, Orphan),
+        "untracked, if present (the records cannot tell): the revision the next upgrade will \
+         diff against does not have it"
+    );
+    assert_eq!(r.expected_present(&x), None);
+    let rollback = hazard_message(&r, "rollback-will-fail", 3);
+    assert!(
+        rollback.starts_with(
+            "helm rollback to revision 2 will fail (Helm's error: no ConfigMap with the name \
+             \"x\" found) if ConfigMap x is in the cluster, which the records cannot tell \
+             (revision 2 applied it, if that step ran and nothing removed it since): revision 3"
+        ),
+        "{rollback}"
+    );
+}
+
+#[test]
 fn f12_one_revision_is_singular() {
     let r = Story::new()
         .then(installed_superseded(
