@@ -1516,21 +1516,27 @@ fn f12_pruned_between_base_and_upgrade_is_not_called_failed() {
     assert!(!note.contains("revisions after 1 failed"), "{note}");
 }
 
-#[test]
-fn a_skipped_pending_revision_is_named_pending_not_failed() {
-    // Revision 2 was interrupted and left pending-upgrade; revision 3 upgraded anyway
-    // (Helm before 3.4, or the record fixed by hand and set back).
-    let r = Story::new()
+/// Revision 2 was interrupted and left pending-upgrade, with no hooks to tell how far it got
+/// (it would create x); revision 3 upgraded anyway (Helm before 3.4, or the record fixed by
+/// hand and set back) and drops x.
+fn unfinished_upgrade() -> helm_why_diff::Replay {
+    Story::new()
         .then(installed_superseded(
             rev(1).manifest_doc(&src("app.yaml"), &cm("app")),
         ))
         .then(
             rev(2)
                 .manifest_doc(&src("app.yaml"), &cm("app"))
+                .manifest_doc(&src("x.yaml"), &cm("x"))
                 .status(Status::PendingUpgrade, "Preparing upgrade"),
         )
         .then(upgraded(rev(3).manifest_doc(&src("app.yaml"), &cm("app"))))
-        .replay();
+        .replay()
+}
+
+#[test]
+fn a_skipped_pending_revision_is_named_pending_not_failed() {
+    let r = unfinished_upgrade();
     assert_eq!(base_of(&r, 3), Some(1), "{}", dump(&r));
     assert_eq!(
         hazard_message(&r, "failed-base", 3),
@@ -1549,20 +1555,8 @@ fn a_skipped_pending_revision_is_named_pending_not_failed() {
 
 #[test]
 fn what_an_unfinished_upgrade_applied_is_said_as_uncertain() {
-    // Revision 2 (pending, no hooks to tell how far it got) would create x; revision 3 drops it.
     let x = cm_key("x");
-    let r = Story::new()
-        .then(installed_superseded(
-            rev(1).manifest_doc(&src("app.yaml"), &cm("app")),
-        ))
-        .then(
-            rev(2)
-                .manifest_doc(&src("app.yaml"), &cm("app"))
-                .manifest_doc(&src("x.yaml"), &cm("x"))
-                .status(Status::PendingUpgrade, "Preparing upgrade"),
-        )
-        .then(upgraded(rev(3).manifest_doc(&src("app.yaml"), &cm("app"))))
-        .replay();
+    let r = unfinished_upgrade();
     assert_eq!(
         message_at(&r, &x, 2, Create),
         "created: new in this revision (if the operation got this far: it never finished)"
