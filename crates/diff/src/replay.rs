@@ -865,10 +865,18 @@ impl Tracked {
     /// The base's objects only (what each step needs), by [`World`] slot: an object never
     /// interned was never live, so it cannot be an orphan either.
     fn slots(views: &[RevisionView<'_>], query: &BaseQuery, world: &World) -> BTreeSet<usize> {
-        Self::base_objects(views, query)
-            .iter()
-            .filter_map(|o| world.slot(&o.key))
-            .collect()
+        let objects = match query {
+            // Helm refuses every upgrade, so none diffs anything; but an uninstall deletes the
+            // last revision's manifest, whatever its status (helm-semantics.md §8,
+            // `pkg/action/uninstall.go`): what it has is not an orphan.
+            BaseQuery::Refused { last, .. } => views
+                .iter()
+                .find(|v| v.revision() == *last)
+                .map(|v| v.objects.as_slice())
+                .unwrap_or_default(),
+            _ => Self::base_objects(views, query),
+        };
+        objects.iter().filter_map(|o| world.slot(&o.key)).collect()
     }
 
     fn base_objects<'v>(
