@@ -286,8 +286,6 @@ pub(crate) fn run_views(
     let mut steps = Vec::with_capacity(views.len());
     let mut hazards = Vec::new();
     let mut objects = Seen::default();
-    // How each revision read so far ended, for the revisions an upgrade's base skips.
-    let mut ended: BTreeMap<u64, String> = BTreeMap::new();
 
     for (i, view) in views.iter().enumerate() {
         let rev = view.revision();
@@ -300,7 +298,6 @@ pub(crate) fn run_views(
         if force_reinstall {
             inferred.operation = Operation::UpgradeForce;
         }
-        ended.insert(rev, ended_as(&inferred.outcome, &release.info.status));
         let operation = inferred.operation.clone();
         sim.begin(rev, operation.label());
         for o in &view.objects {
@@ -404,7 +401,7 @@ pub(crate) fn run_views(
                 match (chosen, base_view) {
                     (Some(b), Some(bv)) => {
                         if b + 1 != rev && matches!(operation, Operation::Upgrade) {
-                            let skipped = Skipped::between(b, rev, history, &ended);
+                            let skipped = Skipped::between(b, rev, history, &steps);
                             sim.note(skipped.note(b, rev));
                             hazards.push(Hazard::new(
                                 "failed-base",
@@ -635,34 +632,39 @@ fn missing_within(missing: &[RevisionRange], within: RevisionRange) -> Vec<Revis
         .collect()
 }
 
-/// How a revision ended, as a word before "revision N": `failed` when it failed (also when a
-/// later operation relabelled it `superseded`, [`infer`]), else its stored status.
-fn ended_as(outcome: &Outcome, status: &Status) -> String {
-    match outcome {
-        Outcome::Failed { .. } => "failed".to_owned(),
-        Outcome::Pending | Outcome::Succeeded => status.to_string(),
+/// How a replayed revision ended, as a word before "revision N": `failed` when it failed
+/// (also when a later operation relabelled it `superseded`, [`infer`]), else its stored status.
+fn ended_as(step: &Step) -> &str {
+    match step.inferred.outcome {
+        Outcome::Failed { .. } => "failed",
+        Outcome::Pending | Outcome::Succeeded => &step.status,
     }
 }
 
 /// The revisions an upgrade's base skipped (after the base, before the upgrade), as the
 /// records show them: the stored ones were not deployed when the upgrade ran (the base is the
 /// last deployed one), while the missing ones are known only by inference.
-struct Skipped {
+struct Skipped<'s> {
     /// Read from their records, grouped by how each ended ([`ended_as`]), in revision order.
-    stored: Vec<(String, Vec<u64>)>,
+    stored: Vec<(&'s str, Vec<u64>)>,
     /// Stored, but their records could not be decoded.
     unreadable: Vec<u64>,
     /// No record.
     missing: Vec<RevisionRange>,
 }
 
-impl Skipped {
-    fn between(base: u64, rev: u64, history: &History, ended: &BTreeMap<u64, String>) -> Skipped {
-        let mut stored: Vec<(String, Vec<u64>)> = Vec::new();
-        for (r, how) in ended.range(base + 1..rev) {
-            match stored.iter_mut().find(|(h, _)| h == how) {
-                Some((_, revisions)) => revisions.push(*r),
-                None => stored.push((how.clone(), vec![*r])),
+impl<'s> Skipped<'s> {
+    /// `steps`: the revisions replayed so far, in revision order.
+    fn between(base: u64, rev: u64, history: &History, steps: &'s [Step]) -> Skipped<'s> {
+        let mut stored: Vec<(&str, Vec<u64>)> = Vec::new();
+        let skipped = steps
+            .iter()
+            .filter(|s| (base + 1..rev).contains(&s.revision));
+        for step in skipped {
+            let how = ended_as(step);
+            match stored.iter_mut().find(|(h, _)| *h == how) {
+                Some((_, revisions)) => revisions.push(step.revision),
+                None => stored.push((how, vec![step.revision])),
             }
         }
         let mut unreadable: Vec<u64> = history
@@ -865,33 +867,32 @@ impl Tracked {
     /// The base's objects only (what each step needs), by [`World`] slot: an object never
     /// interned was never live, so it cannot be an orphan either.
     fn slots(views: &[RevisionView<'_>], query: &BaseQuery, world: &World) -> BTreeSet<usize> {
-        let objects = match query {
+        let revision = match query {
             // Helm refuses every upgrade, so none diffs anything; but an uninstall deletes the
             // last revision's manifest, whatever its status (helm-semantics.md §8,
             // `pkg/action/uninstall.go`): what it has is not an orphan.
-            BaseQuery::Refused { last, .. } => views
-                .iter()
-                .find(|v| v.revision() == *last)
-                .map(|v| v.objects.as_slice())
-                .unwrap_or_default(),
-            _ => Self::base_objects(views, query),
+            BaseQuery::Refused { last, .. } => Some(*last),
+            _ => query.revision(),
         };
-        objects.iter().filter_map(|o| world.slot(&o.key)).collect()
+        Self::objects_of(views, revision)
+            .iter()
+            .filter_map(|o| world.slot(&o.key))
+            .collect()
     }
 
-    fn base_objects<'v>(
+    /// The manifest objects of `revision` (none when it is `None` or not among `views`).
+    fn objects_of<'v>(
         views: &'v [RevisionView<'_>],
-        query: &BaseQuery,
+        revision: Option<u64>,
     ) -> &'v [helm_why_release::manifest::ManifestObject<'v>] {
-        query
-            .revision()
+        revision
             .and_then(|b| views.iter().find(|v| v.revision() == b))
             .map(|v| v.objects.as_slice())
             .unwrap_or_default()
     }
 
     fn by_base(views: &[RevisionView<'_>], query: &BaseQuery) -> Self {
-        let objects = Self::base_objects(views, query);
+        let objects = Self::objects_of(views, query.revision());
         Tracked {
             revision: query.revision(),
             objects: objects.iter().map(|o| ObjectId::of(&o.key)).collect(),

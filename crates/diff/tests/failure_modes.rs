@@ -1579,29 +1579,6 @@ fn what_an_unfinished_upgrade_applied_is_said_as_uncertain() {
 }
 
 #[test]
-fn a_stuck_first_install_leaves_no_orphan() {
-    // Every upgrade is refused, but helm uninstall deletes revision 1's manifest, which has
-    // the object: it is not "untracked".
-    let app = cm_key("app");
-    let r = Story::new()
-        .then(
-            rev(1)
-                .manifest_doc(&src("app.yaml"), &cm("app"))
-                .status(Status::PendingInstall, "Initial install underway"),
-        )
-        .replay();
-    assert!(
-        !trail(&r, &app)
-            .iter()
-            .any(|(_, _, action, _)| *action == Orphan),
-        "{}",
-        dump(&r)
-    );
-    assert_eq!(r.expected_present(&app), None);
-    assert_eq!(hazards(&r), vec!["pending-lock"]);
-}
-
-#[test]
 fn f12_one_revision_is_singular() {
     let r = Story::new()
         .then(installed_superseded(
@@ -2135,6 +2112,15 @@ fn f17_killed_install_pending_forever() {
     // Killed somewhere: whether a was created is unknown.
     assert_eq!(r.expected_present(&a), None, "{}", dump(&r));
     assert_eq!(hazards(&r), vec!["pending-lock"]);
+    // Every upgrade is refused, but helm uninstall deletes revision 1's manifest, which has
+    // a: it is not "untracked".
+    assert!(
+        !trail(&r, &a)
+            .iter()
+            .any(|(_, _, action, _)| *action == Orphan),
+        "{}",
+        dump(&r)
+    );
 }
 
 #[test]
