@@ -90,6 +90,47 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
+/// The scope a CustomResourceDefinition document declares for the kind it defines, as
+/// `(group, kind, scope)`: `spec.group`, `spec.names.kind` and `spec.scope`, which
+/// `apiextensions.k8s.io/v1beta1` defaults to `Namespaced` and v1 requires. `None` for any
+/// other document, or a CRD missing one of them.
+///
+/// ```
+/// use helm_why_release::{Scope, declared_by_crd};
+/// let crd = serde_json::json!({
+///     "apiVersion": "apiextensions.k8s.io/v1",
+///     "kind": "CustomResourceDefinition",
+///     "metadata": {"name": "clusterissuers.cert-manager.io"},
+///     "spec": {"group": "cert-manager.io", "names": {"kind": "ClusterIssuer"}, "scope": "Cluster"},
+/// });
+/// assert_eq!(
+///     declared_by_crd(&crd),
+///     Some(("cert-manager.io".to_owned(), "ClusterIssuer".to_owned(), Scope::Cluster))
+/// );
+/// ```
+pub fn declared_by_crd(value: &serde_json::Value) -> Option<(String, String, Scope)> {
+    fn text(value: Option<&serde_json::Value>) -> Option<&str> {
+        value.and_then(serde_json::Value::as_str)
+    }
+    if text(value.get("kind")) != Some("CustomResourceDefinition") {
+        return None;
+    }
+    let (group, version) = split_api_version(text(value.get("apiVersion"))?);
+    if group != "apiextensions.k8s.io" {
+        return None;
+    }
+    let spec = value.get("spec")?;
+    let served_group = text(spec.get("group"))?;
+    let kind = text(spec.get("names").and_then(|names| names.get("kind")))?;
+    let scope = match text(spec.get("scope")) {
+        Some("Cluster") => Scope::Cluster,
+        Some("Namespaced") => Scope::Namespaced,
+        None if version == "v1beta1" => Scope::Namespaced,
+        _ => return None,
+    };
+    Some((served_group.to_owned(), kind.to_owned(), scope))
+}
+
 /// Whether objects of a kind live in a namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -151,8 +192,10 @@ const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
 /// Decides whether a kind is namespaced, the way the cluster's REST mapper would.
 ///
 /// Offline, it knows the built-in cluster-scoped kinds; custom kinds are assumed namespaced
-/// unless declared with [`ScopeResolver::add_cluster_scoped`] (`--cluster-scoped KIND`) or
-/// learned from API discovery ([`ScopeResolver::add_discovered`]).
+/// unless a CustomResourceDefinition stored in the records declares their scope
+/// ([`ScopeResolver::add_declared`]), or they are declared with
+/// [`ScopeResolver::add_cluster_scoped`] (`--cluster-scoped KIND`). What API discovery says
+/// ([`ScopeResolver::add_discovered`]) wins over all of these.
 ///
 /// ```
 /// use helm_why_release::{Scope, ScopeResolver};
@@ -170,6 +213,9 @@ pub struct ScopeResolver {
     // By group, then kind.
     cluster_group_kinds: Map<String, Set<String>>,
     discovered: Map<String, Map<String, Scope>>,
+    // What CustomResourceDefinitions in the records declare, by group then kind; `None` where
+    // two of them disagree.
+    declared: Map<String, Map<String, Option<Scope>>>,
 }
 
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -216,9 +262,38 @@ impl ScopeResolver {
             .insert(kind.to_owned(), scope);
     }
 
+    /// Record the scope that a CustomResourceDefinition stored in the records declares
+    /// ([`declared_by_crd`]). The API server refuses to change a CRD's `spec.scope`, so it is
+    /// the scope the cluster served the kind with: it wins over `--cluster-scoped` and the
+    /// built-in table, and loses only to discovery. Two stored CRDs that disagree (one deleted
+    /// and created again with the other scope) cancel each other.
+    ///
+    /// ```
+    /// use helm_why_release::{Scope, ScopeResolver};
+    /// let mut scopes = ScopeResolver::builtin();
+    /// scopes.add_declared("cert-manager.io", "ClusterIssuer", Scope::Cluster);
+    /// assert_eq!(scopes.scope("cert-manager.io", "ClusterIssuer"), Scope::Cluster);
+    /// scopes.add_discovered("cert-manager.io", "ClusterIssuer", true);
+    /// assert_eq!(scopes.scope("cert-manager.io", "ClusterIssuer"), Scope::Namespaced);
+    /// ```
+    pub fn add_declared(&mut self, group: &str, kind: &str, scope: Scope) {
+        let known = self
+            .declared
+            .entry(group.to_owned())
+            .or_default()
+            .entry(kind.to_owned())
+            .or_insert(Some(scope));
+        if *known != Some(scope) {
+            *known = None;
+        }
+    }
+
     /// The scope of `kind` in `group`.
     pub fn scope(&self, group: &str, kind: &str) -> Scope {
         if let Some(scope) = self.discovered.get(group).and_then(|kinds| kinds.get(kind)) {
+            return *scope;
+        }
+        if let Some(Some(scope)) = self.declared.get(group).and_then(|kinds| kinds.get(kind)) {
             return *scope;
         }
         let in_group = self
