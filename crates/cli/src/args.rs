@@ -90,8 +90,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub show_secrets: bool,
 
-    /// Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
-    /// to a cluster, API discovery decides)
+    /// Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; a
+    /// CustomResourceDefinition stored in the records, or connected API discovery, decides)
     #[arg(long = "cluster-scoped", global = true, value_name = "KIND")]
     pub cluster_scoped: Vec<String>,
 

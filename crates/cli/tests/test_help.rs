@@ -98,8 +98,8 @@ fn top_level_help() {
               Print Secret data and secret-looking values instead of redacting them
 
           --cluster-scoped <KIND>
-              Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
-              to a cluster, API discovery decides)
+              Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; a
+              CustomResourceDefinition stored in the records, or connected API discovery, decides)
 
           --helm-version <X.Y.Z>
               Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4
@@ -240,8 +240,8 @@ fn plan_help() {
               Print Secret data and secret-looking values instead of redacting them
 
           --cluster-scoped <KIND>
-              Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; connected
-              to a cluster, API discovery decides)
+              Treat this custom kind as cluster-scoped: Kind or Kind.group (can be repeated; a
+              CustomResourceDefinition stored in the records, or connected API discovery, decides)
 
           --helm-version <X.Y.Z>
               Replay with the rules of this Helm version (e.g. 2.17.0, 3.16.4, 4.1.4) [default: Helm 4

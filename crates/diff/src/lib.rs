@@ -70,5 +70,5 @@ pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};
 pub use query::{ObjectQuery, kind_names};
 pub use replay::{Replay, ReplayIndex, ReplayOptions, Step, replay, replay_parsed};
 pub use versions::{VersionDifference, other_versions};
-pub use view::{HookObject, ObjectChanges, RevisionView};
+pub use view::{HookObject, ObjectChanges, RevisionView, declared_scopes};
 pub use world::{ObjectId, Origin, World, resource_name};

@@ -5,7 +5,8 @@ use helm_why_release::manifest::{
 };
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::{
-    Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
+    Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, Scope, ScopeResolver,
+    declared_by_crd,
 };
 
 use crate::index::ByName;
@@ -53,13 +54,20 @@ impl<'a> RevisionView<'a> {
     /// let view = RevisionView::new(&rel, &ScopeResolver::builtin());
     /// assert_eq!(view.objects[0].key.name, "c");
     /// ```
+    ///
+    /// A kind whose CustomResourceDefinition the release stores gets the scope that CRD
+    /// declares ([`declared_scopes`]).
     pub fn new(release: &'a Release, scopes: &ScopeResolver) -> Self {
-        Self::new_cached(release, scopes, &mut ParseCache::new())
+        let view = Self::new_cached(release, scopes, &mut ParseCache::new());
+        match learned_scopes(scopes, std::slice::from_ref(&view)) {
+            Some(learned) => Self::new_cached(release, &learned, &mut ParseCache::new()),
+            None => view,
+        }
     }
 
-    /// [`RevisionView::new`], parsing through `cache` (documents already parsed for another
-    /// revision are not parsed again).
-    pub fn new_cached(
+    /// [`RevisionView::new`] with `scopes` as they are, parsing through `cache` (documents
+    /// already parsed for another revision are not parsed again).
+    fn new_cached(
         release: &'a Release,
         scopes: &ScopeResolver,
         cache: &mut ParseCache<'a>,
@@ -120,14 +128,31 @@ impl<'a> RevisionView<'a> {
 
     /// [`RevisionView::parse_all`] on up to `threads` threads (1 when the caller already
     /// runs one release per core); the result does not depend on `threads`.
+    ///
+    /// A kind whose CustomResourceDefinition these revisions store gets the scope that CRD
+    /// declares ([`declared_scopes`]): when that is not what `scopes` says of a kind they use,
+    /// they are parsed again with it.
     pub fn parse_all_on(
         releases: impl IntoIterator<Item = &'a Release>,
         scopes: &ScopeResolver,
         threads: usize,
     ) -> Vec<RevisionView<'a>> {
         let releases: Vec<&'a Release> = releases.into_iter().collect();
+        let views = Self::parse_with(&releases, scopes, threads);
+        match learned_scopes(scopes, &views) {
+            Some(learned) => Self::parse_with(&releases, &learned, threads),
+            None => views,
+        }
+    }
+
+    /// [`RevisionView::parse_all_on`] with `scopes` as they are.
+    fn parse_with(
+        releases: &[&'a Release],
+        scopes: &ScopeResolver,
+        threads: usize,
+    ) -> Vec<RevisionView<'a>> {
         // Each manifest is split once, for the parse and for the views.
-        let split = split_all(&releases, threads);
+        let split = split_all(releases, threads);
         let mut cache = ParseCache::new();
         let texts = releases.iter().zip(&split).flat_map(|(r, docs)| {
             docs.iter()
@@ -136,7 +161,7 @@ impl<'a> RevisionView<'a> {
         });
         cache.prefill(texts, threads);
         releases
-            .into_iter()
+            .iter()
             .zip(split)
             .map(|(r, docs)| RevisionView::of_documents(r, docs, scopes, &mut cache))
             .collect()
@@ -207,6 +232,70 @@ impl<'a> RevisionView<'a> {
             .filter_map(|i| self.hooks.get(*i))
             .filter(move |h| same_name(&h.object.key, key))
     }
+}
+
+/// The scope that each CustomResourceDefinition stored in these revisions declares for its
+/// kind ([`declared_by_crd`]), as `(group, kind, scope)`, each once, in revision order: the
+/// CRDs of their manifests and hooks, and those of their charts' `crds/` files, which Helm
+/// installs without tracking them (helm-semantics.md §2.6). A CRD's scope cannot change, so
+/// this is the scope the cluster serves the kind with, whatever the records' objects write in
+/// `metadata.namespace` (cli-runtime's `FilterNamespace` drops it for a cluster-scoped kind,
+/// §3.1).
+pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope)> {
+    let mut out = Vec::new();
+    // The revisions of a release mostly share their chart's files (`ChartFiles`).
+    let mut files_read: std::collections::HashSet<*const u8> = std::collections::HashSet::new();
+    for view in views {
+        let stored = view
+            .objects
+            .iter()
+            .chain(view.hooks.iter().map(|h| &h.object))
+            .filter(|o| o.key.kind == "CustomResourceDefinition");
+        let mut found: Vec<(String, String, Scope)> =
+            stored.filter_map(|o| declared_by_crd(&o.value)).collect();
+        let crd_files = view.release.chart.files.iter();
+        for file in crd_files.filter(|f| f.name.starts_with("crds/")) {
+            if !files_read.insert(std::sync::Arc::as_ptr(&file.data).cast::<u8>()) {
+                continue;
+            }
+            let Some(text) = file.text() else { continue };
+            let crds = documents(&text)
+                .into_iter()
+                .filter(|d| d.body.contains("CustomResourceDefinition"))
+                .filter_map(|d| helm_why_release::manifest::parse_yaml(d.body).ok())
+                .filter_map(|value| declared_by_crd(&value));
+            found.extend(crds);
+        }
+        for declared in found {
+            // A history declares a few kinds, once per revision.
+            if !out.contains(&declared) {
+                out.push(declared);
+            }
+        }
+    }
+    out
+}
+
+/// `scopes` with what the CRDs stored in `views` declare ([`declared_scopes`]), when that
+/// changes the scope of a kind the views' objects or hooks use (they must then be parsed
+/// again); `None` otherwise.
+fn learned_scopes(scopes: &ScopeResolver, views: &[RevisionView<'_>]) -> Option<ScopeResolver> {
+    let declared = declared_scopes(views);
+    if declared.is_empty() {
+        return None;
+    }
+    let mut learned = scopes.clone();
+    for (group, kind, scope) in &declared {
+        learned.add_declared(group, kind, *scope);
+    }
+    let changed = |key: &ResourceKey| {
+        learned.scope(&key.group, &key.kind) != scopes.scope(&key.group, &key.kind)
+    };
+    let mut keys = views.iter().flat_map(|v| {
+        let objects = v.objects.iter().map(|o| &*o.key);
+        objects.chain(v.hooks.iter().map(|h| &*h.object.key))
+    });
+    keys.any(changed).then_some(learned)
 }
 
 /// Every release's manifest split into documents ([`documents`]), in order, on up to

@@ -11,9 +11,10 @@ use fixtures::*;
 use helm_why_diff::Action::{Create, Delete, Fail, HookCreate, Orphan, Patch, Unchanged};
 use helm_why_diff::ops::{Operation, Outcome, Stage};
 use helm_why_diff::{
-    BaseQuery, BaseRule, Cause, ChangeOp, LiveFact, ReplayOptions, Severity, other_versions, plan,
-    plan_with_live, rendered_as_install, replay,
+    BaseQuery, BaseRule, Cause, ChangeOp, LiveFact, Replay, ReplayOptions, Severity,
+    other_versions, plan, plan_with_live, rendered_as_install, replay,
 };
+use helm_why_release::builder::ReleaseBuilder;
 use helm_why_release::{ApplyMethod, ResourceKey, Status};
 
 const T_RUN: &str = "2026-01-01T00:00:30Z";
@@ -108,6 +109,62 @@ fn crd_moved_to_crds_dir_deletes_every_custom_resource() {
             .contains("unable to recognize \"\": no matches for kind \"Widget\""),
         "{}",
         missing.message
+    );
+}
+
+/// A cluster-scoped custom kind, `ClusterIssuer.cert-manager.io`: its CRD.
+const CLUSTER_ISSUER_CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: clusterissuers.cert-manager.io\nspec:\n  group: cert-manager.io\n  names:\n    kind: ClusterIssuer\n    plural: clusterissuers\n  scope: Cluster\n";
+
+/// Revisions 1 and 2 of a release that renders ClusterIssuer `letsencrypt`, revision 2 with
+/// `metadata.namespace` set (a chart that adds `namespace: {{ .Release.Namespace }}`
+/// everywhere), each made by `with_crd`.
+fn issuer_gains_a_namespace(with_crd: fn(ReleaseBuilder) -> ReleaseBuilder) -> Replay {
+    let issuer = |ns| obj("cert-manager.io/v1", "ClusterIssuer", "letsencrypt", ns);
+    Story::new()
+        .then(installed_superseded(with_crd(
+            rev(1).manifest_doc(&src("issuer.yaml"), &issuer(None)),
+        )))
+        .then(upgraded(with_crd(
+            rev(2).manifest_doc(&src("issuer.yaml"), &issuer(Some("other"))),
+        )))
+        .replay()
+}
+
+#[test]
+fn a_cluster_scoped_custom_kind_keeps_its_identity_whatever_namespace_it_writes() {
+    // helm-semantics.md §3.1: cli-runtime's FilterNamespace drops the namespace of a
+    // cluster-scoped kind, so revision 2 patches the same ClusterIssuer. The records say the
+    // kind is cluster-scoped: its CRD, in the manifest or in the chart's crds/.
+    let issuer = ResourceKey::new("cert-manager.io/v1", "ClusterIssuer", None, "letsencrypt");
+    let in_manifest = |b: ReleaseBuilder| b.manifest_doc(&src("crd.yaml"), CLUSTER_ISSUER_CRD);
+    let in_crds_dir = |b: ReleaseBuilder| b.chart_file("crds/issuers.yaml", CLUSTER_ISSUER_CRD);
+    for r in [
+        issuer_gains_a_namespace(in_manifest),
+        issuer_gains_a_namespace(in_crds_dir),
+    ] {
+        assert_eq!(
+            trail(&r, &issuer),
+            vec![
+                ev(1, "apply", Create, Some(Cause::Added)),
+                ev(2, "apply", Patch, None)
+            ],
+            "{}",
+            dump(&r)
+        );
+        assert!(hazards(&r).is_empty(), "{:?}", hazards(&r));
+    }
+    // Without its CRD the kind is taken to be namespaced (offline, nothing says otherwise):
+    // revision 2 then moves it to namespace `other`, deleting the one in `shop`.
+    let unknown = issuer_gains_a_namespace(|b| b);
+    let in_shop = ResourceKey::new(
+        "cert-manager.io/v1",
+        "ClusterIssuer",
+        Some(NS),
+        "letsencrypt",
+    );
+    assert_eq!(
+        trail_at(&unknown, &in_shop, 2),
+        vec![("delete".to_owned(), Delete, Some(Cause::NamespaceChanged))]
     );
 }
 
