@@ -527,3 +527,87 @@ fn scan_of_a_file_whose_releases_interleave_reads_it_whole() {
     (HAZARDS: high/medium/low)
     ");
 }
+
+/// cert-manager's release stores the ClusterIssuer CRD (scope Cluster); releases `a` and `b`,
+/// in namespaces `one` and `two`, render the same ClusterIssuer without a namespace.
+fn issuers(with_crd: bool) -> Vec<ReleaseBuilder> {
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: clusterissuers.cert-manager.io\nspec:\n  group: cert-manager.io\n  names:\n    kind: ClusterIssuer\n    plural: clusterissuers\n  scope: Cluster\n";
+    let issuer = "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: letsencrypt\nspec:\n  acme: {}\n";
+    let mut releases = vec![
+        rev("a", "one", 1, 1)
+            .manifest_doc(&tpl("a", "issuer.yaml"), issuer)
+            .status(Status::Deployed, "Install complete"),
+        rev("b", "two", 1, 2)
+            .manifest_doc(&tpl("b", "issuer.yaml"), issuer)
+            .status(Status::Deployed, "Install complete"),
+    ];
+    if with_crd {
+        releases.push(
+            rev("cert-manager", "cert-manager", 1, 0)
+                .manifest_doc(&tpl("cert-manager", "crd.yaml"), CRD)
+                .status(Status::Deployed, "Install complete"),
+        );
+    }
+    releases
+}
+
+#[test]
+fn who_and_scan_give_a_kind_the_scope_its_stored_crd_declares() {
+    let records = SecretsFile::new(&issuers(true));
+    insta::assert_snapshot!(
+        run_args(&["who", "clusterissuer/letsencrypt", "-A", "--from", records.path()]),
+        @"
+    ClusterIssuer.cert-manager.io letsencrypt
+    2 releases track it now (one/a, two/b): whichever upgrades without it or is uninstalled deletes it
+    from under the others; release two/b wrote it last, at revision 1 (install: created).
+
+    NAMESPACE  RELEASE  REVISIONS  WHAT IT DID  TRACKS IT NOW
+    one        a        1          1: created   revision 1
+    two        b        1          1: created   revision 1
+
+    Story:
+      2026-01-01 10:01:00 UTC one/a revision 1 (install, apply): create — created by the install
+      2026-01-01 10:02:00 UTC two/b revision 1 (install, apply): create — created by the install
+    [exit status: 0]
+    "
+    );
+    let (code, json, stderr) = output(&["scan", "--from", records.path(), "-o", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let shared: Vec<&Value> = v["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["code"] == "shared-object")
+        .collect();
+    assert_eq!(shared.len(), 2, "{json}");
+    assert_eq!(shared[0]["object"]["namespace"], Value::Null);
+}
+
+#[test]
+fn who_without_the_crd_says_how_to_declare_the_kind_cluster_scoped() {
+    let records = SecretsFile::new(&issuers(false));
+    insta::assert_snapshot!(
+        run_args(&["who", "clusterissuer/letsencrypt", "-A", "--from", records.path()]),
+        @"
+    ------- stderr -------
+    helm-why: 2 objects match clusterissuer/letsencrypt: ClusterIssuer.cert-manager.io one/letsencrypt, ClusterIssuer.cert-manager.io two/letsencrypt
+    hint: if ClusterIssuer.cert-manager.io is cluster-scoped (the records read hold no CustomResourceDefinition for it), say so with --cluster-scoped ClusterIssuer.cert-manager.io; otherwise name the namespace with --object-namespace
+    [exit status: 1]
+    "
+    );
+    let (code, out, stderr) = output(&[
+        "who",
+        "clusterissuer/letsencrypt",
+        "-A",
+        "--from",
+        records.path(),
+        "--cluster-scoped",
+        "ClusterIssuer.cert-manager.io",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        out.contains("2 releases track it now (one/a, two/b)"),
+        "{out}"
+    );
+}

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use helm_why_release::{ResourceKey, Timestamp};
+use helm_why_release::{ResourceKey, Scope, ScopeResolver, Timestamp};
 use serde::Serialize;
 
 use crate::crd::CrdServes;
@@ -57,6 +57,9 @@ pub struct Tracking {
     pub keep: BTreeSet<ObjectId>,
     /// The CustomResourceDefinitions among them.
     pub crds: Vec<CrdServes>,
+    /// The scopes that the CRDs stored in the release's records declare
+    /// ([`Replay::declared_scopes`]).
+    pub declared_scopes: Vec<(String, String, Scope)>,
 }
 
 impl Tracking {
@@ -77,7 +80,42 @@ impl Tracking {
             objects,
             keep: replay.tracked_keep.clone(),
             crds: replay.tracked_crds.clone(),
+            declared_scopes: replay.declared_scopes.clone(),
         }
+    }
+
+    /// This release with its objects of the kinds `cluster` says are cluster-scoped
+    /// identified without a namespace; `None` when it has none with one.
+    fn rescoped(&self, cluster: &ScopeResolver) -> Option<Tracking> {
+        let cluster_scoped = |key: &ResourceKey| {
+            key.namespace.is_some() && cluster.scope(&key.group, &key.kind) == Scope::Cluster
+        };
+        if !self.objects.values().any(cluster_scoped) {
+            return None;
+        }
+        let unscoped = |key: &ResourceKey| ResourceKey {
+            namespace: None,
+            ..key.clone()
+        };
+        let mut keep = BTreeSet::new();
+        let mut objects = BTreeMap::new();
+        for (id, key) in &self.objects {
+            let key = if cluster_scoped(key) {
+                unscoped(key)
+            } else {
+                key.clone()
+            };
+            let new_id = ObjectId::of(&key);
+            if self.keep.contains(id) {
+                keep.insert(new_id.clone());
+            }
+            objects.insert(new_id, key);
+        }
+        Some(Tracking {
+            objects,
+            keep,
+            ..self.clone()
+        })
     }
 
     /// `namespace/name`.
@@ -104,7 +142,13 @@ impl Tracking {
 /// CRDs one release tracks while others track objects of their kind. Each hazard is given to
 /// every release concerned, worded from its side, sorted by release then object. The
 /// releases must be of one cluster.
+///
+/// A kind whose CustomResourceDefinition one release's records store has the scope that CRD
+/// declares in every release ([`Tracking::declared_scopes`]): two releases in different
+/// namespaces that render one `ClusterIssuer` share it, whichever stores its CRD.
 pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
+    let rescoped = rescoped(releases);
+    let releases = rescoped.as_deref().unwrap_or(releases);
     let mut out = shared_objects(releases);
     out.extend(shared_crds(releases));
     out.sort_by(|a, b| {
@@ -116,6 +160,26 @@ pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
         ))
     });
     out
+}
+
+/// `releases` with the scopes that any of them declares ([`Tracking::rescoped`]); `None` when
+/// that changes no object's identity.
+fn rescoped(releases: &[Tracking]) -> Option<Vec<Tracking>> {
+    // Declarations alone: each release's objects already have the other rules' scopes. API
+    // discovery, which would win, agrees with a stored CRD: a CRD's scope cannot change.
+    let mut declared = ScopeResolver::default();
+    for (group, kind, scope) in releases.iter().flat_map(|t| &t.declared_scopes) {
+        declared.add_declared(group, kind, *scope);
+    }
+    let changed: Vec<Option<Tracking>> = releases.iter().map(|t| t.rescoped(&declared)).collect();
+    if changed.iter().all(Option::is_none) {
+        return None;
+    }
+    let all = releases.iter().zip(changed);
+    Some(
+        all.map(|(t, new)| new.unwrap_or_else(|| t.clone()))
+            .collect(),
+    )
 }
 
 /// `shared-object` (high): the same object (by its physical identity: group, kind, namespace,

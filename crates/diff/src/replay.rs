@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use helm_why_release::history::{RevisionRange, are_missing, format_range_list, format_ranges};
-use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
+use helm_why_release::{History, RecordFormat, ResourceKey, Scope, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
 use crate::crd::CrdServes;
@@ -100,6 +100,10 @@ pub struct Replay {
     /// The CustomResourceDefinitions among them, with the kind each serves.
     #[serde(skip)]
     pub tracked_crds: Vec<CrdServes>,
+    /// The scopes that the CRDs stored in the history declare ([`crate::declared_scopes`]),
+    /// which other releases' objects of those kinds have too ([`crate::cross_hazards`]).
+    #[serde(skip)]
+    pub declared_scopes: Vec<(String, String, Scope)>,
 }
 
 impl Replay {
@@ -610,6 +614,7 @@ pub(crate) fn run_views(
         tracked_now: tracked.objects,
         tracked_keep: tracked.keep,
         tracked_crds: tracked.crds,
+        declared_scopes: crate::view::declared_scopes(views),
         next_upgrade,
     };
     Ended {

@@ -279,3 +279,56 @@ fn an_uninstalled_release_tracks_nothing() {
     assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");
     assert_eq!(elsewhere[0].event.operation, "uninstall");
 }
+
+#[test]
+fn a_cluster_scoped_kind_whose_crd_another_release_stores_is_one_object_everywhere() {
+    // cert-manager's release stores the CRD (scope Cluster); releases `a` and `b`, in two
+    // other namespaces, render the same ClusterIssuer: one object, which either deletes from
+    // under the other.
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: clusterissuers.cert-manager.io\nspec:\n  group: cert-manager.io\n  names:\n    kind: ClusterIssuer\n    plural: clusterissuers\n  scope: Cluster\n";
+    let issuer = "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: letsencrypt\nspec:\n  acme: {}\n";
+    let in_namespace = |release: &str, ns: &str| {
+        replayed(vec![
+            ReleaseBuilder::new(release, ns, 1)
+                .chart(release, "0.1.0")
+                .status(Status::Deployed, "Install complete")
+                .manifest_doc(&format!("{release}/templates/issuer.yaml"), issuer),
+        ])
+    };
+    let (a, b) = (in_namespace("a", "one"), in_namespace("b", "two"));
+    let cert_manager = replayed(vec![
+        ReleaseBuilder::new("cert-manager", "cert-manager", 1)
+            .chart("cert-manager", "1.0.0")
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("cert-manager/templates/crd.yaml", CRD),
+    ]);
+    // Without the CRD, nothing says the kind is cluster-scoped: two namespaced objects.
+    assert_eq!(cross_hazards(&[Tracking::of(&a), Tracking::of(&b)]), vec![]);
+    let all = [
+        Tracking::of(&a),
+        Tracking::of(&b),
+        Tracking::of(&cert_manager),
+    ];
+    let hazards = cross_hazards(&all);
+    let shared: Vec<_> = hazards
+        .iter()
+        .filter(|h| h.hazard.code == "shared-object")
+        .collect();
+    assert_eq!(shared.len(), 2, "{hazards:#?}");
+    let unscoped = ResourceKey::new("cert-manager.io/v1", "ClusterIssuer", None, "letsencrypt");
+    assert_eq!(shared[0].hazard.object, Some(unscoped));
+    assert!(
+        shared[0].hazard.message.contains("also by two/b"),
+        "{}",
+        shared[0].hazard.message
+    );
+    // The CRD's release is told that both releases' issuer depends on its CRD.
+    let to_cert_manager = hazards
+        .iter()
+        .find(|h| h.release == "cert-manager")
+        .map(|h| h.hazard.message.as_str());
+    assert!(
+        to_cert_manager.is_some_and(|m| m.contains("one/a (letsencrypt), two/b (letsencrypt)")),
+        "{to_cert_manager:?}"
+    );
+}

@@ -42,17 +42,38 @@ pub fn find_object<'a>(replay: &'a Replay, query: &ObjectQuery) -> Result<&'a Re
     match found.as_slice() {
         [one] => Ok(one),
         [] => Err(not_found(replay, query).into()),
-        several => Err(UserError::with_hint(
-            format!(
-                "{} objects match {}: {}",
-                several.len(),
-                query.display(),
-                several.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-            "name the group (ingress.networking.k8s.io/NAME) or the namespace with --object-namespace",
-        )
-        .into()),
+        several => Err(several_match(query, several).into()),
     }
+}
+
+/// Several objects match `query`. When they differ only by namespace and their kind is a
+/// custom one, the kind may be cluster-scoped with no CustomResourceDefinition in the
+/// records to say so: the hint says how to declare it.
+pub fn several_match(query: &ObjectQuery, keys: &[&ResourceKey]) -> UserError {
+    let listed: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let message = format!(
+        "{} objects match {}: {}",
+        keys.len(),
+        query.display(),
+        listed.join(", ")
+    );
+    let same_but_namespace = keys.split_first().is_some_and(|(first, rest)| {
+        !first.group.is_empty()
+            && first.namespace.is_some()
+            && rest
+                .iter()
+                .all(|k| (&k.group, &k.kind, &k.name) == (&first.group, &first.kind, &first.name))
+    });
+    let hint = match keys.first() {
+        Some(key) if same_but_namespace => {
+            let kind = key.kind_with_group();
+            format!(
+                "if {kind} is cluster-scoped (the records read hold no CustomResourceDefinition for it), say so with --cluster-scoped {kind}; otherwise name the namespace with --object-namespace"
+            )
+        }
+        _ => "name the group (ingress.networking.k8s.io/NAME) or the namespace with --object-namespace".to_owned(),
+    };
+    UserError::with_hint(message, hint)
 }
 
 /// No object matches: say so, with the objects that come closest (same type and a similar

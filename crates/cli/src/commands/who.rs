@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use helm_why_diff::{
-    Action, ObjectId, ObjectQuery, ReleaseEvent, Replay, events_about, last_removal, replay,
+    Action, ObjectId, ObjectQuery, ReleaseEvent, Replay, RevisionView, declared_scopes,
+    events_about, last_removal, replay,
 };
-use helm_why_release::{Histories, History, ResourceKey};
+use helm_why_release::{Histories, History, ResourceKey, Scope};
 
 use super::{Ui, discover, mentions_any, replay_options, source_warnings};
 use crate::args::WhoArgs;
@@ -35,6 +36,9 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     let mut warnings = found.warnings;
     let candidates = &found.histories;
     let mut scopes = config.scopes.clone();
+    for (group, kind, scope) in &found.declared {
+        scopes.add_declared(group, kind, *scope);
+    }
     if let Some(cluster) = &found.cluster {
         warnings.extend(discover(cluster, candidates.iter(), &mut scopes).await);
     }
@@ -77,6 +81,9 @@ struct Candidates {
     origin: String,
     /// The cluster, when connected.
     cluster: Option<Connection>,
+    /// The scopes that the CRDs stored by every release read declare: a release that never
+    /// rendered the object may define its kind for the others.
+    declared: Vec<(String, String, Scope)>,
 }
 
 impl Candidates {
@@ -90,10 +97,12 @@ impl Candidates {
         let mut found = Candidates::default();
         let keep = |found: &mut Candidates, histories: Histories| {
             found.read += histories.releases.len();
-            let mentioning = histories.releases.into_iter();
-            found
-                .histories
-                .extend(mentioning.filter(|h| mentions_any(h, &names)));
+            for history in histories.releases {
+                found.declared.extend(declared_scopes_of(&history));
+                if mentions_any(&history, &names) {
+                    found.histories.push(history);
+                }
+            }
             histories.unattributed
         };
         match streamed(config) {
@@ -161,6 +170,27 @@ impl Candidates {
     }
 }
 
+/// The scopes that the CRDs stored in `history` declare ([`declared_scopes`]); its revisions
+/// are parsed only when one of them may store a CRD.
+fn declared_scopes_of(history: &History) -> Vec<(String, String, Scope)> {
+    let may_store_crd = history.revisions.iter().any(|r| {
+        let release = &r.release;
+        let crd = "CustomResourceDefinition";
+        release.manifest.contains(crd)
+            || release.hooks.iter().any(|h| h.manifest.contains(crd))
+            || release
+                .chart
+                .files
+                .iter()
+                .any(|f| f.name.starts_with("crds/"))
+    });
+    if !may_store_crd {
+        return Vec::new();
+    }
+    let scopes = helm_why_release::ScopeResolver::builtin();
+    declared_scopes(&RevisionView::parse_records(&history.revisions, &scopes))
+}
+
 /// The one object identity the query names among everything the replays saw.
 fn find(replays: &[Replay], query: &ObjectQuery, origin: &str) -> Result<ResourceKey> {
     let mut found: Vec<(ObjectId, &ResourceKey)> = Vec::new();
@@ -180,21 +210,10 @@ fn find(replays: &[Replay], query: &ObjectQuery, origin: &str) -> Result<Resourc
             "check the kind and name; -A looks at the releases of every namespace",
         )
         .into()),
-        several => Err(UserError::with_hint(
-            format!(
-                "{} objects match {}/{}: {}",
-                several.len(),
-                query.kind,
-                query.name,
-                several
-                    .iter()
-                    .map(|(_, k)| k.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "name the group (ingress.networking.k8s.io/NAME) or the namespace with --object-namespace",
-        )
-        .into()),
+        several => {
+            let keys: Vec<&ResourceKey> = several.iter().map(|(_, k)| *k).collect();
+            Err(super::explain::several_match(query, &keys).into())
+        }
     }
 }
 
