@@ -78,19 +78,12 @@ impl Sim {
                 break;
             }
             let key = &h.object.key;
-            let mut policies: Vec<HookDeletePolicy> = h
-                .hook
-                .delete_policies
-                .iter()
+            let policies = self.profile.hook_policies(&h.hook.delete_policies);
+            let honoured = h.hook.delete_policies.iter();
+            let ignored = honoured
                 .filter(|p| self.profile.honours_hook_policy(p))
-                .cloned()
-                .collect();
-            if policies.is_empty()
-                && let Some(default) = self.profile.default_hook_policy()
-            {
-                policies.push(default);
-            }
-            let ignored = h.hook.delete_policies.len() > policies.len();
+                .count()
+                < h.hook.delete_policies.len();
             if ignored && self.profile.is_helm2() {
                 self.note(format!(
                     "the {event} hook {path} names delete policies Helm {} does not know ({}): ignored",

@@ -234,6 +234,23 @@ impl Profile {
         (!self.is_helm2()).then_some(HookDeletePolicy::BeforeHookCreation)
     }
 
+    /// The delete policies this version applies to a hook that stores `stored`: those it
+    /// knows ([`Profile::honours_hook_policy`]), else its default
+    /// ([`Profile::default_hook_policy`]).
+    pub fn hook_policies(&self, stored: &[HookDeletePolicy]) -> Vec<HookDeletePolicy> {
+        let mut policies: Vec<HookDeletePolicy> = stored
+            .iter()
+            .filter(|p| self.honours_hook_policy(p))
+            .cloned()
+            .collect();
+        if policies.is_empty()
+            && let Some(default) = self.default_hook_policy()
+        {
+            policies.push(default);
+        }
+        policies
+    }
+
     /// Whether this version acts on `policy`. Helm 2 knows `hook-succeeded` and `hook-failed`
     /// from 2.7.0 and `before-hook-creation` from 2.9.0 (`deletePolices` in Helm v2.7.0 and
     /// v2.9.0 `pkg/hooks/hooks.go`); earlier, a policy is stored and ignored.
