@@ -9,13 +9,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use helm_why_release::{ResourceKey, Scope, ScopeResolver, Timestamp};
+use helm_why_release::{
+    ApplyMethod, HookDeletePolicy, HookEvent, ResourceKey, Scope, ScopeResolver, Timestamp,
+};
 use serde::Serialize;
 
 use crate::crd::CrdServes;
 use crate::event::{Action, Event, Phase};
 use crate::hazard::{Hazard, Severity};
+use crate::profile::Profile;
 use crate::replay::Replay;
+use crate::view::RevisionView;
 use crate::world::ObjectId;
 
 /// A hazard and the release it belongs to.
@@ -60,6 +64,91 @@ pub struct Tracking {
     /// The scopes that the CRDs stored in the release's records declare
     /// ([`Replay::declared_scopes`]).
     pub declared_scopes: Vec<(String, String, Scope)>,
+    /// The hooks its next upgrade, rollback or uninstall runs again ([`Replay::rerun_hooks`]).
+    pub hooks: Vec<RerunHook>,
+}
+
+/// A hook of a release's last revision that its next upgrade, rollback or uninstall runs
+/// again (as far as the records tell: the chart may change), with what it then does to an
+/// existing object of its identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RerunHook {
+    /// The revision that stores it: the release's last.
+    pub revision: u64,
+    /// Its object.
+    pub key: ResourceKey,
+    /// Its template path.
+    pub path: String,
+    /// The events it runs on, as `helm.sh/hook` names them (`pre-install,pre-upgrade`).
+    pub events: String,
+    /// The delete policies in effect ([`Profile::hook_policies`]).
+    pub policies: Vec<HookDeletePolicy>,
+    /// Applied server-side (Helm 4): an existing object is applied over, not refused.
+    pub server_side: bool,
+}
+
+impl RerunHook {
+    /// The hooks of `last` (a release's last revision) that run on upgrade, rollback or
+    /// uninstall, with `profile`'s delete policies. CustomResourceDefinition hooks are left
+    /// out: Helm 3 and 4 never delete them by policy, and Helm 2 deletes its custom
+    /// resources with it, a story of its own (`crd-deleted`).
+    pub fn of_revision(last: &RevisionView<'_>, profile: &Profile) -> Vec<RerunHook> {
+        const AGAIN: [HookEvent; 6] = [
+            HookEvent::PreUpgrade,
+            HookEvent::PostUpgrade,
+            HookEvent::PreRollback,
+            HookEvent::PostRollback,
+            HookEvent::PreDelete,
+            HookEvent::PostDelete,
+        ];
+        last.hooks
+            .iter()
+            .filter(|h| AGAIN.iter().any(|e| h.hook.runs_on(e)))
+            .filter(|h| h.object.key.kind != "CustomResourceDefinition")
+            .map(|h| RerunHook {
+                revision: last.revision(),
+                key: (*h.object.key).clone(),
+                path: h.hook.path.clone(),
+                events: h
+                    .hook
+                    .events
+                    .iter()
+                    .map(HookEvent::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                policies: profile.hook_policies(&h.hook.delete_policies),
+                server_side: last.release.apply_method == Some(ApplyMethod::ServerSide),
+            })
+            .collect()
+    }
+
+    /// What running it does to an object of its identity that another release tracks, said
+    /// from the side of `this` release or `that` one (`"this"`, `"that"`).
+    fn consequence(&self, whose: &str) -> String {
+        let before = self
+            .policies
+            .contains(&HookDeletePolicy::BeforeHookCreation);
+        let succeeded = self.policies.contains(&HookDeletePolicy::HookSucceeded);
+        let missing =
+            format!("the object is missing until {whose} release's next upgrade creates it again");
+        match (before, succeeded) {
+            (true, true) => format!(
+                "each time that hook runs, before-hook-creation deletes {whose} release's object (Helm checks no ownership), the hook creates its own, and hook-succeeded deletes that once the hooks succeed: {missing}"
+            ),
+            (true, false) => format!(
+                "each time that hook runs, before-hook-creation deletes {whose} release's object (Helm checks no ownership) and the hook creates its own in its place, with the hook's content and a new UID"
+            ),
+            (false, true) if self.server_side => format!(
+                "each time that hook runs, server-side apply writes the hook over {whose} release's object, and hook-succeeded then deletes it: {missing}"
+            ),
+            (false, false) if self.server_side => format!(
+                "each time that hook runs, server-side apply writes the hook over {whose} release's object"
+            ),
+            (false, _) => format!(
+                "while {whose} release's object exists, the hook's Create fails with \"already exists\" (its delete policies lack before-hook-creation), and with it the operation that runs the hook"
+            ),
+        }
+    }
 }
 
 impl Tracking {
@@ -81,6 +170,7 @@ impl Tracking {
             keep: replay.tracked_keep.clone(),
             crds: replay.tracked_crds.clone(),
             declared_scopes: replay.declared_scopes.clone(),
+            hooks: replay.rerun_hooks.clone(),
         }
     }
 
@@ -90,7 +180,8 @@ impl Tracking {
         let cluster_scoped = |key: &ResourceKey| {
             key.namespace.is_some() && cluster.scope(&key.group, &key.kind) == Scope::Cluster
         };
-        if !self.objects.values().any(cluster_scoped) {
+        let hooks = self.hooks.iter().map(|h| &h.key);
+        if !self.objects.values().chain(hooks).any(cluster_scoped) {
             return None;
         }
         let unscoped = |key: &ResourceKey| ResourceKey {
@@ -111,9 +202,22 @@ impl Tracking {
             }
             objects.insert(new_id, key);
         }
+        let hooks = self
+            .hooks
+            .iter()
+            .map(|h| RerunHook {
+                key: if cluster_scoped(&h.key) {
+                    unscoped(&h.key)
+                } else {
+                    h.key.clone()
+                },
+                ..h.clone()
+            })
+            .collect();
         Some(Tracking {
             objects,
             keep,
+            hooks,
             ..self.clone()
         })
     }
@@ -151,6 +255,7 @@ pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     let releases = rescoped.as_deref().unwrap_or(releases);
     let mut out = shared_objects(releases);
     out.extend(shared_crds(releases));
+    out.extend(shared_hooks(releases));
     out.sort_by(|a, b| {
         (&a.namespace, &a.release, &a.hazard.object, &a.hazard.code).cmp(&(
             &b.namespace,
@@ -238,6 +343,73 @@ fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
                     others.join(", ")
                 ),
             )));
+        }
+    }
+    out
+}
+
+/// `shared-hook-object` (high): an object the current base of one release tracks is a hook
+/// of another release's last revision that runs again on its upgrades, rollbacks or
+/// uninstall. Helm runs a hook without checking whose an existing object of its identity is:
+/// `before-hook-creation` deletes it (helm-semantics.md §5, 3b: "without any ownership
+/// check"), `hook-succeeded` deletes the hook's own after the batch, and without
+/// `before-hook-creation` the Create fails on it (§9 F4; Helm 4's server-side apply writes
+/// over it instead). The tracking release's next upgrade creates a missing object again (§4,
+/// Update: a 404 is created). Each release concerned gets the hazard, worded from its side.
+fn shared_hooks(releases: &[Tracking]) -> Vec<ReleaseHazard> {
+    let mut trackers: HashMap<&ObjectId, Vec<usize>, foldhash::fast::RandomState> =
+        HashMap::default();
+    for (i, t) in releases.iter().enumerate() {
+        for id in t.objects.keys() {
+            trackers.entry(id).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    // One hazard per pair of releases and object, whatever number of hooks render it.
+    let mut told: BTreeSet<(usize, usize, ObjectId)> = BTreeSet::new();
+    for (j, runner) in releases.iter().enumerate() {
+        for hook in &runner.hooks {
+            let id = ObjectId::of(&hook.key);
+            let others = trackers.get(&id).into_iter().flatten().filter(|i| **i != j);
+            for &i in others {
+                if !told.insert((i, j, id.clone())) {
+                    continue;
+                }
+                let tracker = &releases[i];
+                let Some(tracked) = tracker.objects.get(&id) else {
+                    continue;
+                };
+                out.push(tracker.hazard(Hazard::new(
+                    "shared-hook-object",
+                    Severity::High,
+                    tracker.base,
+                    Some(tracked.clone()),
+                    format!(
+                        "{tracked} is tracked by this release (revision {}) and is also a {} hook ({}) of release {} (revision {}): {}",
+                        tracker.base_label(),
+                        hook.events,
+                        hook.path,
+                        runner.label(),
+                        hook.revision,
+                        hook.consequence("this")
+                    ),
+                )));
+                out.push(runner.hazard(Hazard::new(
+                    "shared-hook-object",
+                    Severity::High,
+                    Some(hook.revision),
+                    Some(hook.key.clone()),
+                    format!(
+                        "this release's {} hook {} renders {}, which release {} tracks (revision {}): {}",
+                        hook.events,
+                        hook.path,
+                        hook.key,
+                        tracker.label(),
+                        tracker.base_label(),
+                        hook.consequence("that")
+                    ),
+                )));
+            }
         }
     }
     out

@@ -59,8 +59,8 @@ pub use base::{BaseQuery, BaseRule, PENDING_ERROR, no_deployed_error, reinstalls
 pub use cause::template_name;
 pub use crd::CrdServes;
 pub use cross::{
-    ReleaseEvent, ReleaseHazard, Tracking, cross_hazards, describe_elsewhere, done_elsewhere,
-    events_about, headline_elsewhere, last_removal, ownership_moved, puts, removes,
+    ReleaseEvent, ReleaseHazard, RerunHook, Tracking, cross_hazards, describe_elsewhere,
+    done_elsewhere, events_about, headline_elsewhere, last_removal, ownership_moved, puts, removes,
 };
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity, empty_manifest};

@@ -104,6 +104,10 @@ pub struct Replay {
     /// which other releases' objects of those kinds have too ([`crate::cross_hazards`]).
     #[serde(skip)]
     pub declared_scopes: Vec<(String, String, Scope)>,
+    /// The hooks of the last revision that the release's next upgrade, rollback or uninstall
+    /// runs again, if its chart keeps them ([`crate::cross_hazards`]).
+    #[serde(skip)]
+    pub rerun_hooks: Vec<crate::cross::RerunHook>,
 }
 
 impl Replay {
@@ -615,6 +619,12 @@ pub(crate) fn run_views(
         tracked_keep: tracked.keep,
         tracked_crds: tracked.crds,
         declared_scopes: crate::view::declared_scopes(views),
+        // An uninstalled release runs no hook again: `upgrade --install` installs it anew.
+        rerun_hooks: views
+            .last()
+            .filter(|last| last.release.info.status != Status::Uninstalled)
+            .map(|last| crate::cross::RerunHook::of_revision(last, &profile))
+            .unwrap_or_default(),
         next_upgrade,
     };
     Ended {

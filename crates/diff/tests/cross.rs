@@ -332,3 +332,101 @@ fn a_cluster_scoped_kind_whose_crd_another_release_stores_is_one_object_everywhe
         "{to_cert_manager:?}"
     );
 }
+
+/// A ConfigMap hook `name` on `events`, with delete policies `policies` (none: Helm's default).
+fn cm_hook(name: &str, events: &str, policies: Option<&str>) -> String {
+    let policies = policies.map_or(String::new(), |p| {
+        format!("    helm.sh/hook-delete-policy: {p}\n")
+    });
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: {events}\n{policies}data:\n  k: hook\n"
+    )
+}
+
+/// `b` tracks cm/cfg; `a`'s last revision renders it as a hook on `events` with `policies`,
+/// ending as `status`.
+fn hooked(
+    events: &str,
+    policies: Option<&str>,
+    status: Status,
+) -> Vec<helm_why_diff::ReleaseHazard> {
+    let b = replayed(vec![
+        rev("b", 1, 0)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/cfg.yaml", &cm("cfg")),
+    ]);
+    let a = replayed(vec![
+        rev("a", 1, 1)
+            .status(status, "Install complete")
+            .manifest_doc("a/templates/own.yaml", &cm("a-own"))
+            .hook(
+                "a/templates/cfg-hook.yaml",
+                &cm_hook("cfg", events, policies),
+            )
+            .hooks_ran_for(&[helm_why_release::HookEvent::PreInstall]),
+    ]);
+    cross_hazards(&[Tracking::of(&a), Tracking::of(&b)])
+}
+
+#[test]
+fn a_hook_of_one_release_deletes_the_object_another_tracks() {
+    // helm-semantics.md §5, 3b: before-hook-creation deletes whatever object has the hook's
+    // identity, without any ownership check; hook-succeeded then deletes the hook's own.
+    let hazards = hooked(
+        "pre-install,pre-upgrade",
+        Some("before-hook-creation,hook-succeeded"),
+        Status::Deployed,
+    );
+    assert_eq!(
+        codes(&hazards),
+        vec![
+            ("a".into(), "shared-hook-object".into(), Severity::High),
+            ("b".into(), "shared-hook-object".into(), Severity::High),
+        ]
+    );
+    let to_b = &hazards[1].hazard;
+    assert_eq!(to_b.object, Some(cm_key("cfg")));
+    assert_eq!(to_b.revision, Some(1));
+    assert!(
+        to_b.message.contains("is also a pre-install,pre-upgrade hook (a/templates/cfg-hook.yaml) of release shop/a (revision 1): each time that hook runs, before-hook-creation deletes this release's object"),
+        "{}",
+        to_b.message
+    );
+    assert!(
+        to_b.message
+            .ends_with("the object is missing until this release's next upgrade creates it again"),
+        "{}",
+        to_b.message
+    );
+    let to_a = &hazards[0].hazard.message;
+    assert!(
+        to_a.contains("which release shop/b tracks (revision 1)"),
+        "{to_a}"
+    );
+    // Helm 3's default policy is before-hook-creation: the object is replaced, not deleted.
+    let default = hooked("pre-upgrade", None, Status::Deployed);
+    assert!(
+        default[1].hazard.message.ends_with(
+            "the hook creates its own in its place, with the hook's content and a new UID"
+        ),
+        "{}",
+        default[1].hazard.message
+    );
+    // Without before-hook-creation the hook's Create fails on the other release's object.
+    let refused = hooked("post-upgrade", Some("hook-succeeded"), Status::Deployed);
+    assert!(
+        refused[0].hazard.message.contains(
+            "while that release's object exists, the hook's Create fails with \"already exists\""
+        ),
+        "{}",
+        refused[0].hazard.message
+    );
+}
+
+#[test]
+fn a_hook_that_never_runs_again_is_no_cross_release_hazard() {
+    // An install-only hook runs again only if the release is installed again; an uninstalled
+    // release runs no hook until then.
+    assert_eq!(hooked("pre-install", None, Status::Deployed), vec![]);
+    assert_eq!(hooked("pre-upgrade", None, Status::Uninstalled), vec![]);
+}
