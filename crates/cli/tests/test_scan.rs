@@ -145,7 +145,11 @@ fn who_names_every_release_that_touched_the_object() {
 
     Story:
       2026-01-01 10:00:00 UTC shop/a revision 1 (install, apply): create — created by the install
-      2026-01-01 10:05:00 UTC shop/b revision 1 (install, apply): create — created by the install
+      2026-01-01 10:05:00 UTC shop/b revision 1 (install, apply): create — created by the install; but
+        the records last show release shop/a writing it before (revision 1, install, 2026-01-01 10:00:00
+        UTC) and nothing removing it since: Helm would have refused this install at the
+        existing-resource check unless the object was changed outside Helm first (deleted, annotated for
+        this release, or taken over with --take-ownership)
       2026-01-01 10:10:00 UTC shop/a revision 2 (upgrade, delete): delete — deleted: its template
         templates/shared.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors:
         check the cluster)
@@ -567,7 +571,11 @@ fn who_and_scan_give_a_kind_the_scope_its_stored_crd_declares() {
 
     Story:
       2026-01-01 10:01:00 UTC one/a revision 1 (install, apply): create — created by the install
-      2026-01-01 10:02:00 UTC two/b revision 1 (install, apply): create — created by the install
+      2026-01-01 10:02:00 UTC two/b revision 1 (install, apply): create — created by the install; but
+        the records last show release one/a writing it before (revision 1, install, 2026-01-01 10:01:00
+        UTC) and nothing removing it since: Helm would have refused this install at the
+        existing-resource check unless the object was changed outside Helm first (deleted, annotated for
+        this release, or taken over with --take-ownership)
     [exit status: 0]
     "
     );

@@ -554,7 +554,66 @@ pub fn events_about(replays: &[&Replay], id: &ObjectId) -> Vec<ReleaseEvent> {
     }
     // Stable: within one release, replay order is kept.
     out.sort_by_key(|e| (e.at().is_none(), e.at()));
+    for i in 0..out.len() {
+        if let Some(note) = created_over(&out, i, replays) {
+            out[i].event.message.push_str(&note);
+        }
+    }
     out
+}
+
+/// When `events[i]` is an install or upgrade creating the object while the records last show
+/// another release writing it, before and with nothing removing it since: what that says.
+/// Each release's replay knows only its own records, so its install "created" an object that
+/// the merged story shows present; but Helm's existing-resource check refuses an object this
+/// release does not own (helm-semantics.md §4.1, §7), and Tiller's Create fails on it, so the
+/// operation succeeded only because the object was changed outside Helm first.
+fn created_over(events: &[ReleaseEvent], i: usize, replays: &[&Replay]) -> Option<String> {
+    let e = &events[i];
+    let by_operation =
+        e.event.operation.starts_with("install") || e.event.operation.starts_with("upgrade");
+    if e.event.action != Action::Create || e.event.phase != Phase::Apply || !by_operation {
+        return None;
+    }
+    let at = e.at()?;
+    let same_release = |o: &ReleaseEvent| o.release == e.release && o.namespace == e.namespace;
+    // The last write or removal strictly before it: an undated or simultaneous one says
+    // nothing about the order.
+    let before = events[..i]
+        .iter()
+        .rev()
+        .filter(|o| o.at().is_some_and(|t| t < at))
+        .find(|o| puts(&o.event) || removes(&o.event))?;
+    if removes(&before.event) || same_release(before) {
+        return None;
+    }
+    let profile = replays
+        .iter()
+        .find(|r| r.release == e.release && r.namespace == e.namespace)
+        .map(|r| &r.profile)?;
+    let operation = &e.event.operation;
+    let unless = if profile.adopts() {
+        format!(
+            "Helm would have refused this {operation} at the existing-resource check unless the object was changed outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)"
+        )
+    } else if profile.checks_existing() {
+        format!(
+            "Helm would have refused this {operation} at the existing-resource check unless the object was deleted outside Helm first"
+        )
+    } else {
+        format!(
+            "Tiller's {operation} would have failed on it (already exists) unless the object was deleted outside Helm first"
+        )
+    };
+    let when = before
+        .when
+        .as_deref()
+        .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
+        .unwrap_or_default();
+    Some(format!(
+        "; but the records last show release {}/{} writing it before (revision {}, {}{when}) and nothing removing it since: {unless}",
+        before.namespace, before.release, before.event.revision, before.event.operation
+    ))
 }
 
 /// Whether an event removes the object from the cluster.

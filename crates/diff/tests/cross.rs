@@ -430,3 +430,61 @@ fn a_hook_that_never_runs_again_is_no_cross_release_hazard() {
     assert_eq!(hooked("pre-install", None, Status::Deployed), vec![]);
     assert_eq!(hooked("pre-upgrade", None, Status::Uninstalled), vec![]);
 }
+
+/// The story `events_about` tells of cm/shared when `a` installs it at 10:00 and `b`'s
+/// install renders it at 10:05; with `removed`, `a` uninstalls first (10:02). `b` is replayed
+/// with `b_rules`.
+fn b_installs_over_a(removed: bool, b_rules: ReplayOptions) -> Vec<helm_why_diff::ReleaseEvent> {
+    let a_revision = rev("a", 1, 0).manifest_doc("a/templates/cm.yaml", &cm("shared"));
+    let a = replayed(vec![if removed {
+        a_revision
+            .status(Status::Uninstalled, "Uninstallation complete")
+            .deleted("2026-01-01T10:02:00Z")
+    } else {
+        a_revision.status(Status::Deployed, "Install complete")
+    }]);
+    let b_history = group(
+        vec![Record {
+            meta: RecordMeta::raw(Default::default()),
+            release: rev("b", 1, 5)
+                .status(Status::Deployed, "Install complete")
+                .manifest_doc("b/templates/cm.yaml", &cm("shared"))
+                .build(),
+        }],
+        vec![],
+    )
+    .releases
+    .remove(0);
+    let b = replay(&b_history, &b_rules);
+    events_about(&[&a, &b], &ObjectId::of(&cm_key("shared")))
+}
+
+#[test]
+fn an_install_over_another_releases_object_says_helm_would_have_refused_it() {
+    let events = b_installs_over_a(false, ReplayOptions::default());
+    let b_create = &events[1];
+    assert_eq!(
+        (b_create.release.as_str(), b_create.event.action),
+        ("b", Action::Create)
+    );
+    assert!(
+        b_create.event.message.ends_with("; but the records last show release shop/a writing it before (revision 1, install, 2026-01-01 10:00:00 UTC) and nothing removing it since: Helm would have refused this install at the existing-resource check unless the object was changed outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)"),
+        "{}",
+        b_create.event.message
+    );
+    // Tiller creates without a check, and fails on an existing object.
+    let helm2 = ReplayOptions {
+        profile: Some(helm_why_diff::Profile::new("2.17.0".parse().unwrap())),
+        ..ReplayOptions::default()
+    };
+    let events = b_installs_over_a(false, helm2);
+    assert!(
+        events[1].event.message.ends_with("Tiller's install would have failed on it (already exists) unless the object was deleted outside Helm first"),
+        "{}",
+        events[1].event.message
+    );
+    // a's uninstall removed it first: b's install created it, nothing to add.
+    let events = b_installs_over_a(true, ReplayOptions::default());
+    let b_create = events.iter().find(|e| e.release == "b").unwrap();
+    assert_eq!(b_create.event.message, "created by the install");
+}
