@@ -619,3 +619,48 @@ fn who_without_the_crd_says_how_to_declare_the_kind_cluster_scoped() {
         "{out}"
     );
 }
+
+#[test]
+fn explain_and_who_say_an_unfinished_upgrade_of_another_release_may_have_deleted_it() {
+    let records = SecretsFile::new(&[
+        rev("a", "shop", 1, 0)
+            .manifest_doc(&tpl("a", "shared.yaml"), &cm("shared"))
+            .manifest_doc(&tpl("a", "own.yaml"), &cm("a-own"))
+            .status(Status::Superseded, "Install complete"),
+        rev("a", "shop", 2, 10)
+            .manifest_doc(&tpl("a", "own.yaml"), &cm("a-own"))
+            .status(Status::PendingUpgrade, "Preparing upgrade"),
+        rev("b", "shop", 1, 5)
+            .manifest_doc(&tpl("b", "shared.yaml"), &cm("shared"))
+            .status(Status::Deployed, "Install complete"),
+    ]);
+    insta::assert_snapshot!(
+        run_args(&["explain", "b", "cm/shared", "--from", records.path()]),
+        @"
+    ConfigMap shop/shared in release b (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 10:05:00 UTC
+      apply: create (added) — created by the install
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against). But another release may have deleted it afterwards: release shop/a revision 2 (upgrade,
+    2026-01-01 10:10:00 UTC) may have deleted it (see below).
+
+    Other releases:
+      release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) may have deleted it: left the
+        manifest (its template templates/shared.yaml is not in chart a-0.2.0 any more); whether it was
+        deleted is unknown: the operation never finished
+    [exit status: 0]
+    "
+    );
+    let (code, out, stderr) = output(&["who", "cm/shared", "--from", records.path()]);
+    assert_eq!(code, 0, "{stderr}");
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "release shop/a may have deleted it last, at revision 2 (upgrade, which never finished)"
+        ),
+        "{out}"
+    );
+    assert!(words.contains("1: created; 2: may have deleted"), "{out}");
+}

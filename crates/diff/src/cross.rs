@@ -638,6 +638,27 @@ fn last_removal_at(events: &[ReleaseEvent]) -> Option<usize> {
         .then_some(last)
 }
 
+/// Whether an event may have removed the object: an operation that never finished had it to
+/// delete, and the records cannot tell whether it got that far.
+pub fn may_remove(event: &Event) -> bool {
+    event.action == Action::Unknown && matches!(event.phase, Phase::Delete | Phase::Uninstall)
+}
+
+/// The position of the last event that wrote, removed or may have removed the object.
+fn last_change_at(events: &[ReleaseEvent]) -> Option<usize> {
+    events
+        .iter()
+        .rposition(|e| puts(&e.event) || removes(&e.event) || may_remove(&e.event))
+}
+
+/// The last event that may have removed the object ([`may_remove`]), when it is the last
+/// change of all (in the order [`events_about`] gives).
+pub fn last_possible_removal(events: &[ReleaseEvent]) -> Option<&ReleaseEvent> {
+    last_change_at(events)
+        .map(|i| &events[i])
+        .filter(|e| may_remove(&e.event))
+}
+
 /// Whether an event leaves the object in the cluster from the release's manifest or hooks.
 pub fn puts(event: &Event) -> bool {
     matches!(
@@ -648,8 +669,9 @@ pub fn puts(event: &Event) -> bool {
 
 /// What other releases did to `key` that this release's records cannot show: the other
 /// releases' adoptions after this release last wrote it (it is owned elsewhere now), and the
-/// last removal of it, when it was another release's and nothing wrote it since. Empty when
-/// no other release touched it since.
+/// last removal of it, when it was another release's and nothing wrote it since, or an
+/// operation of another release that never finished and may have removed it last
+/// ([`may_remove`]). Empty when no other release touched it since.
 pub fn done_elsewhere(
     replays: &[&Replay],
     replay: &Replay,
@@ -660,6 +682,7 @@ pub fn done_elsewhere(
     let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
     let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
     let last_removal = last_removal_at(&events);
+    let last_change = last_change_at(&events);
     events
         .into_iter()
         .enumerate()
@@ -667,7 +690,8 @@ pub fn done_elsewhere(
             let after_mine = last_own.is_none_or(|own| *i > own);
             let took_over = e.event.action == Action::Adopt;
             let removed_last = last_removal == Some(*i);
-            after_mine && !mine(e) && (took_over || removed_last)
+            let maybe_removed_last = last_change == Some(*i) && may_remove(&e.event);
+            after_mine && !mine(e) && (took_over || removed_last || maybe_removed_last)
         })
         .map(|(_, e)| e)
         .collect()
@@ -695,6 +719,7 @@ pub fn headline_elsewhere(e: &ReleaseEvent) -> String {
     let did = match e.event.action {
         Action::Adopt => "took it over",
         Action::HookDelete => "deleted it (hook delete policy)",
+        Action::Unknown => "may have deleted it",
         _ => "deleted it",
     };
     format!(

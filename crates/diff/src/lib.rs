@@ -60,7 +60,8 @@ pub use cause::template_name;
 pub use crd::CrdServes;
 pub use cross::{
     ReleaseEvent, ReleaseHazard, RerunHook, Tracking, cross_hazards, describe_elsewhere,
-    done_elsewhere, events_about, headline_elsewhere, last_removal, ownership_moved, puts, removes,
+    done_elsewhere, events_about, headline_elsewhere, last_possible_removal, last_removal,
+    may_remove, ownership_moved, puts, removes,
 };
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity, empty_manifest};

@@ -488,3 +488,43 @@ fn an_install_over_another_releases_object_says_helm_would_have_refused_it() {
     let b_create = events.iter().find(|e| e.release == "b").unwrap();
     assert_eq!(b_create.event.message, "created by the install");
 }
+
+#[test]
+fn an_unfinished_upgrade_of_another_release_may_have_deleted_the_object() {
+    // a's upgrade to a chart without cm/shared never finished (pending-upgrade, no hook
+    // evidence): whether it deleted b's object is unknown, and b's story says so.
+    let a = replayed(vec![
+        rev("a", 1, 0)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("a/templates/cm.yaml", &cm("shared"))
+            .manifest_doc("a/templates/own.yaml", &cm("a-own")),
+        rev("a", 2, 10)
+            .status(Status::PendingUpgrade, "Preparing upgrade")
+            .manifest_doc("a/templates/own.yaml", &cm("a-own")),
+    ]);
+    let b = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Deployed, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+    ]);
+    let elsewhere = done_elsewhere(&[&a, &b], &b, &cm_key("shared"));
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");
+    assert_eq!(elsewhere[0].event.action, Action::Unknown);
+    assert_eq!(
+        describe_elsewhere(&elsewhere[0]),
+        "release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) may have deleted it: left the manifest (its template templates/cm.yaml is not in chart a-0.2.0 any more); whether it was deleted is unknown: the operation never finished"
+    );
+    // b's own later write puts it back: nothing to tell.
+    let b_again = replayed(vec![
+        rev("b", 1, 5)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+        rev("b", 2, 20)
+            .status(Status::Deployed, "Upgrade complete")
+            .manifest_doc("b/templates/cm.yaml", &cm("shared")),
+    ]);
+    assert_eq!(
+        done_elsewhere(&[&a, &b_again], &b_again, &cm_key("shared")),
+        vec![]
+    );
+}

@@ -170,11 +170,16 @@ pub fn build(replay: &Replay, key: &ResourceKey, warnings: Vec<String>) -> Expla
 }
 
 /// The summary, with what another release did last when that changes the answer: it deleted
-/// the object after this release last wrote it, or took it over.
+/// the object after this release last wrote it (or may have, in an operation that never
+/// finished), or took it over.
 pub fn elsewhere_summary(summary: &str, elsewhere: &[ReleaseEvent]) -> String {
     match elsewhere.last() {
         Some(e) if helm_why_diff::removes(&e.event) => format!(
             "{summary} But another release deleted it afterwards: {} (see below).",
+            headline_elsewhere(e)
+        ),
+        Some(e) if helm_why_diff::may_remove(&e.event) => format!(
+            "{summary} But another release may have deleted it afterwards: {} (see below).",
             headline_elsewhere(e)
         ),
         Some(e) => format!(

@@ -343,7 +343,7 @@ pub fn attribute(observed: &mut Observed, elsewhere: &[helm_why_diff::ReleaseEve
     let removal = elsewhere
         .iter()
         .rev()
-        .find(|e| helm_why_diff::removes(&e.event));
+        .find(|e| helm_why_diff::removes(&e.event) || helm_why_diff::may_remove(&e.event));
     let adoption = elsewhere
         .iter()
         .rev()

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use helm_why_diff::{
-    Action, ObjectId, ObjectQuery, ReleaseEvent, Replay, RevisionView, declared_scopes,
+    Action, Event, ObjectId, ObjectQuery, ReleaseEvent, Replay, RevisionView, declared_scopes,
     events_about, last_removal, replay,
 };
 use helm_why_release::{Histories, History, ResourceKey, Scope};
@@ -247,7 +247,7 @@ pub fn build(
             .map(|rev| {
                 let mut done: Vec<&str> = Vec::new();
                 for e in mine.iter().filter(|e| e.event.revision == *rev) {
-                    let word = action_word(e.event.action);
+                    let word = action_word(&e.event);
                     if !done.contains(&word) {
                         done.push(word);
                     }
@@ -286,8 +286,11 @@ pub fn build(
 }
 
 /// `created`, `deleted`, `recreated by a hook`, …
-fn action_word(action: Action) -> &'static str {
-    match action {
+fn action_word(event: &Event) -> &'static str {
+    if helm_why_diff::may_remove(event) {
+        return "may have deleted";
+    }
+    match event.action {
         Action::Create => "created",
         Action::Patch => "patched",
         Action::Unchanged => "applied unchanged",
@@ -335,12 +338,17 @@ fn summary(report: &WhoReport) -> String {
             several.join(", ")
         )),
     }
-    match &report.deleted_last_by {
-        Some(e) => parts.push(format!(
+    let maybe_deleted = helm_why_diff::last_possible_removal(&report.events);
+    match (&report.deleted_last_by, maybe_deleted) {
+        (Some(e), _) => parts.push(format!(
             "release {}/{} deleted it last, at revision {} ({})",
             e.namespace, e.release, e.event.revision, e.event.operation
         )),
-        None => {
+        (None, Some(e)) => parts.push(format!(
+            "release {}/{} may have deleted it last, at revision {} ({}, which never finished)",
+            e.namespace, e.release, e.event.revision, e.event.operation
+        )),
+        (None, None) => {
             let wrote = report
                 .events
                 .iter()
@@ -353,7 +361,7 @@ fn summary(report: &WhoReport) -> String {
                     e.release,
                     e.event.revision,
                     e.event.operation,
-                    action_word(e.event.action)
+                    action_word(&e.event)
                 ));
             }
         }
