@@ -72,15 +72,43 @@ pub(crate) struct DeletedCrd {
     served: CrdServes,
     /// The revision whose operation deleted it.
     pub(crate) revision: u64,
+    /// The phase that deleted it.
+    phase: Phase,
     /// Why it went.
     pub(crate) cause: Cause,
 }
 
+/// A CustomResourceDefinition that a release's operation deleted, and with it every custom
+/// resource of its kind in the cluster, whichever release tracked them (helm-semantics.md
+/// §2.6): what other releases' stories need ([`crate::events_about`], [`crate::cross_hazards`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrdDeletion {
+    /// The CRD and what it served.
+    pub served: CrdServes,
+    /// The revision whose operation deleted it.
+    pub revision: u64,
+    /// The phase that deleted it.
+    pub phase: Phase,
+    /// `widgets.example.com (moved to crds/, which Helm installs only on install)`.
+    pub described: String,
+    /// No later revision of the release created it again.
+    pub still_gone: bool,
+    /// When, as stored: the start of the revision's operation, or the uninstall's time.
+    pub when: Option<String>,
+}
+
 impl DeletedCrd {
-    fn new(crd: &ResourceKey, value: Option<&Value>, revision: u64, cause: Cause) -> Self {
+    fn new(
+        crd: &ResourceKey,
+        value: Option<&Value>,
+        revision: u64,
+        phase: Phase,
+        cause: Cause,
+    ) -> Self {
         DeletedCrd {
             served: CrdServes::new(crd, value),
             revision,
+            phase,
             cause,
         }
     }
@@ -119,7 +147,7 @@ impl Sim {
         phase: Phase,
         cause: Cause,
     ) {
-        let deleted = DeletedCrd::new(crd, value, self.rev, cause);
+        let deleted = DeletedCrd::new(crd, value, self.rev, phase.clone(), cause);
         let victims: Vec<Live> = self
             .world
             .iter()
@@ -167,7 +195,28 @@ impl Sim {
             ),
         ));
         self.deleted_crds.retain(|d| d.crd().name != crd.name);
+        self.crd_deletions.push(deleted.clone());
         self.deleted_crds.push(deleted);
+    }
+
+    /// Every CRD deletion of the replay, in order, saying which are still gone at its end
+    /// ([`Sim::crd_gone_for`]'s rule: no live CRD of that name since).
+    pub(crate) fn crd_deletions(&self) -> Vec<CrdDeletion> {
+        self.crd_deletions
+            .iter()
+            .map(|d| CrdDeletion {
+                served: d.served.clone(),
+                revision: d.revision,
+                phase: d.phase.clone(),
+                described: d.described(),
+                still_gone: self.deleted_crds.contains(d)
+                    && self
+                        .world
+                        .get(d.crd())
+                        .is_none_or(|l| l.key.kind != "CustomResourceDefinition"),
+                when: None,
+            })
+            .collect()
     }
 
     /// The deleted CRD that served `key`'s kind, unless a CRD of that name exists again.

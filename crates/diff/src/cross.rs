@@ -8,14 +8,15 @@
 //! release's [`Replay`] and find such objects, and who did what to one object.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use helm_why_release::{
     ApplyMethod, HookDeletePolicy, HookEvent, ResourceKey, Scope, ScopeResolver, Timestamp,
 };
 use serde::Serialize;
 
-use crate::crd::CrdServes;
-use crate::event::{Action, Event, Phase};
+use crate::crd::{CrdDeletion, CrdServes};
+use crate::event::{Action, Cause, Event, Phase};
 use crate::hazard::{Hazard, Severity};
 use crate::profile::Profile;
 use crate::replay::Replay;
@@ -66,6 +67,11 @@ pub struct Tracking {
     pub declared_scopes: Vec<(String, String, Scope)>,
     /// The hooks its next upgrade, rollback or uninstall runs again ([`Replay::rerun_hooks`]).
     pub hooks: Vec<RerunHook>,
+    /// The CustomResourceDefinitions it deleted and never created again
+    /// ([`Replay::crd_deletions`]).
+    pub gone_crds: Vec<CrdDeletion>,
+    /// When the base's operation started, as stored.
+    pub base_when: Option<String>,
 }
 
 /// A hook of a release's last revision that its next upgrade, rollback or uninstall runs
@@ -171,6 +177,16 @@ impl Tracking {
             crds: replay.tracked_crds.clone(),
             declared_scopes: replay.declared_scopes.clone(),
             hooks: replay.rerun_hooks.clone(),
+            gone_crds: replay
+                .crd_deletions
+                .iter()
+                .filter(|d| d.still_gone)
+                .cloned()
+                .collect(),
+            base_when: replay
+                .tracked_base
+                .and_then(|base| replay.steps.iter().find(|s| s.revision == base))
+                .and_then(|s| s.started.clone()),
         }
     }
 
@@ -256,6 +272,7 @@ pub fn cross_hazards(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     let mut out = shared_objects(releases);
     out.extend(shared_crds(releases));
     out.extend(shared_hooks(releases));
+    out.extend(crds_gone_elsewhere(releases));
     out.sort_by(|a, b| {
         (&a.namespace, &a.release, &a.hazard.object, &a.hazard.code).cmp(&(
             &b.namespace,
@@ -415,6 +432,66 @@ fn shared_hooks(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     out
 }
 
+/// `crd-missing` (high), across releases: a release's base tracks custom resources whose
+/// CustomResourceDefinition another release deleted (moved to `crds/`, renamed, uninstalled)
+/// and no release's base tracks again. The API server deleted them with it, and the kind is
+/// no longer served, so this release's next upgrade fails before writing any record: Helm
+/// builds the base manifest too, and cannot map the kind (helm-semantics.md §2.6, §12).
+fn crds_gone_elsewhere(releases: &[Tracking]) -> Vec<ReleaseHazard> {
+    let served_now = |key: &ResourceKey| {
+        releases
+            .iter()
+            .any(|t| t.crds.iter().any(|crd| crd.serves(key)))
+    };
+    let at = |when: &Option<String>| when.as_deref().and_then(|s| Timestamp::new(s).unix());
+    let mut out = Vec::new();
+    for (i, user) in releases.iter().enumerate() {
+        for deleter in releases
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, t)| t)
+        {
+            // Only a deletion after the base wrote them: a base written later found the kind
+            // served again (the CRD was installed again outside Helm). Undated: unknown.
+            let after_base = |gone: &&CrdDeletion| match (at(&gone.when), at(&user.base_when)) {
+                (Some(gone), Some(base)) => gone > base,
+                _ => false,
+            };
+            for gone in deleter.gone_crds.iter().filter(after_base) {
+                let keys: Vec<&ResourceKey> = user
+                    .objects
+                    .values()
+                    .filter(|k| gone.served.serves(k) && !served_now(k))
+                    .collect();
+                let Some(first) = keys.first() else {
+                    continue;
+                };
+                out.push(user.hazard(Hazard::new(
+                    "crd-missing",
+                    Severity::High,
+                    user.base,
+                    Some((*first).clone()),
+                    format!(
+                        "the next helm upgrade of {} fails before writing any record: revision {} tracks {} {} but release {} deleted their CustomResourceDefinition {} at revision {}, and with them every {} in the cluster; Helm cannot build them any more (no matches for kind {:?} in version {:?}) — unless the CRD was installed again outside Helm (e.g. kubectl apply -f crds/), which the records cannot show",
+                        user.release,
+                        user.base_label(),
+                        gone.served.kind_label(),
+                        names(&keys),
+                        deleter.label(),
+                        gone.described,
+                        gone.revision,
+                        gone.served.kind_label(),
+                        first.kind,
+                        first.api_version(),
+                    ),
+                )));
+            }
+        }
+    }
+    out
+}
+
 /// `crd-shared` (high): a CRD tracked by one release while objects of its kind are tracked by
 /// others. Deleting the CRD (moving it to `crds/`, renaming it, uninstalling its release)
 /// makes the API server delete every custom resource of its kind (helm-semantics.md §2.6).
@@ -531,9 +608,12 @@ impl ReleaseEvent {
 }
 
 /// Every event of every replay about the object `id`, ordered by when its operation started
-/// (undated ones last), then by release and revision.
+/// (undated ones last), then by release and revision. A custom resource that a release's
+/// replay never saw still went with its CustomResourceDefinition when another release deleted
+/// that ([`Replay::crd_deletions`]): that deletion is among the events when the object was
+/// there to delete, as the story so far says.
 pub fn events_about(replays: &[&Replay], id: &ObjectId) -> Vec<ReleaseEvent> {
-    let mut out = Vec::new();
+    let mut out: Vec<(ReleaseEvent, bool)> = Vec::new();
     for replay in replays {
         for step in &replay.steps {
             for e in &step.events {
@@ -542,24 +622,131 @@ pub fn events_about(replays: &[&Replay], id: &ObjectId) -> Vec<ReleaseEvent> {
                         Phase::Uninstall => step.uninstalled.as_ref().or(step.started.as_ref()),
                         _ => step.started.as_ref(),
                     };
-                    out.push(ReleaseEvent {
+                    let event = ReleaseEvent {
                         release: replay.release.clone(),
                         namespace: replay.namespace.clone(),
                         when: when.cloned(),
                         event: e.clone(),
-                    });
+                    };
+                    out.push((event, false));
                 }
             }
         }
     }
+    let cascades = out
+        .first()
+        .map(|(e, _)| crd_cascades(replays, &e.event.object, &out))
+        .unwrap_or_default();
+    out.extend(cascades.into_iter().map(|e| (e, true)));
     // Stable: within one release, replay order is kept.
-    out.sort_by_key(|e| (e.at().is_none(), e.at()));
+    out.sort_by_key(|(e, _)| (e.at().is_none(), e.at()));
+    // A cascade counts only where the object was there to delete.
+    let mut present = false;
+    out.retain(|(e, cascade)| {
+        let keep = !cascade || present;
+        if keep && (removes(&e.event) || may_remove(&e.event)) {
+            present = false;
+        } else if puts(&e.event) {
+            present = true;
+        }
+        keep
+    });
+    let mut out: Vec<ReleaseEvent> = out.into_iter().map(|(e, _)| e).collect();
     for i in 0..out.len() {
-        if let Some(note) = created_over(&out, i, replays) {
+        let note = created_over(&out, i, replays).or_else(|| applied_after_removal(&out, i));
+        if let Some(note) = note {
             out[i].event.message.push_str(&note);
         }
     }
     out
+}
+
+/// The deletions of `key` by the API server, with a CustomResourceDefinition that a replay's
+/// release deleted, that its replay does not show already (its own custom resources have
+/// their event).
+fn crd_cascades(
+    replays: &[&Replay],
+    key: &Arc<ResourceKey>,
+    seen: &[(ReleaseEvent, bool)],
+) -> Vec<ReleaseEvent> {
+    let mut out = Vec::new();
+    for replay in replays {
+        for deletion in replay.crd_deletions.iter().filter(|d| d.served.serves(key)) {
+            let told = seen.iter().any(|(e, _)| {
+                e.release == replay.release
+                    && e.namespace == replay.namespace
+                    && e.event.revision == deletion.revision
+                    && e.event.cause == Some(Cause::CrdDeleted)
+            });
+            let Some(step) = replay
+                .steps
+                .iter()
+                .find(|s| s.revision == deletion.revision)
+            else {
+                continue;
+            };
+            if told {
+                continue;
+            }
+            let when = match deletion.phase {
+                Phase::Uninstall => step.uninstalled.as_ref().or(step.started.as_ref()),
+                _ => step.started.as_ref(),
+            };
+            out.push(ReleaseEvent {
+                release: replay.release.clone(),
+                namespace: replay.namespace.clone(),
+                when: when.cloned(),
+                event: Event {
+                    revision: deletion.revision,
+                    operation: step.operation.clone(),
+                    phase: deletion.phase.clone(),
+                    action: Action::Delete,
+                    object: Arc::clone(key),
+                    cause: Some(Cause::CrdDeleted),
+                    message: format!(
+                        "deleted by the API server with its CustomResourceDefinition {}, which that revision deleted: removing a CRD removes every {} in the cluster, tracked by a release or not",
+                        deletion.described,
+                        deletion.served.kind_label()
+                    ),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// When `events[i]` is a release patching (or applying unchanged) an object that another
+/// release deleted before, with nothing writing it since: its replay does not know, but Helm
+/// finds it missing and creates it (helm-semantics.md §4.3: a target object the GET does not
+/// find is created).
+fn applied_after_removal(events: &[ReleaseEvent], i: usize) -> Option<String> {
+    let e = &events[i];
+    if !matches!(e.event.action, Action::Patch | Action::Unchanged) {
+        return None;
+    }
+    let at = e.at()?;
+    let before = events[..i]
+        .iter()
+        .rev()
+        .filter(|o| o.at().is_some_and(|t| t < at))
+        .find(|o| puts(&o.event) || removes(&o.event) || may_remove(&o.event))?;
+    let other = before.release != e.release || before.namespace != e.namespace;
+    if !removes(&before.event) || !other {
+        return None;
+    }
+    let when = before
+        .when
+        .as_deref()
+        .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
+        .unwrap_or_default();
+    Some(format!(
+        "; but the records last show release {}/{} deleting it before (revision {}, {}{when}): this {} found it missing and created it again",
+        before.namespace,
+        before.release,
+        before.event.revision,
+        before.event.operation,
+        e.event.operation
+    ))
 }
 
 /// When `events[i]` is an install or upgrade creating the object while the records last show

@@ -57,7 +57,7 @@ mod world;
 
 pub use base::{BaseQuery, BaseRule, PENDING_ERROR, no_deployed_error, reinstalls, upgrade_base};
 pub use cause::template_name;
-pub use crd::CrdServes;
+pub use crd::{CrdDeletion, CrdServes};
 pub use cross::{
     ReleaseEvent, ReleaseHazard, RerunHook, Tracking, cross_hazards, describe_elsewhere,
     done_elsewhere, events_about, headline_elsewhere, last_possible_removal, last_removal,

@@ -108,6 +108,10 @@ pub struct Replay {
     /// runs again, if its chart keeps them ([`crate::cross_hazards`]).
     #[serde(skip)]
     pub rerun_hooks: Vec<crate::cross::RerunHook>,
+    /// The CustomResourceDefinitions its operations deleted, with every custom resource of
+    /// their kinds, other releases' too.
+    #[serde(skip)]
+    pub crd_deletions: Vec<crate::crd::CrdDeletion>,
 }
 
 impl Replay {
@@ -603,6 +607,18 @@ pub(crate) fn run_views(
         hazards.extend(rollback_hazards(views, &sim.world, &profile));
     }
     dedupe_hazards(&mut hazards);
+    let crd_deletions = sim
+        .crd_deletions()
+        .into_iter()
+        .map(|mut d| {
+            let step = steps.iter().find(|s| s.revision == d.revision);
+            d.when = step.and_then(|s| match d.phase {
+                Phase::Uninstall => s.uninstalled.clone().or_else(|| s.started.clone()),
+                _ => s.started.clone(),
+            });
+            d
+        })
+        .collect();
     let replay = Replay {
         release: history.id.name.clone(),
         namespace: views.last().map_or_else(
@@ -619,6 +635,7 @@ pub(crate) fn run_views(
         tracked_keep: tracked.keep,
         tracked_crds: tracked.crds,
         declared_scopes: crate::view::declared_scopes(views),
+        crd_deletions,
         // An uninstalled release runs no hook again: `upgrade --install` installs it anew.
         rerun_hooks: views
             .last()

@@ -120,6 +120,8 @@ pub(crate) struct Sim {
     pub(crate) connected: bool,
     /// CustomResourceDefinitions the replay deleted (and not created again since).
     pub(crate) deleted_crds: Vec<DeletedCrd>,
+    /// Every deletion of a CustomResourceDefinition, in order.
+    pub(crate) crd_deletions: Vec<DeletedCrd>,
     /// Revisions whose records Tiller wrote.
     pub(crate) tiller_revisions: BTreeSet<u64>,
 }
@@ -144,6 +146,7 @@ impl Sim {
             failure: None,
             connected: false,
             deleted_crds: Vec::new(),
+            crd_deletions: Vec::new(),
             tiller_revisions: BTreeSet::new(),
         }
     }

@@ -243,8 +243,9 @@ impl<'a> RevisionView<'a> {
 /// §3.1).
 pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope)> {
     let mut out = Vec::new();
-    // The revisions of a release mostly share their chart's files (`ChartFiles`).
-    let mut files_read: std::collections::HashSet<*const u8> = std::collections::HashSet::new();
+    // The revisions of a release mostly store the same chart files: each text is read once.
+    let mut files_read: std::collections::HashSet<&str, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
     for view in views {
         let stored = view
             .objects
@@ -255,7 +256,7 @@ pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope
             stored.filter_map(|o| declared_by_crd(&o.value)).collect();
         let crd_files = view.release.chart.files.iter();
         for file in crd_files.filter(|f| f.name.starts_with("crds/")) {
-            if !files_read.insert(std::sync::Arc::as_ptr(&file.data).cast::<u8>()) {
+            if !files_read.insert(&file.data) {
                 continue;
             }
             let Some(text) = file.text() else { continue };

@@ -528,3 +528,102 @@ fn an_unfinished_upgrade_of_another_release_may_have_deleted_the_object() {
         vec![]
     );
 }
+
+/// `operator` (namespace `ops`) installs the Widget CRD at 10:00 and moves it to `crds/` at
+/// 10:10; `app` installs Widget w1 at 10:05, and with `again` upgrades at 10:20, rendering it
+/// again.
+fn crd_moved_under_app(again: bool) -> (Replay, Replay) {
+    let operator_rev = |n: u64, minute: u32| {
+        ReleaseBuilder::new("operator", "ops", n)
+            .chart("operator", &format!("0.{n}.0"))
+            .times(
+                "2026-01-01T09:00:00Z",
+                &format!("2026-01-01T10:{minute:02}:00Z"),
+            )
+    };
+    let operator = replayed(vec![
+        operator_rev(1, 0)
+            .status(Status::Superseded, "Install complete")
+            .manifest_doc("operator/templates/crd.yaml", CRD),
+        operator_rev(2, 10)
+            .status(Status::Deployed, "Upgrade complete")
+            .chart_file("crds/crd.yaml", CRD)
+            .manifest_doc("operator/templates/cm.yaml", &cm("op")),
+    ]);
+    let mut app_revisions = vec![
+        rev("app", 1, 5)
+            .status(
+                if again {
+                    Status::Superseded
+                } else {
+                    Status::Deployed
+                },
+                "Install complete",
+            )
+            .manifest_doc("app/templates/w.yaml", &widget("w1")),
+    ];
+    if again {
+        app_revisions.push(
+            rev("app", 2, 20)
+                .status(Status::Deployed, "Upgrade complete")
+                .manifest_doc("app/templates/w.yaml", &widget("w1")),
+        );
+    }
+    (operator, replayed(app_revisions))
+}
+
+#[test]
+fn a_crd_another_release_deleted_took_this_releases_custom_resources_with_it() {
+    let (operator, app) = crd_moved_under_app(false);
+    let w1 = ResourceKey::new("example.com/v1", "Widget", Some(NS), "w1");
+    let elsewhere = done_elsewhere(&[&operator, &app], &app, &w1);
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:#?}");
+    assert_eq!(
+        describe_elsewhere(&elsewhere[0]),
+        "release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: deleted by the API server with its CustomResourceDefinition widgets.example.com (moved to crds/, which Helm installs only on install), which that revision deleted: removing a CRD removes every Widget in the cluster, tracked by a release or not"
+    );
+    // The kind is served no more: app's next upgrade fails before writing a record.
+    let hazards = cross_hazards(&[Tracking::of(&operator), Tracking::of(&app)]);
+    let missing: Vec<_> = hazards
+        .iter()
+        .filter(|h| h.hazard.code == "crd-missing")
+        .collect();
+    assert_eq!(missing.len(), 1, "{hazards:#?}");
+    assert_eq!(missing[0].release, "app");
+    assert!(
+        missing[0].hazard.message.starts_with("the next helm upgrade of app fails before writing any record: revision 1 tracks Widget w1 but release ops/operator deleted their CustomResourceDefinition widgets.example.com"),
+        "{}",
+        missing[0].hazard.message
+    );
+}
+
+#[test]
+fn a_custom_resource_written_after_its_crd_went_proves_the_crd_came_back() {
+    // app's upgrade at 10:20 applied w1: the kind was served again (installed outside Helm).
+    let (operator, app) = crd_moved_under_app(true);
+    let w1 = ResourceKey::new("example.com/v1", "Widget", Some(NS), "w1");
+    assert_eq!(done_elsewhere(&[&operator, &app], &app, &w1), vec![]);
+    let story = events_about(&[&operator, &app], &ObjectId::of(&w1));
+    let by: Vec<(&str, u64, Action)> = story
+        .iter()
+        .map(|e| (e.release.as_str(), e.event.revision, e.event.action))
+        .collect();
+    assert_eq!(
+        by,
+        vec![
+            ("app", 1, Action::Create),
+            ("operator", 2, Action::Delete),
+            ("app", 2, Action::Unchanged),
+        ]
+    );
+    assert!(
+        story[2].event.message.ends_with("; but the records last show release ops/operator deleting it before (revision 2, upgrade, 2026-01-01 10:10:00 UTC): this upgrade found it missing and created it again"),
+        "{}",
+        story[2].event.message
+    );
+    let hazards = cross_hazards(&[Tracking::of(&operator), Tracking::of(&app)]);
+    assert!(
+        hazards.iter().all(|h| h.hazard.code != "crd-missing"),
+        "{hazards:#?}"
+    );
+}

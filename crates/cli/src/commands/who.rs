@@ -98,8 +98,13 @@ impl Candidates {
         let keep = |found: &mut Candidates, histories: Histories| {
             found.read += histories.releases.len();
             for history in histories.releases {
-                found.declared.extend(declared_scopes_of(&history));
-                if mentions_any(&history, &names) {
+                let stores_crd = may_store_crd(&history);
+                if stores_crd {
+                    found.declared.extend(declared_scopes_of(&history));
+                }
+                // A release that deleted a CRD deleted the custom resources of its kind, which
+                // its records do not name: it is replayed too, and shown if it did.
+                if stores_crd || mentions_any(&history, &names) {
                     found.histories.push(history);
                 }
             }
@@ -170,10 +175,10 @@ impl Candidates {
     }
 }
 
-/// The scopes that the CRDs stored in `history` declare ([`declared_scopes`]); its revisions
-/// are parsed only when one of them may store a CRD.
-fn declared_scopes_of(history: &History) -> Vec<(String, String, Scope)> {
-    let may_store_crd = history.revisions.iter().any(|r| {
+/// Whether a revision of `history` may store a CustomResourceDefinition (manifest, hooks,
+/// the chart's `crds/`).
+fn may_store_crd(history: &History) -> bool {
+    history.revisions.iter().any(|r| {
         let release = &r.release;
         let crd = "CustomResourceDefinition";
         release.manifest.contains(crd)
@@ -183,10 +188,11 @@ fn declared_scopes_of(history: &History) -> Vec<(String, String, Scope)> {
                 .files
                 .iter()
                 .any(|f| f.name.starts_with("crds/"))
-    });
-    if !may_store_crd {
-        return Vec::new();
-    }
+    })
+}
+
+/// The scopes that the CRDs stored in `history` declare ([`declared_scopes`]).
+fn declared_scopes_of(history: &History) -> Vec<(String, String, Scope)> {
     let scopes = helm_why_release::ScopeResolver::builtin();
     declared_scopes(&RevisionView::parse_records(&history.revisions, &scopes))
 }
