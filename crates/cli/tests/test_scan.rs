@@ -664,3 +664,51 @@ fn explain_and_who_say_an_unfinished_upgrade_of_another_release_may_have_deleted
     );
     assert!(words.contains("1: created; 2: may have deleted"), "{out}");
 }
+
+#[test]
+fn who_and_scan_name_the_release_whose_crd_deletion_took_another_releases_object() {
+    // operator (namespace ops) moves the Widget CRD to crds/ at 10:10; app's w1 (10:05) goes
+    // with it: the API server deletes every Widget.
+    let records = SecretsFile::new(&[
+        rev("operator", "ops", 1, 0)
+            .manifest_doc(&tpl("operator", "crd.yaml"), CRD)
+            .status(Status::Superseded, "Install complete"),
+        rev("operator", "ops", 2, 10)
+            .chart_file("crds/crd.yaml", CRD)
+            .manifest_doc(&tpl("operator", "cm.yaml"), &cm("op"))
+            .status(Status::Deployed, "Upgrade complete"),
+        rev("app", "shop", 1, 5)
+            .manifest_doc(&tpl("app", "widget.yaml"), WIDGET)
+            .status(Status::Deployed, "Install complete"),
+    ]);
+    insta::assert_snapshot!(
+        run_args(&["who", "widget/w1", "-A", "--from", records.path()]),
+        @"
+    Widget.example.com shop/w1
+    release shop/app tracks it now; release ops/operator deleted it last, at revision 2 (upgrade).
+
+    NAMESPACE  RELEASE   REVISIONS  WHAT IT DID  TRACKS IT NOW
+    ops        operator  1          2: deleted   -
+    shop       app       1          1: created   revision 1
+
+    Story:
+      2026-01-01 10:05:00 UTC shop/app revision 1 (install, apply): create — created by the install
+      2026-01-01 10:10:00 UTC ops/operator revision 2 (upgrade, delete): delete — deleted by the API
+        server with its CustomResourceDefinition widgets.example.com (moved to crds/, which Helm
+        installs only on install), which that revision deleted: removing a CRD removes every Widget in
+        the cluster, tracked by a release or not
+    [exit status: 0]
+    "
+    );
+    let (code, json, stderr) = output(&["scan", "--from", records.path(), "-o", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let app = v["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["release"] == "app")
+        .expect("a hazard for app");
+    assert_eq!(app["code"], "crd-missing");
+    assert_eq!(app["object"]["name"], "w1");
+}
