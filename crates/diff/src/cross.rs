@@ -445,13 +445,13 @@ fn crds_gone_elsewhere(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     };
     let at = |when: &Option<String>| when.as_deref().and_then(|s| Timestamp::new(s).unix());
     let mut out = Vec::new();
-    for (i, user) in releases.iter().enumerate() {
-        for deleter in releases
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, t)| t)
-        {
+    // Few releases delete a CRD: those first, then every other release.
+    let deleters = releases
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.gone_crds.is_empty());
+    for (j, deleter) in deleters {
+        for (_, user) in releases.iter().enumerate().filter(|(i, _)| *i != j) {
             // Only a deletion after the base wrote them: a base written later found the kind
             // served again (the CRD was installed again outside Helm). Undated: unknown.
             let after_base = |gone: &&CrdDeletion| match (at(&gone.when), at(&user.base_when)) {
@@ -605,6 +605,19 @@ impl ReleaseEvent {
     fn at(&self) -> Option<(i64, u32)> {
         self.when.as_deref().and_then(|s| Timestamp::new(s).unix())
     }
+
+    /// `, 2026-01-02 10:00:00 UTC`, or nothing when undated.
+    fn at_shown(&self) -> String {
+        self.when
+            .as_deref()
+            .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
+            .unwrap_or_default()
+    }
+
+    /// Whether `other` is of the same release.
+    fn same_release(&self, other: &ReleaseEvent) -> bool {
+        self.release == other.release && self.namespace == other.namespace
+    }
 }
 
 /// Every event of every replay about the object `id`, ordered by when its operation started
@@ -618,14 +631,10 @@ pub fn events_about(replays: &[&Replay], id: &ObjectId) -> Vec<ReleaseEvent> {
         for step in &replay.steps {
             for e in &step.events {
                 if ObjectId::of(&e.object) == *id {
-                    let when = match e.phase {
-                        Phase::Uninstall => step.uninstalled.as_ref().or(step.started.as_ref()),
-                        _ => step.started.as_ref(),
-                    };
                     let event = ReleaseEvent {
                         release: replay.release.clone(),
                         namespace: replay.namespace.clone(),
-                        when: when.cloned(),
+                        when: step.when(&e.phase).cloned(),
                         event: e.clone(),
                     };
                     out.push((event, false));
@@ -678,24 +687,17 @@ fn crd_cascades(
                     && e.event.revision == deletion.revision
                     && e.event.cause == Some(Cause::CrdDeleted)
             });
-            let Some(step) = replay
+            let step = replay
                 .steps
                 .iter()
-                .find(|s| s.revision == deletion.revision)
-            else {
+                .find(|s| s.revision == deletion.revision);
+            let Some(step) = step.filter(|_| !told) else {
                 continue;
-            };
-            if told {
-                continue;
-            }
-            let when = match deletion.phase {
-                Phase::Uninstall => step.uninstalled.as_ref().or(step.started.as_ref()),
-                _ => step.started.as_ref(),
             };
             out.push(ReleaseEvent {
                 release: replay.release.clone(),
                 namespace: replay.namespace.clone(),
-                when: when.cloned(),
+                when: deletion.when.clone(),
                 event: Event {
                     revision: deletion.revision,
                     operation: step.operation.clone(),
@@ -724,36 +726,37 @@ fn applied_after_removal(events: &[ReleaseEvent], i: usize) -> Option<String> {
     if !matches!(e.event.action, Action::Patch | Action::Unchanged) {
         return None;
     }
-    let at = e.at()?;
-    let before = events[..i]
-        .iter()
-        .rev()
-        .filter(|o| o.at().is_some_and(|t| t < at))
-        .find(|o| puts(&o.event) || removes(&o.event) || may_remove(&o.event))?;
-    let other = before.release != e.release || before.namespace != e.namespace;
-    if !removes(&before.event) || !other {
+    let before = change_before(events, i)?;
+    if !removes(&before.event) || before.same_release(e) {
         return None;
     }
-    let when = before
-        .when
-        .as_deref()
-        .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
-        .unwrap_or_default();
     Some(format!(
-        "; but the records last show release {}/{} deleting it before (revision {}, {}{when}): this {} found it missing and created it again",
+        "; but the records last show release {}/{} deleting it before (revision {}, {}{}): this {} found it missing and created it again",
         before.namespace,
         before.release,
         before.event.revision,
         before.event.operation,
+        before.at_shown(),
         e.event.operation
     ))
+}
+
+/// The last event before `events[i]`, strictly earlier, that wrote, removed or may have
+/// removed the object: an undated or simultaneous one says nothing about the order.
+fn change_before(events: &[ReleaseEvent], i: usize) -> Option<&ReleaseEvent> {
+    let at = events[i].at()?;
+    events[..i]
+        .iter()
+        .rev()
+        .filter(|o| o.at().is_some_and(|t| t < at))
+        .find(|o| puts(&o.event) || removes(&o.event) || may_remove(&o.event))
 }
 
 /// When `events[i]` is an install or upgrade creating the object while the records last show
 /// another release writing it, before and with nothing removing it since: what that says.
 /// Each release's replay knows only its own records, so its install "created" an object that
 /// the merged story shows present; but Helm's existing-resource check refuses an object this
-/// release does not own (helm-semantics.md §4.1, §7), and Tiller's Create fails on it, so the
+/// release does not own (helm-semantics.md §4.2, §7), and Tiller's Create fails on it, so the
 /// operation succeeded only because the object was changed outside Helm first.
 fn created_over(events: &[ReleaseEvent], i: usize, replays: &[&Replay]) -> Option<String> {
     let e = &events[i];
@@ -762,16 +765,8 @@ fn created_over(events: &[ReleaseEvent], i: usize, replays: &[&Replay]) -> Optio
     if e.event.action != Action::Create || e.event.phase != Phase::Apply || !by_operation {
         return None;
     }
-    let at = e.at()?;
-    let same_release = |o: &ReleaseEvent| o.release == e.release && o.namespace == e.namespace;
-    // The last write or removal strictly before it: an undated or simultaneous one says
-    // nothing about the order.
-    let before = events[..i]
-        .iter()
-        .rev()
-        .filter(|o| o.at().is_some_and(|t| t < at))
-        .find(|o| puts(&o.event) || removes(&o.event))?;
-    if removes(&before.event) || same_release(before) {
+    let before = change_before(events, i)?;
+    if !puts(&before.event) || before.same_release(e) {
         return None;
     }
     let profile = replays
@@ -792,14 +787,13 @@ fn created_over(events: &[ReleaseEvent], i: usize, replays: &[&Replay]) -> Optio
             "Tiller's {operation} would have failed on it (already exists) unless the object was deleted outside Helm first"
         )
     };
-    let when = before
-        .when
-        .as_deref()
-        .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
-        .unwrap_or_default();
     Some(format!(
-        "; but the records last show release {}/{} writing it before (revision {}, {}{when}) and nothing removing it since: {unless}",
-        before.namespace, before.release, before.event.revision, before.event.operation
+        "; but the records last show release {}/{} writing it before (revision {}, {}{}) and nothing removing it since: {unless}",
+        before.namespace,
+        before.release,
+        before.event.revision,
+        before.event.operation,
+        before.at_shown()
     ))
 }
 
@@ -898,11 +892,7 @@ pub fn describe_elsewhere(e: &ReleaseEvent) -> String {
 /// The first half of [`describe_elsewhere`]: `release shop/b revision 4 (upgrade,
 /// 2026-01-02 10:00:00 UTC) deleted it`.
 pub fn headline_elsewhere(e: &ReleaseEvent) -> String {
-    let when = e
-        .when
-        .as_deref()
-        .map(|s| format!(", {}", Timestamp::new(s).display_seconds()))
-        .unwrap_or_default();
+    let when = e.at_shown();
     let did = match e.event.action {
         Action::Adopt => "took it over",
         Action::HookDelete => "deleted it (hook delete policy)",

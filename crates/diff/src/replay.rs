@@ -70,6 +70,17 @@ pub struct Step {
     pub present_after: Vec<(Arc<ResourceKey>, bool)>,
 }
 
+impl Step {
+    /// When an event of `phase` happened, as stored: the start of the operation, or for an
+    /// uninstall the time of the uninstall.
+    pub fn when(&self, phase: &Phase) -> Option<&String> {
+        match phase {
+            Phase::Uninstall => self.uninstalled.as_ref().or(self.started.as_ref()),
+            _ => self.started.as_ref(),
+        }
+    }
+}
+
 /// The replay of a whole history.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Replay {
@@ -612,10 +623,7 @@ pub(crate) fn run_views(
         .into_iter()
         .map(|mut d| {
             let step = steps.iter().find(|s| s.revision == d.revision);
-            d.when = step.and_then(|s| match d.phase {
-                Phase::Uninstall => s.uninstalled.clone().or_else(|| s.started.clone()),
-                _ => s.started.clone(),
-            });
+            d.when = step.and_then(|s| s.when(&d.phase)).cloned();
             d
         })
         .collect();
