@@ -64,7 +64,7 @@ pub struct Tracking {
     pub crds: Vec<CrdServes>,
     /// The scopes that the CRDs stored in the release's records declare
     /// ([`Replay::declared_scopes`]).
-    pub declared_scopes: Vec<(String, String, Scope)>,
+    pub declared_scopes: Vec<helm_why_release::DeclaredScope>,
     /// The hooks its next upgrade, rollback or uninstall runs again ([`Replay::rerun_hooks`]).
     pub hooks: Vec<RerunHook>,
     /// The CustomResourceDefinitions it deleted and never created again
@@ -290,8 +290,8 @@ fn rescoped(releases: &[Tracking]) -> Option<Vec<Tracking>> {
     // Declarations alone: each release's objects already have the other rules' scopes. API
     // discovery, which would win, agrees with a stored CRD: a CRD's scope cannot change.
     let mut declared = ScopeResolver::default();
-    for (group, kind, scope) in releases.iter().flat_map(|t| &t.declared_scopes) {
-        declared.add_declared(group, kind, *scope);
+    for scope in releases.iter().flat_map(|t| &t.declared_scopes) {
+        declared.add_declared(scope);
     }
     let changed: Vec<Option<Tracking>> = releases.iter().map(|t| t.rescoped(&declared)).collect();
     if changed.iter().all(Option::is_none) {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use helm_why_release::history::{RevisionRange, are_missing, format_range_list, format_ranges};
-use helm_why_release::{History, RecordFormat, ResourceKey, Scope, ScopeResolver, Status};
+use helm_why_release::{History, RecordFormat, ResourceKey, ScopeResolver, Status};
 
 use crate::base::{BaseQuery, PENDING_ERROR, query_base, upgrade_base};
 use crate::crd::CrdServes;
@@ -114,7 +114,7 @@ pub struct Replay {
     /// The scopes that the CRDs stored in the history declare ([`crate::declared_scopes`]),
     /// which other releases' objects of those kinds have too ([`crate::cross_hazards`]).
     #[serde(skip)]
-    pub declared_scopes: Vec<(String, String, Scope)>,
+    pub declared_scopes: Vec<helm_why_release::DeclaredScope>,
     /// The hooks of the last revision that the release's next upgrade, rollback or uninstall
     /// runs again, if its chart keeps them ([`crate::cross_hazards`]).
     #[serde(skip)]

@@ -2,10 +2,11 @@
 
 use helm_why_release::manifest::{
     Document, DocumentProblem, ParseCache, document_objects_cached, documents, hook_object_cached,
+    manifest_objects,
 };
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::{
-    Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, Scope, ScopeResolver,
+    DeclaredScope, Hook, ManifestObject, Record, RecordFormat, Release, ResourceKey, ScopeResolver,
     declared_by_crd,
 };
 
@@ -235,13 +236,13 @@ impl<'a> RevisionView<'a> {
 }
 
 /// The scope that each CustomResourceDefinition stored in these revisions declares for its
-/// kind ([`declared_by_crd`]), as `(group, kind, scope)`, each once, in revision order: the
+/// kind ([`declared_by_crd`]), each once, in revision order: the
 /// CRDs of their manifests and hooks, and those of their charts' `crds/` files, which Helm
 /// installs without tracking them (helm-semantics.md §2.6). A CRD's scope cannot change, so
 /// this is the scope the cluster serves the kind with, whatever the records' objects write in
 /// `metadata.namespace` (cli-runtime's `FilterNamespace` drops it for a cluster-scoped kind,
 /// §3.1).
-pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope)> {
+pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<DeclaredScope> {
     let mut out = Vec::new();
     // The revisions of a release mostly store the same chart files: each text is read once.
     let mut files_read: std::collections::HashSet<&str, foldhash::fast::RandomState> =
@@ -252,7 +253,7 @@ pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope
             .iter()
             .chain(view.hooks.iter().map(|h| &h.object))
             .filter(|o| o.key.kind == "CustomResourceDefinition");
-        let mut found: Vec<(String, String, Scope)> =
+        let mut found: Vec<DeclaredScope> =
             stored.filter_map(|o| declared_by_crd(&o.value)).collect();
         let crd_files = view.release.chart.files.iter();
         for file in crd_files.filter(|f| f.name.starts_with("crds/")) {
@@ -260,12 +261,9 @@ pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope
                 continue;
             }
             let Some(text) = file.text() else { continue };
-            let crds = documents(&text)
-                .into_iter()
-                .filter(|d| d.body.contains("CustomResourceDefinition"))
-                .filter_map(|d| helm_why_release::manifest::parse_yaml(d.body).ok())
-                .filter_map(|value| declared_by_crd(&value));
-            found.extend(crds);
+            // Read as `moved-to-crds` reads them (cause.rs): a crds/ file is a manifest.
+            let (objects, _) = manifest_objects(&text, "", &ScopeResolver::builtin());
+            found.extend(objects.iter().filter_map(|o| declared_by_crd(&o.value)));
         }
         for declared in found {
             // A history declares a few kinds, once per revision.
@@ -282,21 +280,11 @@ pub fn declared_scopes(views: &[RevisionView<'_>]) -> Vec<(String, String, Scope
 /// again); `None` otherwise.
 fn learned_scopes(scopes: &ScopeResolver, views: &[RevisionView<'_>]) -> Option<ScopeResolver> {
     let declared = declared_scopes(views);
-    if declared.is_empty() {
-        return None;
-    }
-    let mut learned = scopes.clone();
-    for (group, kind, scope) in &declared {
-        learned.add_declared(group, kind, *scope);
-    }
-    let changed = |key: &ResourceKey| {
-        learned.scope(&key.group, &key.kind) != scopes.scope(&key.group, &key.kind)
-    };
-    let mut keys = views.iter().flat_map(|v| {
+    let keys = views.iter().flat_map(|v| {
         let objects = v.objects.iter().map(|o| &*o.key);
         objects.chain(v.hooks.iter().map(|h| &*h.object.key))
     });
-    keys.any(changed).then_some(learned)
+    scopes.with_declared(&declared, keys)
 }
 
 /// Every release's manifest split into documents ([`documents`]), in order, on up to

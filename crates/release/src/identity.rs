@@ -90,25 +90,38 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
-/// The scope a CustomResourceDefinition document declares for the kind it defines, as
-/// `(group, kind, scope)`: `spec.group`, `spec.names.kind` and `spec.scope`, which
-/// `apiextensions.k8s.io/v1beta1` defaults to `Namespaced` and v1 requires. `None` for any
-/// other document, or a CRD missing one of them.
+/// The scope a CustomResourceDefinition declares for the kind it serves ([`declared_by_crd`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredScope {
+    /// `spec.group`.
+    pub group: String,
+    /// `spec.names.kind`.
+    pub kind: String,
+    /// `spec.scope`.
+    pub scope: Scope,
+}
+
+/// The scope a CustomResourceDefinition document declares for the kind it defines:
+/// `spec.group`, `spec.names.kind` and `spec.scope`, which `apiextensions.k8s.io/v1beta1`
+/// defaults to `Namespaced` and v1 requires. `None` for any other document, or a CRD missing
+/// one of them.
 ///
 /// ```
-/// use helm_why_release::{Scope, declared_by_crd};
+/// use helm_why_release::{DeclaredScope, Scope, declared_by_crd};
 /// let crd = serde_json::json!({
 ///     "apiVersion": "apiextensions.k8s.io/v1",
 ///     "kind": "CustomResourceDefinition",
 ///     "metadata": {"name": "clusterissuers.cert-manager.io"},
 ///     "spec": {"group": "cert-manager.io", "names": {"kind": "ClusterIssuer"}, "scope": "Cluster"},
 /// });
-/// assert_eq!(
-///     declared_by_crd(&crd),
-///     Some(("cert-manager.io".to_owned(), "ClusterIssuer".to_owned(), Scope::Cluster))
-/// );
+/// let declared = DeclaredScope {
+///     group: "cert-manager.io".to_owned(),
+///     kind: "ClusterIssuer".to_owned(),
+///     scope: Scope::Cluster,
+/// };
+/// assert_eq!(declared_by_crd(&crd), Some(declared));
 /// ```
-pub fn declared_by_crd(value: &serde_json::Value) -> Option<(String, String, Scope)> {
+pub fn declared_by_crd(value: &serde_json::Value) -> Option<DeclaredScope> {
     fn text(value: Option<&serde_json::Value>) -> Option<&str> {
         value.and_then(serde_json::Value::as_str)
     }
@@ -128,7 +141,11 @@ pub fn declared_by_crd(value: &serde_json::Value) -> Option<(String, String, Sco
         None if version == "v1beta1" => Scope::Namespaced,
         _ => return None,
     };
-    Some((served_group.to_owned(), kind.to_owned(), scope))
+    Some(DeclaredScope {
+        group: served_group.to_owned(),
+        kind: kind.to_owned(),
+        scope,
+    })
 }
 
 /// Whether objects of a kind live in a namespace.
@@ -269,23 +286,47 @@ impl ScopeResolver {
     /// and created again with the other scope) cancel each other.
     ///
     /// ```
-    /// use helm_why_release::{Scope, ScopeResolver};
+    /// use helm_why_release::{DeclaredScope, Scope, ScopeResolver};
     /// let mut scopes = ScopeResolver::builtin();
-    /// scopes.add_declared("cert-manager.io", "ClusterIssuer", Scope::Cluster);
+    /// scopes.add_declared(&DeclaredScope {
+    ///     group: "cert-manager.io".to_owned(),
+    ///     kind: "ClusterIssuer".to_owned(),
+    ///     scope: Scope::Cluster,
+    /// });
     /// assert_eq!(scopes.scope("cert-manager.io", "ClusterIssuer"), Scope::Cluster);
     /// scopes.add_discovered("cert-manager.io", "ClusterIssuer", true);
     /// assert_eq!(scopes.scope("cert-manager.io", "ClusterIssuer"), Scope::Namespaced);
     /// ```
-    pub fn add_declared(&mut self, group: &str, kind: &str, scope: Scope) {
+    pub fn add_declared(&mut self, declared: &DeclaredScope) {
         let known = self
             .declared
-            .entry(group.to_owned())
+            .entry(declared.group.clone())
             .or_default()
-            .entry(kind.to_owned())
-            .or_insert(Some(scope));
-        if *known != Some(scope) {
+            .entry(declared.kind.clone())
+            .or_insert(Some(declared.scope));
+        if *known != Some(declared.scope) {
             *known = None;
         }
+    }
+
+    /// These scopes with `declared` added ([`ScopeResolver::add_declared`]), when that
+    /// changes the scope of one of `keys` (which must then be identified again); `None`
+    /// otherwise.
+    pub fn with_declared<'k>(
+        &self,
+        declared: impl IntoIterator<Item = &'k DeclaredScope>,
+        keys: impl IntoIterator<Item = &'k ResourceKey>,
+    ) -> Option<ScopeResolver> {
+        let mut learned = self.clone();
+        let mut any = false;
+        for d in declared {
+            learned.add_declared(d);
+            any = true;
+        }
+        let changed = |key: &ResourceKey| {
+            learned.scope(&key.group, &key.kind) != self.scope(&key.group, &key.kind)
+        };
+        (any && keys.into_iter().any(changed)).then_some(learned)
     }
 
     /// The scope of `kind` in `group`.

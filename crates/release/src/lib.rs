@@ -52,7 +52,9 @@ pub mod tiller;
 pub use codec::Limits;
 pub use error::{DecodeError, Layer, RecordRef};
 pub use history::{Finding, Histories, History, ReleaseId};
-pub use identity::{ResourceKey, Scope, ScopeResolver, declared_by_crd, split_api_version};
+pub use identity::{
+    DeclaredScope, ResourceKey, Scope, ScopeResolver, declared_by_crd, split_api_version,
+};
 pub use manifest::{HookClass, ManifestObject};
 pub use model::{
     ApplyMethod, Chart, ChartFile, ChartMetadata, Hook, HookDeletePolicy, HookEvent, HookExecution,

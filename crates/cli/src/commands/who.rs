@@ -6,10 +6,9 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use helm_why_diff::{
-    Action, Event, ObjectId, ObjectQuery, ReleaseEvent, Replay, RevisionView, declared_scopes,
-    events_about, last_removal, replay,
+    Action, Event, ObjectId, ObjectQuery, ReleaseEvent, Replay, events_about, last_removal, replay,
 };
-use helm_why_release::{Histories, History, ResourceKey, Scope};
+use helm_why_release::{Histories, History, ResourceKey};
 
 use super::{Ui, discover, mentions_any, replay_options, source_warnings};
 use crate::args::WhoArgs;
@@ -36,9 +35,6 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     let mut warnings = found.warnings;
     let candidates = &found.histories;
     let mut scopes = config.scopes.clone();
-    for (group, kind, scope) in &found.declared {
-        scopes.add_declared(group, kind, *scope);
-    }
     if let Some(cluster) = &found.cluster {
         warnings.extend(discover(cluster, candidates.iter(), &mut scopes).await);
     }
@@ -54,6 +50,11 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
                 .map(|f| format!("{}: {f}", history.id)),
         );
         replays.push(replay(history, &options));
+    }
+    // A CRD that one release stores gives its kind's scope to the others' objects too.
+    if let Some(learned) = declared_by_any(&replays, &scopes) {
+        let options = replay_options(config, &learned, found.cluster.is_some())?;
+        replays = candidates.iter().map(|h| replay(h, &options)).collect();
     }
     progress.finish();
     let key = find(&replays, &query, &found.origin)?;
@@ -81,9 +82,6 @@ struct Candidates {
     origin: String,
     /// The cluster, when connected.
     cluster: Option<Connection>,
-    /// The scopes that the CRDs stored by every release read declare: a release that never
-    /// rendered the object may define its kind for the others.
-    declared: Vec<(String, String, Scope)>,
 }
 
 impl Candidates {
@@ -97,17 +95,14 @@ impl Candidates {
         let mut found = Candidates::default();
         let keep = |found: &mut Candidates, histories: Histories| {
             found.read += histories.releases.len();
-            for history in histories.releases {
-                let stores_crd = may_store_crd(&history);
-                if stores_crd {
-                    found.declared.extend(declared_scopes_of(&history));
-                }
-                // A release that deleted a CRD deleted the custom resources of its kind, which
-                // its records do not name: it is replayed too, and shown if it did.
-                if stores_crd || mentions_any(&history, &names) {
-                    found.histories.push(history);
-                }
-            }
+            // A release that stores a CRD may declare the object's scope, or have deleted
+            // the custom resources of its kind, which its records do not name: it is replayed
+            // too, and shown if it did something to the object.
+            let wanted = histories
+                .releases
+                .into_iter()
+                .filter(|h| may_store_crd(h) || mentions_any(h, &names));
+            found.histories.extend(wanted);
             histories.unattributed
         };
         match streamed(config) {
@@ -191,10 +186,15 @@ fn may_store_crd(history: &History) -> bool {
     })
 }
 
-/// The scopes that the CRDs stored in `history` declare ([`declared_scopes`]).
-fn declared_scopes_of(history: &History) -> Vec<(String, String, Scope)> {
-    let scopes = helm_why_release::ScopeResolver::builtin();
-    declared_scopes(&RevisionView::parse_records(&history.revisions, &scopes))
+/// `scopes` with the scopes that the CRDs stored by any of the releases declare
+/// ([`Replay::declared_scopes`]), when that changes the scope of a kind some release's objects
+/// were replayed with; `None` otherwise.
+fn declared_by_any(
+    replays: &[Replay],
+    scopes: &helm_why_release::ScopeResolver,
+) -> Option<helm_why_release::ScopeResolver> {
+    let declared = replays.iter().flat_map(|r| &r.declared_scopes);
+    scopes.with_declared(declared, replays.iter().flat_map(|r| &r.objects))
 }
 
 /// The one object identity the query names among everything the replays saw.
