@@ -348,7 +348,7 @@ pub struct ExplainArgs {
     /// The object's namespace, when objects of the release share a name across namespaces
     #[arg(long, value_name = "NS")]
     pub object_namespace: Option<String>,
-    /// Whether the other releases of the namespace are read.
+    /// Whether the other releases are read.
     #[command(flatten)]
     pub others: OtherReleasesArgs,
 }
@@ -358,17 +358,19 @@ pub struct ExplainArgs {
 pub struct TimelineArgs {
     /// Release name
     pub release: String,
-    /// Whether the other releases of the namespace are read.
+    /// Whether the other releases are read.
     #[command(flatten)]
     pub others: OtherReleasesArgs,
 }
 
-/// Whether `explain` and `timeline` read the other releases of the release's namespace, to
-/// tell when one of them deleted or took over this release's objects.
+/// Whether `explain` and `timeline` read the other releases (of the release's namespace, or of
+/// every namespace for cluster-scoped objects and custom resources), to tell when one of them
+/// deleted or took over this release's objects.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct OtherReleasesArgs {
-    /// Read only this release's records, not the other releases of its namespace: faster in
-    /// a crowded namespace, but what another release did to these objects is not shown (a
+    /// Read only this release's records, not the other releases (of its namespace, or of
+    /// every namespace for cluster-scoped objects and custom resources): faster where many
+    /// releases are stored, but what another release did to these objects is not shown (a
     /// warning says so)
     #[arg(long)]
     pub no_other_releases: bool,

@@ -419,13 +419,15 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
       agrees: expected present, and it exists
     [exit status: 0]
     ");
-    // One discovery request for example.com/v1, shared by the scope and the GET.
+    // One discovery request for example.com/v1, shared by the scope and the GET. A Tenant
+    // goes with its CRD, which a release of any namespace may own (and the object is
+    // cluster-scoped): every namespace's releases are searched, in one LIST.
     assert_eq!(
         requests(&cluster),
         [
             "GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm,name=tenants&limit=100",
             "GET /apis/example.com/v1",
-            NEIGHBOURS,
+            "GET /api/v1/secrets?labelSelector=owner=helm&limit=100",
             "GET /apis/example.com/v1/tenants/acme",
         ]
     );
@@ -495,7 +497,7 @@ fn discovery_makes_a_custom_kind_cluster_scoped_without_a_flag() {
         [
             "GET /api/v1/namespaces/shop/secrets?labelSelector=owner=helm,name=tenants&limit=100",
             "GET /apis/example.com/v1",
-            NEIGHBOURS,
+            "GET /api/v1/secrets?labelSelector=owner=helm&limit=100",
         ]
     );
 }

@@ -665,11 +665,10 @@ fn explain_and_who_say_an_unfinished_upgrade_of_another_release_may_have_deleted
     assert!(words.contains("1: created; 2: may have deleted"), "{out}");
 }
 
-#[test]
-fn who_and_scan_name_the_release_whose_crd_deletion_took_another_releases_object() {
-    // operator (namespace ops) moves the Widget CRD to crds/ at 10:10; app's w1 (10:05) goes
-    // with it: the API server deletes every Widget.
-    let records = SecretsFile::new(&[
+/// operator (namespace ops) moves the Widget CRD to crds/ at 10:10, taking app's w1 (namespace
+/// shop, 10:05) with it.
+fn widget_crd_moved() -> Vec<ReleaseBuilder> {
+    vec![
         rev("operator", "ops", 1, 0)
             .manifest_doc(&tpl("operator", "crd.yaml"), CRD)
             .status(Status::Superseded, "Install complete"),
@@ -680,7 +679,152 @@ fn who_and_scan_name_the_release_whose_crd_deletion_took_another_releases_object
         rev("app", "shop", 1, 5)
             .manifest_doc(&tpl("app", "widget.yaml"), WIDGET)
             .status(Status::Deployed, "Install complete"),
+    ]
+}
+
+#[test]
+fn explain_and_timeline_name_the_release_of_another_namespace_whose_crd_deletion_took_the_object() {
+    let records = SecretsFile::new(&widget_crd_moved());
+    let args = [
+        "explain",
+        "app",
+        "widget/w1",
+        "-n",
+        "shop",
+        "--from",
+        records.path(),
+    ];
+    insta::assert_snapshot!(run_args(&args), @"
+    Widget.example.com shop/w1 in release app (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 10:05:00 UTC
+      apply: create (added) — created by the install
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against). But another release deleted it afterwards: release ops/operator revision 2 (upgrade,
+    2026-01-01 10:10:00 UTC) deleted it (see below).
+
+    Other releases:
+      release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: deleted by the API
+        server with its CustomResourceDefinition widgets.example.com (moved to crds/, which Helm
+        installs only on install), which that revision deleted: removing a CRD removes every Widget in
+        the cluster, tracked by a release or not
+    [exit status: 0]
+    ");
+    let args = [
+        "timeline",
+        "app",
+        "-n",
+        "shop",
+        "--from",
+        records.path(),
+        "-o",
+        "json",
+    ];
+    let (code, json, stderr) = output(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let told = &v["objects"][0]["other_releases"][0];
+    assert_eq!(told["release"], "operator", "{json}");
+    assert_eq!(told["namespace"], "ops", "{json}");
+    assert_eq!(told["revision"], 2, "{json}");
+    // Asked not to read the others, it says what it did not read.
+    let args = [
+        "explain",
+        "app",
+        "widget/w1",
+        "-n",
+        "shop",
+        "--from",
+        records.path(),
+        "--no-other-releases",
+    ];
+    let (code, stdout, stderr) = output(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("operator"), "{stdout}");
+    assert!(
+        stderr.contains("the other releases were not read (--no-other-releases)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_scoped_object() {
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n";
+    let records = SecretsFile::new(&[
+        rev("a", "one", 1, 0)
+            .manifest_doc(&tpl("a", "role.yaml"), role)
+            .status(Status::Superseded, "Install complete"),
+        rev("a", "one", 2, 10)
+            .manifest_doc(&tpl("a", "cm.yaml"), &cm("a"))
+            .status(Status::Deployed, "Upgrade complete"),
+        rev("b", "two", 1, 5)
+            .manifest_doc(&tpl("b", "role.yaml"), role)
+            .status(Status::Deployed, "Install complete"),
     ]);
+    let args = [
+        "explain",
+        "b",
+        "clusterrole/reader",
+        "-n",
+        "two",
+        "--from",
+        records.path(),
+    ];
+    insta::assert_snapshot!(run_args(&args), @"
+    ClusterRole.rbac.authorization.k8s.io reader in release b (namespace two), replayed with Helm 3.21.4
+      rules
+
+    revision 1 · install · 2026-01-01 10:05:00 UTC
+      apply: create (added) — created by the install
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
+    against). But another release deleted it afterwards: release one/a revision 2 (upgrade, 2026-01-01
+    10:10:00 UTC) deleted it (see below).
+
+    Other releases:
+      release one/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: its template
+        templates/role.yaml is not in chart a-0.2.0 any more (Helm 3 logs and ignores delete errors:
+        check the cluster)
+    [exit status: 0]
+    ");
+}
+
+#[test]
+fn live_explain_reads_every_namespace_for_a_crd_deletion_or_says_it_could_not() {
+    let cluster = TestCluster::start();
+    cluster.add_all(widget_crd_moved().iter().map(ReleaseBuilder::secret));
+    let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
+    let (code, stdout, stderr) = output_connected(&kc, &["explain", "app", "widget/w1"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout, @"
+    Widget.example.com shop/w1 in release app (namespace shop), replayed with Helm 3.21.4 rules
+
+    revision 1 · install · 2026-01-01 10:05:00 UTC
+      apply: create (added) — created by the install
+
+    Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against). But another release deleted it afterwards: release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it (see below).
+
+    Other releases:
+      release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: deleted by the API server with its CustomResourceDefinition widgets.example.com (moved to crds/, which Helm installs only on install), which that revision deleted: removing a CRD removes every Widget in the cluster, tracked by a release or not
+
+    Live (context test): not checked — cannot discover example.com/v1: the server could not find the requested resource (404)
+    ");
+    // A user allowed to list one namespace only: the search falls back to it, and says so.
+    cluster.fail_path("/api/v1/secrets", 403);
+    let (code, stdout, stderr) = output_connected(&kc, &["explain", "app", "widget/w1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("operator"), "{stdout}");
+    insta::assert_snapshot!(stderr, @r#"
+    warning: API discovery of example.com/v1 failed (the server could not find the requested resource (404)): Widget.example.com is taken as namespaced (--cluster-scoped KIND.GROUP declares a cluster-scoped kind)
+    warning: the releases of other namespaces could not be read (forbidden: helm-why needs list on secrets in all namespaces: secrets is forbidden: User "system:serviceaccount:default:test" cannot list resource "secrets" in API group "" at the cluster scope): only namespace shop was searched for what other releases did to this release's objects
+    "#);
+}
+
+#[test]
+fn who_and_scan_name_the_release_whose_crd_deletion_took_another_releases_object() {
+    // The API server deletes every Widget with their CRD.
+    let records = SecretsFile::new(&widget_crd_moved());
     insta::assert_snapshot!(
         run_args(&["who", "widget/w1", "-A", "--from", records.path()]),
         @"

@@ -157,6 +157,47 @@ pub enum Scope {
     Cluster,
 }
 
+/// Kubernetes' own API groups, served by the API server itself: the scope of their kinds is
+/// known without asking ([`ScopeResolver::builtin`]), and no CustomResourceDefinition serves
+/// them. Every other group is served by a CRD or an aggregated API.
+const BUILTIN_GROUPS: &[&str] = &[
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "extensions",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+/// Whether `group` is one of Kubernetes' own API groups (the core group, `apps`, `rbac.authorization.k8s.io`…): its kinds'
+/// scopes need no discovery, and no CustomResourceDefinition can take its objects away.
+///
+/// ```
+/// assert!(helm_why_release::is_builtin_group("apps"));
+/// assert!(!helm_why_release::is_builtin_group("cert-manager.io"));
+/// ```
+pub fn is_builtin_group(group: &str) -> bool {
+    BUILTIN_GROUPS.contains(&group)
+}
+
 /// Built-in cluster-scoped kinds, by (group, kind).
 const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("", "Namespace"),

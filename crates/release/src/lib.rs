@@ -53,7 +53,8 @@ pub use codec::Limits;
 pub use error::{DecodeError, Layer, RecordRef};
 pub use history::{Finding, Histories, History, ReleaseId};
 pub use identity::{
-    DeclaredScope, ResourceKey, Scope, ScopeResolver, declared_by_crd, split_api_version,
+    DeclaredScope, ResourceKey, Scope, ScopeResolver, declared_by_crd, is_builtin_group,
+    split_api_version,
 };
 pub use manifest::{HookClass, ManifestObject};
 pub use model::{

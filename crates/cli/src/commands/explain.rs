@@ -1,7 +1,6 @@
 //! `helm-why explain RELEASE KIND/NAME`: the story of one object across every revision.
 
 use anyhow::Result;
-use std::collections::BTreeSet;
 
 use helm_why_diff::{
     BaseQuery, BaseRule, Event, ObjectQuery, ReleaseEvent, Replay, done_elsewhere,
@@ -282,7 +281,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
         config,
         &loaded,
         history,
-        &BTreeSet::from([key.name.as_str()]),
+        [key],
         args.others,
         &options,
         &mut report.warnings,

@@ -1,5 +1,6 @@
 //! One module per command; each builds a report and hands it to a renderer.
 
+mod candidates;
 pub mod diff;
 pub mod explain;
 pub mod get;
@@ -17,12 +18,13 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use helm_why_diff::RevisionView;
 use helm_why_release::mentions::Mentions;
-use helm_why_release::{History, ScopeResolver};
+use helm_why_release::{History, ResourceKey, ScopeResolver};
 
 use crate::args::{Command, OtherReleasesArgs, OutputFormat};
 use crate::config::Config;
 use crate::source::Loaded;
 pub use crate::ui::Ui;
+use candidates::Candidates;
 
 /// Run one command; returns the process exit code.
 ///
@@ -217,14 +219,20 @@ pub async fn discover<'h>(
     cluster.discover_scopes(&kinds, scopes).await
 }
 
-/// The other releases stored in `this` release's namespace whose records mention one of
-/// `names`, replayed with `options`: what `explain` and `timeline` need to tell when another
-/// release deleted or took over this release's objects ([`helm_why_diff::done_elsewhere`]).
-/// The source is read again for that namespace, in two passes (one LIST, then one for the
-/// releases found, when connected): the records are searched for the names without being
-/// decoded, then the releases of which a record may mention one are decoded, so memory holds
-/// those releases, never the namespace ([`crate::source::Request::Neighbours`]). Releases of
-/// other namespaces are `who -A`'s job.
+/// The other releases whose records mention one of the `objects` (their names, and the kinds
+/// a CRD may serve), replayed with `options`: what `explain` and `timeline` need to tell when
+/// another release deleted or took over this release's objects
+/// ([`helm_why_diff::done_elsewhere`]).
+///
+/// Where they are searched for depends on the objects. When one is cluster-scoped or of a kind
+/// a CRD may serve, a release of any namespace may have deleted it, so every namespace is read,
+/// as `who -A` reads them, keeping only the releases that mention one; if that reading fails (a
+/// user allowed one namespace only), a warning says so and this release's namespace is
+/// searched instead. Otherwise only this release's namespace is searched, in two passes (one
+/// LIST, then one for the releases found, when connected): the records are searched for the
+/// names without being decoded, then the releases of which a record may mention one are
+/// decoded, so memory holds those releases, never the namespace
+/// ([`crate::source::Request::Neighbours`]).
 ///
 /// Records of those releases that could not be decoded are not skipped silently: one warning
 /// per release goes to `warnings`, since what they did to the objects is then unknown. With
@@ -236,40 +244,115 @@ pub async fn neighbour_replays(
     config: &Config,
     loaded: &Loaded,
     this: &History,
-    names: &BTreeSet<&str>,
+    objects: impl IntoIterator<Item = &ResourceKey>,
     others: OtherReleasesArgs,
     options: &helm_why_diff::ReplayOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<helm_why_diff::Replay>> {
-    let mentions = Mentions::new(names.iter().copied());
-    if mentions.is_empty() || loaded.alone_in_namespace(this) {
+    let objects: Vec<&ResourceKey> = objects.into_iter().collect();
+    let mentions = Mentions::new(searched_for(objects.iter().copied()));
+    let everywhere = objects.iter().any(|k| reachable_from_any_namespace(k));
+    let alone = match everywhere {
+        true => loaded.alone_in_source(this),
+        false => loaded.alone_in_namespace(this),
+    };
+    if mentions.is_empty() || alone {
         return Ok(Vec::new());
     }
     if others.no_other_releases {
         // Not a silent gap: without the other releases, "deleted outside what the records
         // show" may be another release's doing.
+        let which = match everywhere {
+            true => "the other releases".to_owned(),
+            false => format!("the other releases of namespace {}", this.id.namespace),
+        };
         warnings.push(format!(
-            "the other releases of namespace {} were not read (--no-other-releases): what they did to this release's objects is not shown",
-            this.id.namespace
+            "{which} were not read (--no-other-releases): what they did to this release's objects is not shown"
         ));
         return Ok(Vec::new());
     }
-    let request = crate::source::Request::Neighbours {
-        namespace: &this.id.namespace,
-        except: &this.id.name,
-        names: &mentions,
+    let mut found = None;
+    if everywhere {
+        match from_every_namespace(config, this, &mentions).await {
+            Ok(candidates) => {
+                for w in candidates.warnings {
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+                found = Some(candidates.histories);
+            }
+            Err(e) => warnings.push(format!(
+                "the releases of other namespaces could not be read ({e:#}): only namespace {} was searched for what other releases did to this release's objects",
+                this.id.namespace
+            )),
+        }
+    }
+    let histories = match found {
+        Some(histories) => histories,
+        None if loaded.alone_in_namespace(this) => return Ok(Vec::new()),
+        None => {
+            let request = crate::source::Request::Neighbours {
+                namespace: &this.id.namespace,
+                except: &this.id.name,
+                names: &mentions,
+            };
+            crate::source::load(config, request)
+                .await?
+                .histories
+                .releases
+        }
     };
-    let loaded = crate::source::load(config, request).await?;
-    let others = loaded.histories.releases.iter().filter(|h| h.id != this.id);
+    let others = histories.iter().filter(|h| h.id != this.id);
     warnings.extend(others.filter_map(undecoded_warning));
     // The search may say "maybe" (a name in the values, in a template): the manifests say.
-    Ok(loaded
-        .histories
-        .releases
+    Ok(histories
         .iter()
         .filter(|h| h.id != this.id && mentions_in(h, &mentions))
         .map(|h| helm_why_diff::replay(h, options))
         .collect())
+}
+
+/// Whether a release of another namespace than the object's own release may have deleted
+/// `key`: a cluster-scoped object is one object for every namespace's releases, and an object
+/// of a kind a CustomResourceDefinition may serve goes when that CRD (cluster-scoped, owned by
+/// a release anywhere) is deleted.
+fn reachable_from_any_namespace(key: &ResourceKey) -> bool {
+    key.namespace.is_none() || !helm_why_release::is_builtin_group(&key.group)
+}
+
+/// The releases of every namespace but `this` of which a record mentions one of `mentions`
+/// (or could not be decoded, to be warned about), read as `who -A` reads them.
+///
+/// # Errors
+/// Source errors, such as a cluster that does not let this user list every namespace.
+async fn from_every_namespace(
+    config: &Config,
+    this: &History,
+    mentions: &Mentions,
+) -> Result<Candidates> {
+    let mut everywhere = config.clone();
+    // `-n` names this release's namespace; the others are wanted too.
+    everywhere.namespace_filter = None;
+    let wanted =
+        |h: &History| h.id != this.id && (mentions_in(h, mentions) || !h.undecodable.is_empty());
+    Candidates::read(&everywhere, true, &wanted).await
+}
+
+/// What other releases' records are searched for to find those that may have touched
+/// `objects`: their names, and the kinds among them that a CustomResourceDefinition may serve
+/// (not of Kubernetes' own groups). A release that deletes such a CRD deletes every object of
+/// its kind (helm-semantics.md §2.6), and its records name the kind (`spec.names.kind`), not
+/// the objects.
+fn searched_for<'k>(objects: impl IntoIterator<Item = &'k ResourceKey>) -> BTreeSet<&'k str> {
+    let mut searched = BTreeSet::new();
+    for key in objects {
+        searched.insert(key.name.as_str());
+        if !helm_why_release::is_builtin_group(&key.group) {
+            searched.insert(key.kind.as_str());
+        }
+    }
+    searched
 }
 
 /// What the records of another release that could not be decoded leave unknown, if any.

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use helm_why_diff::ops::Afterwards;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
 use helm_why_diff::{Action, Event, Replay, ReplayIndex, done_elsewhere};
@@ -259,12 +259,11 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
     let options = super::replay_options(config, &scopes, loaded.cluster.is_some())?;
     let replay = helm_why_diff::replay(history, &options);
     let mut report = build(&replay, warnings);
-    let names: BTreeSet<&str> = replay.objects.iter().map(|k| k.name.as_str()).collect();
     let neighbours = super::neighbour_replays(
         config,
         &loaded,
         history,
-        &names,
+        &replay.objects,
         args.others,
         &options,
         &mut report.warnings,

@@ -1074,38 +1074,8 @@ pub(crate) fn pick_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Res
 /// Whether the scopes of a group version's kinds come from API discovery: not for
 /// Kubernetes' own groups, whose scopes are known.
 pub fn needs_discovery(group: &str, version: &str) -> bool {
-    !BUILTIN_GROUPS.contains(&group) && !version.is_empty()
+    !helm_why_release::is_builtin_group(group) && !version.is_empty()
 }
-
-/// Kubernetes' own API groups: the scope of their kinds is known without asking
-/// ([`ScopeResolver::builtin`]), so scope discovery only asks about other groups (custom
-/// resources and aggregated APIs).
-const BUILTIN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "extensions",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
 
 /// What discovery answered for one group version: its resources, or why it could not tell.
 type Discovered = std::result::Result<Vec<(ApiResource, ApiCapabilities)>, String>;

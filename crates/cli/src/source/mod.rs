@@ -114,6 +114,16 @@ impl Loaded {
 }
 
 impl Loaded {
+    /// Whether this reading proved that the source holds no other release than `this`, in
+    /// any namespace: it saw every release ([`Loaded::others_complete`]) and no record it
+    /// could not attribute.
+    pub fn alone_in_source(&self, this: &History) -> bool {
+        self.others_complete
+            && self.histories.unattributed.is_empty()
+            && self.histories.releases.iter().all(|h| h.id == this.id)
+            && self.other_releases.is_empty()
+    }
+
     /// Decode errors that could not be tied to a release.
     pub fn unattributed(&self) -> &[DecodeError] {
         &self.histories.unattributed
