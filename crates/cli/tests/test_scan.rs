@@ -166,7 +166,10 @@ fn explain_names_the_other_release_that_deleted_the_object() {
     ConfigMap shop/shared in release b (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-01-01 10:05:00 UTC
-      apply: create (added) — created by the install
+      apply: create (added) — created by the install; but the records last show release shop/a writing
+        it before (revision 1, install, 2026-01-01 10:00:00 UTC) and nothing removing it since: Helm
+        would have refused this install at the existing-resource check unless the object was changed
+        outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)
 
     Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
     against). But another release deleted it afterwards: release shop/a revision 2 (upgrade, 2026-01-01
@@ -192,6 +195,14 @@ fn timeline_names_the_other_release_that_deleted_the_object() {
     assert_eq!(row["other_releases"][0]["release"], "a");
     assert_eq!(row["other_releases"][0]["revision"], 2);
     assert_eq!(row["other_releases"][0]["action"], "delete");
+    // b's own install keeps its action, with what a's records add to it.
+    let created = &row["events"][0];
+    assert_eq!(created["action"], "create");
+    let message = created["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("created by the install; but the records last show release shop/a"),
+        "{message}"
+    );
 }
 
 // --- The in-repo API server ------------------------------------------------------------------
@@ -414,7 +425,7 @@ fn live_explain_blames_the_other_release_instead_of_someone_outside_helm() {
     ConfigMap shop/shared in release b (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-01-01 10:05:00 UTC
-      apply: create (added) — created by the install
+      apply: create (added) — created by the install; but the records last show release shop/a writing it before (revision 1, install, 2026-01-01 10:00:00 UTC) and nothing removing it since: Helm would have refused this install at the existing-resource check unless the object was changed outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)
 
     Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs against). But another release deleted it afterwards: release shop/a revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it (see below).
 
@@ -640,7 +651,10 @@ fn explain_and_who_say_an_unfinished_upgrade_of_another_release_may_have_deleted
     ConfigMap shop/shared in release b (namespace shop), replayed with Helm 3.21.4 rules
 
     revision 1 · install · 2026-01-01 10:05:00 UTC
-      apply: create (added) — created by the install
+      apply: create (added) — created by the install; but the records last show release shop/a writing
+        it before (revision 1, install, 2026-01-01 10:00:00 UTC) and nothing removing it since: Helm
+        would have refused this install at the existing-resource check unless the object was changed
+        outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)
 
     Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
     against). But another release may have deleted it afterwards: release shop/a revision 2 (upgrade,
@@ -776,7 +790,10 @@ fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_
       rules
 
     revision 1 · install · 2026-01-01 10:05:00 UTC
-      apply: create (added) — created by the install
+      apply: create (added) — created by the install; but the records last show release one/a writing it
+        before (revision 1, install, 2026-01-01 10:00:00 UTC) and nothing removing it since: Helm would
+        have refused this install at the existing-resource check unless the object was changed outside
+        Helm first (deleted, annotated for this release, or taken over with --take-ownership)
 
     Now: expected present and tracked by revision 1 (the deployed revision, which the next upgrade diffs
     against). But another release deleted it afterwards: release one/a revision 2 (upgrade, 2026-01-01

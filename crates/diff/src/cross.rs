@@ -878,6 +878,37 @@ pub fn done_elsewhere(
         .collect()
 }
 
+/// `events`, `replay`'s own events about `key`, with what the other releases' records add to
+/// them ([`events_about`]): an install that created an object another release still had
+/// (which Helm would have refused unless it was changed outside Helm first), an apply that
+/// found it deleted by another release (and created it again). The events keep their order
+/// and actions; only their messages grow.
+pub fn note_from_others(
+    replays: &[&Replay],
+    replay: &Replay,
+    key: &ResourceKey,
+    events: &mut [Event],
+) {
+    let told = events_about(replays, &ObjectId::of(key));
+    let mine = told
+        .iter()
+        .filter(|e| e.release == replay.release && e.namespace == replay.namespace);
+    for noted in mine {
+        let same = events.iter_mut().find(|e| {
+            e.revision == noted.event.revision
+                && e.phase == noted.event.phase
+                && e.action == noted.event.action
+                && e.operation == noted.event.operation
+                && e.object == noted.event.object
+                && noted.event.message.len() > e.message.len()
+                && noted.event.message.starts_with(e.message.as_str())
+        });
+        if let Some(e) = same {
+            e.message.clone_from(&noted.event.message);
+        }
+    }
+}
+
 /// One sentence for an event of another release: `release shop/b revision 4 (upgrade,
 /// 2026-01-02 10:00:00 UTC) deleted it: <why>`.
 pub fn describe_elsewhere(e: &ReleaseEvent) -> String {

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use helm_why_diff::{
     BaseQuery, BaseRule, Event, ObjectQuery, ReleaseEvent, Replay, done_elsewhere,
-    headline_elsewhere, other_versions, replay,
+    headline_elsewhere, note_from_others, other_versions, replay,
 };
 use helm_why_release::ResourceKey;
 
@@ -290,6 +290,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     let mut all: Vec<&Replay> = vec![&replay];
     all.extend(&neighbours);
     report.other_releases = done_elsewhere(&all, &replay, key);
+    note_from_others(&all, &replay, key, &mut report.events);
     report.summary = elsewhere_summary(&report.summary, &report.other_releases);
     if let Some(cluster) = &loaded.cluster {
         let observations = cluster.observe(std::slice::from_ref(key)).await;
