@@ -702,3 +702,37 @@ fn explain_finds_the_other_release_through_its_older_revision() {
         "{out}"
     );
 }
+
+/// A cluster-scoped object may be deleted by a release of any namespace: `explain` searches
+/// every namespace's rows for it (one SELECT that leaves out only the release itself).
+#[test]
+fn explain_searches_every_namespace_for_a_cluster_scoped_object() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.exec("postgres", "CREATE DATABASE helm");
+    helm_schema(&pg, "helm");
+    let role =
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n";
+    let other = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n";
+    let rows = [
+        ReleaseBuilder::new("own", "shop", 1)
+            .times("2026-01-01T00:00:02Z", "2026-01-01T00:00:02Z")
+            .manifest_doc("own/templates/r.yaml", role),
+        ReleaseBuilder::new("own", "lab", 1).manifest_doc("own/templates/o.yaml", other),
+        ReleaseBuilder::new("x", "lab", 1)
+            .manifest_doc("x/templates/r.yaml", role)
+            .status(Status::Superseded, "Install complete"),
+        ReleaseBuilder::new("x", "lab", 2)
+            .times("2026-01-01T00:00:01Z", "2026-01-01T00:00:05Z")
+            .manifest_doc("x/templates/o.yaml", other),
+    ];
+    for row in &rows {
+        pg.insert("helm", &row.sql_row());
+    }
+    let args = ["explain", "own", "clusterrole/reader", "-n", "shop"];
+    let (out, err, code) = helm_why(&pg, "helm", &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("release lab/x revision 2 (upgrade, 2026-01-01 00:00:05 UTC) deleted it"),
+        "{out}"
+    );
+}

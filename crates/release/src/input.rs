@@ -82,24 +82,24 @@ pub enum Select<'a> {
     },
     /// The newest record of each release (by its `version` label or key), for `list`.
     Latest,
-    /// Every record stored in one namespace (and those whose namespace cannot be told before
-    /// decoding), except one release's, searched rather than decoded: each record is peeled
-    /// (base64, gunzip), searched for the names and dropped; the releases of which a record
-    /// may mention one are listed in [`InputOutcome::mentioning`] (the records are counted as
-    /// skipped). Records whose release cannot be told before decoding are decoded.
+    /// Every record stored in one namespace, or in any (and those whose namespace cannot be
+    /// told before decoding), except one release's, searched rather than decoded: each record
+    /// is peeled (base64, gunzip), searched for the names and dropped; the releases of which a
+    /// record may mention one are listed in [`InputOutcome::mentioning`] (the records are
+    /// counted as skipped). Records whose release cannot be told before decoding are decoded.
     Mentioning {
-        /// The storage namespace.
-        namespace: &'a str,
+        /// The storage namespace; `None` for every namespace.
+        namespace: Option<&'a str>,
         /// The release whose records are not wanted (already read).
-        except: &'a str,
+        except: &'a crate::ReleaseId,
         /// The names searched for.
         names: &'a crate::mentions::Mentions,
     },
-    /// The records of some releases of one storage namespace (and those whose namespace or
-    /// release cannot be told before decoding).
+    /// The records of some releases of one storage namespace, or of any (and those whose
+    /// namespace or release cannot be told before decoding).
     Releases {
-        /// The storage namespace.
-        namespace: &'a str,
+        /// The storage namespace; `None` for every namespace.
+        namespace: Option<&'a str>,
         /// The release names.
         names: &'a std::collections::BTreeSet<String>,
     },
@@ -162,11 +162,17 @@ impl<'s> Reading<'s> {
                 Some(c),
             ) => {
                 out.skipped += 1;
-                let elsewhere = c.name == except
-                    || c.namespace
-                        .as_deref()
-                        .is_some_and(|ns| !ns.is_empty() && ns != namespace);
-                if !elsewhere && names.may_be_in_payload(payload.as_bytes(), self.limits) {
+                // A record without a namespace may be the excepted release's own.
+                let known_namespace = c.namespace.as_deref().filter(|ns| !ns.is_empty());
+                let excepted = c.name == except.name
+                    && known_namespace.is_none_or(|ns| ns == except.namespace);
+                let elsewhere = known_namespace
+                    .zip(namespace)
+                    .is_some_and(|(ns, wanted)| ns != wanted);
+                if !excepted
+                    && !elsewhere
+                    && names.may_be_in_payload(payload.as_bytes(), self.limits)
+                {
                     out.mentioning.insert((c.namespace, c.name));
                 }
             }
@@ -174,7 +180,8 @@ impl<'s> Reading<'s> {
                 if !names.contains(&c.name)
                     || c.namespace
                         .as_deref()
-                        .is_some_and(|ns| !ns.is_empty() && ns != namespace) =>
+                        .zip(namespace)
+                        .is_some_and(|(ns, wanted)| !ns.is_empty() && ns != wanted) =>
             {
                 out.skipped += 1;
             }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use helm_why_release::builder::{ReleaseBuilder, list};
 use helm_why_release::input::{InputOutcome, Select, read_input_from, read_input_selected};
 use helm_why_release::mentions::Mentions;
-use helm_why_release::{Limits, Status};
+use helm_why_release::{Limits, ReleaseId, Status};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n")
@@ -48,8 +48,8 @@ fn pass_one_finds_the_release_whose_older_revision_mentions_the_name_and_decodes
     let limits = Limits::default();
     let out = read(
         Select::Mentioning {
-            namespace: "shop",
-            except: "own",
+            namespace: Some("shop"),
+            except: &own(),
             names: &names,
         },
         &limits,
@@ -64,13 +64,56 @@ fn pass_one_finds_the_release_whose_older_revision_mentions_the_name_and_decodes
     let none = Mentions::new(["nowhere"]);
     let out = read(
         Select::Mentioning {
-            namespace: "shop",
-            except: "own",
+            namespace: Some("shop"),
+            except: &own(),
             names: &none,
         },
         &limits,
     );
     assert!(out.mentioning.is_empty() && out.records.is_empty());
+}
+
+fn own() -> ReleaseId {
+    ReleaseId {
+        namespace: "shop".to_owned(),
+        name: "own".to_owned(),
+    }
+}
+
+#[test]
+fn every_namespace_is_searched_when_none_is_given_and_only_the_release_itself_is_left_out() {
+    let names = Mentions::new(["shared"]);
+    let limits = Limits::default();
+    let out = read(
+        Select::Mentioning {
+            namespace: None,
+            except: &own(),
+            names: &names,
+        },
+        &limits,
+    );
+    assert!(out.records.is_empty(), "{:?}", out.records);
+    let found: Vec<(&str, &str)> = out
+        .mentioning
+        .iter()
+        .map(|(ns, n)| (ns.as_deref().unwrap_or(""), n.as_str()))
+        .collect();
+    assert_eq!(found, [("lab", "x"), ("shop", "b")]);
+    // A release named as the one left out, in another namespace, is another release.
+    let other_own = ReleaseId {
+        namespace: "lab".to_owned(),
+        name: "own".to_owned(),
+    };
+    let out = read(
+        Select::Mentioning {
+            namespace: None,
+            except: &other_own,
+            names: &names,
+        },
+        &limits,
+    );
+    let found: Vec<&str> = out.mentioning.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(found, ["x", "b", "own"]);
 }
 
 #[test]
@@ -79,7 +122,7 @@ fn pass_two_decodes_every_record_of_the_releases_found_and_nothing_else() {
     let limits = Limits::default();
     let out = read(
         Select::Releases {
-            namespace: "shop",
+            namespace: Some("shop"),
             names: &names,
         },
         &limits,
@@ -112,8 +155,8 @@ fn a_record_that_cannot_be_searched_is_taken_as_a_mention() {
         "dump.json",
         &Limits::default(),
         Select::Mentioning {
-            namespace: "shop",
-            except: "own",
+            namespace: Some("shop"),
+            except: &own(),
             names: &names,
         },
     );

@@ -122,7 +122,7 @@ fn a_streamed_list_reads_as_the_whole_list_does() {
             namespace: Some("shop"),
         },
         Select::Releases {
-            namespace: "shop",
+            namespace: Some("shop"),
             names: &["db".to_owned(), "api".to_owned()].into(),
         },
     ];

@@ -1,6 +1,5 @@
 //! One module per command; each builds a report and hands it to a renderer.
 
-mod candidates;
 pub mod diff;
 pub mod explain;
 pub mod get;
@@ -24,7 +23,6 @@ use crate::args::{Command, OtherReleasesArgs, OutputFormat};
 use crate::config::Config;
 use crate::source::Loaded;
 pub use crate::ui::Ui;
-use candidates::Candidates;
 
 /// Run one command; returns the process exit code.
 ///
@@ -224,15 +222,14 @@ pub async fn discover<'h>(
 /// another release deleted or took over this release's objects
 /// ([`helm_why_diff::done_elsewhere`]).
 ///
-/// Where they are searched for depends on the objects. When one is cluster-scoped or of a kind
-/// a CRD may serve, a release of any namespace may have deleted it, so every namespace is read,
-/// as `who -A` reads them, keeping only the releases that mention one; if that reading fails (a
-/// user allowed one namespace only), a warning says so and this release's namespace is
-/// searched instead. Otherwise only this release's namespace is searched, in two passes (one
-/// LIST, then one for the releases found, when connected): the records are searched for the
-/// names without being decoded, then the releases of which a record may mention one are
-/// decoded, so memory holds those releases, never the namespace
-/// ([`crate::source::Request::Neighbours`]).
+/// They are read in two passes (connected: one LIST, then one for the releases found): the
+/// records are searched for the names without being decoded, then the releases of which a
+/// record may mention one are decoded, so memory holds those releases, never the source
+/// ([`crate::source::Request::Neighbours`]). Where depends on the objects: when one is
+/// cluster-scoped or of a kind a CRD may serve, a release of any namespace may have deleted
+/// it, so every namespace is searched; if that reading fails (a user allowed one namespace
+/// only), a warning says so and this release's namespace is searched instead. Otherwise only
+/// this release's namespace is.
 ///
 /// Records of those releases that could not be decoded are not skipped silently: one warning
 /// per release goes to `warnings`, since what they did to the objects is then unknown. With
@@ -271,17 +268,15 @@ pub async fn neighbour_replays(
         ));
         return Ok(Vec::new());
     }
+    let request = |namespace| crate::source::Request::Neighbours {
+        namespace,
+        except: &this.id,
+        names: &mentions,
+    };
     let mut found = None;
     if everywhere {
-        match from_every_namespace(config, this, &mentions).await {
-            Ok(candidates) => {
-                for w in candidates.warnings {
-                    if !warnings.contains(&w) {
-                        warnings.push(w);
-                    }
-                }
-                found = Some(candidates.histories);
-            }
+        match crate::source::load(config, request(None)).await {
+            Ok(loaded) => found = Some(loaded),
             Err(e) => warnings.push(format!(
                 "the releases of other namespaces could not be read ({e:#}): only namespace {} was searched for what other releases did to this release's objects",
                 this.id.namespace
@@ -289,15 +284,11 @@ pub async fn neighbour_replays(
         }
     }
     let histories = match found {
-        Some(histories) => histories,
+        Some(loaded) => loaded.histories.releases,
         None if loaded.alone_in_namespace(this) => return Ok(Vec::new()),
         None => {
-            let request = crate::source::Request::Neighbours {
-                namespace: &this.id.namespace,
-                except: &this.id.name,
-                names: &mentions,
-            };
-            crate::source::load(config, request)
+            let namespace = Some(this.id.namespace.as_str());
+            crate::source::load(config, request(namespace))
                 .await?
                 .histories
                 .releases
@@ -319,24 +310,6 @@ pub async fn neighbour_replays(
 /// a release anywhere) is deleted.
 fn reachable_from_any_namespace(key: &ResourceKey) -> bool {
     key.namespace.is_none() || !helm_why_release::is_builtin_group(&key.group)
-}
-
-/// The releases of every namespace but `this` of which a record mentions one of `mentions`
-/// (or could not be decoded, to be warned about), read as `who -A` reads them.
-///
-/// # Errors
-/// Source errors, such as a cluster that does not let this user list every namespace.
-async fn from_every_namespace(
-    config: &Config,
-    this: &History,
-    mentions: &Mentions,
-) -> Result<Candidates> {
-    let mut everywhere = config.clone();
-    // `-n` names this release's namespace; the others are wanted too.
-    everywhere.namespace_filter = None;
-    let wanted =
-        |h: &History| h.id != this.id && (mentions_in(h, mentions) || !h.undecodable.is_empty());
-    Candidates::read(&everywhere, true, &wanted).await
 }
 
 /// What other releases' records are searched for to find those that may have touched

@@ -8,16 +8,16 @@ use anyhow::Result;
 use helm_why_diff::{
     Action, Event, ObjectId, ObjectQuery, ReleaseEvent, Replay, events_about, last_removal, replay,
 };
-use helm_why_release::{History, ResourceKey};
+use helm_why_release::{Histories, History, ResourceKey};
 
-use super::candidates::Candidates;
-use super::{Ui, discover, mentions_any, replay_options};
+use super::{Ui, discover, mentions_any, replay_options, source_warnings};
 use crate::args::WhoArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
 use crate::progress::Progress;
 use crate::report::who::{WhoLive, WhoRelease, WhoReport};
-use crate::source::Observation;
+use crate::source::cluster::ReleaseStream;
+use crate::source::{Batch, Connection, Observation, Request, Streamed, files, load, streamed};
 
 /// Run `who`.
 ///
@@ -31,12 +31,7 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     let query = ObjectQuery::parse(&args.object, object_namespace).map_err(UserError::new)?;
     let progress = Progress::new(config);
     progress.say("reading release records");
-    let names = BTreeSet::from([query.name.as_str()]);
-    // A release that stores a CRD may declare the object's scope, or have deleted the custom
-    // resources of its kind, which its records do not name: it is replayed too, and shown if
-    // it did something to the object.
-    let wanted = |h: &History| may_store_crd(h) || mentions_any(h, &names);
-    let found = Candidates::read(config, args.all_namespaces, &wanted).await?;
+    let found = Candidates::read(config, args.all_namespaces, &query.name).await?;
     let mut warnings = found.warnings;
     let candidates = &found.histories;
     let mut scopes = config.scopes.clone();
@@ -71,6 +66,108 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     }
     crate::render::who::render(&report, ui)?;
     Ok(exit::OK)
+}
+
+/// The releases in scope of which a record mentions the object's name: only they can have
+/// rendered it.
+#[derive(Default)]
+struct Candidates {
+    /// Those releases, by namespace and name.
+    histories: Vec<History>,
+    /// How many releases were read, candidates or not.
+    read: usize,
+    /// What the source said (records that could not be decoded, objects ignored).
+    warnings: Vec<String>,
+    /// What was read, for messages.
+    origin: String,
+    /// The cluster, when connected.
+    cluster: Option<Connection>,
+}
+
+impl Candidates {
+    /// Read the source. A single file and a cluster's Secrets or ConfigMaps are read as a
+    /// stream, release by release, and the releases that do not mention `name` are dropped as
+    /// they come, so memory holds the candidates, not the source; other sources (several
+    /// files, a directory, SQL, Tiller), and a stream whose records are not grouped by
+    /// release, are read whole.
+    async fn read(config: &Config, all_namespaces: bool, name: &str) -> Result<Candidates> {
+        let names = BTreeSet::from([name]);
+        let mut found = Candidates::default();
+        let keep = |found: &mut Candidates, histories: Histories| {
+            found.read += histories.releases.len();
+            // A release that stores a CRD may declare the object's scope, or have deleted
+            // the custom resources of its kind, which its records do not name: it is replayed
+            // too, and shown if it did something to the object.
+            let wanted = histories
+                .releases
+                .into_iter()
+                .filter(|h| may_store_crd(h) || mentions_any(h, &names));
+            found.histories.extend(wanted);
+            histories.unattributed
+        };
+        match streamed(config) {
+            Some(Streamed::Cluster(spec)) => {
+                let mut stream = ReleaseStream::open(spec, config, all_namespaces).await?;
+                let mut in_order = true;
+                while let Some(batch) = stream.next().await? {
+                    match batch {
+                        Batch::Releases(histories) => {
+                            let undecoded = keep(&mut found, histories);
+                            let said = undecoded.iter().map(|e| format!("could not decode {e}"));
+                            found.warnings.extend(said);
+                        }
+                        Batch::OutOfOrder(_) => {
+                            in_order = false;
+                            break;
+                        }
+                    }
+                }
+                if in_order {
+                    found.origin = stream.origin();
+                    found.cluster = Some(stream.into_connection());
+                    return Ok(found.sorted());
+                }
+            }
+            Some(Streamed::File(path)) => {
+                let mut in_order = true;
+                let loaded = files::stream(path, config, &mut |batch| match batch {
+                    Batch::Releases(histories) => {
+                        // A streamed file's undecodable records are in what it returns.
+                        keep(&mut found, histories);
+                        true
+                    }
+                    Batch::OutOfOrder(_) => {
+                        in_order = false;
+                        false
+                    }
+                })?;
+                if in_order {
+                    found.warnings = source_warnings(&loaded);
+                    found.origin = loaded.origin;
+                    return Ok(found.sorted());
+                }
+            }
+            None => {}
+        }
+        // Not streamed, or not grouped by release: what was kept is read again whole.
+        found = Candidates::default();
+        let request = Request::All {
+            all_namespaces,
+            newest: false,
+        };
+        let loaded = load(config, request).await?;
+        found.warnings = source_warnings(&loaded);
+        found.origin = loaded.origin;
+        found.cluster = loaded.cluster;
+        keep(&mut found, loaded.histories);
+        Ok(found)
+    }
+
+    /// In release order, as a whole source is grouped.
+    fn sorted(mut self) -> Self {
+        self.histories.sort_by(|a, b| a.id.cmp(&b.id));
+        self
+    }
 }
 
 /// Whether a revision of `history` may store a CustomResourceDefinition (manifest, hooks,

@@ -35,7 +35,9 @@ use helm_why_release::mentions::Mentions;
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
 use helm_why_release::tiller;
-use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ResourceKey, ScopeResolver};
+use helm_why_release::{
+    DecodeError, Layer, Limits, Record, RecordRef, ReleaseId, ResourceKey, ScopeResolver,
+};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::ResourceExt as _;
@@ -95,10 +97,14 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
     let target = connect(spec).await?;
     let all_namespaces = match request {
         Request::All { all_namespaces, .. } => all_namespaces,
-        Request::Release(_) | Request::Neighbours { .. } => false,
+        Request::Neighbours { namespace, .. } => namespace.is_none(),
+        Request::Release(_) => false,
     };
     let namespace = match request {
-        Request::Neighbours { namespace, .. } => namespace.to_owned(),
+        Request::Neighbours {
+            namespace: Some(namespace),
+            ..
+        } => namespace.to_owned(),
         _ => target.namespace.clone(),
     };
     let listing = Listing {
@@ -166,7 +172,7 @@ pub async fn load(spec: &ClusterSpec, config: &Config, request: Request<'_>) -> 
         let wanted = match request {
             _ if all_namespaces => None,
             Request::Release(_) if spec.namespace.is_none() => None,
-            Request::Neighbours { namespace, .. } => Some(namespace),
+            Request::Neighbours { namespace, .. } => namespace,
             _ => Some(target.namespace.as_str()),
         };
         load_tiller(
@@ -294,7 +300,7 @@ const NAMES_PER_LIST: usize = 100;
 /// What pass 1 of [`neighbours`] looks for.
 struct Search<'a> {
     /// The release whose records are not wanted (already read).
-    except: &'a str,
+    except: &'a ReleaseId,
     names: &'a Mentions,
     /// The run's limits, to decode.
     limits: &'a Limits,
@@ -305,7 +311,7 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    fn new(except: &'a str, names: &'a Mentions, limits: &'a Limits) -> Self {
+    fn new(except: &'a ReleaseId, names: &'a Mentions, limits: &'a Limits) -> Self {
         Search {
             except,
             names,
@@ -337,10 +343,12 @@ fn search_page<K: kube::Resource + Sync>(
 
 /// The records of [`Request::Neighbours`], in two passes.
 ///
-/// Pass 1 lists the namespace's records page by page and keeps none: each payload is peeled
-/// and searched for the names ([`Mentions::may_be_in_payload`]), then dropped, so memory holds
-/// one page. Pass 2 lists only the releases found, with the label selector `owner=helm,name in
-/// (…)` that Helm's `name` label allows, and decodes them. Keeping the payloads of pass 1
+/// Pass 1 lists the namespace's records (every namespace's, when the listing names none) page
+/// by page and keeps none: each payload is peeled and searched for the names
+/// ([`Mentions::may_be_in_payload`]), then dropped, so memory holds one page. Pass 2 lists only
+/// the releases found, with the label selector `owner=helm,name in (…)` that Helm's `name`
+/// label allows, and decodes them (across namespaces, a release of the same name elsewhere
+/// comes too; its manifests rule it out). Keeping the payloads of pass 1
 /// instead would save that small LIST, but which to keep is known only when the LIST ends (the
 /// revision that deletes an object does not mention it; an earlier one does), so it would hold
 /// the namespace's payloads. Records without a `name` label, which no selector can ask for
@@ -364,8 +372,12 @@ where
         let (objects, next) = page;
         let mut candidates = Vec::new();
         for object in objects {
+            let excepted = |name: &String| {
+                *name == search.except.name
+                    && object.meta().namespace.as_deref() == Some(&search.except.namespace)
+            };
             match object.labels().get("name") {
-                Some(name) if name == search.except || needed.contains(name) => {}
+                Some(name) if excepted(name) || needed.contains(name) => {}
                 Some(_) => candidates.push(object),
                 None => unlabelled.add(&object, payload(&object), driver, search.limits),
             }
@@ -392,7 +404,11 @@ where
         unlabelled
             .records
             .iter()
-            .filter(|r| r.release.name != search.except && search.names.in_release(&r.release))
+            .filter(|r| {
+                let own = r.storage_namespace() == search.except.namespace
+                    && r.release.name == search.except.name;
+                !own && search.names.in_release(&r.release)
+            })
             .map(|r| r.release.name.clone()),
     );
     let mut decoded = Decoded::default();

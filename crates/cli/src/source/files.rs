@@ -65,7 +65,7 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
             Request::All { .. } => filtered(),
             Request::Neighbours {
                 namespace, except, ..
-            } => h.id.namespace == namespace && h.id.name != except,
+            } => namespace.is_none_or(|ns| h.id.namespace == ns) && h.id != *except,
         }
     };
     other_releases.extend(
@@ -217,8 +217,8 @@ fn read_all(
     Ok((outcome, files))
 }
 
-/// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` but `except` of which a
-/// record may mention one of `names`. No record that names its release is decoded or kept:
+/// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` (every one when `None`) but
+/// `except` of which a record may mention one of `names`. No record that names its release is decoded or kept:
 /// each is peeled, searched and dropped, on the reader's worker threads. The few that
 /// cannot be told a release before decoding (a bare payload, raw release JSON, Tiller's)
 /// are decoded, and tested on their manifests.
@@ -228,8 +228,8 @@ fn read_all(
 fn mentioning(
     paths: &[PathBuf],
     config: &Config,
-    namespace: &str,
-    except: &str,
+    namespace: Option<&str>,
+    except: &helm_why_release::ReleaseId,
     names: &Mentions,
 ) -> Result<BTreeSet<String>> {
     if names.is_empty() {
@@ -249,8 +249,9 @@ fn mentioning(
     };
     let (outcome, _) = read_all(paths, config, select, &search)?;
     let decoded = outcome.records.iter().filter(|r| {
-        r.storage_namespace() == namespace
-            && r.release.name != except
+        let ns = r.storage_namespace();
+        namespace.is_none_or(|wanted| ns == wanted)
+            && !(ns == except.namespace && r.release.name == except.name)
             && names.in_release(&r.release)
     });
     Ok(outcome
@@ -504,9 +505,13 @@ mod tests {
 
     fn neighbours(config: &Config, name: &str) -> Loaded {
         let names = Mentions::new([name]);
+        let own = helm_why_release::ReleaseId {
+            namespace: "shop".to_owned(),
+            name: "own".to_owned(),
+        };
         let request = Request::Neighbours {
-            namespace: "shop",
-            except: "own",
+            namespace: Some("shop"),
+            except: &own,
             names: &names,
         };
         let SourceSpec::Files(paths) = &config.source else {

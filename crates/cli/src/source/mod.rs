@@ -22,15 +22,15 @@ use crate::suggest;
 pub enum Request<'a> {
     /// Every record of one release.
     Release(&'a str),
-    /// Every record of the releases stored in one namespace, but one, of which a record may
-    /// mention one of some object names (the releases that may have touched that release's
-    /// objects). Read in two passes: the namespace's records are searched without being
-    /// decoded or kept, then only the releases found are read and decoded.
+    /// Every record of the releases stored in one namespace, or in any, but one, of which a
+    /// record may mention one of some object names (the releases that may have touched that
+    /// release's objects). Read in two passes: the records are searched without being decoded
+    /// or kept, then only the releases found are read and decoded.
     Neighbours {
-        /// The namespace.
-        namespace: &'a str,
+        /// The namespace; `None` for every namespace.
+        namespace: Option<&'a str>,
         /// The release left out.
-        except: &'a str,
+        except: &'a helm_why_release::ReleaseId,
         /// The object names.
         names: &'a Mentions,
     },

@@ -465,11 +465,24 @@ async fn read(
             names,
         } => {
             let found = mentioning(&tx, target, namespace, except, names, limits).await?;
-            tx.query(
-                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2 AND name = ANY($3)"),
-                &[&"helm", &namespace, &found],
-            )
-            .await
+            match namespace {
+                Some(namespace) => {
+                    tx.query(
+                        &format!(
+                            "{COLUMNS} WHERE owner = $1 AND namespace = $2 AND name = ANY($3)"
+                        ),
+                        &[&"helm", &namespace, &found],
+                    )
+                    .await
+                }
+                None => {
+                    tx.query(
+                        &format!("{COLUMNS} WHERE owner = $1 AND name = ANY($2)"),
+                        &[&"helm", &found],
+                    )
+                    .await
+                }
+            }
         }
     }
     .map_err(|e| target.error(&format!("cannot read table {RELEASES}"), &e))?;
@@ -501,15 +514,15 @@ async fn read(
     Ok(out)
 }
 
-/// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` but `except` of which a
-/// row may mention one of `names`. The rows are streamed, and each body is peeled, searched
+/// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` (every one when `None`) but
+/// `except` of which a row may mention one of `names`. The rows are streamed, and each body is peeled, searched
 /// and dropped: none is decoded or kept. Searching keeps nothing, so it draws on a budget of
 /// its own (of the run's size), not on the run's budget of decoded bytes.
 async fn mentioning(
     tx: &tokio_postgres::Transaction<'_>,
     target: &Target,
-    namespace: &str,
-    except: &str,
+    namespace: Option<&str>,
+    except: &helm_why_release::ReleaseId,
     names: &Mentions,
     limits: &Limits,
 ) -> Result<Vec<String>, UserError> {
@@ -517,14 +530,21 @@ async fn mentioning(
     let searching = limits.clone().with_run_budget(limits.budget.total());
     let failed =
         |e: &tokio_postgres::Error| target.error(&format!("cannot read table {RELEASES}"), e);
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&"helm", &namespace, &except];
-    let rows = tx
-        .query_raw(
+    // With every namespace, only the release itself is left out (`IS DISTINCT FROM`: a NULL
+    // namespace or name is another row).
+    let (query, namespace) = match namespace {
+        Some(ns) => (
             "SELECT name, body FROM releases_v1 WHERE owner = $1 AND namespace = $2 AND name <> $3",
-            params,
-        )
-        .await
-        .map_err(|e| failed(&e))?;
+            ns,
+        ),
+        None => (
+            "SELECT name, body FROM releases_v1 WHERE owner = $1 AND (namespace IS DISTINCT FROM $2 OR name IS DISTINCT FROM $3)",
+            except.namespace.as_str(),
+        ),
+    };
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+        [&"helm", &namespace, &except.name];
+    let rows = tx.query_raw(query, params).await.map_err(|e| failed(&e))?;
     let mut rows = std::pin::pin!(rows);
     let mut found = BTreeSet::new();
     while let Some(row) = rows.try_next().await.map_err(|e| failed(&e))? {
