@@ -809,6 +809,8 @@ fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_
 
 #[test]
 fn live_explain_reads_every_namespace_for_a_crd_deletion_or_says_it_could_not() {
+    // The CRD is gone: the cluster serves no Widget, and explain asks for the CRD the records
+    // show deleted; it does not exist, so neither does w1.
     let cluster = TestCluster::start();
     cluster.add_all(widget_crd_moved().iter().map(ReleaseBuilder::secret));
     let (_dir, kc) = kubeconfig_file(&cluster.kubeconfig(Some("shop")));
@@ -825,7 +827,8 @@ fn live_explain_reads_every_namespace_for_a_crd_deletion_or_says_it_could_not() 
     Other releases:
       release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it: deleted by the API server with its CustomResourceDefinition widgets.example.com (moved to crds/, which Helm installs only on install), which that revision deleted: removing a CRD removes every Widget in the cluster, tracked by a release or not
 
-    Live (context test): not checked — cannot discover example.com/v1: the server could not find the requested resource (404)
+    Live (context test): missing
+      differs: expected present from this release's records, but the cluster has no such object: release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it, after this release last applied it
     ");
     // A user allowed to list one namespace only: the search falls back to it, and says so.
     cluster.fail_path("/api/v1/secrets", 403);
@@ -836,6 +839,27 @@ fn live_explain_reads_every_namespace_for_a_crd_deletion_or_says_it_could_not() 
     warning: API discovery of example.com/v1 failed (the server could not find the requested resource (404)): Widget.example.com is taken as namespaced (--cluster-scoped KIND.GROUP declares a cluster-scoped kind)
     warning: the releases of other namespaces could not be read (forbidden: helm-why needs list on secrets in all namespaces: secrets is forbidden: User "system:serviceaccount:default:test" cannot list resource "secrets" in API group "" at the cluster scope): only namespace shop was searched for what other releases did to this release's objects
     "#);
+    // The CRD installed again, and its discovery refused: the records' deleted CRD exists, so
+    // w1 may too, and the live check stays unknown.
+    cluster.clear_failures();
+    cluster.add(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"kind": "Widget", "plural": "widgets"},
+            "versions": [{"name": "v1", "served": true, "storage": true}]},
+    }));
+    cluster.fail_path("/apis/example.com/", 403);
+    let (code, stdout, stderr) = output_connected(&kc, &["explain", "app", "widget/w1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let live = stdout
+        .lines()
+        .find(|l| l.starts_with("Live"))
+        .unwrap_or_default();
+    assert!(
+        live.contains("not checked — cannot discover example.com/v1: forbidden"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -293,7 +293,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     note_from_others(&all, &replay, key, &mut report.events);
     report.summary = elsewhere_summary(&report.summary, &report.other_releases);
     if let Some(cluster) = &loaded.cluster {
-        let observations = cluster.observe(std::slice::from_ref(key)).await;
+        let observations = super::observe(cluster, std::slice::from_ref(key), &all).await;
         if let Some(observation) = observations.first() {
             let mut observed = Records::new(&replay, history, &scopes).compare(key, observation);
             super::live::attribute(&mut observed, &report.other_releases);

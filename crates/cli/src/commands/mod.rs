@@ -304,6 +304,58 @@ pub async fn neighbour_replays(
         .collect())
 }
 
+/// What `cluster` says of the objects `keys`, as [`crate::source::Connection::observe`] says it,
+/// and one step further for a custom resource it could not look at (its kind not served, or
+/// discovery refused) when the `replays` show a release deleting the CustomResourceDefinition
+/// that served its kind: that CRD is asked for by name, and when none of them exists, neither
+/// does the object (the API server deletes every custom resource of a CRD with it,
+/// helm-semantics.md §2.6), so it is absent rather than unknown.
+pub async fn observe(
+    cluster: &crate::source::Connection,
+    keys: &[ResourceKey],
+    replays: &[&helm_why_diff::Replay],
+) -> Vec<crate::source::Observation> {
+    use crate::source::Observation;
+    let mut observations = cluster.observe(keys).await;
+    let deleted_crds = |key: &ResourceKey| -> Vec<ResourceKey> {
+        let deletions = replays.iter().flat_map(|r| &r.crd_deletions);
+        let mut crds: Vec<ResourceKey> = deletions
+            .filter(|d| d.served.serves(key))
+            .map(|d| d.served.crd.clone())
+            .collect();
+        crds.sort();
+        crds.dedup();
+        crds
+    };
+    let mut asked: Vec<ResourceKey> = Vec::new();
+    for (key, observation) in keys.iter().zip(&observations) {
+        if matches!(observation, Observation::Unknown(_)) {
+            asked.extend(deleted_crds(key));
+        }
+    }
+    asked.sort();
+    asked.dedup();
+    if asked.is_empty() {
+        return observations;
+    }
+    let answers = cluster.observe(&asked).await;
+    let absent = |crd: &ResourceKey| {
+        let at = asked.iter().position(|a| a == crd);
+        at.and_then(|i| answers.get(i))
+            .is_some_and(|o| matches!(o, Observation::Absent))
+    };
+    for (key, observation) in keys.iter().zip(observations.iter_mut()) {
+        let crds = deleted_crds(key);
+        if matches!(observation, Observation::Unknown(_))
+            && !crds.is_empty()
+            && crds.iter().all(absent)
+        {
+            *observation = Observation::Absent;
+        }
+    }
+    observations
+}
+
 /// Whether a release of another namespace than the object's own release may have deleted
 /// `key`: a cluster-scoped object is one object for every namespace's releases, and an object
 /// of a kind a CustomResourceDefinition may serve goes when that CRD (cluster-scoped, owned by

@@ -278,7 +278,9 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
         }
     }
     if let Some(cluster) = &loaded.cluster {
-        let observations = cluster.observe(&replay.objects).await;
+        let mut all: Vec<&Replay> = vec![&replay];
+        all.extend(&neighbours);
+        let observations = super::observe(cluster, &replay.objects, &all).await;
         let mut records = Records::new(&replay, history, &scopes);
         for (row, observation) in report.objects.iter_mut().zip(&observations) {
             let mut observed = records.compare(&row.object, observation);
