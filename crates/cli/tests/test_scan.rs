@@ -830,6 +830,24 @@ fn live_explain_reads_every_namespace_for_a_crd_deletion_or_says_it_could_not() 
     Live (context test): missing
       differs: expected present from this release's records, but the cluster has no such object: release ops/operator revision 2 (upgrade, 2026-01-01 10:10:00 UTC) deleted it, after this release last applied it
     ");
+    // who's live state follows the same rule.
+    let (code, stdout, stderr) = output_connected(&kc, &["who", "widget/w1", "-A"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout, @"
+    Widget.example.com shop/w1
+    release shop/app tracks it now; release ops/operator deleted it last, at revision 2 (upgrade); the cluster has no such object.
+
+    NAMESPACE  RELEASE   REVISIONS  WHAT IT DID  TRACKS IT NOW
+    ops        operator  1          2: deleted   -
+    shop       app       1          1: created   revision 1
+
+    Story:
+      2026-01-01 10:05:00 UTC  shop/app revision 1 (install, apply): create — created by the install
+      2026-01-01 10:10:00 UTC  ops/operator revision 2 (upgrade, delete): delete — deleted by the API server with its CustomResourceDefinition widgets.example.com (moved to crds/, which Helm installs only on install), which that revision deleted: removing a CRD removes every Widget in the cluster, tracked by a release or not
+
+    Live (context test):
+      absent
+    ");
     // A user allowed to list one namespace only: the search falls back to it, and says so.
     cluster.fail_path("/api/v1/secrets", 403);
     let (code, stdout, stderr) = output_connected(&kc, &["explain", "app", "widget/w1"]);

@@ -60,7 +60,8 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     let key = find(&replays, &query, &found.origin)?;
     let mut report = build(&replays, &key, found.read, warnings);
     if let Some(cluster) = &found.cluster {
-        let observation = cluster.observe(std::slice::from_ref(&key)).await;
+        let all: Vec<&Replay> = replays.iter().collect();
+        let observation = super::observe(cluster, std::slice::from_ref(&key), &all).await;
         report.live = observation.first().map(|o| live(o, cluster.source()));
         report.summary = summary(&report);
     }
