@@ -858,39 +858,23 @@ pub fn done_elsewhere(
     replay: &Replay,
     key: &ResourceKey,
 ) -> Vec<ReleaseEvent> {
-    let id = ObjectId::of(key);
-    let events = events_about(replays, &id);
-    let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
-    let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
-    let last_removal = last_removal_at(&events);
-    let last_change = last_change_at(&events);
-    events
-        .into_iter()
-        .enumerate()
-        .filter(|(i, e)| {
-            let after_mine = last_own.is_none_or(|own| *i > own);
-            let took_over = e.event.action == Action::Adopt;
-            let removed_last = last_removal == Some(*i);
-            let maybe_removed_last = last_change == Some(*i) && may_remove(&e.event);
-            after_mine && !mine(e) && (took_over || removed_last || maybe_removed_last)
-        })
-        .map(|(_, e)| e)
-        .collect()
+    elsewhere_in(events_about(replays, &ObjectId::of(key)), replay)
 }
 
-/// `events`, `replay`'s own events about `key`, with what the other releases' records add to
-/// them ([`events_about`]): an install that created an object another release still had
+/// [`done_elsewhere`], from one reading of the merged story that also gives `events`,
+/// `replay`'s own events about `key`, what the other releases' records add to them (as
+/// [`events_about`] tells them): an install that created an object another release still had
 /// (which Helm would have refused unless it was changed outside Helm first), an apply that
 /// found it deleted by another release (and created it again). The events keep their order
 /// and actions; only their messages grow.
-pub fn note_from_others(
+pub fn told_elsewhere(
     replays: &[&Replay],
     replay: &Replay,
     key: &ResourceKey,
     events: &mut [Event],
-) {
-    let told = events_about(replays, &ObjectId::of(key));
-    let mine = told
+) -> Vec<ReleaseEvent> {
+    let story = events_about(replays, &ObjectId::of(key));
+    let mine = story
         .iter()
         .filter(|e| e.release == replay.release && e.namespace == replay.namespace);
     for noted in mine {
@@ -907,6 +891,27 @@ pub fn note_from_others(
             e.message.clone_from(&noted.event.message);
         }
     }
+    elsewhere_in(story, replay)
+}
+
+/// [`done_elsewhere`] among `events`, the merged story of one object.
+fn elsewhere_in(events: Vec<ReleaseEvent>, replay: &Replay) -> Vec<ReleaseEvent> {
+    let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
+    let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
+    let last_removal = last_removal_at(&events);
+    let last_change = last_change_at(&events);
+    events
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| {
+            let after_mine = last_own.is_none_or(|own| *i > own);
+            let took_over = e.event.action == Action::Adopt;
+            let removed_last = last_removal == Some(*i);
+            let maybe_removed_last = last_change == Some(*i) && may_remove(&e.event);
+            after_mine && !mine(e) && (took_over || removed_last || maybe_removed_last)
+        })
+        .map(|(_, e)| e)
+        .collect()
 }
 
 /// One sentence for an event of another release: `release shop/b revision 4 (upgrade,

@@ -61,7 +61,7 @@ pub use crd::{CrdDeletion, CrdServes};
 pub use cross::{
     ReleaseEvent, ReleaseHazard, RerunHook, Tracking, cross_hazards, describe_elsewhere,
     done_elsewhere, events_about, headline_elsewhere, last_possible_removal, last_removal,
-    may_remove, note_from_others, ownership_moved, puts, removes,
+    may_remove, ownership_moved, puts, removes, told_elsewhere,
 };
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity, empty_manifest};

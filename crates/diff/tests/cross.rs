@@ -6,7 +6,7 @@
 
 use helm_why_diff::{
     Action, Replay, ReplayOptions, Severity, Tracking, cross_hazards, done_elsewhere, events_about,
-    replay,
+    replay, told_elsewhere,
 };
 use helm_why_diff::{ObjectId, describe_elsewhere};
 use helm_why_release::builder::ReleaseBuilder;
@@ -167,6 +167,17 @@ fn handover_then_old_owner_upgrades_away_deletes_the_new_owners_object() {
     );
     // From a's side nothing else happened after its own deletion.
     assert_eq!(done_elsewhere(&[&a, &b], &a, &cm_key("shared")), vec![]);
+    // b's own install "created" what a still had: told with the same deletion, its event
+    // keeps its action and says what Helm would have done.
+    let mut events: Vec<_> = b.events_for(&cm_key("shared")).cloned().collect();
+    let told = told_elsewhere(&[&a, &b], &b, &cm_key("shared"), &mut events);
+    assert_eq!(told, elsewhere);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].action, Action::Create);
+    assert_eq!(
+        events[0].message,
+        "created by the install; but the records last show release shop/a writing it before (revision 1, install, 2026-01-01 10:00:00 UTC) and nothing removing it since: Helm would have refused this install at the existing-resource check unless the object was changed outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)"
+    );
 }
 
 #[test]

@@ -3,8 +3,8 @@
 use anyhow::Result;
 
 use helm_why_diff::{
-    BaseQuery, BaseRule, Event, ObjectQuery, ReleaseEvent, Replay, done_elsewhere,
-    headline_elsewhere, note_from_others, other_versions, replay,
+    BaseQuery, BaseRule, Event, ObjectQuery, ReleaseEvent, Replay, headline_elsewhere,
+    other_versions, replay, told_elsewhere,
 };
 use helm_why_release::ResourceKey;
 
@@ -289,8 +289,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     .await?;
     let mut all: Vec<&Replay> = vec![&replay];
     all.extend(&neighbours);
-    report.other_releases = done_elsewhere(&all, &replay, key);
-    note_from_others(&all, &replay, key, &mut report.events);
+    report.other_releases = told_elsewhere(&all, &replay, key, &mut report.events);
     report.summary = elsewhere_summary(&report.summary, &report.other_releases);
     if let Some(cluster) = &loaded.cluster {
         let observations = super::observe(cluster, std::slice::from_ref(key), &all).await;

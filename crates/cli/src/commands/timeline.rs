@@ -5,7 +5,7 @@ use helm_why_diff::ops::Afterwards;
 use std::collections::BTreeMap;
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
-use helm_why_diff::{Action, Event, Replay, ReplayIndex, done_elsewhere, note_from_others};
+use helm_why_diff::{Action, Event, Replay, ReplayIndex, told_elsewhere};
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::{History, ResourceKey};
 use serde_json::Value;
@@ -273,8 +273,7 @@ pub async fn run(args: &TimelineArgs, config: &Config, ui: &mut Ui<'_>) -> Resul
         let mut all: Vec<&Replay> = vec![&replay];
         all.extend(&neighbours);
         for row in &mut report.objects {
-            row.other_releases = done_elsewhere(&all, &replay, &row.object);
-            note_from_others(&all, &replay, &row.object, &mut row.events);
+            row.other_releases = told_elsewhere(&all, &replay, &row.object, &mut row.events);
         }
     }
     if let Some(cluster) = &loaded.cluster {

@@ -348,10 +348,10 @@ fn search_page<K: kube::Resource + Sync>(
 /// ([`Mentions::may_be_in_payload`]), then dropped, so memory holds one page. Pass 2 lists only
 /// the releases found, with the label selector `owner=helm,name in (…)` that Helm's `name`
 /// label allows, and decodes them (across namespaces, a release of the same name elsewhere
-/// comes too; its manifests rule it out). Keeping the payloads of pass 1
-/// instead would save that small LIST, but which to keep is known only when the LIST ends (the
-/// revision that deletes an object does not mention it; an earlier one does), so it would hold
-/// the namespace's payloads. Records without a `name` label, which no selector can ask for
+/// comes too; its manifests rule it out). Keeping the payloads of pass 1 instead would save
+/// that small LIST, but which to keep is known only when the LIST ends (the revision that
+/// deletes an object does not mention it; an earlier one does), so it would hold the
+/// namespace's payloads. Records without a `name` label, which no selector can ask for
 /// again, are decoded in pass 1 (as when every record was decoded) and tested on their
 /// manifests.
 async fn neighbours<K>(

@@ -218,10 +218,10 @@ fn read_all(
 }
 
 /// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` (every one when `None`) but
-/// `except` of which a record may mention one of `names`. No record that names its release is decoded or kept:
-/// each is peeled, searched and dropped, on the reader's worker threads. The few that
-/// cannot be told a release before decoding (a bare payload, raw release JSON, Tiller's)
-/// are decoded, and tested on their manifests.
+/// `except` of which a record may mention one of `names`. No record that names its release is
+/// decoded or kept: each is peeled, searched and dropped, on the reader's worker threads. The
+/// few that cannot be told a release before decoding (a bare payload, raw release JSON,
+/// Tiller's) are decoded, and tested on their manifests.
 ///
 /// # Errors
 /// As [`load`].
