@@ -762,10 +762,11 @@ fn explain_and_timeline_name_the_release_of_another_namespace_whose_crd_deletion
     );
 }
 
-#[test]
-fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_scoped_object() {
+/// a (namespace one) and b (namespace two) render ClusterRole reader; a's upgrade at 10:10
+/// deletes it.
+fn role_shared_across_namespaces() -> Vec<ReleaseBuilder> {
     let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n";
-    let records = SecretsFile::new(&[
+    vec![
         rev("a", "one", 1, 0)
             .manifest_doc(&tpl("a", "role.yaml"), role)
             .status(Status::Superseded, "Install complete"),
@@ -775,7 +776,12 @@ fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_
         rev("b", "two", 1, 5)
             .manifest_doc(&tpl("b", "role.yaml"), role)
             .status(Status::Deployed, "Install complete"),
-    ]);
+    ]
+}
+
+#[test]
+fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_scoped_object() {
+    let records = SecretsFile::new(&role_shared_across_namespaces());
     let args = [
         "explain",
         "b",
@@ -805,6 +811,34 @@ fn explain_names_the_release_of_another_namespace_that_deleted_a_shared_cluster_
         check the cluster)
     [exit status: 0]
     ");
+}
+
+#[test]
+fn who_in_one_namespace_says_what_it_did_not_read_for_an_object_any_namespace_reaches() {
+    let records = SecretsFile::new(&role_shared_across_namespaces());
+    let args = [
+        "who",
+        "clusterrole/reader",
+        "-n",
+        "two",
+        "--from",
+        records.path(),
+    ];
+    let (code, stdout, stderr) = output(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("one/a"), "{stdout}");
+    insta::assert_snapshot!(stderr, @"warning: ClusterRole.rbac.authorization.k8s.io reader is cluster-scoped: a release of any namespace may have created or deleted it; only the releases of one namespace were read (-A reads every namespace)");
+    let records = SecretsFile::new(&widget_crd_moved());
+    let args = ["who", "widget/w1", "-n", "shop", "--from", records.path()];
+    let (code, _, stderr) = output(&args);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stderr, @"warning: Widget.example.com shop/w1 is served by a CustomResourceDefinition, which a release of any namespace may have deleted, and every Widget with it; only the releases of one namespace were read (-A reads every namespace)");
+    // A namespaced object of Kubernetes' own kinds: nothing to say.
+    let records = SecretsFile::new(&shop());
+    let args = ["who", "cm/shared", "-n", "shop", "--from", records.path()];
+    let (code, _, stderr) = output(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, "");
 }
 
 #[test]

@@ -360,7 +360,7 @@ pub async fn observe(
 /// `key`: a cluster-scoped object is one object for every namespace's releases, and an object
 /// of a kind a CustomResourceDefinition may serve goes when that CRD (cluster-scoped, owned by
 /// a release anywhere) is deleted.
-fn reachable_from_any_namespace(key: &ResourceKey) -> bool {
+pub fn reachable_from_any_namespace(key: &ResourceKey) -> bool {
     key.namespace.is_none() || !helm_why_release::is_builtin_group(&key.group)
 }
 

@@ -58,6 +58,7 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     }
     progress.finish();
     let key = find(&replays, &query, &found.origin)?;
+    warnings.extend(one_namespace_read(config, args, &key));
     let mut report = build(&replays, &key, found.read, warnings);
     if let Some(cluster) = &found.cluster {
         let all: Vec<&Replay> = replays.iter().collect();
@@ -169,6 +170,32 @@ impl Candidates {
         self.histories.sort_by(|a, b| a.id.cmp(&b.id));
         self
     }
+}
+
+/// What reading one namespace's releases leaves out when `key` can be reached from any
+/// namespace ([`super::reachable_from_any_namespace`]): the answer may miss the release that
+/// created or deleted it.
+fn one_namespace_read(config: &Config, args: &WhoArgs, key: &ResourceKey) -> Option<String> {
+    let one_namespace = match config.source {
+        _ if args.all_namespaces => false,
+        crate::config::SourceSpec::Files(_) => config.namespace_filter.is_some(),
+        _ => true,
+    };
+    if !one_namespace || !super::reachable_from_any_namespace(key) {
+        return None;
+    }
+    let why = match key.namespace {
+        None => format!(
+            "{key} is cluster-scoped: a release of any namespace may have created or deleted it"
+        ),
+        Some(_) => format!(
+            "{key} is served by a CustomResourceDefinition, which a release of any namespace may have deleted, and every {} with it",
+            key.kind
+        ),
+    };
+    Some(format!(
+        "{why}; only the releases of one namespace were read (-A reads every namespace)"
+    ))
 }
 
 /// Whether a revision of `history` may store a CustomResourceDefinition (manifest, hooks,
