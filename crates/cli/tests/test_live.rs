@@ -644,3 +644,64 @@ fn plan_reads_the_cluster_and_predicts_helms_import_error() {
         "{log:#?}"
     );
 }
+
+#[test]
+fn plan_says_the_upgrade_deletes_an_object_handed_to_another_release() {
+    // web tracks cm/shared, whose annotations now name release b (a handover); web's next
+    // chart drops it, and Helm's upgrade deletes it without reading the annotations.
+    let shared = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  k: v\n";
+    let own = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\ndata:\n  k: v\n";
+    let cluster = TestCluster::start();
+    cluster.add(
+        ReleaseBuilder::new("web", NS, 1)
+            .chart("web", "1.0.0")
+            .times(&at(1), &at(1))
+            .manifest_doc("web/templates/shared.yaml", shared)
+            .manifest_doc("web/templates/own.yaml", own)
+            .status(Status::Deployed, "Install complete")
+            .secret(),
+    );
+    for (name, owner) in [("shared", "b"), ("own", "web")] {
+        cluster.add(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": owned_metadata(owner, name, "2026-03-01T10:00:01Z", json!({})),
+            "data": {"k": "v"}}));
+    }
+    let config = kubeconfig(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let candidate = dir.path().join("candidate.yaml");
+    std::fs::write(
+        &candidate,
+        format!("---\n# Source: web/templates/own.yaml\n{own}"),
+    )
+    .unwrap();
+    let out = helm_why(
+        &config.path,
+        &[
+            "plan",
+            "web",
+            "--manifest",
+            candidate.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+    );
+    let (json, status) = out.rsplit_once("[exit status: ").unwrap();
+    assert_eq!(status, "2]\n", "{out}");
+    let v: Value = serde_json::from_str(json).unwrap();
+    let moved: Vec<&Value> = v["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["code"] == "ownership-moved")
+        .collect();
+    assert_eq!(moved.len(), 1, "{v}");
+    assert_eq!(moved[0]["severity"], "high");
+    assert_eq!(moved[0]["object"]["name"], "shared");
+    assert!(
+        moved[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("names release shop/b"),
+        "{v}"
+    );
+}

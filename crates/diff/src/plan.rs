@@ -140,6 +140,9 @@ pub enum LiveFact {
         labelled: bool,
         /// Its live `helm.sh/resource-policy` is exactly `keep` (what upgrade tests).
         keep: bool,
+        /// Another release its `meta.helm.sh/release-namespace`/`-name` annotations name
+        /// (`namespace/name`): the object was handed over.
+        owner: Option<String>,
     },
     /// It could not be read (forbidden, kind not served).
     Unknown,
@@ -283,6 +286,7 @@ pub fn plan_with_live(
         if let Some(h) = stateful_move(e) {
             hazards.push(h);
         }
+        hazards.extend(live.and_then(|facts| deletes_handed_over(e, facts)));
     }
     // After Helm 2's helm delete the base's workloads are gone: whatever is created rolls out.
     let base_is_live = operation != Operation::InstallReplace;
@@ -401,6 +405,33 @@ fn stateful_move(e: &Event) -> Option<Hazard> {
     ))
 }
 
+/// The upgrade deleting an object that the live cluster says was handed to another release:
+/// Helm's upgrade checks only `helm.sh/resource-policy` before deleting, never
+/// `meta.helm.sh/release-name` (helm-semantics.md §12, *Ownership handed to another release*;
+/// helm/helm#12683), so it deletes that release's object. `scan`'s `ownership-moved`, told of
+/// the operation that does it.
+fn deletes_handed_over(e: &Event, facts: &[(ResourceKey, LiveFact)]) -> Option<Hazard> {
+    if e.action != Action::Delete || e.phase != Phase::Delete {
+        return None;
+    }
+    let owner = facts.iter().find_map(|(key, fact)| match fact {
+        LiveFact::Present {
+            owner: Some(owner), ..
+        } if key.same_object(&e.object) => Some(owner),
+        _ => None,
+    })?;
+    Some(Hazard::new(
+        "ownership-moved",
+        Severity::High,
+        Some(e.revision),
+        Some(ResourceKey::clone(&e.object)),
+        format!(
+            "this upgrade deletes {}, whose live meta.helm.sh/release-name names release {owner}: the object was handed to that release, and Helm's upgrade does not check ownership before deleting (helm/helm#12683)",
+            e.object
+        ),
+    ))
+}
+
 /// Make the simulated cluster agree with what the real one said.
 fn apply_live(world: &mut crate::world::World, facts: &[(ResourceKey, LiveFact)]) {
     use crate::world::{Live, Origin};
@@ -414,6 +445,7 @@ fn apply_live(world: &mut crate::world::World, facts: &[(ResourceKey, LiveFact)]
                 owned,
                 labelled,
                 keep,
+                owner: _,
             } => {
                 let known = world.get(key).cloned();
                 world.put(Live {

@@ -843,6 +843,7 @@ fn planned_adoption_is_hedged_offline() {
             owned: true,
             labelled: true,
             keep: true,
+            owner: None,
         },
     )];
     let p = plan_with_live(

@@ -358,6 +358,7 @@ fn live_facts_decide_adoption_conflicts_and_keep() {
                 owned: false,
                 labelled: false,
                 keep: false,
+                owner: None,
             },
         ),
         // Left by this release (e.g. kept earlier): adopted.
@@ -367,6 +368,7 @@ fn live_facts_decide_adoption_conflicts_and_keep() {
                 owned: true,
                 labelled: true,
                 keep: false,
+                owner: None,
             },
         ),
         // Annotated keep by hand: the upgrade will not delete it.
@@ -376,6 +378,7 @@ fn live_facts_decide_adoption_conflicts_and_keep() {
                 owned: true,
                 labelled: true,
                 keep: true,
+                owner: None,
             },
         ),
     ];
@@ -419,5 +422,56 @@ fn live_facts_decide_adoption_conflicts_and_keep() {
         p.notes
             .iter()
             .any(|n| n.starts_with("connected: 3 objects"))
+    );
+}
+
+#[test]
+fn deleting_an_object_handed_to_another_release_is_an_ownership_moved_hazard() {
+    use helm_why_diff::{LiveFact, plan_with_live};
+    use helm_why_release::ResourceKey;
+    // web's base tracks cm/shared, whose annotations were handed to release shop/b; the
+    // candidate no longer renders it, and Helm's upgrade deletes it anyway.
+    let h = history(vec![
+        rev(1)
+            .manifest_doc("web/templates/shared.yaml", &cm("shared"))
+            .manifest_doc("web/templates/own.yaml", &cm("own")),
+    ]);
+    let c = candidate()
+        .manifest_doc("web/templates/own.yaml", &cm("own"))
+        .build();
+    let key = |n: &str| ResourceKey::new("v1", "ConfigMap", Some("shop"), n);
+    let handed = |owner: Option<&str>| LiveFact::Present {
+        owned: owner.is_none(),
+        labelled: true,
+        keep: false,
+        owner: owner.map(str::to_owned),
+    };
+    let facts = vec![
+        (key("shared"), handed(Some("shop/b"))),
+        (key("own"), handed(None)),
+    ];
+    let p = plan_with_live(&h, &c, &ReplayOptions::default(), Some(&facts));
+    let moved: Vec<_> = p
+        .hazards
+        .iter()
+        .filter(|h| h.code == "ownership-moved")
+        .collect();
+    assert_eq!(moved.len(), 1, "{:?}", codes(&p));
+    assert_eq!(moved[0].severity, Severity::High);
+    assert_eq!(
+        moved[0].object.as_ref().map(|k| k.name.as_str()),
+        Some("shared")
+    );
+    assert_eq!(
+        moved[0].message,
+        "this upgrade deletes ConfigMap shop/shared, whose live meta.helm.sh/release-name names release shop/b: the object was handed to that release, and Helm's upgrade does not check ownership before deleting (helm/helm#12683)"
+    );
+    // Still this release's: an ordinary deletion, no such hazard.
+    let facts = vec![(key("shared"), handed(None)), (key("own"), handed(None))];
+    let p = plan_with_live(&h, &c, &ReplayOptions::default(), Some(&facts));
+    assert!(
+        p.hazards.iter().all(|h| h.code != "ownership-moved"),
+        "{:?}",
+        codes(&p)
     );
 }

@@ -194,12 +194,20 @@ async fn live_facts(
                 Observation::Unknown(_) => LiveFact::Unknown,
                 Observation::Present(o) => {
                     let labelled = o.managed_by.as_deref() == Some("Helm");
+                    let named = (o.release_namespace.as_deref(), o.release_name.as_deref());
                     LiveFact::Present {
-                        owned: labelled
-                            && o.release_name.as_deref() == Some(candidate.name.as_str())
-                            && o.release_namespace.as_deref() == Some(release_ns),
+                        owned: labelled && named == (Some(release_ns), Some(&candidate.name)),
                         labelled,
                         keep: o.resource_policy.as_deref() == Some("keep"),
+                        // Handed over: both annotations name another release.
+                        owner: match named {
+                            (Some(ns), Some(name))
+                                if (ns, name) != (release_ns, candidate.name.as_str()) =>
+                            {
+                                Some(format!("{ns}/{name}"))
+                            }
+                            _ => None,
+                        },
                     }
                 }
             };
