@@ -1201,9 +1201,41 @@ impl Sim {
 
 /// Whether the base applied the same document: the same parsed value (documents with equal
 /// text share one, [`helm_why_release::manifest::ParseCache`]) or an equal one, compared
-/// only when it is not the same.
+/// only when it is not the same, or one that differs only in `metadata.namespace`. Helm
+/// builds both with cli-runtime, which writes the object's namespace from its scope before
+/// any patch is computed (`SetNamespace` fills an empty one, `FilterNamespace` empties a
+/// cluster-scoped kind's: helm-semantics.md §3.1), and the two were matched as one object,
+/// so their built namespaces are equal: a namespace written out in one revision and
+/// defaulted in the other, or dropped from a cluster-scoped kind, makes no patch.
 fn same_document(base: Option<&Value>, target: &Value) -> bool {
-    base.is_some_and(|b| std::ptr::eq(b, target) || b == target)
+    base.is_some_and(|b| std::ptr::eq(b, target) || b == target || equal_but_namespace(b, target))
+}
+
+/// Whether two documents are equal once `metadata.namespace` is left out of both.
+fn equal_but_namespace(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return false;
+    };
+    fn metadata(
+        doc: &serde_json::Map<String, Value>,
+    ) -> Option<(usize, &serde_json::Map<String, Value>)> {
+        let fields = doc.get("metadata")?.as_object()?;
+        Some((
+            fields.len() - usize::from(fields.contains_key("namespace")),
+            fields,
+        ))
+    }
+    let (Some((a_len, a_meta)), Some((b_len, b_meta))) = (metadata(a), metadata(b)) else {
+        return false;
+    };
+    let metadata_equal = a_len == b_len
+        && a_meta
+            .iter()
+            .all(|(k, v)| k.as_str() == "namespace" || b_meta.get(k) == Some(v));
+    let others_equal = a.len() == b.len()
+        && a.iter()
+            .all(|(k, v)| k.as_str() == "metadata" || b.get(k) == Some(v));
+    metadata_equal && others_equal
 }
 
 /// The label Helm's ownership metadata sets (and that charts sometimes template).
