@@ -917,10 +917,12 @@ fn f07_explicit_release_namespace_is_a_noop() {
         None,
         "reader",
     );
+    let plain = cm_key("plain");
     let r = Story::new()
         .then(installed_superseded(
             rev(1)
                 .manifest_doc(&src("cm.yaml"), &cm("settings"))
+                .manifest_doc(&src("plain.yaml"), &obj("v1", "ConfigMap", "plain", None))
                 .manifest_doc(
                     &src("role.yaml"),
                     &obj(
@@ -936,6 +938,10 @@ fn f07_explicit_release_namespace_is_a_noop() {
                 .manifest_doc(
                     &src("cm.yaml"),
                     &obj("v1", "ConfigMap", "settings", Some(NS)),
+                )
+                .manifest_doc(
+                    &src("plain.yaml"),
+                    &obj("v1", "ConfigMap", "plain", Some(NS)),
                 )
                 .manifest_doc(
                     &src("role.yaml"),
@@ -954,6 +960,12 @@ fn f07_explicit_release_namespace_is_a_noop() {
         vec![("apply".into(), Patch, None)],
         "{}",
         dump(&r)
+    );
+    // Written out as the release namespace it defaulted to: cli-runtime's SetNamespace
+    // builds both revisions with it, so the patch is empty.
+    assert_eq!(
+        trail_at(&r, &plain, 2),
+        vec![("apply".into(), Unchanged, None)]
     );
     // Helm builds both revisions' ClusterRoles without a namespace (cli-runtime's
     // FilterNamespace), so nothing differs and the patch is empty: unchanged.
