@@ -594,6 +594,26 @@ fn a_forbidden_kind_is_unknown_not_an_error() {
     );
 }
 
+/// `plan RELEASE --manifest <candidate> -o json` against the cluster, which must exit 2 (a
+/// hazard at `--fail-on high`): the JSON report.
+fn plan_failing(config: &Kubeconfig, release: &str, candidate: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("candidate.yaml");
+    std::fs::write(&path, candidate).unwrap();
+    let args = [
+        "plan",
+        release,
+        "--manifest",
+        path.to_str().unwrap(),
+        "-o",
+        "json",
+    ];
+    let out = helm_why(&config.path, &args);
+    let (json, status) = out.rsplit_once("[exit status: ").unwrap();
+    assert_eq!(status, "2]\n", "{out}");
+    serde_json::from_str(json).unwrap()
+}
+
 #[test]
 fn plan_reads_the_cluster_and_predicts_helms_import_error() {
     // Chart 0.3.0 moves the ConfigMap back into the manifest. The live ConfigMap was made by
@@ -602,27 +622,13 @@ fn plan_reads_the_cluster_and_predicts_helms_import_error() {
     cluster.add_all(s1_records());
     cluster.add(live_deployment()).add(live_hook_configmap());
     let config = kubeconfig(&cluster);
-    let dir = tempfile::tempdir().unwrap();
-    let candidate = dir.path().join("candidate.yaml");
-    std::fs::write(
-        &candidate,
-        format!("---\n# Source: a1-app/templates/deployment.yaml\n{DEPLOYMENT}\n---\n# Source: a1-app/templates/configmap.yaml\n{CONFIG}\n"),
-    )
-    .unwrap();
-    let out = helm_why(
-        &config.path,
-        &[
-            "plan",
-            "a1",
-            "--manifest",
-            candidate.to_str().unwrap(),
-            "-o",
-            "json",
-        ],
+    let v = plan_failing(
+        &config,
+        "a1",
+        &format!(
+            "---\n# Source: a1-app/templates/deployment.yaml\n{DEPLOYMENT}\n---\n# Source: a1-app/templates/configmap.yaml\n{CONFIG}\n"
+        ),
     );
-    let (json, status) = out.rsplit_once("[exit status: ").unwrap();
-    assert_eq!(status, "2]\n", "{out}");
-    let v: Value = serde_json::from_str(json).unwrap();
     assert_eq!(v["hazards"][0]["code"], "ownership-conflict", "{v}");
     let message = v["hazards"][0]["message"].as_str().unwrap();
     assert!(
@@ -667,27 +673,11 @@ fn plan_says_the_upgrade_deletes_an_object_handed_to_another_release() {
             "data": {"k": "v"}}));
     }
     let config = kubeconfig(&cluster);
-    let dir = tempfile::tempdir().unwrap();
-    let candidate = dir.path().join("candidate.yaml");
-    std::fs::write(
-        &candidate,
-        format!("---\n# Source: web/templates/own.yaml\n{own}"),
-    )
-    .unwrap();
-    let out = helm_why(
-        &config.path,
-        &[
-            "plan",
-            "web",
-            "--manifest",
-            candidate.to_str().unwrap(),
-            "-o",
-            "json",
-        ],
+    let v = plan_failing(
+        &config,
+        "web",
+        &format!("---\n# Source: web/templates/own.yaml\n{own}"),
     );
-    let (json, status) = out.rsplit_once("[exit status: ").unwrap();
-    assert_eq!(status, "2]\n", "{out}");
-    let v: Value = serde_json::from_str(json).unwrap();
     let moved: Vec<&Value> = v["hazards"]
         .as_array()
         .unwrap()

@@ -618,6 +618,11 @@ impl ReleaseEvent {
     fn same_release(&self, other: &ReleaseEvent) -> bool {
         self.release == other.release && self.namespace == other.namespace
     }
+
+    /// Whether it is an event of `replay`'s release.
+    pub fn is_of(&self, replay: &Replay) -> bool {
+        self.release == replay.release && self.namespace == replay.namespace
+    }
 }
 
 /// Every event of every replay about the object `id`, ordered by when its operation started
@@ -682,8 +687,7 @@ fn crd_cascades(
     for replay in replays {
         for deletion in replay.crd_deletions.iter().filter(|d| d.served.serves(key)) {
             let told = seen.iter().any(|(e, _)| {
-                e.release == replay.release
-                    && e.namespace == replay.namespace
+                e.is_of(replay)
                     && e.event.revision == deletion.revision
                     && e.event.cause == Some(Cause::CrdDeleted)
             });
@@ -769,10 +773,7 @@ fn created_over(events: &[ReleaseEvent], i: usize, replays: &[&Replay]) -> Optio
     if !puts(&before.event) || before.same_release(e) {
         return None;
     }
-    let profile = replays
-        .iter()
-        .find(|r| r.release == e.release && r.namespace == e.namespace)
-        .map(|r| &r.profile)?;
+    let profile = replays.iter().find(|r| e.is_of(r)).map(|r| &r.profile)?;
     let operation = &e.event.operation;
     let unless = if profile.adopts() {
         format!(
@@ -874,10 +875,7 @@ pub fn told_elsewhere(
     events: &mut [Event],
 ) -> Vec<ReleaseEvent> {
     let story = events_about(replays, &ObjectId::of(key));
-    let mine = story
-        .iter()
-        .filter(|e| e.release == replay.release && e.namespace == replay.namespace);
-    for noted in mine {
+    for noted in story.iter().filter(|e| e.is_of(replay)) {
         let same = events.iter_mut().find(|e| {
             e.revision == noted.event.revision
                 && e.phase == noted.event.phase
@@ -896,8 +894,9 @@ pub fn told_elsewhere(
 
 /// [`done_elsewhere`] among `events`, the merged story of one object.
 fn elsewhere_in(events: Vec<ReleaseEvent>, replay: &Replay) -> Vec<ReleaseEvent> {
-    let mine = |e: &ReleaseEvent| e.release == replay.release && e.namespace == replay.namespace;
-    let last_own = events.iter().rposition(|e| mine(e) && puts(&e.event));
+    let last_own = events
+        .iter()
+        .rposition(|e| e.is_of(replay) && puts(&e.event));
     let last_removal = last_removal_at(&events);
     let last_change = last_change_at(&events);
     events
@@ -908,7 +907,7 @@ fn elsewhere_in(events: Vec<ReleaseEvent>, replay: &Replay) -> Vec<ReleaseEvent>
             let took_over = e.event.action == Action::Adopt;
             let removed_last = last_removal == Some(*i);
             let maybe_removed_last = last_change == Some(*i) && may_remove(&e.event);
-            after_mine && !mine(e) && (took_over || removed_last || maybe_removed_last)
+            after_mine && !e.is_of(replay) && (took_over || removed_last || maybe_removed_last)
         })
         .map(|(_, e)| e)
         .collect()

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use helm_why_release::{ApplyMethod, Hook, HookEvent, ManifestObject, Release, ResourceKey};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::cause::{creation_cause, removal_cause};
 use crate::crd::DeletedCrd;
@@ -1216,26 +1216,19 @@ fn equal_but_namespace(a: &Value, b: &Value) -> bool {
     let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
         return false;
     };
-    fn metadata(
-        doc: &serde_json::Map<String, Value>,
-    ) -> Option<(usize, &serde_json::Map<String, Value>)> {
-        let fields = doc.get("metadata")?.as_object()?;
-        Some((
-            fields.len() - usize::from(fields.contains_key("namespace")),
-            fields,
-        ))
-    }
-    let (Some((a_len, a_meta)), Some((b_len, b_meta))) = (metadata(a), metadata(b)) else {
+    let (Some(a_meta), Some(b_meta)) = (
+        a.get("metadata").and_then(Value::as_object),
+        b.get("metadata").and_then(Value::as_object),
+    ) else {
         return false;
     };
-    let metadata_equal = a_len == b_len
-        && a_meta
-            .iter()
-            .all(|(k, v)| k.as_str() == "namespace" || b_meta.get(k) == Some(v));
-    let others_equal = a.len() == b.len()
-        && a.iter()
-            .all(|(k, v)| k.as_str() == "metadata" || b.get(k) == Some(v));
-    metadata_equal && others_equal
+    equal_but(a, b, "metadata") && equal_but(a_meta, b_meta, "namespace")
+}
+
+/// Whether two maps hold the same entries once `skip` is left out of both.
+fn equal_but(a: &Map<String, Value>, b: &Map<String, Value>, skip: &str) -> bool {
+    let len = |m: &Map<String, Value>| m.len() - usize::from(m.contains_key(skip));
+    len(a) == len(b) && a.iter().all(|(k, v)| k == skip || b.get(k) == Some(v))
 }
 
 /// The label Helm's ownership metadata sets (and that charts sometimes template).

@@ -249,9 +249,10 @@ pub async fn neighbour_replays(
     let objects: Vec<&ResourceKey> = objects.into_iter().collect();
     let mentions = Mentions::new(searched_for(objects.iter().copied()));
     let everywhere = objects.iter().any(|k| reachable_from_any_namespace(k));
-    let alone = match everywhere {
-        true => loaded.alone_in_source(this),
-        false => loaded.alone_in_namespace(this),
+    let alone = if everywhere {
+        loaded.alone_in_source(this)
+    } else {
+        loaded.alone_in_namespace(this)
     };
     if mentions.is_empty() || alone {
         return Ok(Vec::new());
@@ -259,9 +260,10 @@ pub async fn neighbour_replays(
     if others.no_other_releases {
         // Not a silent gap: without the other releases, "deleted outside what the records
         // show" may be another release's doing.
-        let which = match everywhere {
-            true => "the other releases".to_owned(),
-            false => format!("the other releases of namespace {}", this.id.namespace),
+        let which = if everywhere {
+            "the other releases".to_owned()
+        } else {
+            format!("the other releases of namespace {}", this.id.namespace)
         };
         warnings.push(format!(
             "{which} were not read (--no-other-releases): what they did to this release's objects is not shown"
@@ -317,39 +319,35 @@ pub async fn observe(
 ) -> Vec<crate::source::Observation> {
     use crate::source::Observation;
     let mut observations = cluster.observe(keys).await;
-    let deleted_crds = |key: &ResourceKey| -> Vec<ResourceKey> {
-        let deletions = replays.iter().flat_map(|r| &r.crd_deletions);
-        let mut crds: Vec<ResourceKey> = deletions
-            .filter(|d| d.served.serves(key))
-            .map(|d| d.served.crd.clone())
-            .collect();
-        crds.sort();
-        crds.dedup();
-        crds
-    };
-    let mut asked: Vec<ResourceKey> = Vec::new();
-    for (key, observation) in keys.iter().zip(&observations) {
-        if matches!(observation, Observation::Unknown(_)) {
-            asked.extend(deleted_crds(key));
-        }
-    }
+    // For each object the cluster could not say anything of: the CRDs the replays deleted
+    // that served its kind.
+    let deleted_crds: Vec<Vec<&ResourceKey>> = keys
+        .iter()
+        .zip(&observations)
+        .map(|(key, observation)| match observation {
+            Observation::Unknown(_) => replays
+                .iter()
+                .flat_map(|r| &r.crd_deletions)
+                .filter(|d| d.served.serves(key))
+                .map(|d| &d.served.crd)
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let mut asked: Vec<ResourceKey> = deleted_crds.iter().flatten().map(|&k| k.clone()).collect();
     asked.sort();
     asked.dedup();
     if asked.is_empty() {
         return observations;
     }
     let answers = cluster.observe(&asked).await;
-    let absent = |crd: &ResourceKey| {
-        let at = asked.iter().position(|a| a == crd);
+    let absent = |crd: &&ResourceKey| {
+        let at = asked.binary_search(crd).ok();
         at.and_then(|i| answers.get(i))
             .is_some_and(|o| matches!(o, Observation::Absent))
     };
-    for (key, observation) in keys.iter().zip(observations.iter_mut()) {
-        let crds = deleted_crds(key);
-        if matches!(observation, Observation::Unknown(_))
-            && !crds.is_empty()
-            && crds.iter().all(absent)
-        {
+    for (observation, crds) in observations.iter_mut().zip(&deleted_crds) {
+        if !crds.is_empty() && crds.iter().all(absent) {
             *observation = Observation::Absent;
         }
     }

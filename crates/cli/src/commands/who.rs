@@ -263,10 +263,7 @@ pub fn build(
     let events = events_about(&refs, &id);
     let mut releases = Vec::new();
     for replay in replays {
-        let mine: Vec<&ReleaseEvent> = events
-            .iter()
-            .filter(|e| e.release == replay.release && e.namespace == replay.namespace)
-            .collect();
+        let mine: Vec<&ReleaseEvent> = events.iter().filter(|e| e.is_of(replay)).collect();
         if mine.is_empty() {
             continue;
         }

@@ -102,26 +102,29 @@ impl Loaded {
     /// source holds ([`Loaded::others_complete`]), each with its namespace, and no record it
     /// could not attribute.
     pub fn alone_in_namespace(&self, this: &History) -> bool {
-        self.others_complete
-            && self.histories.unattributed.is_empty()
-            && self.histories.releases.iter().all(|h| h.id == this.id)
-            && self
-                .other_releases
-                .iter()
-                // No namespace known (a record without one): it may be this one.
-                .all(|(namespace, _)| !namespace.is_empty() && *namespace != this.id.namespace)
+        // No namespace known (a record without one): it may be this one.
+        self.alone_among(this, |namespace| {
+            namespace.is_empty() || namespace == this.id.namespace
+        })
     }
-}
 
-impl Loaded {
     /// Whether this reading proved that the source holds no other release than `this`, in
     /// any namespace: it saw every release ([`Loaded::others_complete`]) and no record it
     /// could not attribute.
     pub fn alone_in_source(&self, this: &History) -> bool {
+        self.alone_among(this, |_| true)
+    }
+
+    /// Whether this reading saw every release of the source ([`Loaded::others_complete`]) and
+    /// every record's release, and no other release than `this` in a namespace that `counts`.
+    fn alone_among(&self, this: &History, counts: impl Fn(&str) -> bool) -> bool {
         self.others_complete
             && self.histories.unattributed.is_empty()
             && self.histories.releases.iter().all(|h| h.id == this.id)
-            && self.other_releases.is_empty()
+            && !self
+                .other_releases
+                .iter()
+                .any(|(namespace, _)| counts(namespace))
     }
 
     /// Decode errors that could not be tied to a release.
