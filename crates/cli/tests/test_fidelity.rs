@@ -1,5 +1,6 @@
 //! Failed, interrupted and emptied histories through the binary: what `history`, `list`,
-//! `explain` and `plan` print about them (issue 8), on records made by the record builder.
+//! `explain`, `timeline` and `plan` print about them (issue 8), on records made by the record
+//! builder.
 
 use helm_why_release::Status;
 use helm_why_release::builder::ReleaseBuilder;
@@ -194,6 +195,48 @@ fn explain_says_which_revision_tracks_after_a_failed_upgrade() {
     note: revision 2: it failed while waiting for resources: the post hooks did not run
     [exit status: 0]
     ");
+}
+
+#[test]
+fn timeline_heads_a_failed_revision_as_failed() {
+    let records = SecretsFile::new(&[
+        rev(1)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .manifest_doc("web/templates/b.yaml", &cm("b"))
+            .status(Status::Superseded, "Install complete"),
+        rev(2)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .status(
+                Status::Failed,
+                "Upgrade \"web\" failed: timed out waiting for the condition",
+            ),
+        rev(3)
+            .manifest_doc("web/templates/a.yaml", &cm("a"))
+            .status(Status::Deployed, "Upgrade complete"),
+    ]);
+    // The failed upgrade deleted b before it stopped: its column says it failed.
+    insta::assert_snapshot!(run_args(&["timeline", "web", "--from", records.path()]), @"
+    Verdict: 1 medium hazard (listed below)
+
+    OBJECT       1 install  2 upgrade (failed)  3 upgrade
+    ConfigMap/a  created    unchanged           unchanged
+    ConfigMap/b  created    deleted             -
+
+    Hazards: 1 medium
+      medium [failed-base] release web, revision 3: revision 3 was diffed against revision 1, skipping
+        failed revision 2
+    [exit status: 0]
+    ");
+    // JSON keeps `[revision, operation]`; the status is history's.
+    let out = helm_why()
+        .args(["timeline", "web", "--from", records.path(), "-o", "json"])
+        .output()
+        .expect("the helm-why binary runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("timeline JSON");
+    assert_eq!(
+        json["revisions"],
+        serde_json::json!([[1, "install"], [2, "upgrade"], [3, "upgrade"]])
+    );
 }
 
 #[test]

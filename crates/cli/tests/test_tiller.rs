@@ -195,7 +195,7 @@ fn tiller_hook_without_a_run_is_not_called_interrupted() {
     insta::assert_snapshot!(run_on(&d, &["timeline", "web"]), @r#"
     Verdict: 1 high hazard (listed below)
 
-    OBJECT                     1 install  2 upgrade  3 upgrade
+    OBJECT                     1 install  2 upgrade  3 upgrade (pending)
     ConfigMap/web-config       created    deleted    -
     Deployment.extensions/web  created    patched    patched
     Job.batch/web-migrate      hook       hook       present

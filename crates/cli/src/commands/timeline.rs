@@ -1,7 +1,7 @@
 //! `helm-why timeline RELEASE`: every object against every revision, then the hazards.
 
 use anyhow::Result;
-use helm_why_diff::ops::Afterwards;
+use helm_why_diff::ops::{Afterwards, Outcome};
 use std::collections::BTreeMap;
 
 use helm_why_diff::values::{ValueChange, effective_values, flatten};
@@ -17,8 +17,8 @@ use crate::config::Config;
 use crate::error::exit;
 use crate::redact::Redactor;
 use crate::report::timeline::{
-    Cell, MAX_VALUE_CHANGES, ObjectTimeline, Postmortem, RevisionDetail, RevisionState, Story,
-    TimelineReport,
+    Cell, Heading, MAX_VALUE_CHANGES, ObjectTimeline, Postmortem, RevisionDetail, RevisionState,
+    Story, TimelineReport,
 };
 use crate::source::{Request, load, select_release};
 
@@ -75,13 +75,22 @@ fn report(replay: &Replay, objects: Vec<ObjectTimeline>, warnings: Vec<String>) 
             .iter()
             .map(|s| {
                 // The record of an uninstalled revision stands for the uninstall.
-                let op = match s.inferred.afterwards {
+                let operation = match s.inferred.afterwards {
                     Afterwards::Nothing => s.operation.clone(),
                     Afterwards::Uninstalled | Afterwards::UninstallIncomplete => {
                         "uninstall".to_owned()
                     }
                 };
-                (s.revision, op)
+                let unfinished = match s.inferred.outcome {
+                    Outcome::Succeeded => None,
+                    Outcome::Failed { .. } => Some("failed"),
+                    Outcome::Pending => Some("pending"),
+                };
+                Heading {
+                    revision: s.revision,
+                    operation,
+                    unfinished,
+                }
             })
             .collect(),
         objects,
@@ -158,7 +167,7 @@ pub fn postmortem(
     let redactor = Redactor::for_releases(history.revisions.iter().map(|r| &r.release));
     let mut previous: Option<(u64, Flat, Flat)> = None;
     let mut revisions = Vec::with_capacity(replay.steps.len());
-    for (step, (_, operation)) in replay.steps.iter().zip(&report.revisions) {
+    for (step, heading) in replay.steps.iter().zip(&report.revisions) {
         let Some(record) = history.revision(step.revision) else {
             continue;
         };
@@ -183,7 +192,7 @@ pub fn postmortem(
         let values_omitted = changes.len().saturating_sub(MAX_VALUE_CHANGES);
         revisions.push(RevisionDetail {
             revision: step.revision,
-            operation: operation.clone(),
+            operation: heading.operation.clone(),
             status: step.status.clone(),
             chart: release.chart_label(),
             app_version: release.chart.metadata.app_version.clone(),

@@ -194,11 +194,12 @@ enum Column<'a> {
 fn columns<'a>(report: &TimelineReport, extra: &'a Postmortem) -> Vec<Column<'a>> {
     let mut out = Vec::new();
     let mut gaps = extra.missing.iter().peekable();
-    for (i, (rev, _)) in report.revisions.iter().enumerate() {
-        while let Some(gap) = gaps.next_if(|g| g.last < *rev) {
+    for (i, heading) in report.revisions.iter().enumerate() {
+        let rev = heading.revision;
+        while let Some(gap) = gaps.next_if(|g| g.last < rev) {
             out.push(Column::Gap(gap));
         }
-        if let Some(detail) = extra.revisions.iter().find(|d| d.revision == *rev) {
+        if let Some(detail) = extra.revisions.iter().find(|d| d.revision == rev) {
             out.push(Column::Revision(i, detail));
         }
     }

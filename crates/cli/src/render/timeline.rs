@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::{Grid, HazardContext, write_data};
 use crate::args::OutputFormat;
 use crate::report::live::LiveStatus;
-use crate::report::timeline::TimelineReport;
+use crate::report::timeline::{Heading, TimelineReport};
 use crate::ui::Ui;
 
 /// Print the timeline in the chosen format.
@@ -20,7 +20,7 @@ pub fn render(report: &TimelineReport, ui: &mut Ui<'_>) -> Result<()> {
         return write_data(ui, report);
     }
     let mut header = vec!["OBJECT".to_owned()];
-    header.extend(report.revisions.iter().map(|(r, op)| format!("{r} {op}")));
+    header.extend(report.revisions.iter().map(Heading::label));
     if report.live_source.is_some() {
         header.push("LIVE".to_owned());
     }

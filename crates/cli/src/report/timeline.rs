@@ -108,6 +108,35 @@ pub struct RevisionState {
     pub state: Cell,
 }
 
+/// A revision at the head of the timeline: `[2, "upgrade"]` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// Revision.
+    pub revision: u64,
+    /// `install`, `upgrade`, `rollback to 2`, `uninstall`, …
+    pub operation: String,
+    /// `failed` or `pending` when the operation did not complete, which the column says:
+    /// its cells are what Helm did before it stopped. (JSON has the stored status in
+    /// `history`, and the hazards.)
+    pub unfinished: Option<&'static str>,
+}
+
+impl Heading {
+    /// `2 upgrade`, or `2 upgrade (failed)`.
+    pub fn label(&self) -> String {
+        match self.unfinished {
+            None => format!("{} {}", self.revision, self.operation),
+            Some(how) => format!("{} {} ({how})", self.revision, self.operation),
+        }
+    }
+}
+
+impl Serialize for Heading {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.revision, &self.operation).serialize(s)
+    }
+}
+
 /// The `timeline` report.
 #[derive(Debug, Serialize)]
 pub struct TimelineReport {
@@ -118,7 +147,7 @@ pub struct TimelineReport {
     /// The rules used.
     pub helm_version: String,
     /// Revisions, in order, with their operation.
-    pub revisions: Vec<(u64, String)>,
+    pub revisions: Vec<Heading>,
     /// One row per object ever seen.
     pub objects: Vec<ObjectTimeline>,
     /// Hazards found in the history.
