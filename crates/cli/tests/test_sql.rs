@@ -575,6 +575,46 @@ fn bad_rows_are_warnings_naming_the_row() {
 }
 
 #[test]
+fn list_decodes_only_the_newest_rows_of_each_release() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.exec("postgres", "CREATE DATABASE helm");
+    helm_schema(&pg, "helm");
+    // web: an old revision's body is broken; api: its newest one is.
+    for rev in 1..=3 {
+        let mut row = web(rev, 3).sql_row();
+        if rev == 2 {
+            row["body"] = Value::String("bm90IGd6aXA=".into());
+        }
+        pg.insert("helm", &row);
+    }
+    pg.insert(
+        "helm",
+        &ReleaseBuilder::new("api", "shop", 1)
+            .status(Status::Superseded, "Install complete")
+            .sql_row(),
+    );
+    let mut api2 = ReleaseBuilder::new("api", "shop", 2).sql_row();
+    api2["body"] = Value::String("bm90IGd6aXA=".into());
+    pg.insert("helm", &api2);
+
+    let (list, err, code) = helm_why(&pg, "helm", &["list", "-n", "shop"]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!(list, @"
+    NAME  NAMESPACE  REVISION  UPDATED                  STATUS       CHART      APP VERSION
+    api   shop       2                                  undecodable
+    web   shop       3         2026-01-01 00:00:03 UTC  deployed     web-1.3.0  2.0
+    ");
+    insta::assert_snapshot!(err, @r#"warning: shop/api: revision 2 could not be decoded: sh.helm.release.v1.api.v2 (database "helm", table releases_v1): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON"#);
+    // Commands that read every revision still meet web's broken one.
+    let (_, err, code) = helm_why(&pg, "helm", &["history", "web", "-n", "shop"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("revision 2 could not be decoded: sh.helm.release.v1.web.v2"),
+        "{err}"
+    );
+}
+
+#[test]
 fn connection_errors_name_the_database_and_hide_the_password() {
     let Some(pg) = Postgres::start() else { return };
     let (_, err, code) = helm_why(&pg, "nope", &["list"]);

@@ -6,7 +6,9 @@
 //! `pkg/storage/driver/sql.go`]. helm-why connects with the connection string Helm reads
 //! (`HELM_DRIVER_SQL_CONNECTION_STRING`), opens a READ ONLY transaction and runs the SELECTs
 //! Helm's driver runs: `Query` for one release (`name = $1 AND owner = 'helm' AND namespace =
-//! $3`), `List` for `list` (`owner = 'helm'`, and `namespace` unless `-A`); for the other
+//! $3`), `List` for `list` and `scan` (`owner = 'helm'`, and `namespace` unless `-A`; for
+//! `list`, only the rows of each release's highest `version`, as the labels select them from a
+//! cluster: the others are never decoded); for the other
 //! releases of a namespace (`explain`, `timeline`) the names and bodies of its rows, searched
 //! without decoding, then the rows of the releases found (`name = ANY($3)`). It never writes, and
 //! never runs Helm's migrations: a database Helm never used is an error.
@@ -21,7 +23,9 @@ use anyhow::Result;
 use helm_why_release::history::group;
 use helm_why_release::input::IgnoredObject;
 use helm_why_release::mentions::Mentions;
-use helm_why_release::record::{Driver, RecordMeta, decode_record};
+use helm_why_release::model::ChartFiles;
+use helm_why_release::parallel::{cores, map_chunks};
+use helm_why_release::record::{Driver, Record, RecordMeta, decode_record};
 use helm_why_release::{DecodeError, Layer, Limits, RecordRef};
 use tokio_postgres::{NoTls, Row};
 
@@ -334,6 +338,7 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
 
     let origin_ref = RecordRef::file(format!("database {:?}, table {RELEASES}", target.database));
     let (mut records, mut errors, mut ignored) = (Vec::new(), Vec::new(), Vec::new());
+    let mut batch = Batch::default();
     let mut seen = BTreeSet::new();
     for row in rows {
         let reference = origin_ref
@@ -366,11 +371,12 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
             Some(row.namespace),
             row.labels,
         );
-        match decode_record(body.as_bytes(), meta, &config.limits) {
-            Ok(r) => records.push(r),
-            Err(e) => errors.push(e),
+        batch.bodies.push((body, meta));
+        if batch.bodies.len() == Batch::ROWS {
+            batch.decode(&config.limits, &mut records, &mut errors);
         }
     }
+    batch.decode(&config.limits, &mut records, &mut errors);
     let origin = match request {
         Request::All {
             all_namespaces: true,
@@ -394,6 +400,44 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
         other_driver: None,
         tiller: false,
     })
+}
+
+/// Rows waiting to be decoded: a few at a time, so that each body is dropped soon after it is
+/// decoded rather than all of them held until the last is.
+#[derive(Default)]
+struct Batch {
+    bodies: Vec<(String, RecordMeta)>,
+    /// Each chart text once across the records kept.
+    files: ChartFiles,
+}
+
+impl Batch {
+    /// Enough rows for every core to decode a few.
+    const ROWS: usize = 256;
+
+    /// Decode the rows held on every core, in their order, and let go of their bodies.
+    fn decode(
+        &mut self,
+        limits: &Limits,
+        records: &mut Vec<Record>,
+        errors: &mut Vec<DecodeError>,
+    ) {
+        let decoded = map_chunks(&self.bodies, cores(), |part| {
+            part.iter()
+                .map(|(body, meta)| decode_record(body.as_bytes(), meta.clone(), limits))
+                .collect()
+        });
+        self.bodies.clear();
+        for result in decoded {
+            match result {
+                Ok(mut record) => {
+                    self.files.share(&mut record.release);
+                    records.push(record);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
 }
 
 /// One row of `releases_v1`, with its columns as labels (as the driver's `Query` filters on).
@@ -447,14 +491,16 @@ async fn read(
         }
         Request::All {
             all_namespaces: true,
-            ..
+            newest,
         } => {
-            tx.query(&format!("{COLUMNS} WHERE owner = $1"), &[&"helm"])
+            let newest = newest_only(newest, "owner = $1");
+            tx.query(&format!("{COLUMNS} WHERE owner = $1{newest}"), &[&"helm"])
                 .await
         }
-        Request::All { .. } => {
+        Request::All { newest, .. } => {
+            let newest = newest_only(newest, "owner = $1 AND namespace = $2");
             tx.query(
-                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2"),
+                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2{newest}"),
                 &[&"helm", &spec.namespace],
             )
             .await
@@ -487,6 +533,7 @@ async fn read(
     }
     .map_err(|e| target.error(&format!("cannot read table {RELEASES}"), &e))?;
     let mut out: Vec<ReleaseRow> = rows.iter().map(release_row).collect();
+    drop(rows);
     if has_labels && !out.is_empty() {
         let keys: Vec<String> = out.iter().map(|r| r.key.clone()).collect();
         let labels = tx
@@ -496,14 +543,22 @@ async fn read(
             )
             .await
             .map_err(|e| target.error(&format!("cannot read table {LABELS}"), &e))?;
+        // The rows of each (key, namespace): a table not made by Helm may repeat one.
+        let mut by_key: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        for (i, row) in out.iter().enumerate() {
+            by_key
+                .entry((row.key.clone(), row.namespace.clone()))
+                .or_default()
+                .push(i);
+        }
         for l in &labels {
             let text = |i: usize| l.try_get::<_, Option<String>>(i).ok().flatten();
             let (Some(key), Some(ns), Some(k), Some(v)) = (text(0), text(1), text(2), text(3))
             else {
                 continue;
             };
-            for row in out.iter_mut().filter(|r| r.key == key && r.namespace == ns) {
-                row.labels.entry(k.clone()).or_insert_with(|| v.clone());
+            for &i in by_key.get(&(key, ns)).into_iter().flatten() {
+                out[i].labels.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
     }
@@ -559,6 +614,22 @@ async fn mentioning(
         }
     }
     Ok(found.into_iter().collect())
+}
+
+/// The condition that keeps, of the rows that `rows` selects, only those of each release's
+/// newest revision (`list` decodes nothing else), as the labels `name` and `version` select
+/// them from a cluster; rows that lack either are kept. Empty unless `newest`. One grouped
+/// subquery, not one per row: Helm's schema has no index on `name`.
+fn newest_only(newest: bool, rows: &str) -> String {
+    if newest {
+        format!(
+            " AND (name IS NULL OR version IS NULL OR (namespace, name, version) IN \
+             (SELECT namespace, name, max(version) FROM releases_v1 WHERE {rows} \
+             GROUP BY namespace, name))"
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// A row as text; columns of another type than Helm's schema are left out of the labels.
