@@ -614,6 +614,116 @@ fn list_decodes_only_the_newest_rows_of_each_release() {
     );
 }
 
+/// Two releases of `shop` that both render ConfigMap `shared` (a `shared-object` hazard),
+/// one release of `data`; `web` has an undecodable revision.
+fn scanned_releases() -> Vec<ReleaseBuilder> {
+    let shared = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  k: v";
+    let api = |rev: u64| {
+        ReleaseBuilder::new("api", "shop", rev)
+            .chart("api", &format!("0.{rev}.0"))
+            .manifest_doc("api/templates/shared.yaml", shared)
+    };
+    vec![
+        web(1, 3),
+        web(2, 3),
+        web(3, 3).manifest_doc("web/templates/shared.yaml", shared),
+        api(1).status(Status::Superseded, "Install complete"),
+        api(2),
+        ReleaseBuilder::new("db", "data", 1).manifest_doc("db/templates/cm.yaml", CM),
+    ]
+}
+
+/// `scan -o json` without the `sources` and `warnings`, which name the database or the file.
+fn scan_json(out: &str) -> Value {
+    let mut report: Value = serde_json::from_str(out).expect("scan JSON");
+    report["sources"] = Value::Null;
+    report["warnings"] = Value::Null;
+    report
+}
+
+#[test]
+fn scan_and_who_read_the_rows_release_by_release_as_the_files_are() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.exec("postgres", "CREATE DATABASE helm");
+    helm_schema(&pg, "helm");
+    let releases = scanned_releases();
+    // Inserted out of order: the rows are read in release order whatever the table's.
+    for (i, r) in releases.iter().enumerate().rev() {
+        let mut row = r.sql_row();
+        if i == 1 {
+            row["body"] = Value::String("bm90IGd6aXA=".into());
+        }
+        pg.insert("helm", &row);
+    }
+    // The same records as one file (the Secret's base64 of the same broken text).
+    let mut secrets: Vec<Value> = releases.iter().map(ReleaseBuilder::secret).collect();
+    secrets[1]["data"]["release"] = Value::String("Ym05MElHZDZhWEE9".into());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("secrets.json");
+    let list = helm_why_release::builder::list(secrets);
+    std::fs::write(&file, serde_json::to_vec(&list).expect("JSON")).expect("written");
+    let file = file.to_str().expect("a UTF-8 path");
+
+    for scope in [&["-A"][..], &["-n", "shop"]] {
+        let args = [&["scan", "-o", "json", "--fail-on", "never"][..], scope].concat();
+        let (out, err, code) = helm_why(&pg, "helm", &args);
+        assert_eq!(code, 0, "{err}");
+        let (code, from_file, _) = crate::harness::output(&[&args[..], &["--from", file]].concat());
+        assert_eq!(code, 0, "{from_file}");
+        assert_eq!(scan_json(&out), scan_json(&from_file), "{scope:?}");
+        let report = scan_json(&out);
+        let names: Vec<&str> = report["releases"]
+            .as_array()
+            .expect("releases")
+            .iter()
+            .filter_map(|r| r["release"].as_str())
+            .collect();
+        let expected = if scope.len() == 1 {
+            vec!["db", "api", "web"]
+        } else {
+            vec!["api", "web"]
+        };
+        assert_eq!(names, expected, "{scope:?}");
+        let codes: Vec<&str> = report["hazards"]
+            .as_array()
+            .expect("hazards")
+            .iter()
+            .filter_map(|h| h["code"].as_str())
+            .collect();
+        assert!(codes.contains(&"shared-object"), "{report}");
+        let warnings: Value =
+            serde_json::from_str::<Value>(&out).expect("JSON")["warnings"].clone();
+        assert_eq!(
+            warnings,
+            serde_json::json!([
+                "shop/web: revision 2 could not be decoded: sh.helm.release.v1.web.v2 \
+                 (database \"helm\", table releases_v1): gzip: after 2 base64 layers the data is \
+                 neither gzip (1f 8b 08) nor JSON"
+            ])
+        );
+    }
+    let (who, err, code) = helm_why(&pg, "helm", &["who", "cm/shared", "-n", "shop"]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!(who, @"
+    ConfigMap shop/shared
+    2 releases track it now (shop/api, shop/web): whichever upgrades without it or is uninstalled
+    deletes it from under the others; release shop/web wrote it last, at revision 3 (upgrade: created).
+
+    NAMESPACE  RELEASE  REVISIONS  WHAT IT DID                       TRACKS IT NOW
+    shop       api      2          1: created; 2: applied unchanged  revision 2
+    shop       web      1          3: created                        revision 3
+
+    Story:
+      2026-01-01 00:00:01 UTC shop/api revision 1 (install, apply): create — created by the install
+      2026-01-01 00:00:02 UTC shop/api revision 2 (upgrade, apply): unchanged — unchanged
+      2026-01-01 00:00:03 UTC shop/web revision 3 (upgrade, apply): create — created: new in this
+        revision; but the records last show release shop/api writing it before (revision 2, upgrade,
+        2026-01-01 00:00:02 UTC) and nothing removing it since: Helm would have refused this upgrade at
+        the existing-resource check unless the object was changed outside Helm first (deleted, annotated
+        for this release, or taken over with --take-ownership)
+    ");
+}
+
 #[test]
 fn connection_errors_name_the_database_and_hide_the_password() {
     let Some(pg) = Postgres::start() else { return };

@@ -23,7 +23,7 @@ use crate::report::scan::{ScanHazard, ScanReport, ScanRow, SeverityCounts};
 use crate::source::cluster::{
     Connection, Observation, ReleaseStream, context_names, needs_discovery,
 };
-use crate::source::{Batch, Request, Streamed, files, load, streamed};
+use crate::source::{Batch, Loaded, Request, Streamed, files, load, sql, streamed};
 
 /// Run `scan`.
 ///
@@ -321,9 +321,33 @@ async fn scan_source(
             progress.say(format!("reading release records{where_} again"));
         }
         Some(Streamed::File(path)) => match scan_file(path, config, context, progress)? {
-            Some((origin, analyses)) => return Ok(finish(origin, analyses, 0, context)),
+            Some(scanned) => return Ok(scanned),
             None => progress.say(format!("reading release records{where_} again")),
         },
+        Some(Streamed::Sql(spec)) => {
+            let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
+            let pool = Pool::start(context, progress);
+            let mut in_order = true;
+            let loaded = sql::stream(
+                spec,
+                config,
+                args.all_namespaces,
+                &mut |batch| match batch {
+                    Batch::Releases(histories) => pool.give(histories, &options, None),
+                    Batch::OutOfOrder(_) => {
+                        in_order = false;
+                        false
+                    }
+                },
+            )
+            .await;
+            let done = pool.finish();
+            let loaded = loaded?;
+            if in_order {
+                return Ok(finish_streamed(loaded, done, context));
+            }
+            progress.say(format!("reading release records{where_} again"));
+        }
         None => {}
     }
     let loaded = load(
@@ -464,7 +488,7 @@ fn scan_file(
     config: &Config,
     context: Option<&str>,
     progress: &Progress,
-) -> Result<Option<(String, Analyses)>> {
+) -> Result<Option<Scanned>> {
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
     let pool = Pool::start(context, progress);
     let mut in_order = true;
@@ -480,7 +504,13 @@ fn scan_file(
     if !in_order {
         return Ok(None);
     }
-    // What is not a release comes first, as when the file is read whole.
+    Ok(Some(finish_streamed(loaded, done, context)))
+}
+
+/// The report of a source read as a stream ([`scan_file`], the SQL driver): `loaded` holds
+/// what is not a release, `done` the analyses of the releases.
+fn finish_streamed(loaded: Loaded, done: Vec<Analysis>, context: Option<&str>) -> Scanned {
+    // What is not a release comes first, as when the source is read whole.
     let mut analyses = Analyses {
         warnings: source_warnings(&loaded),
         ..Analyses::default()
@@ -489,7 +519,7 @@ fn scan_file(
         analyses.push(analysis);
     }
     analyses.cross();
-    Ok(Some((loaded.origin, analyses)))
+    finish(loaded.origin, analyses, 0, context)
 }
 
 /// Releases analysed by one thread per core, each taking the next release as soon as it is

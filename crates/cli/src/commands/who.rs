@@ -17,7 +17,9 @@ use crate::error::{UserError, exit};
 use crate::progress::Progress;
 use crate::report::who::{WhoLive, WhoRelease, WhoReport};
 use crate::source::cluster::ReleaseStream;
-use crate::source::{Batch, Connection, Observation, Request, Streamed, files, load, streamed};
+use crate::source::{
+    Batch, Connection, Observation, Request, Streamed, files, load, sql, streamed,
+};
 
 /// Run `who`.
 ///
@@ -88,10 +90,10 @@ struct Candidates {
 
 impl Candidates {
     /// Read the source. A single file and a cluster's Secrets or ConfigMaps are read as a
-    /// stream, release by release, and the releases that do not mention `name` are dropped as
-    /// they come, so memory holds the candidates, not the source; other sources (several
-    /// files, a directory, SQL, Tiller), and a stream whose records are not grouped by
-    /// release, are read whole.
+    /// stream, release by release (so is the SQL driver's database), and the releases that do
+    /// not mention `name` are dropped as they come, so memory holds the candidates, not the
+    /// source; other sources (several files, a directory, Tiller), and a stream whose records
+    /// are not grouped by release, are read whole.
     async fn read(config: &Config, all_namespaces: bool, name: &str) -> Result<Candidates> {
         let names = BTreeSet::from([name]);
         let mut found = Candidates::default();
@@ -145,6 +147,28 @@ impl Candidates {
                 })?;
                 if in_order {
                     found.warnings = source_warnings(&loaded);
+                    found.origin = loaded.origin;
+                    return Ok(found.sorted());
+                }
+            }
+            Some(Streamed::Sql(spec)) => {
+                let mut in_order = true;
+                let mut undecoded = Vec::new();
+                let loaded = sql::stream(spec, config, all_namespaces, &mut |batch| match batch {
+                    Batch::Releases(histories) => {
+                        undecoded.extend(keep(&mut found, histories));
+                        true
+                    }
+                    Batch::OutOfOrder(_) => {
+                        in_order = false;
+                        false
+                    }
+                })
+                .await?;
+                if in_order {
+                    found.warnings = source_warnings(&loaded);
+                    let said = undecoded.iter().map(|e| format!("could not decode {e}"));
+                    found.warnings.extend(said);
                     found.origin = loaded.origin;
                     return Ok(found.sorted());
                 }

@@ -46,13 +46,16 @@ pub enum Request<'a> {
 
 /// A source that can be read release by release as it comes, so that memory holds a few
 /// releases: a cluster's Secrets or ConfigMaps ([`cluster::ReleaseStream`]; Tiller's records
-/// are read whole) and a single regular file ([`files::stream`]). Other sources (several
-/// files, a directory, standard input, SQL) are read whole with [`load`].
+/// are read whole), a single regular file ([`files::stream`]) and the SQL driver's database
+/// ([`sql::stream`]). Other sources (several files, a directory, standard input) are read
+/// whole with [`load`].
 pub enum Streamed<'c> {
     /// A cluster.
     Cluster(&'c crate::config::ClusterSpec),
     /// One regular file.
     File(&'c std::path::Path),
+    /// The SQL driver's database ([`sql::stream`]).
+    Sql(&'c crate::config::SqlSpec),
 }
 
 /// How `config`'s source can be streamed, if it can.
@@ -67,6 +70,7 @@ pub fn streamed(config: &Config) -> Option<Streamed<'_>> {
             }
             _ => None,
         },
+        SourceSpec::Sql(spec) => Some(Streamed::Sql(spec)),
         _ => None,
     }
 }

@@ -8,7 +8,8 @@
 //! Helm's driver runs: `Query` for one release (`name = $1 AND owner = 'helm' AND namespace =
 //! $3`), `List` for `list` and `scan` (`owner = 'helm'`, and `namespace` unless `-A`; for
 //! `list`, only the rows of each release's highest `version`, as the labels select them from a
-//! cluster: the others are never decoded); for the other
+//! cluster: the others are never decoded; `scan` and `who` read them ordered by namespace,
+//! name and version, a release at a time, [`stream`]); for the other
 //! releases of a namespace (`explain`, `timeline`) the names and bodies of its rows, searched
 //! without decoding, then the rows of the releases found (`name = ANY($3)`). It never writes, and
 //! never runs Helm's migrations: a database Helm never used is an error.
@@ -20,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::Result;
-use helm_why_release::history::group;
+use helm_why_release::history::{Adjacent, group};
 use helm_why_release::input::IgnoredObject;
 use helm_why_release::mentions::Mentions;
 use helm_why_release::model::ChartFiles;
@@ -29,7 +30,7 @@ use helm_why_release::record::{Driver, Record, RecordMeta, decode_record};
 use helm_why_release::{DecodeError, Layer, Limits, RecordRef};
 use tokio_postgres::{NoTls, Row};
 
-use super::{Loaded, Request, pg_tls};
+use super::{Batch as SourceBatch, Loaded, Request, pg_tls};
 use crate::config::{Config, SqlSpec};
 use crate::error::UserError;
 
@@ -139,6 +140,16 @@ impl Target {
     }
 
     /// A message naming the database, scrubbed of secrets.
+    /// The queries took longer than [`QUERY_TIMEOUT`].
+    fn timed_out(&self) -> UserError {
+        UserError::new(format!(
+            "PostgreSQL database {:?} at {}: the queries took longer than {}s",
+            self.database,
+            self.server,
+            QUERY_TIMEOUT.as_secs()
+        ))
+    }
+
     fn error(&self, what: &str, err: &tokio_postgres::Error) -> UserError {
         let detail = match err.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
@@ -301,69 +312,238 @@ fn percent_decode(text: &str) -> String {
 /// An unusable connection string, an unreachable database, a missing table, or a query error.
 pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Result<Loaded> {
     let target = Target::parse(&spec.connection)?;
-    let (mut client, connection) = match &target.tls {
-        None => {
-            let (client, connection) = target
-                .config
-                .connect(NoTls)
-                .await
-                .map_err(|e| target.error("cannot connect", &e))?;
-            (client, tokio::spawn(connection))
-        }
-        Some(tls) => {
-            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone());
-            let (client, connection) = target
-                .config
-                .connect(tls)
-                .await
-                .map_err(|e| target.error("cannot connect", &e))?;
-            (client, tokio::spawn(connection))
-        }
-    };
-    let rows = tokio::time::timeout(
-        QUERY_TIMEOUT,
-        read(&mut client, &target, spec, request, &config.limits),
-    )
-    .await
-    .map_err(|_| {
-        UserError::new(format!(
-            "PostgreSQL database {:?} at {}: the queries took longer than {}s",
-            target.database,
-            target.server,
-            QUERY_TIMEOUT.as_secs()
-        ))
-    })??;
+    let (mut client, connection) = connect(&target).await?;
+    let reading = read(&mut client, &target, spec, request, &config.limits);
+    let rows = in_time(&target, reading).await??;
     drop(client);
     connection.abort();
 
-    let origin_ref = RecordRef::file(format!("database {:?}, table {RELEASES}", target.database));
-    let (mut records, mut errors, mut ignored) = (Vec::new(), Vec::new(), Vec::new());
-    let mut batch = Batch::default();
-    let mut seen = BTreeSet::new();
+    let mut reader = RowReader::new(&target);
+    let (mut records, mut errors) = (Vec::new(), Vec::new());
     for row in rows {
-        let reference = origin_ref
+        for result in reader.take(row, &config.limits) {
+            match result {
+                Ok(record) => records.push(record),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    for result in reader.finish(&config.limits) {
+        match result {
+            Ok(record) => records.push(record),
+            Err(e) => errors.push(e),
+        }
+    }
+    let all_namespaces = matches!(
+        request,
+        Request::All {
+            all_namespaces: true,
+            ..
+        }
+    );
+    Ok(Loaded {
+        histories: group(records, errors),
+        ignored: reader.ignored,
+        origin: origin(&target, spec, all_namespaces),
+        ..Loaded::default()
+    })
+}
+
+/// The rows of every release (of the namespace, or of all with `all_namespaces`) for `scan`
+/// and `who`, in release order, each release handed to `each` as soon as its rows are read and
+/// decoded ([`Adjacent`]): memory holds a batch of rows and what `each` keeps, not the table.
+/// `each` returns `false` to stop; [`SourceBatch::OutOfOrder`] when a release's rows are not
+/// together after all (a row whose payload names another release than its `name` column): the
+/// caller then [`load`]s everything at once. What is not a release comes back in [`Loaded`].
+///
+/// # Errors
+/// As [`load`].
+pub async fn stream(
+    spec: &SqlSpec,
+    config: &Config,
+    all_namespaces: bool,
+    each: &mut dyn FnMut(SourceBatch) -> bool,
+) -> Result<Loaded> {
+    let target = Target::parse(&spec.connection)?;
+    let (mut client, connection) = connect(&target).await?;
+    let ignored = read_streamed(&mut client, &target, spec, all_namespaces, config, each).await;
+    drop(client);
+    connection.abort();
+    Ok(Loaded {
+        ignored: ignored?,
+        origin: origin(&target, spec, all_namespaces),
+        ..Loaded::default()
+    })
+}
+
+/// [`stream`]'s SELECTs, in one READ ONLY transaction; the objects that are not release rows.
+async fn read_streamed(
+    client: &mut tokio_postgres::Client,
+    target: &Target,
+    spec: &SqlSpec,
+    all_namespaces: bool,
+    config: &Config,
+    each: &mut dyn FnMut(SourceBatch) -> bool,
+) -> Result<Vec<IgnoredObject>, UserError> {
+    let namespace = (!all_namespaces).then_some(spec.namespace.as_str());
+    let (tx, has_labels) = in_time(target, begin(client, target)).await??;
+    let labels = match has_labels {
+        true => {
+            in_time(
+                target,
+                custom_labels(&tx, target, LabelsOf::Namespace(namespace)),
+            )
+            .await??
+        }
+        false => CustomLabels::new(),
+    };
+    let query = match namespace {
+        None => format!("{COLUMNS} WHERE owner = $1 ORDER BY namespace, name, version"),
+        Some(_) => format!(
+            "{COLUMNS} WHERE owner = $1 AND namespace = $2 ORDER BY namespace, name, version"
+        ),
+    };
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = match &namespace {
+        None => vec![&"helm"],
+        Some(ns) => vec![&"helm", ns],
+    };
+    let rows = in_time(target, tx.query_raw(&query, params))
+        .await?
+        .map_err(|e| target.error(&format!("cannot read table {RELEASES}"), &e))?;
+    let mut rows = std::pin::pin!(rows);
+    let mut reader = RowReader::new(target);
+    let mut releases = Adjacent::default();
+    // Hand each decoded row to `releases`, and each release it completes to `each`; `false`
+    // once `each` said stop or the rows broke the order.
+    let mut hand_over = |decoded: Vec<Result<Record, DecodeError>>| -> bool {
+        for one in decoded {
+            match releases.push(one) {
+                Ok(Some(histories)) => {
+                    if !each(SourceBatch::Releases(histories)) {
+                        return false;
+                    }
+                }
+                Ok(None) => {}
+                Err(why) => {
+                    each(SourceBatch::OutOfOrder(why.to_string()));
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    loop {
+        let next = in_time(target, futures::TryStreamExt::try_next(&mut rows))
+            .await?
+            .map_err(|e| target.error(&format!("cannot read table {RELEASES}"), &e))?;
+        let Some(row) = next else { break };
+        let mut row = release_row(&row);
+        row.add_labels(&labels);
+        if !hand_over(reader.take(row, &config.limits)) {
+            return Ok(reader.ignored);
+        }
+    }
+    if hand_over(reader.finish(&config.limits))
+        && let Some(last) = releases.finish()
+    {
+        each(SourceBatch::Releases(last));
+    }
+    Ok(reader.ignored)
+}
+
+/// `work`, unless it takes longer than [`QUERY_TIMEOUT`].
+async fn in_time<T>(target: &Target, work: impl Future<Output = T>) -> Result<T, UserError> {
+    tokio::time::timeout(QUERY_TIMEOUT, work)
+        .await
+        .map_err(|_| target.timed_out())
+}
+
+/// Connect as `target` says, TLS or not; the connection runs on its own task.
+async fn connect(
+    target: &Target,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), UserError> {
+    // The connection's own errors end the queries, which say them.
+    macro_rules! connected {
+        ($tls:expr) => {{
+            let (client, connection) = target
+                .config
+                .connect($tls)
+                .await
+                .map_err(|e| target.error("cannot connect", &e))?;
+            (
+                client,
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                }),
+            )
+        }};
+    }
+    Ok(match &target.tls {
+        None => connected!(NoTls),
+        Some(tls) => connected!(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone())),
+    })
+}
+
+/// `namespace "shop" of PostgreSQL database "helm" (host:port)`, or all namespaces.
+fn origin(target: &Target, spec: &SqlSpec, all_namespaces: bool) -> String {
+    if all_namespaces {
+        format!(
+            "all namespaces of PostgreSQL database {:?} ({})",
+            target.database, target.server
+        )
+    } else {
+        format!(
+            "namespace {:?} of PostgreSQL database {:?} ({})",
+            spec.namespace, target.database, target.server
+        )
+    }
+}
+
+/// Rows made records: each checked (a repeated key, a NULL body), then decoded a batch at a
+/// time on every core, so that a body is dropped soon after it is decoded rather than held
+/// until the last row is; each chart text kept once.
+struct RowReader {
+    origin: RecordRef,
+    seen: BTreeSet<(String, String)>,
+    /// Rows not read: a repeated key.
+    ignored: Vec<IgnoredObject>,
+    /// Rows waiting to be decoded, in order; `None`: the body is NULL.
+    waiting: Vec<(Option<String>, RecordMeta)>,
+    files: ChartFiles,
+}
+
+impl RowReader {
+    /// Enough rows for every core to decode a few.
+    const BATCH: usize = 256;
+
+    fn new(target: &Target) -> Self {
+        RowReader {
+            origin: RecordRef::file(format!("database {:?}, table {RELEASES}", target.database)),
+            seen: BTreeSet::new(),
+            ignored: Vec::new(),
+            waiting: Vec::new(),
+            files: ChartFiles::default(),
+        }
+    }
+
+    /// Take one row: what a full batch decoded, in the rows' order (else nothing yet).
+    fn take(&mut self, row: ReleaseRow, limits: &Limits) -> Vec<Result<Record, DecodeError>> {
+        let reference = self
+            .origin
             .clone()
             .with_object(row.key.clone())
             .with_namespace(Some(row.namespace.clone()));
-        if !seen.insert((row.namespace.clone(), row.key.clone())) {
+        if !self.seen.insert((row.namespace.clone(), row.key.clone())) {
             // Helm's primary key (key, namespace) forbids this: a table not made by Helm.
-            ignored.push(IgnoredObject {
+            self.ignored.push(IgnoredObject {
                 reference,
                 what: format!(
                     "a second row with key {:?} in namespace {:?} (Helm's primary key forbids it): not read",
                     row.key, row.namespace
                 ),
             });
-            continue;
+            return Vec::new();
         }
-        let Some(body) = row.body else {
-            errors.push(DecodeError::new(
-                reference,
-                Layer::Object,
-                "the row's body is NULL",
-            ));
-            continue;
-        };
         let meta = RecordMeta::object(
             Driver::Sql,
             reference,
@@ -371,72 +551,32 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
             Some(row.namespace),
             row.labels,
         );
-        batch.bodies.push((body, meta));
-        if batch.bodies.len() == Batch::ROWS {
-            batch.decode(&config.limits, &mut records, &mut errors);
+        self.waiting.push((row.body, meta));
+        if self.waiting.len() < Self::BATCH {
+            return Vec::new();
         }
+        self.finish(limits)
     }
-    batch.decode(&config.limits, &mut records, &mut errors);
-    let origin = match request {
-        Request::All {
-            all_namespaces: true,
-            ..
-        } => format!(
-            "all namespaces of PostgreSQL database {:?} ({})",
-            target.database, target.server
-        ),
-        _ => format!(
-            "namespace {:?} of PostgreSQL database {:?} ({})",
-            spec.namespace, target.database, target.server
-        ),
-    };
-    Ok(Loaded {
-        histories: group(records, errors),
-        ignored,
-        origin,
-        cluster: None,
-        other_releases: Vec::new(),
-        others_complete: false,
-        other_driver: None,
-        tiller: false,
-    })
-}
 
-/// Rows waiting to be decoded: a few at a time, so that each body is dropped soon after it is
-/// decoded rather than all of them held until the last is.
-#[derive(Default)]
-struct Batch {
-    bodies: Vec<(String, RecordMeta)>,
-    /// Each chart text once across the records kept.
-    files: ChartFiles,
-}
-
-impl Batch {
-    /// Enough rows for every core to decode a few.
-    const ROWS: usize = 256;
-
-    /// Decode the rows held on every core, in their order, and let go of their bodies.
-    fn decode(
-        &mut self,
-        limits: &Limits,
-        records: &mut Vec<Record>,
-        errors: &mut Vec<DecodeError>,
-    ) {
-        let decoded = map_chunks(&self.bodies, cores(), |part| {
+    /// Decode the rows waiting, on every core, in their order, and let go of their bodies.
+    fn finish(&mut self, limits: &Limits) -> Vec<Result<Record, DecodeError>> {
+        let mut decoded = map_chunks(&self.waiting, cores(), |part| {
             part.iter()
-                .map(|(body, meta)| decode_record(body.as_bytes(), meta.clone(), limits))
+                .map(|(body, meta)| match body {
+                    Some(body) => decode_record(body.as_bytes(), meta.clone(), limits),
+                    None => Err(DecodeError::new(
+                        meta.reference.clone(),
+                        Layer::Object,
+                        "the row's body is NULL",
+                    )),
+                })
                 .collect()
         });
-        self.bodies.clear();
-        for result in decoded {
-            match result {
-                Ok(mut record) => {
-                    self.files.share(&mut record.release);
-                    records.push(record);
-                }
-                Err(e) => errors.push(e),
-            }
+        self.waiting.clear();
+        for record in decoded.iter_mut().flatten() {
+            self.files.share(&mut record.release);
         }
+        decoded
     }
 }
 
@@ -456,31 +596,7 @@ async fn read(
     request: Request<'_>,
     limits: &Limits,
 ) -> Result<Vec<ReleaseRow>, UserError> {
-    let tx = client
-        .build_transaction()
-        .read_only(true)
-        .start()
-        .await
-        .map_err(|e| target.error("cannot start a read-only transaction", &e))?;
-    let exists = tx
-        .query_one(
-            "SELECT to_regclass($1)::text IS NOT NULL, to_regclass($2)::text IS NOT NULL",
-            &[&RELEASES, &LABELS],
-        )
-        .await
-        .map_err(|e| target.error("cannot look up Helm's tables", &e))?;
-    let (has_releases, has_labels): (bool, bool) = (exists.get(0), exists.get(1));
-    if !has_releases {
-        return Err(UserError::with_hint(
-            format!(
-                "PostgreSQL database {:?} at {} has no table {RELEASES}: Helm's SQL driver never stored a release there",
-                target.database, target.server
-            ),
-            "check the database name in HELM_DRIVER_SQL_CONNECTION_STRING",
-        ));
-    }
-    const COLUMNS: &str =
-        "SELECT key, namespace, body, name, version, status, owner FROM releases_v1";
+    let (tx, has_labels) = begin(client, target).await?;
     let rows = match request {
         Request::Release(name) => {
             tx.query(
@@ -536,30 +652,9 @@ async fn read(
     drop(rows);
     if has_labels && !out.is_empty() {
         let keys: Vec<String> = out.iter().map(|r| r.key.clone()).collect();
-        let labels = tx
-            .query(
-                "SELECT releasekey, releasenamespace, key, value FROM custom_labels_v1 WHERE releasekey = ANY($1)",
-                &[&keys],
-            )
-            .await
-            .map_err(|e| target.error(&format!("cannot read table {LABELS}"), &e))?;
-        // The rows of each (key, namespace): a table not made by Helm may repeat one.
-        let mut by_key: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-        for (i, row) in out.iter().enumerate() {
-            by_key
-                .entry((row.key.clone(), row.namespace.clone()))
-                .or_default()
-                .push(i);
-        }
-        for l in &labels {
-            let text = |i: usize| l.try_get::<_, Option<String>>(i).ok().flatten();
-            let (Some(key), Some(ns), Some(k), Some(v)) = (text(0), text(1), text(2), text(3))
-            else {
-                continue;
-            };
-            for &i in by_key.get(&(key, ns)).into_iter().flatten() {
-                out[i].labels.entry(k.clone()).or_insert_with(|| v.clone());
-            }
+        let labels = custom_labels(&tx, target, LabelsOf::Keys(&keys)).await?;
+        for row in &mut out {
+            row.add_labels(&labels);
         }
     }
     // Read-only: nothing to keep.
@@ -567,6 +662,88 @@ async fn read(
         .await
         .map_err(|e| target.error("cannot end the transaction", &e))?;
     Ok(out)
+}
+
+/// The columns of `releases_v1` read.
+const COLUMNS: &str = "SELECT key, namespace, body, name, version, status, owner FROM releases_v1";
+
+/// Start the READ ONLY transaction and check Helm's tables: whether `custom_labels_v1` exists
+/// (Helm 3.13+); no `releases_v1` is an error.
+async fn begin<'c>(
+    client: &'c mut tokio_postgres::Client,
+    target: &Target,
+) -> Result<(tokio_postgres::Transaction<'c>, bool), UserError> {
+    let tx = client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|e| target.error("cannot start a read-only transaction", &e))?;
+    let exists = tx
+        .query_one(
+            "SELECT to_regclass($1)::text IS NOT NULL, to_regclass($2)::text IS NOT NULL",
+            &[&RELEASES, &LABELS],
+        )
+        .await
+        .map_err(|e| target.error("cannot look up Helm's tables", &e))?;
+    let (has_releases, has_labels): (bool, bool) = (exists.get(0), exists.get(1));
+    if !has_releases {
+        return Err(UserError::with_hint(
+            format!(
+                "PostgreSQL database {:?} at {} has no table {RELEASES}: Helm's SQL driver never stored a release there",
+                target.database, target.server
+            ),
+            "check the database name in HELM_DRIVER_SQL_CONNECTION_STRING",
+        ));
+    }
+    Ok((tx, has_labels))
+}
+
+/// Which rows of `custom_labels_v1` to read.
+enum LabelsOf<'a> {
+    /// Those of these release keys.
+    Keys(&'a [String]),
+    /// Those of one namespace, or of every one.
+    Namespace(Option<&'a str>),
+}
+
+/// Custom labels by the (key, namespace) of the release row they belong to.
+type CustomLabels = BTreeMap<(String, String), Vec<(String, String)>>;
+
+/// Read the custom labels `of` selects.
+async fn custom_labels(
+    tx: &tokio_postgres::Transaction<'_>,
+    target: &Target,
+    of: LabelsOf<'_>,
+) -> Result<CustomLabels, UserError> {
+    const LABEL_COLUMNS: &str =
+        "SELECT releasekey, releasenamespace, key, value FROM custom_labels_v1";
+    let rows = match of {
+        LabelsOf::Keys(keys) => {
+            tx.query(
+                &format!("{LABEL_COLUMNS} WHERE releasekey = ANY($1)"),
+                &[&keys],
+            )
+            .await
+        }
+        LabelsOf::Namespace(Some(namespace)) => {
+            tx.query(
+                &format!("{LABEL_COLUMNS} WHERE releasenamespace = $1"),
+                &[&namespace],
+            )
+            .await
+        }
+        LabelsOf::Namespace(None) => tx.query(LABEL_COLUMNS, &[]).await,
+    }
+    .map_err(|e| target.error(&format!("cannot read table {LABELS}"), &e))?;
+    let mut labels = CustomLabels::new();
+    for l in &rows {
+        let text = |i: usize| l.try_get::<_, Option<String>>(i).ok().flatten();
+        if let (Some(key), Some(ns), Some(k), Some(v)) = (text(0), text(1), text(2), text(3)) {
+            labels.entry((key, ns)).or_default().push((k, v));
+        }
+    }
+    Ok(labels)
 }
 
 /// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` (every one when `None`) but
@@ -629,6 +806,16 @@ fn newest_only(newest: bool, rows: &str) -> String {
         )
     } else {
         String::new()
+    }
+}
+
+impl ReleaseRow {
+    /// Add the row's custom labels; its columns win over a label of the same name.
+    fn add_labels(&mut self, labels: &CustomLabels) {
+        let key = (self.key.clone(), self.namespace.clone());
+        for (k, v) in labels.get(&key).into_iter().flatten() {
+            self.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
     }
 }
 
