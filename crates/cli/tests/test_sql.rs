@@ -655,6 +655,11 @@ fn scan_and_who_read_the_rows_release_by_release_as_the_files_are() {
         }
         pg.insert("helm", &row);
     }
+    // A broken row whose key names no release: said, not dropped (the file has no such item).
+    let mut stray = ReleaseBuilder::new("zz", "shop", 1).sql_row();
+    stray["key"] = Value::String("stray".into());
+    stray["body"] = Value::String("bm90IGd6aXA=".into());
+    pg.insert("helm", &stray);
     // The same records as one file (the Secret's base64 of the same broken text).
     let mut secrets: Vec<Value> = releases.iter().map(ReleaseBuilder::secret).collect();
     secrets[1]["data"]["release"] = Value::String("Ym05MElHZDZhWEE9".into());
@@ -696,6 +701,8 @@ fn scan_and_who_read_the_rows_release_by_release_as_the_files_are() {
         assert_eq!(
             warnings,
             serde_json::json!([
+                "could not decode stray (database \"helm\", table releases_v1): gzip: after 2 \
+                 base64 layers the data is neither gzip (1f 8b 08) nor JSON",
                 "shop/web: revision 2 could not be decoded: sh.helm.release.v1.web.v2 \
                  (database \"helm\", table releases_v1): gzip: after 2 base64 layers the data is \
                  neither gzip (1f 8b 08) nor JSON"

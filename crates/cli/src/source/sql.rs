@@ -366,17 +366,23 @@ pub async fn stream(
 ) -> Result<Loaded> {
     let target = Target::parse(&spec.connection)?;
     let (mut client, connection) = connect(&target).await?;
-    let ignored = read_streamed(&mut client, &target, spec, all_namespaces, config, each).await;
+    let read = read_streamed(&mut client, &target, spec, all_namespaces, config, each).await;
     drop(client);
     connection.abort();
+    let (ignored, unattributed) = read?;
     Ok(Loaded {
-        ignored: ignored?,
+        histories: helm_why_release::Histories {
+            releases: Vec::new(),
+            unattributed,
+        },
+        ignored,
         origin: origin(&target, spec, all_namespaces),
         ..Loaded::default()
     })
 }
 
-/// [`stream`]'s SELECTs, in one READ ONLY transaction; the objects that are not release rows.
+/// [`stream`]'s SELECTs, in one READ ONLY transaction; the rows that are not release rows, and
+/// the errors that name no release.
 async fn read_streamed(
     client: &mut tokio_postgres::Client,
     target: &Target,
@@ -384,7 +390,7 @@ async fn read_streamed(
     all_namespaces: bool,
     config: &Config,
     each: &mut dyn FnMut(SourceBatch) -> bool,
-) -> Result<Vec<IgnoredObject>, UserError> {
+) -> Result<(Vec<IgnoredObject>, Vec<DecodeError>), UserError> {
     let namespace = (!all_namespaces).then_some(spec.namespace.as_str());
     let (tx, has_labels) = in_time(target, begin(client, target)).await??;
     let labels = match has_labels {
@@ -440,7 +446,7 @@ async fn read_streamed(
         let mut row = release_row(&row);
         row.add_labels(&labels);
         if !hand_over(reader.take(row, &config.limits)) {
-            return Ok(reader.ignored);
+            return Ok((reader.ignored, releases.unattributed));
         }
     }
     if hand_over(reader.finish(&config.limits))
@@ -448,7 +454,7 @@ async fn read_streamed(
     {
         each(SourceBatch::Releases(last));
     }
-    Ok(reader.ignored)
+    Ok((reader.ignored, releases.unattributed))
 }
 
 /// `work`, unless it takes longer than [`QUERY_TIMEOUT`].
