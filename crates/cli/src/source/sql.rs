@@ -319,16 +319,13 @@ pub async fn load(spec: &SqlSpec, config: &Config, request: Request<'_>) -> Resu
     connection.abort();
 
     let mut reader = RowReader::new(&target);
+    let mut decoded: Vec<_> = rows
+        .into_iter()
+        .flat_map(|row| reader.take(row, &config.limits))
+        .collect();
+    decoded.extend(reader.finish(&config.limits));
     let (mut records, mut errors) = (Vec::new(), Vec::new());
-    for row in rows {
-        for result in reader.take(row, &config.limits) {
-            match result {
-                Ok(record) => records.push(record),
-                Err(e) => errors.push(e),
-            }
-        }
-    }
-    for result in reader.finish(&config.limits) {
+    for result in decoded {
         match result {
             Ok(record) => records.push(record),
             Err(e) => errors.push(e),
@@ -454,6 +451,7 @@ async fn read_streamed(
     {
         each(SourceBatch::Releases(last));
     }
+    // Read-only, nothing to keep: the transaction ends with the connection.
     Ok((reader.ignored, releases.unattributed))
 }
 
@@ -507,7 +505,9 @@ fn origin(target: &Target, spec: &SqlSpec, all_namespaces: bool) -> String {
 
 /// Rows made records: each checked (a repeated key, a NULL body), then decoded a batch at a
 /// time on every core, so that a body is dropped soon after it is decoded rather than held
-/// until the last row is; each chart text kept once.
+/// until the last row is. A batch's records share each chart text: a release's revisions
+/// mostly store the same chart, and its rows come together. (Sharing across batches would
+/// hold every text of a stream to the end.)
 struct RowReader {
     origin: RecordRef,
     seen: BTreeSet<(String, String)>,
@@ -515,7 +515,6 @@ struct RowReader {
     ignored: Vec<IgnoredObject>,
     /// Rows waiting to be decoded, in order; `None`: the body is NULL.
     waiting: Vec<(Option<String>, RecordMeta)>,
-    files: ChartFiles,
 }
 
 impl RowReader {
@@ -528,7 +527,6 @@ impl RowReader {
             seen: BTreeSet::new(),
             ignored: Vec::new(),
             waiting: Vec::new(),
-            files: ChartFiles::default(),
         }
     }
 
@@ -579,8 +577,9 @@ impl RowReader {
                 .collect()
         });
         self.waiting.clear();
+        let mut files = ChartFiles::default();
         for record in decoded.iter_mut().flatten() {
-            self.files.share(&mut record.release);
+            files.share(&mut record.release);
         }
         decoded
     }
