@@ -324,30 +324,10 @@ async fn scan_source(
             Some(scanned) => return Ok(scanned),
             None => progress.say(format!("reading release records{where_} again")),
         },
-        Some(Streamed::Sql(spec)) => {
-            let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
-            let pool = Pool::start(context, progress);
-            let mut in_order = true;
-            let loaded = sql::stream(
-                spec,
-                config,
-                args.all_namespaces,
-                &mut |batch| match batch {
-                    Batch::Releases(histories) => pool.give(histories, &options, None),
-                    Batch::OutOfOrder(_) => {
-                        in_order = false;
-                        false
-                    }
-                },
-            )
-            .await;
-            let done = pool.finish();
-            let loaded = loaded?;
-            if in_order {
-                return Ok(finish_streamed(loaded, done, context));
-            }
-            progress.say(format!("reading release records{where_} again"));
-        }
+        Some(Streamed::Sql(spec)) => match scan_sql(spec, args, config, context, progress).await? {
+            Some(scanned) => return Ok(scanned),
+            None => progress.say(format!("reading release records{where_} again")),
+        },
         None => {}
     }
     let loaded = load(
@@ -492,13 +472,7 @@ fn scan_file(
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
     let pool = Pool::start(context, progress);
     let mut in_order = true;
-    let loaded = files::stream(path, config, &mut |batch| match batch {
-        Batch::Releases(histories) => pool.give(histories, &options, None),
-        Batch::OutOfOrder(_) => {
-            in_order = false;
-            false
-        }
-    });
+    let loaded = files::stream(path, config, &mut give_to(&pool, &options, &mut in_order));
     let done = pool.finish();
     let loaded = loaded?;
     if !in_order {
@@ -507,7 +481,45 @@ fn scan_file(
     Ok(Some(finish_streamed(loaded, done, context)))
 }
 
-/// The report of a source read as a stream ([`scan_file`], the SQL driver): `loaded` holds
+/// [`scan_file`] for the SQL driver's database ([`sql::stream`]).
+async fn scan_sql(
+    spec: &crate::config::SqlSpec,
+    args: &ScanArgs,
+    config: &Config,
+    context: Option<&str>,
+    progress: &Progress,
+) -> Result<Option<Scanned>> {
+    let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
+    let pool = Pool::start(context, progress);
+    let mut in_order = true;
+    let mut give = give_to(&pool, &options, &mut in_order);
+    let loaded = sql::stream(spec, config, args.all_namespaces, &mut give).await;
+    drop(give);
+    let done = pool.finish();
+    let loaded = loaded?;
+    if !in_order {
+        return Ok(None);
+    }
+    Ok(Some(finish_streamed(loaded, done, context)))
+}
+
+/// What a stream hands over, given to `pool`; `in_order` is set false, and the stream told to
+/// stop, when its records are not grouped by release.
+fn give_to<'a>(
+    pool: &'a Pool,
+    options: &'a std::sync::Arc<ReplayOptions>,
+    in_order: &'a mut bool,
+) -> impl FnMut(Batch) -> bool + 'a {
+    move |batch| match batch {
+        Batch::Releases(histories) => pool.give(histories, options, None),
+        Batch::OutOfOrder(_) => {
+            *in_order = false;
+            false
+        }
+    }
+}
+
+/// The report of a source read as a stream ([`scan_file`], [`scan_sql`]): `loaded` holds
 /// what is not a release, `done` the analyses of the releases.
 fn finish_streamed(loaded: Loaded, done: Vec<Analysis>, context: Option<&str>) -> Scanned {
     // What is not a release comes first, as when the source is read whole.
