@@ -109,69 +109,54 @@ impl Candidates {
             found.histories.extend(wanted);
             histories.unattributed
         };
-        match streamed(config) {
-            Some(Streamed::Cluster(spec)) => {
-                let mut stream = ReleaseStream::open(spec, config, all_namespaces).await?;
-                let mut in_order = true;
-                while let Some(batch) = stream.next().await? {
-                    match batch {
-                        Batch::Releases(histories) => {
-                            let undecoded = keep(&mut found, histories);
-                            let said = undecoded.iter().map(|e| format!("could not decode {e}"));
-                            found.warnings.extend(said);
-                        }
-                        Batch::OutOfOrder(_) => {
-                            in_order = false;
-                            break;
-                        }
-                    }
-                }
-                if in_order {
-                    found.origin = stream.origin();
-                    found.cluster = Some(stream.into_connection());
-                    return Ok(found.sorted());
-                }
-            }
-            Some(Streamed::File(path)) => {
-                let mut in_order = true;
-                let loaded = files::stream(path, config, &mut |batch| match batch {
+        if let Some(Streamed::Cluster(spec)) = streamed(config) {
+            let mut stream = ReleaseStream::open(spec, config, all_namespaces).await?;
+            let mut in_order = true;
+            while let Some(batch) = stream.next().await? {
+                match batch {
                     Batch::Releases(histories) => {
-                        // A streamed file's undecodable records are in what it returns.
-                        keep(&mut found, histories);
-                        true
+                        let undecoded = keep(&mut found, histories);
+                        let said = undecoded.iter().map(|e| format!("could not decode {e}"));
+                        found.warnings.extend(said);
                     }
                     Batch::OutOfOrder(_) => {
                         in_order = false;
-                        false
+                        break;
                     }
-                })?;
-                if in_order {
-                    found.warnings = source_warnings(&loaded);
-                    found.origin = loaded.origin;
-                    return Ok(found.sorted());
                 }
             }
+            if in_order {
+                found.origin = stream.origin();
+                found.cluster = Some(stream.into_connection());
+                return Ok(found.sorted());
+            }
+        }
+        let mut in_order = true;
+        let mut take = |batch| match batch {
+            Batch::Releases(histories) => {
+                // These streams' undecodable records that name no release are in what they
+                // return.
+                keep(&mut found, histories);
+                true
+            }
+            Batch::OutOfOrder(_) => {
+                in_order = false;
+                false
+            }
+        };
+        let loaded = match streamed(config) {
+            Some(Streamed::File(path)) => Some(files::stream(path, config, &mut take)?),
             Some(Streamed::Sql(spec)) => {
-                let mut in_order = true;
-                let loaded = sql::stream(spec, config, all_namespaces, &mut |batch| match batch {
-                    Batch::Releases(histories) => {
-                        // Undecodable rows that name no release are in what it returns.
-                        keep(&mut found, histories);
-                        true
-                    }
-                    Batch::OutOfOrder(_) => {
-                        in_order = false;
-                        false
-                    }
-                })
-                .await?;
-                if in_order {
-                    found.warnings = source_warnings(&loaded);
-                    found.origin = loaded.origin;
-                    return Ok(found.sorted());
-                }
+                Some(sql::stream(spec, config, all_namespaces, &mut take).await?)
             }
-            None => {}
+            Some(Streamed::Cluster(_)) | None => None,
+        };
+        if let Some(loaded) = loaded
+            && in_order
+        {
+            found.warnings = source_warnings(&loaded);
+            found.origin = loaded.origin;
+            return Ok(found.sorted());
         }
         // Not streamed, or not grouped by release: what was kept is read again whole.
         found = Candidates::default();
