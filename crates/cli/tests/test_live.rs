@@ -678,12 +678,7 @@ fn plan_says_the_upgrade_deletes_an_object_handed_to_another_release() {
         "web",
         &format!("---\n# Source: web/templates/own.yaml\n{own}"),
     );
-    let moved: Vec<&Value> = v["hazards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["code"] == "ownership-moved")
-        .collect();
+    let moved = crate::harness::hazards_coded(&v, "ownership-moved");
     assert_eq!(moved.len(), 1, "{v}");
     assert_eq!(moved[0]["severity"], "high");
     assert_eq!(moved[0]["object"]["name"], "shared");

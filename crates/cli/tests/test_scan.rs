@@ -7,7 +7,7 @@ use helm_why_release::builder::ReleaseBuilder;
 use serde_json::{Value, json};
 use testkube::TestCluster;
 
-use crate::harness::{SecretsFile, output, output_connected, run_args};
+use crate::harness::{SecretsFile, hazards_coded, output, output_connected, run_args};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
@@ -284,12 +284,7 @@ fn live_scan_pages_through_every_namespace_with_one_list_and_checks_ownership() 
     assert_eq!(v["sources"], json!(["all namespaces (context test)"]));
     // c tracks cm/common, but the live object's annotations name d: c's next upgrade without
     // it deletes d's object.
-    let moved: Vec<&Value> = v["hazards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["code"] == "ownership-moved")
-        .collect();
+    let moved = hazards_coded(&v, "ownership-moved");
     assert_eq!(moved.len(), 1, "{moved:#?}");
     assert_eq!(moved[0]["release"], "c");
     assert_eq!(moved[0]["object"]["name"], "common");
@@ -593,12 +588,7 @@ fn who_and_scan_give_a_kind_the_scope_its_stored_crd_declares() {
     let (code, json, stderr) = output(&["scan", "--from", records.path(), "-o", "json"]);
     assert_eq!(code, 2, "{stderr}");
     let v: Value = serde_json::from_str(&json).unwrap();
-    let shared: Vec<&Value> = v["hazards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["code"] == "shared-object")
-        .collect();
+    let shared = hazards_coded(&v, "shared-object");
     assert_eq!(shared.len(), 2, "{json}");
     assert_eq!(shared[0]["object"]["namespace"], Value::Null);
 }

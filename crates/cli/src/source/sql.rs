@@ -28,6 +28,7 @@ use helm_why_release::model::ChartFiles;
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::record::{Driver, Record, RecordMeta, decode_record};
 use helm_why_release::{DecodeError, Layer, Limits, RecordRef};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::{Batch as SourceBatch, Loaded, Request, pg_tls};
@@ -388,28 +389,24 @@ async fn read_streamed(
     config: &Config,
     each: &mut dyn FnMut(SourceBatch) -> bool,
 ) -> Result<(Vec<IgnoredObject>, Vec<DecodeError>), UserError> {
-    let namespace = (!all_namespaces).then_some(spec.namespace.as_str());
+    let namespace = (!all_namespaces).then_some(&spec.namespace);
     let (tx, has_labels) = in_time(target, begin(client, target)).await??;
     let labels = match has_labels {
         true => {
             in_time(
                 target,
-                custom_labels(&tx, target, LabelsOf::Namespace(namespace)),
+                custom_labels(
+                    &tx,
+                    target,
+                    LabelsOf::Namespace(namespace.map(String::as_str)),
+                ),
             )
             .await??
         }
         false => CustomLabels::new(),
     };
-    let query = match namespace {
-        None => format!("{COLUMNS} WHERE owner = $1 ORDER BY namespace, name, version"),
-        Some(_) => format!(
-            "{COLUMNS} WHERE owner = $1 AND namespace = $2 ORDER BY namespace, name, version"
-        ),
-    };
-    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = match &namespace {
-        None => vec![&"helm"],
-        Some(ns) => vec![&"helm", ns],
-    };
+    let (listed, params) = listed(namespace);
+    let query = format!("{COLUMNS} WHERE {listed} ORDER BY namespace, name, version");
     let rows = in_time(target, tx.query_raw(&query, params))
         .await?
         .map_err(|e| target.error(&format!("cannot read table {RELEASES}"), &e))?;
@@ -466,26 +463,34 @@ async fn in_time<T>(target: &Target, work: impl Future<Output = T>) -> Result<T,
 async fn connect(
     target: &Target,
 ) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), UserError> {
-    // The connection's own errors end the queries, which say them.
-    macro_rules! connected {
-        ($tls:expr) => {{
-            let (client, connection) = target
-                .config
-                .connect($tls)
-                .await
-                .map_err(|e| target.error("cannot connect", &e))?;
-            (
-                client,
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                }),
-            )
-        }};
+    match &target.tls {
+        None => connect_with(target, NoTls).await,
+        Some(tls) => {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone());
+            connect_with(target, tls).await
+        }
     }
-    Ok(match &target.tls {
-        None => connected!(NoTls),
-        Some(tls) => connected!(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone())),
-    })
+}
+
+/// [`connect`] with one TLS mode.
+async fn connect_with<T>(
+    target: &Target,
+    tls: T,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), UserError>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = target
+        .config
+        .connect(tls)
+        .await
+        .map_err(|e| target.error("cannot connect", &e))?;
+    // The connection's own errors end the queries, which say them.
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok((client, connection))
 }
 
 /// `namespace "shop" of PostgreSQL database "helm" (host:port)`, or all namespaces.
@@ -611,20 +616,13 @@ async fn read(
             .await
         }
         Request::All {
-            all_namespaces: true,
+            all_namespaces,
             newest,
         } => {
-            let newest = newest_only(newest, "owner = $1");
-            tx.query(&format!("{COLUMNS} WHERE owner = $1{newest}"), &[&"helm"])
+            let (listed, params) = listed((!all_namespaces).then_some(&spec.namespace));
+            let newest = newest_only(newest, listed);
+            tx.query(&format!("{COLUMNS} WHERE {listed}{newest}"), &params)
                 .await
-        }
-        Request::All { newest, .. } => {
-            let newest = newest_only(newest, "owner = $1 AND namespace = $2");
-            tx.query(
-                &format!("{COLUMNS} WHERE owner = $1 AND namespace = $2{newest}"),
-                &[&"helm", &spec.namespace],
-            )
-            .await
         }
         Request::Neighbours {
             namespace,
@@ -796,6 +794,15 @@ async fn mentioning(
         }
     }
     Ok(found.into_iter().collect())
+}
+
+/// The rows Helm's `List` reads: its own (`owner = 'helm'`), of one namespace or of every one;
+/// the condition, and its parameters `$1` and `$2`.
+fn listed(namespace: Option<&String>) -> (&'static str, Vec<&(dyn ToSql + Sync)>) {
+    match namespace {
+        None => ("owner = $1", vec![&"helm"]),
+        Some(namespace) => ("owner = $1 AND namespace = $2", vec![&"helm", namespace]),
+    }
 }
 
 /// The condition that keeps, of the rows that `rows` selects, only those of each release's

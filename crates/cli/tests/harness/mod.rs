@@ -99,3 +99,13 @@ pub fn output_connected(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The hazards of a JSON report (`scan`, `plan`) with this code.
+pub fn hazards_coded<'v>(report: &'v serde_json::Value, code: &str) -> Vec<&'v serde_json::Value> {
+    report["hazards"]
+        .as_array()
+        .expect("a report with hazards")
+        .iter()
+        .filter(|h| h["code"] == code)
+        .collect()
+}
