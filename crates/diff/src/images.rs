@@ -201,28 +201,62 @@ pub struct ImageHistory {
     pub findings: Vec<ImageFinding>,
 }
 
-/// Identity of a workload across revisions (group, kind, namespace, name — not the version).
-type WorkloadId = (String, String, Option<String>, String);
+/// Identity of a workload across revisions (group, kind, namespace, name — not the version),
+/// borrowed from its key: ids are made for every container of every revision.
+type WorkloadId<'k> = (&'k str, &'k str, Option<&'k str>, &'k str);
 
-fn workload_id(key: &ResourceKey) -> WorkloadId {
-    (
-        key.group.clone(),
-        key.kind.clone(),
-        key.namespace.clone(),
-        key.name.clone(),
-    )
+fn workload_id(key: &ResourceKey) -> WorkloadId<'_> {
+    (&key.group, &key.kind, key.namespace.as_deref(), &key.name)
 }
 
-/// A container of a workload across revisions.
-type ContainerId = (WorkloadId, bool, ContainerList, String);
+/// A container of a workload across revisions: the workload's [`WorkloadId`], whether it is
+/// a hook, the container's list and name. It holds the row's shared key and spec, so that
+/// making one (for every container of every revision) copies no string.
+#[derive(Debug, Clone)]
+struct ContainerId {
+    workload: Arc<ResourceKey>,
+    hook: bool,
+    spec: Arc<ContainerImage>,
+}
 
-fn container_id(row: &ImageRow) -> ContainerId {
-    (
-        workload_id(&row.workload),
-        row.hook,
-        row.spec.list,
-        row.spec.container.clone(),
-    )
+impl ContainerId {
+    fn of(row: &ImageRow) -> Self {
+        ContainerId {
+            workload: Arc::clone(&row.workload),
+            hook: row.hook,
+            spec: Arc::clone(&row.spec),
+        }
+    }
+
+    /// What it is compared by.
+    fn parts(&self) -> (WorkloadId<'_>, bool, ContainerList, &str) {
+        (
+            workload_id(&self.workload),
+            self.hook,
+            self.spec.list,
+            &self.spec.container,
+        )
+    }
+}
+
+impl PartialEq for ContainerId {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for ContainerId {}
+
+impl PartialOrd for ContainerId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ContainerId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
 }
 
 /// Analyse every stored revision (the views in revision order).
@@ -491,7 +525,7 @@ fn state_findings(row: &ImageRow, runs: &mut Runs, out: &mut Vec<ImageFinding>) 
     let run_key = |code| {
         (
             code,
-            container_id(row),
+            ContainerId::of(row),
             spec.image.clone(),
             spec.pull_policy.to_string(),
         )
@@ -713,7 +747,7 @@ fn app_version_findings(
     }
     let old_images: BTreeMap<ContainerId, &str> = old_rows
         .iter()
-        .map(|r| (container_id(r), r.spec.image.as_str()))
+        .map(|r| (ContainerId::of(r), r.spec.image.as_str()))
         .collect();
     let mut by_workload: BTreeMap<(WorkloadId, bool), Vec<&ImageRow>> = BTreeMap::new();
     for row in rows {
@@ -725,7 +759,7 @@ fn app_version_findings(
     for containers in by_workload.values() {
         let all_kept = containers
             .iter()
-            .all(|r| old_images.get(&container_id(r)) == Some(&r.spec.image.as_str()));
+            .all(|r| old_images.get(&ContainerId::of(r)) == Some(&r.spec.image.as_str()));
         if !all_kept {
             continue;
         }
@@ -770,8 +804,8 @@ struct LivePolicy {
     policy: PullPolicy,
     /// The revision whose apply last wrote it.
     since: u64,
-    /// The image it was defaulted from (`None`: set explicitly).
-    defaulted_from: Option<String>,
+    /// The container whose image it was defaulted from (`None`: set explicitly).
+    defaulted_from: Option<Arc<ContainerImage>>,
 }
 
 /// `pull-policy-changed-not-applied`, walking what each apply does to the stored field.
@@ -784,15 +818,12 @@ fn pull_policy_findings<'v>(
     out: &mut Vec<ImageFinding>,
 ) {
     for row in rows.iter().filter(|r| !r.hook) {
-        let id = container_id(row);
+        let id = ContainerId::of(row);
         let spec = &row.spec;
-        let written_now = LivePolicy {
+        let written_now = || LivePolicy {
             policy: spec.pull_policy.clone(),
             since: row.revision,
-            defaulted_from: spec
-                .pull_policy_rule
-                .is_default()
-                .then(|| spec.image.clone()),
+            defaulted_from: spec.pull_policy_rule.is_default().then(|| Arc::clone(spec)),
         };
         let previous = base.and_then(|b| b.object(&row.workload)).and_then(|o| {
             images
@@ -803,7 +834,7 @@ fn pull_policy_findings<'v>(
         });
         let Some(previous) = previous else {
             // Created now (or added to the template now): defaulted from today's image.
-            live_policies.insert(id, written_now);
+            live_policies.insert(id, written_now());
             continue;
         };
         let live = live_policies
@@ -815,7 +846,7 @@ fn pull_policy_findings<'v>(
                 defaulted_from: previous
                     .pull_policy_rule
                     .is_default()
-                    .then(|| previous.image.clone()),
+                    .then(|| Arc::clone(&previous)),
             });
         if spec.explicit_pull_policy.is_some() || previous.explicit_pull_policy.is_some() {
             // The patch sets the field, or removes it and the API server defaults it again.
@@ -841,13 +872,13 @@ fn pull_policy_findings<'v>(
                     message,
                 ));
             }
-            live_policies.insert(id, written_now);
+            live_policies.insert(id, written_now());
             continue;
         }
         // Neither revision sets it: the patch leaves the stored value alone.
         if live.policy != spec.pull_policy {
             let origin = match &live.defaulted_from {
-                Some(image) => format!("defaulted from {image} when it was created"),
+                Some(from) => format!("defaulted from {} when it was created", from.image),
                 None => "set explicitly".to_owned(),
             };
             let message = format!(
@@ -1106,22 +1137,26 @@ pub fn live_images(pods: &[LivePod], latest: &[ImageRow]) -> LiveImages {
         .collect();
     workloads.dedup();
     /// Workload, container list, container name, image reference.
-    type GroupKey = (WorkloadId, ContainerList, String, String);
+    type GroupKey<'p> = (WorkloadId<'p>, ContainerList, &'p str, &'p str);
     /// The workload's key and the pods (with their container) of one group.
     type Replicas<'p> = (ResourceKey, Vec<(&'p LivePod, &'p LiveContainer)>);
-    let mut members: BTreeMap<GroupKey, Replicas<'_>> = BTreeMap::new();
+    let mut members: BTreeMap<GroupKey<'_>, Replicas<'_>> = BTreeMap::new();
     let mut pods_matched = 0;
     for pod in pods {
-        let Some(workload) = workload_of_pod(pod, &workloads) else {
+        let Some(found) = workload_of_pod(pod, &workloads) else {
+            continue;
+        };
+        // The group's key borrows the workload from the list it was found in.
+        let Some(workload) = workloads.iter().find(|w| **w == found) else {
             continue;
         };
         pods_matched += 1;
         for container in &pod.containers {
             let key = (
-                workload_id(&workload),
+                workload_id(workload),
                 container.list,
-                container.name.clone(),
-                container.image.clone(),
+                container.name.as_str(),
+                container.image.as_str(),
             );
             members
                 .entry(key)
@@ -1133,7 +1168,13 @@ pub fn live_images(pods: &[LivePod], latest: &[ImageRow]) -> LiveImages {
     let mut groups = Vec::new();
     let mut findings = Vec::new();
     for ((_, list, container, image), (workload, replicas)) in members {
-        let group = compare_replicas(workload, list, container, image, &replicas);
+        let group = compare_replicas(
+            workload,
+            list,
+            container.to_owned(),
+            image.to_owned(),
+            &replicas,
+        );
         findings.extend(group_findings(&group, latest));
         groups.push(group);
     }
@@ -1486,11 +1527,11 @@ pub fn plan_images(base: &RevisionView<'_>, candidate: &RevisionView<'_>) -> Ima
     let base_images: BTreeMap<ContainerId, String> =
         revision_rows(base, None, true, &mut ImagesOfDocuments::default())
             .into_iter()
-            .map(|r| (container_id(&r), r.spec.image.clone()))
+            .map(|r| (ContainerId::of(&r), r.spec.image.clone()))
             .collect();
     for row in &candidate_rows {
         if !row.spec.tag_class.is_mutable_in_practice()
-            || base_images.get(&container_id(row)) == Some(&row.spec.image)
+            || base_images.get(&ContainerId::of(row)) == Some(&row.spec.image)
         {
             continue;
         }
