@@ -223,7 +223,30 @@ struct Cached {
     /// The revisions that store the document share one key: it is reused while it still
     /// equals what the text yields (a different release namespace, or a scope discovered
     /// since, makes a new one).
-    key: Option<Arc<ResourceKey>>,
+    key: Option<MadeKey>,
+}
+
+/// A key made from a document, with the document's own `metadata.namespace`: the rest of the
+/// key is the text's, so only the namespace Helm gives the object (which depends on the
+/// release namespace and the scopes) is worked out again when the key is reused.
+#[derive(Debug)]
+struct MadeKey {
+    key: Arc<ResourceKey>,
+    explicit_namespace: Option<String>,
+}
+
+impl MadeKey {
+    /// The key, if it is still the one the text yields with these namespace and scopes.
+    fn reused(&self, release_namespace: &str, scopes: &ScopeResolver) -> Option<Arc<ResourceKey>> {
+        let key = &self.key;
+        let namespace = scopes.namespace_of(
+            &key.group,
+            &key.kind,
+            self.explicit_namespace.as_deref(),
+            release_namespace,
+        );
+        (key.namespace.as_deref() == namespace).then(|| Arc::clone(key))
+    }
 }
 
 /// A parsed document and its node count, or the parser's message.
@@ -296,17 +319,21 @@ impl<'a> ParseCache<'a> {
     ) -> Result<Option<KeyedValue>, String> {
         let cached = self.cached(text);
         let value = charged(&cached.parsed, budget)?;
+        if let Some(key) = cached
+            .key
+            .as_ref()
+            .and_then(|made| made.reused(release_namespace, scopes))
+        {
+            return Ok(Some((key, value)));
+        }
         let Some(parts) = KeyParts::of(&value, release_namespace, scopes) else {
             return Ok(None);
         };
-        let key = match &cached.key {
-            Some(key) if parts.is(key) => Arc::clone(key),
-            _ => {
-                let key = Arc::new(parts.to_key());
-                cached.key = Some(Arc::clone(&key));
-                key
-            }
-        };
+        let key = Arc::new(parts.to_key());
+        cached.key = Some(MadeKey {
+            key: Arc::clone(&key),
+            explicit_namespace: parts.explicit_namespace.map(str::to_owned),
+        });
         Ok(Some((key, value)))
     }
 }
@@ -334,6 +361,8 @@ struct KeyParts<'v> {
     kind: &'v str,
     namespace: Option<&'v str>,
     name: std::borrow::Cow<'v, str>,
+    /// `metadata.namespace` as written.
+    explicit_namespace: Option<&'v str>,
 }
 
 impl<'v> KeyParts<'v> {
@@ -358,15 +387,8 @@ impl<'v> KeyParts<'v> {
             kind,
             namespace,
             name,
+            explicit_namespace: explicit,
         })
-    }
-
-    fn is(&self, key: &ResourceKey) -> bool {
-        key.name == *self.name
-            && key.kind == self.kind
-            && key.namespace.as_deref() == self.namespace
-            && key.group == self.group
-            && key.version == self.version
     }
 
     fn to_key(&self) -> ResourceKey {
