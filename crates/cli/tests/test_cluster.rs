@@ -548,6 +548,45 @@ fn tiller_revision(rev: i32, last: i32) -> TillerBuilder {
     }
 }
 
+/// `list --tiller` decodes only the newest record of each release, chosen by Tiller's
+/// `NAME`/`VERSION` labels, as Helm 3's by `name`/`version`: an old broken record is not
+/// met, while `history` still meets it.
+#[test]
+fn tiller_list_decodes_only_the_newest_record_of_each_release() {
+    let cluster = TestCluster::start();
+    for rev in 1..=3 {
+        let mut cm = tiller_revision(rev, 3).configmap("kube-system");
+        if rev == 1 {
+            cm["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
+        }
+        cluster.add(cm);
+    }
+    // Only a decoded record tells a Tiller release's namespace: when the newest is broken, the
+    // older ones are decoded until one does, and the release is listed as undecodable.
+    cluster.add(TillerBuilder::new("cache", "shop", 1).configmap("kube-system"));
+    let mut broken = TillerBuilder::new("cache", "shop", 2).configmap("kube-system");
+    broken["data"]["release"] = serde_json::Value::String("bm90IGd6aXA=".into());
+    cluster.add(broken);
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+
+    let list = helm_why(&kc.path, &[], &["list", "--tiller"]);
+    assert_eq!(list.code, 0, "{list:?}");
+    insta::assert_snapshot!(list.stdout, @"
+    NAME    NAMESPACE  REVISION  UPDATED                  STATUS       CHART         APP VERSION
+    cache   shop       2                                  undecodable
+    legacy  shop       3         2019-01-01 00:03:00 UTC  deployed     legacy-0.3.0
+    ");
+    insta::assert_snapshot!(list.stderr, @"warning: shop/cache: revision 2 could not be decoded: cache.v2 (namespace/kube-system): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON");
+    let history = helm_why(&kc.path, &[], &["history", "legacy", "--tiller"]);
+    assert_eq!(history.code, 0, "{history:?}");
+    assert!(
+        history
+            .stderr
+            .contains("revision 1 could not be decoded: legacy.v1"),
+        "{history:?}"
+    );
+}
+
 #[test]
 fn tiller_records_are_read_from_tillers_namespace() {
     let cluster = loaded_cluster();

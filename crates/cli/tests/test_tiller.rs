@@ -115,6 +115,40 @@ fn tiller_list_and_history_from_a_file() {
     ");
 }
 
+/// `list` decodes only the newest record of each Tiller release, chosen by the `NAME` and
+/// `VERSION` labels (or the key `<name>.v<N>`), as Helm 3's records by theirs: an old broken
+/// record is not met, while `history` still meets it.
+#[test]
+fn tiller_list_decodes_only_the_newest_record_of_each_release() {
+    let mut objects: Vec<Value> = web_history()
+        .iter()
+        .map(|r| r.configmap("kube-system"))
+        .collect();
+    objects[0]["data"]["release"] = Value::String("bm90IGd6aXA=".into());
+    // No labels: the key names the release and the revision.
+    let mut unlabelled = TillerBuilder::new("api", "shop", 1).configmap("kube-system");
+    unlabelled["metadata"]["labels"] = serde_json::json!({ "OWNER": "TILLER" });
+    let mut broken = TillerBuilder::new("api", "shop", 2).configmap("kube-system");
+    broken["metadata"]["labels"] = serde_json::json!({ "OWNER": "TILLER" });
+    broken["data"]["release"] = Value::String("bm90IGd6aXA=".into());
+    objects.push(unlabelled);
+    objects.push(broken);
+    let d = dump(objects);
+    insta::assert_snapshot!(run_on(&d, &["list"]), @"
+    NAME  NAMESPACE  REVISION  UPDATED                  STATUS       CHART      APP VERSION
+    api   shop       2                                  undecodable
+    web   shop       3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0
+    ------- stderr -------
+    warning: shop/api: revision 2 could not be decoded: api.v2 (<dump>, item 4): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    [exit status: 0]
+    ");
+    let history = run_on(&d, &["history", "web"]);
+    assert!(
+        history.contains("revision 1 could not be decoded: web.v1"),
+        "{history}"
+    );
+}
+
 #[test]
 fn tiller_get_redacts_values_and_prints_hooks() {
     let d = web_dump();

@@ -107,23 +107,77 @@ pub enum Select<'a> {
 
 /// What a storage object says of the release it holds, before decoding.
 struct Claim {
+    /// The release's namespace, when the object tells it (Helm 3 stores a release's records
+    /// in its namespace; Tiller stores every release's in its own).
     namespace: Option<String>,
+    /// Where the record is stored: a release's revisions are the records of one store.
+    store: Option<String>,
     name: String,
     version: Option<u64>,
 }
+
+/// How a record's payload is decoded: Helm 3's JSON ([`decode_record`]) or Tiller's protobuf
+/// ([`tiller::decode_tiller_record`]).
+type Decode = fn(&[u8], RecordMeta, &Limits) -> Result<Record, DecodeError>;
 
 /// A record held back until the newest of its release is known ([`Select::Latest`]).
 struct Pending {
     version: u64,
     payload: String,
     meta: RecordMeta,
+    decode: Decode,
+    /// The release's namespace is known only once a record of it is decoded (Tiller's).
+    placed_by_payload: bool,
+}
+
+impl Pending {
+    fn decode(self, limits: &Limits) -> Result<Record, DecodeError> {
+        (self.decode)(self.payload.as_bytes(), self.meta, limits)
+    }
+}
+
+/// The records held back for one release: the newest so far, and, when only a payload tells
+/// the release's namespace (Tiller's), the older ones. Should the newest not decode, they are
+/// decoded newest first until one does, so that the release is still placed (and listed as
+/// `undecodable`), as Helm 3's storage namespace places its own.
+struct Held {
+    newest: Pending,
+    older: Vec<Pending>,
+}
+
+impl Held {
+    /// Keep an older record if it may be needed to place the release; else count it skipped.
+    fn set_aside(&mut self, older: Pending, out: &mut InputOutcome) {
+        if older.placed_by_payload {
+            self.older.push(older);
+        } else {
+            out.skipped += 1;
+        }
+    }
+
+    /// Decode the newest record, and the older ones until one decodes.
+    fn decode(mut self, limits: &Limits, out: &mut InputOutcome) {
+        let newest = self.newest.decode(limits);
+        let mut placed = newest.is_ok();
+        out.push(newest);
+        self.older.sort_by_key(|p| std::cmp::Reverse(p.version));
+        for pending in self.older {
+            if placed {
+                out.skipped += 1;
+                continue;
+            }
+            let older = pending.decode(limits);
+            placed = older.is_ok();
+            out.push(older);
+        }
+    }
 }
 
 /// The state of one reading: the limits, the selection and the records held back.
 struct Reading<'s> {
     limits: &'s Limits,
     select: Select<'s>,
-    latest: BTreeMap<(Option<String>, String), Pending>,
+    latest: BTreeMap<(Option<String>, String), Held>,
 }
 
 impl<'s> Reading<'s> {
@@ -141,6 +195,7 @@ impl<'s> Reading<'s> {
         claim: Option<Claim>,
         payload: &str,
         meta: RecordMeta,
+        decode: Decode,
         out: &mut InputOutcome,
     ) {
         match (self.select, claim) {
@@ -189,6 +244,7 @@ impl<'s> Reading<'s> {
                 Select::Latest,
                 Some(Claim {
                     namespace,
+                    store,
                     name,
                     version: Some(version),
                 }),
@@ -197,41 +253,60 @@ impl<'s> Reading<'s> {
                     version,
                     payload: payload.to_owned(),
                     meta,
+                    decode,
+                    placed_by_payload: namespace.is_none(),
                 };
-                self.hold((namespace, name), pending, out);
+                self.hold((store, name), pending, out);
             }
-            _ => out.push(decode_record(payload.as_bytes(), meta, self.limits)),
+            _ => out.push(decode(payload.as_bytes(), meta, self.limits)),
         }
     }
 
-    /// Keep `pending` if it is the newest record of its release so far; an older one is
-    /// counted as skipped, and the same revision stored twice is decoded at once, so that the
+    /// Keep `pending` if it is the newest record of its release so far; an older one is set
+    /// aside ([`Held`]), and the same revision stored twice is decoded at once, so that the
     /// duplicate is reported as it would be without the selection.
     fn hold(&mut self, id: (Option<String>, String), pending: Pending, out: &mut InputOutcome) {
+        use std::cmp::Ordering;
         use std::collections::btree_map::Entry;
         match self.latest.entry(id) {
             Entry::Vacant(free) => {
-                free.insert(pending);
+                free.insert(Held {
+                    newest: pending,
+                    older: Vec::new(),
+                });
             }
-            Entry::Occupied(mut held) if held.get().version < pending.version => {
-                held.insert(pending);
-                out.skipped += 1;
+            Entry::Occupied(mut held) => {
+                let held = held.get_mut();
+                match held.newest.version.cmp(&pending.version) {
+                    Ordering::Less => {
+                        let older = std::mem::replace(&mut held.newest, pending);
+                        held.set_aside(older, out);
+                    }
+                    Ordering::Equal => out.push(pending.decode(self.limits)),
+                    Ordering::Greater => held.set_aside(pending, out),
+                }
             }
-            Entry::Occupied(held) if held.get().version == pending.version => out.push(
-                decode_record(pending.payload.as_bytes(), pending.meta, self.limits),
-            ),
-            Entry::Occupied(_) => out.skipped += 1,
+        }
+    }
+
+    /// Hold what another reading held (a worker's, of part of the same input).
+    fn hold_all(
+        &mut self,
+        other: BTreeMap<(Option<String>, String), Held>,
+        out: &mut InputOutcome,
+    ) {
+        for (id, held) in other {
+            self.hold(id.clone(), held.newest, out);
+            for older in held.older {
+                self.hold(id.clone(), older, out);
+            }
         }
     }
 
     /// Decode what was held back.
     fn finish(self, out: &mut InputOutcome) {
-        for pending in self.latest.into_values() {
-            out.push(decode_record(
-                pending.payload.as_bytes(),
-                pending.meta,
-                self.limits,
-            ));
+        for held in self.latest.into_values() {
+            held.decode(self.limits, out);
         }
     }
 }
@@ -254,6 +329,31 @@ fn claim(
         .or_else(|| key.map(|(_, v)| v));
     Some(Claim {
         namespace: namespace.map(str::to_owned),
+        store: namespace.map(str::to_owned),
+        name,
+        version,
+    })
+}
+
+/// The release a Tiller record claims to hold: its `NAME`/`VERSION` labels, else its storage
+/// key `<name>.v<N>`. Its namespace is known only once decoded: the record sits in Tiller's.
+fn tiller_claim(
+    object_name: Option<&str>,
+    store: Option<&str>,
+    labels: &BTreeMap<String, String>,
+) -> Option<Claim> {
+    let key = object_name.and_then(tiller::parse_tiller_key);
+    let name = labels
+        .get(tiller::NAME_LABEL)
+        .cloned()
+        .or_else(|| key.map(|(n, _)| n.to_owned()))?;
+    let version = labels
+        .get(tiller::VERSION_LABEL)
+        .and_then(|v| v.parse().ok())
+        .or_else(|| key.map(|(_, v)| v));
+    Some(Claim {
+        namespace: None,
+        store: store.map(str::to_owned),
         name,
         version,
     })
@@ -616,9 +716,8 @@ fn read_storage_fields(
         ));
         return;
     };
-    // Tiller's records (labels `OWNER=TILLER`, `NAME`, `VERSION`) are protobuf: decoded
-    // as read (the selection by name reads Helm 3's labels).
-    if tiller || kind.is_empty() {
+    // An object without a kind is decoded as read, to say that the file looks cut.
+    if kind.is_empty() {
         let meta = RecordMeta::object(driver, reference, name, namespace, labels);
         let decoded = if tiller {
             tiller::decode_tiller_record(payload.as_bytes(), meta, cx.limits)
@@ -628,19 +727,23 @@ fn read_storage_fields(
         match decoded {
             Ok(r) => out.records.push(r),
             Err(mut e) => {
-                if kind.is_empty() {
-                    // No kind, no name: say that the file looks cut.
-                    e.detail
-                        .push_str(" (the object has no kind or name: the file looks truncated)");
-                }
+                e.detail
+                    .push_str(" (the object has no kind or name: the file looks truncated)");
                 out.errors.push(e);
             }
         }
         return;
     }
-    let claimed = claim(name.as_deref(), namespace.as_deref(), &labels);
+    // Tiller's records (labels `OWNER=TILLER`, `NAME`, `VERSION`) are protobuf.
+    let (claimed, decode): (_, Decode) = if tiller {
+        let claimed = tiller_claim(name.as_deref(), namespace.as_deref(), &labels);
+        (claimed, tiller::decode_tiller_record)
+    } else {
+        let claimed = claim(name.as_deref(), namespace.as_deref(), &labels);
+        (claimed, decode_record)
+    };
     let meta = RecordMeta::object(driver, reference, name, namespace, labels);
-    cx.offer(claimed, payload, meta, out);
+    cx.offer(claimed, payload, meta, decode, out);
 }
 
 fn read_sql_row(
@@ -675,7 +778,7 @@ fn read_sql_row(
     };
     let claimed = claim(key.as_deref(), namespace.as_deref(), &labels);
     let meta = RecordMeta::object(Driver::Sql, reference, key, namespace, labels);
-    cx.offer(claimed, body, meta, out);
+    cx.offer(claimed, body, meta, decode_record, out);
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -875,9 +978,7 @@ fn stream_json(
     let mut reading = Reading::new(limits, select);
     // Each worker kept the newest record of each release it saw: keep the newest of those.
     for latest in held {
-        for (id, pending) in latest {
-            reading.hold(id, pending, &mut out);
-        }
+        reading.hold_all(latest, &mut out);
     }
     match split {
         Ok(None) => {}

@@ -248,21 +248,54 @@ async fn load_tiller(
         namespace: Some(tiller_ns.to_owned()),
         selector: selector.clone(),
     };
+    // `list` needs only the newest record of each release, as for Helm 3's records.
+    let newest = matches!(request, Request::All { newest: true, .. });
     let mut tiller = Decoded::default();
-    for c in list_all::<ConfigMap>(target, &listing("configmaps")).await? {
-        let payload = c.data.as_ref().and_then(|d| d.get("release"));
-        tiller.add(&c, payload.map(String::as_bytes), Driver::ConfigMap, limits);
-    }
-    for s in list_all::<Secret>(target, &listing("secrets")).await? {
-        let payload = s.data.as_ref().and_then(|d| d.get("release"));
-        tiller.add(&s, payload.map(|b| b.0.as_slice()), Driver::Secret, limits);
-    }
+    let config_maps = list_all::<ConfigMap>(target, &listing("configmaps")).await?;
+    tiller.add_tiller(
+        config_maps,
+        newest,
+        config_map_payload,
+        Driver::ConfigMap,
+        limits,
+    );
+    let secrets = list_all::<Secret>(target, &listing("secrets")).await?;
+    tiller.add_tiller(secrets, newest, secret_payload, Driver::Secret, limits);
     if let Some(ns) = wanted {
         tiller.records.retain(|r| r.storage_namespace() == ns);
     }
     decoded.records.append(&mut tiller.records);
     decoded.errors.append(&mut tiller.errors);
     Ok(())
+}
+
+/// Storage objects with the revision their `VERSION` label gives.
+type Revisions<K> = Vec<(Option<u64>, K)>;
+
+/// Tiller's records grouped by release (its `NAME` label, in its storage namespace), each
+/// group's records newest first; a record without `NAME` and `VERSION` labels is a group of
+/// its own.
+fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
+    let label = |object: &K, key: &str| object.labels().get(key).cloned();
+    let mut by_release: BTreeMap<(String, String), Revisions<K>> = BTreeMap::new();
+    let mut others = Vec::new();
+    for object in objects {
+        let name = label(&object, tiller::NAME_LABEL);
+        let version = label(&object, tiller::VERSION_LABEL).and_then(|v| v.parse::<u64>().ok());
+        match (name, version) {
+            (Some(name), Some(_)) => by_release
+                .entry((object.namespace().unwrap_or_default(), name))
+                .or_default()
+                .push((version, object)),
+            _ => others.push(vec![(version, object)]),
+        }
+    }
+    let mut groups: Vec<_> = by_release.into_values().collect();
+    for group in &mut groups {
+        group.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+    }
+    groups.extend(others);
+    groups
 }
 
 /// Every Pod of `namespace`, in one paginated LIST without a label selector (Helm puts no
@@ -510,6 +543,37 @@ struct Decoded {
 }
 
 impl Decoded {
+    /// Decode Tiller's records: every one, or when `newest` each release's newest
+    /// ([`tiller_releases`]) and then its older ones only until one decodes. A Tiller record
+    /// sits in Tiller's namespace, and only a decoded one tells its release's: a release whose
+    /// newest record is broken is still placed, and listed as `undecodable`, as the file
+    /// reader places it.
+    fn add_tiller<K: kube::Resource>(
+        &mut self,
+        objects: Vec<K>,
+        newest: bool,
+        payload: fn(&K) -> Option<&[u8]>,
+        driver: Driver,
+        limits: &Limits,
+    ) {
+        if !newest {
+            for object in &objects {
+                self.add(object, payload(object), driver, limits);
+            }
+            return;
+        }
+        for release in tiller_releases(objects) {
+            let decoded_before = self.records.len();
+            let top = release.first().and_then(|(version, _)| *version);
+            for (version, object) in &release {
+                if *version != top && self.records.len() > decoded_before {
+                    break;
+                }
+                self.add(object, payload(object), driver, limits);
+            }
+        }
+    }
+
     /// Decode the record a storage object holds ([`decode_object`]).
     fn add(
         &mut self,

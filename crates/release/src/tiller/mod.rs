@@ -30,6 +30,12 @@ use crate::record::{Record, RecordFormat, RecordMeta};
 /// The label Tiller puts on its records, with its value: `OWNER=TILLER`.
 pub const OWNER_LABEL: (&str, &str) = ("OWNER", "TILLER");
 
+/// The label naming the release a Tiller record holds.
+pub const NAME_LABEL: &str = "NAME";
+
+/// The label giving the revision a Tiller record holds.
+pub const VERSION_LABEL: &str = "VERSION";
+
 /// Whether storage-object labels mark a Tiller record.
 pub fn is_tiller(labels: &std::collections::BTreeMap<String, String>) -> bool {
     labels.get(OWNER_LABEL.0).map(String::as_str) == Some(OWNER_LABEL.1)
@@ -307,12 +313,12 @@ pub(crate) fn mismatches(record: &Record) -> Vec<(&'static str, String, String)>
         }
     }
     let labels = &record.meta.labels;
-    if let Some(v) = labels.get("VERSION")
+    if let Some(v) = labels.get(VERSION_LABEL)
         && v.parse::<u64>().ok() != Some(release.version)
     {
         out.push(("label VERSION", v.clone(), release.version.to_string()));
     }
-    if let Some(n) = labels.get("NAME")
+    if let Some(n) = labels.get(NAME_LABEL)
         && n != &release.name
     {
         out.push(("label NAME", n.clone(), release.name.clone()));
