@@ -182,8 +182,8 @@ pub struct ImageFinding {
     pub revision: Option<u64>,
     /// The last revision of the run where it still holds (equal to `revision` for events).
     pub last_revision: Option<u64>,
-    /// The workload.
-    pub workload: ResourceKey,
+    /// The workload, shared with the rows it was found in.
+    pub workload: Arc<ResourceKey>,
     /// The container.
     pub container: String,
     /// The image, as written in the manifest.
@@ -461,38 +461,59 @@ fn finding(code: FindingCode, severity: Severity, row: &ImageRow, message: Strin
         severity,
         revision: Some(row.revision),
         last_revision: Some(row.revision),
-        workload: ResourceKey::clone(&row.workload),
+        workload: Arc::clone(&row.workload),
         container: row.spec.container.clone(),
         image: row.spec.image.clone(),
         message,
     }
 }
 
+// The labels below are written into messages as they are formatted: a long history has a
+// finding per container and revision, and a `String` per label made several per finding.
+
 /// `Deployment shop/web` (`(hook)` appended for hooks).
-pub fn workload_label(key: &ResourceKey, hook: bool) -> String {
-    let place = match &key.namespace {
-        Some(ns) => format!("{ns}/{}", key.name),
-        None => key.name.clone(),
-    };
-    let hook = if hook { " (hook)" } else { "" };
-    format!("{} {place}{hook}", key.kind)
+///
+/// ```
+/// use helm_why_release::ResourceKey;
+/// let web = ResourceKey::new("apps/v1", "Deployment", Some("shop"), "web");
+/// assert_eq!(helm_why_diff::images::workload_label(&web, true).to_string(), "Deployment shop/web (hook)");
+/// ```
+pub fn workload_label(key: &ResourceKey, hook: bool) -> impl fmt::Display + '_ {
+    fmt::from_fn(move |f| {
+        write!(f, "{} ", key.kind)?;
+        if let Some(ns) = &key.namespace {
+            write!(f, "{ns}/")?;
+        }
+        f.write_str(&key.name)?;
+        if hook {
+            f.write_str(" (hook)")?;
+        }
+        Ok(())
+    })
 }
 
 /// `container app`, `init container migrate`, `ephemeral container debug`.
-pub fn container_label(list: ContainerList, name: &str) -> String {
-    match list {
-        ContainerList::Container => format!("container {name}"),
-        ContainerList::Init => format!("init container {name}"),
-        ContainerList::Ephemeral => format!("ephemeral container {name}"),
-    }
+pub fn container_label(list: ContainerList, name: &str) -> impl fmt::Display + '_ {
+    fmt::from_fn(move |f| {
+        let list = match list {
+            ContainerList::Container => "",
+            ContainerList::Init => "init ",
+            ContainerList::Ephemeral => "ephemeral ",
+        };
+        write!(f, "{list}container {name}")
+    })
 }
 
-fn subject(row: &ImageRow) -> String {
-    format!(
-        "{} of {}",
-        container_label(row.spec.list, &row.spec.container),
-        workload_label(&row.workload, row.hook)
-    )
+/// `container app of Deployment shop/web`.
+fn subject(row: &ImageRow) -> impl fmt::Display + '_ {
+    fmt::from_fn(|f| {
+        write!(
+            f,
+            "{} of {}",
+            container_label(row.spec.list, &row.spec.container),
+            workload_label(&row.workload, row.hook)
+        )
+    })
 }
 
 /// Why a tag of this class may point at another build tomorrow.
@@ -769,15 +790,18 @@ fn app_version_findings(
             .iter()
             .filter(|r| r.spec.list == ContainerList::Container);
         for row in app_containers {
-            let what = if row.spec.tag_class == TagClass::Digest {
-                "the same digest: the application did not change".to_owned()
-            } else {
-                format!(
-                    "the same reference: the application changed only if a new build was \
-                     pushed under {} and the nodes pulled it, which no upgrade makes them do",
-                    row.spec.image
-                )
-            };
+            let what = fmt::from_fn(|f| {
+                if row.spec.tag_class == TagClass::Digest {
+                    f.write_str("the same digest: the application did not change")
+                } else {
+                    write!(
+                        f,
+                        "the same reference: the application changed only if a new build was \
+                         pushed under {} and the nodes pulled it, which no upgrade makes them do",
+                        row.spec.image
+                    )
+                }
+            });
             let message = format!(
                 "the chart's appVersion moved from {} to {new_version}, but {} still runs {} as \
                  in revision {} — {what}. Derive the tag from .Chart.AppVersion, or bump the \
@@ -1300,7 +1324,7 @@ fn live_finding(
         severity,
         revision: None,
         last_revision: None,
-        workload: group.workload.clone(),
+        workload: Arc::new(group.workload.clone()),
         container: group.container.clone(),
         image: group.image.clone(),
         message,

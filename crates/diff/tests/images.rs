@@ -143,7 +143,7 @@ fn a_configmap_only_upgrade_with_a_mutable_tag_rolls_nothing() {
     let no_rollout = only(&history, FindingCode::NoRollout)[0];
     assert_eq!(no_rollout.severity, Severity::Medium);
     assert_eq!(
-        no_rollout.workload,
+        *no_rollout.workload,
         ResourceKey::new("apps/v1", "Deployment", Some(NS), "web")
     );
     assert_eq!(

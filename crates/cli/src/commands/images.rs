@@ -179,12 +179,12 @@ pub fn group_findings(findings: &[ImageFinding]) -> Vec<FindingGroup> {
         let place = match group
             .places
             .iter_mut()
-            .find(|p| p.workload == f.workload && p.container == f.container)
+            .find(|p| p.workload == *f.workload && p.container == f.container)
         {
             Some(p) => p,
             None => {
                 group.places.push(FindingPlace {
-                    workload: f.workload.clone(),
+                    workload: helm_why_release::ResourceKey::clone(&f.workload),
                     container: f.container.clone(),
                     revisions: Vec::new(),
                 });

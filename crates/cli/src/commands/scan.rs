@@ -270,7 +270,7 @@ fn image_hazards(views: &[RevisionView<'_>]) -> Vec<Hazard> {
             let first = cause[0];
             let places: BTreeSet<(&ResourceKey, &str)> = cause
                 .iter()
-                .map(|f| (&f.workload, f.container.as_str()))
+                .map(|f| (&*f.workload, f.container.as_str()))
                 .collect();
             let revisions: BTreeSet<u64> = cause
                 .iter()
@@ -294,7 +294,7 @@ fn image_hazards(views: &[RevisionView<'_>]) -> Vec<Hazard> {
                 first.code.as_str(),
                 first.severity,
                 first.revision,
-                Some(first.workload.clone()),
+                Some(ResourceKey::clone(&first.workload)),
                 message,
             )
         })
