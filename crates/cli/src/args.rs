@@ -78,7 +78,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_bytes: usize,
 
-    /// Decoded bytes allowed for the whole run, across every record
+    /// Decoded bytes the records in hand may take (scan and who drop each release's as they go)
     #[arg(long, global = true, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     pub max_total_bytes: usize,
 

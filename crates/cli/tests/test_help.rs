@@ -85,7 +85,7 @@ fn top_level_help() {
               [default: 64MiB]
 
           --max-total-bytes <SIZE>
-              Decoded bytes allowed for the whole run, across every record
+              Decoded bytes the records in hand may take (scan and who drop each release's as they go)
               
               [default: 1GiB]
 
@@ -227,7 +227,7 @@ fn plan_help() {
               [default: 64MiB]
 
           --max-total-bytes <SIZE>
-              Decoded bytes allowed for the whole run, across every record
+              Decoded bytes the records in hand may take (scan and who drop each release's as they go)
               
               [default: 1GiB]
 

@@ -125,6 +125,106 @@ fn a_spent_run_budget_is_explained() {
     ");
 }
 
+/// `scan` and `who` analyse a release at a time and drop its records, so the run's budget
+/// (`--max-total-bytes`) bounds what the releases in hand decoded, not the sum over every
+/// release: 60 records under a budget of two thirds of what they decode to all decode from a
+/// file, which is streamed (`scan`, and `who`, which keeps only the releases that rendered the
+/// object), while read whole from standard input they spend it.
+#[test]
+fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
+    let dir = tempfile::tempdir().unwrap();
+    // Text that does not compress much, so that each record decodes to about 80 KB.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut noise = |len: usize| -> String {
+        (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                char::from(b"0123456789abcdef"[(state >> 60) as usize])
+            })
+            .collect()
+    };
+    let (mut items, mut decoded) = (Vec::new(), 0);
+    for r in 0..30 {
+        for rev in 1..=2 {
+            let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", rev)
+                .chart_file("files/blob.txt", &noise(60_000))
+                .manifest_doc(
+                    "templates/cm.yaml",
+                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:02}"),
+                );
+            let b = if rev == 1 {
+                b.status(Status::Superseded, "Install complete")
+            } else {
+                b
+            };
+            decoded += b.to_json().len();
+            items.push(b.secret());
+        }
+    }
+    let bytes = serde_json::to_vec(&list(items)).unwrap();
+    std::fs::write(dir.path().join("records.json"), &bytes).unwrap();
+    let budget = (decoded * 2 / 3).to_string();
+    let scan = ["scan", "--fail-on", "never", "-o", "json"];
+    let budget_spent = format!("the run's budget of {budget} decoded bytes is spent");
+
+    let streamed = run_in(
+        dir.path(),
+        &[
+            &scan[..],
+            &["--from", "records.json", "--max-total-bytes", &budget],
+        ]
+        .concat(),
+    );
+    assert!(!streamed.contains(&budget_spent), "{streamed}");
+    let report: serde_json::Value =
+        serde_json::from_str(streamed.split("[exit status").next().unwrap()).unwrap();
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 30);
+    assert!(
+        releases.iter().all(|r| r["status"] == "deployed"),
+        "{report}"
+    );
+    let who = run_in(
+        dir.path(),
+        &[
+            "who",
+            "cm/cfg-29",
+            "-n",
+            "ns",
+            "--from",
+            "records.json",
+            "--max-total-bytes",
+            &budget,
+        ],
+    );
+    assert!(!who.contains(&budget_spent), "{who}");
+    assert!(
+        who.contains("r29") && who.contains("[exit status: 0]"),
+        "{who}"
+    );
+
+    let mut child = helm_why()
+        .args([&scan[..], &["--from", "-", "--max-total-bytes", &budget]].concat())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+    let whole = child.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(&budget_spent)),
+        "{report}"
+    );
+}
+
 #[test]
 fn an_undecodable_revision_skipped_by_the_base_is_not_called_failed() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,7 +36,8 @@ pub struct Limits {
     ///
     /// A Kubernetes object is limited to about 1 MiB, so real records are far below this.
     pub max_encoded_bytes: usize,
-    /// Decoded bytes allowed for the whole run, across every record (default 1 GiB).
+    /// Decoded bytes allowed for the whole run, across every record (default 1 GiB), less
+    /// what was given back for records dropped ([`RunBudget::give_back`]).
     pub budget: RunBudget,
 }
 
@@ -95,6 +96,30 @@ impl RunBudget {
     pub fn remaining(&self) -> usize {
         self.total
             .saturating_sub(self.spent.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Give back `bytes` spent on records that are dropped: a command that analyses a release
+    /// at a time and drops its records (`scan`, `who`) holds what one release decoded, so its
+    /// budget bounds that, not the sum over a cluster.
+    ///
+    /// ```
+    /// use helm_why_release::codec::{RunBudget, encode_payload, peel};
+    /// use helm_why_release::Limits;
+    /// let limits = Limits::default().with_run_budget(20);
+    /// let payload = encode_payload(br#"{"name":"web"}"#);
+    /// let json = peel(payload.as_bytes(), &limits).unwrap().json;
+    /// assert!(peel(payload.as_bytes(), &limits).is_err(), "14 + 14 bytes are over 20");
+    /// limits.budget.give_back(json.len());
+    /// assert!(peel(payload.as_bytes(), &limits).is_ok());
+    /// ```
+    pub fn give_back(&self, bytes: usize) {
+        use std::sync::atomic::Ordering;
+        // Never below zero, whatever a caller gives back.
+        let _ = self
+            .spent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                Some(spent.saturating_sub(bytes))
+            });
     }
 
     /// Charge `bytes` against the budget.

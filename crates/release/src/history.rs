@@ -142,6 +142,12 @@ impl History {
         self.revisions.last()
     }
 
+    /// What decoding its records drew from the run's budget, to give back when they are
+    /// dropped ([`crate::codec::RunBudget::give_back`]).
+    pub fn decoded_bytes(&self) -> usize {
+        self.revisions.iter().map(|r| r.meta.decoded_bytes).sum()
+    }
+
     /// Whether revision `rev` is stored by Tiller too, converted by helm 2to3
     /// ([`Finding::Migrated`]).
     pub fn migrated(&self, rev: u64) -> bool {

@@ -64,6 +64,10 @@ pub struct RecordMeta {
     pub gzipped: bool,
     /// Which Helm's format the payload is in.
     pub format: RecordFormat,
+    /// The bytes its payload decompressed to: what decoding it drew from the run's budget
+    /// ([`crate::codec::RunBudget`]), given back by a command that drops it.
+    #[serde(skip)]
+    pub decoded_bytes: usize,
 }
 
 impl RecordMeta {
@@ -78,6 +82,7 @@ impl RecordMeta {
             base64_layers: 0,
             gzipped: false,
             format: RecordFormat::HelmV1Json,
+            decoded_bytes: 0,
         }
     }
 
@@ -98,6 +103,7 @@ impl RecordMeta {
             base64_layers: 0,
             gzipped: false,
             format: RecordFormat::HelmV1Json,
+            decoded_bytes: 0,
         }
     }
 
@@ -182,6 +188,7 @@ pub fn decode_record(
     let parsed = peel_then(payload, limits, |peeled| {
         meta.base64_layers = peeled.base64_layers;
         meta.gzipped = peeled.gzipped;
+        meta.decoded_bytes = peeled.json.len();
         parse_release_json(&peeled.json)
     })
     .map_err(|e| DecodeError::new(meta.reference.clone(), e.layer, e.detail))?;

@@ -12,6 +12,7 @@ use helm_why_diff::images::image_history;
 use helm_why_diff::{
     Hazard, ReleaseHazard, ReplayOptions, RevisionView, Tracking, cross_hazards, replay_parsed,
 };
+use helm_why_release::codec::RunBudget;
 use helm_why_release::history::{Finding, count};
 use helm_why_release::{Histories, History, ResourceKey};
 
@@ -348,7 +349,7 @@ async fn scan_source(
         analyses.warnings.extend(found);
     }
     let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
-    let pool = Pool::start(context, progress);
+    let pool = Pool::start(context, progress, &config.limits.budget);
     let options = std::sync::Arc::new(options);
     // One release per job, so that every core takes its share.
     for history in loaded.histories.releases {
@@ -388,7 +389,7 @@ async fn scan_stream(
     // Each release is analysed as soon as the LIST moves past it, while the next pages are
     // read; a release whose kinds need a discovery not made yet comes back to be discovered
     // here (the async side) and is handed over again.
-    let pool = Pool::start(context, progress);
+    let pool = Pool::start(context, progress, &config.limits.budget);
     let mut unattributed = Vec::new();
     loop {
         let next = match stream.next().await {
@@ -470,7 +471,7 @@ fn scan_file(
     progress: &Progress,
 ) -> Result<Option<Scanned>> {
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
-    let pool = Pool::start(context, progress);
+    let pool = Pool::start(context, progress, &config.limits.budget);
     let mut in_order = true;
     let loaded = files::stream(path, config, &mut give_to(&pool, &options, &mut in_order));
     let done = pool.finish();
@@ -490,7 +491,7 @@ async fn scan_sql(
     progress: &Progress,
 ) -> Result<Option<Scanned>> {
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
-    let pool = Pool::start(context, progress);
+    let pool = Pool::start(context, progress, &config.limits.budget);
     let mut in_order = true;
     let mut give = give_to(&pool, &options, &mut in_order);
     let loaded = sql::stream(spec, config, args.all_namespaces, &mut give).await;
@@ -558,7 +559,7 @@ type Job = (
 );
 
 impl Pool {
-    fn start(context: Option<&str>, progress: &Progress) -> Pool {
+    fn start(context: Option<&str>, progress: &Progress, budget: &RunBudget) -> Pool {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::{Arc, Mutex};
         let cores = helm_why_release::parallel::cores();
@@ -572,6 +573,7 @@ impl Pool {
                 let (receive, replayed) = (Arc::clone(&receive), Arc::clone(&replayed));
                 let (outstanding, hand_back) = (Arc::clone(&outstanding), hand_back.clone());
                 let (context, progress) = (context.map(str::to_owned), progress.clone());
+                let budget = budget.clone();
                 std::thread::spawn(move || {
                     let mut mine = Vec::new();
                     // The lock is held only to take the next job.
@@ -588,6 +590,9 @@ impl Pool {
                             };
                             match analysed {
                                 Ok(analysis) => {
+                                    // Its records are dropped now: what they decoded to
+                                    // is free for the releases still to come.
+                                    budget.give_back(history.decoded_bytes());
                                     mine.push(analysis);
                                     let done = replayed.fetch_add(1, Ordering::Relaxed) + 1;
                                     progress.say(format!("replayed {done} releases"));

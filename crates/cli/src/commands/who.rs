@@ -97,16 +97,20 @@ impl Candidates {
     async fn read(config: &Config, all_namespaces: bool, name: &str) -> Result<Candidates> {
         let names = BTreeSet::from([name]);
         let mut found = Candidates::default();
+        let budget = &config.limits.budget;
         let keep = |found: &mut Candidates, histories: Histories| {
             found.read += histories.releases.len();
             // A release that stores a CRD may declare the object's scope, or have deleted
             // the custom resources of its kind, which its records do not name: it is replayed
-            // too, and shown if it did something to the object.
-            let wanted = histories
-                .releases
-                .into_iter()
-                .filter(|h| may_store_crd(h) || mentions_any(h, &names));
-            found.histories.extend(wanted);
+            // too, and shown if it did something to the object. The others are dropped, and
+            // what their records decoded to is free for the releases still to come.
+            for history in histories.releases {
+                if may_store_crd(&history) || mentions_any(&history, &names) {
+                    found.histories.push(history);
+                } else {
+                    budget.give_back(history.decoded_bytes());
+                }
+            }
             histories.unattributed
         };
         if let Some(Streamed::Cluster(spec)) = streamed(config) {
@@ -159,6 +163,9 @@ impl Candidates {
             return Ok(found.sorted());
         }
         // Not streamed, or not grouped by release: what was kept is read again whole.
+        for history in &found.histories {
+            budget.give_back(history.decoded_bytes());
+        }
         found = Candidates::default();
         let request = Request::All {
             all_namespaces,

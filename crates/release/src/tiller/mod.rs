@@ -113,6 +113,7 @@ pub fn decode_tiller_record(
     meta.base64_layers = peeled.base64_layers;
     meta.gzipped = true;
     meta.format = RecordFormat::TillerProtobuf;
+    meta.decoded_bytes = peeled.json.len();
     Ok(Record { meta, release })
 }
 
