@@ -99,11 +99,11 @@ impl RunBudget {
     }
 
     /// Give back `bytes` spent on records that are dropped: a command that analyses a release
-    /// at a time and drops its records (`scan`, `who`) holds what one release decoded, so its
-    /// budget bounds that, not the sum over a cluster.
+    /// at a time and drops its records (`scan`, `who`) holds only the releases in hand, so its
+    /// budget bounds those, not the sum over a cluster.
     ///
     /// ```
-    /// use helm_why_release::codec::{RunBudget, encode_payload, peel};
+    /// use helm_why_release::codec::{encode_payload, peel};
     /// use helm_why_release::Limits;
     /// let limits = Limits::default().with_run_budget(20);
     /// let payload = encode_payload(br#"{"name":"web"}"#);
