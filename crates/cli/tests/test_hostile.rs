@@ -125,6 +125,21 @@ fn a_spent_run_budget_is_explained() {
     ");
 }
 
+const NOISE_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// 60,000 hexadecimal digits that do not compress much, so that a record holding them decodes
+/// to about 80 KB.
+fn noise(state: &mut u64) -> String {
+    (0..60_000)
+        .map(|_| {
+            *state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            char::from(b"0123456789abcdef"[(*state >> 60) as usize])
+        })
+        .collect()
+}
+
 /// `scan` and `who` analyse a release at a time and drop its records, so the run's budget
 /// (`--max-total-bytes`) bounds what the releases in hand decoded, not the sum over every
 /// release: 60 records under a budget of two thirds of what they decode to all decode from a
@@ -133,23 +148,12 @@ fn a_spent_run_budget_is_explained() {
 #[test]
 fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
     let dir = tempfile::tempdir().unwrap();
-    // Text that does not compress much, so that each record decodes to about 80 KB.
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut noise = |len: usize| -> String {
-        (0..len)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                char::from(b"0123456789abcdef"[(state >> 60) as usize])
-            })
-            .collect()
-    };
+    let mut state = NOISE_SEED;
     let (mut items, mut decoded) = (Vec::new(), 0);
     for r in 0..30 {
         for rev in 1..=2 {
             let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", rev)
-                .chart_file("files/blob.txt", &noise(60_000))
+                .chart_file("files/blob.txt", &noise(&mut state))
                 .manifest_doc(
                     "templates/cm.yaml",
                     &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:02}"),
@@ -223,6 +227,53 @@ fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
             .any(|w| w.as_str().unwrap().contains(&budget_spent)),
         "{report}"
     );
+}
+
+/// A release's records include those its history sets aside (here each revision is stored
+/// four times, and three identical copies are merged away): `scan` gives back what they drew too, or the
+/// copies would spend a budget of 40% of the whole.
+#[test]
+fn the_run_budget_given_back_includes_the_copies_of_a_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = NOISE_SEED;
+    let (mut items, mut decoded) = (Vec::new(), 0);
+    for r in 0..40 {
+        let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", 1)
+            .chart_file("files/blob.txt", &noise(&mut state));
+        decoded += 4 * b.to_json().len();
+        items.extend(std::iter::repeat_n(b.secret(), 4));
+    }
+    std::fs::write(
+        dir.path().join("records.json"),
+        serde_json::to_vec(&list(items)).unwrap(),
+    )
+    .unwrap();
+    let budget = (decoded * 2 / 5).to_string();
+    let out = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--fail-on",
+            "never",
+            "-o",
+            "json",
+            "--from",
+            "records.json",
+            "--max-total-bytes",
+            &budget,
+        ],
+    );
+    assert!(!out.contains("decoded bytes is spent"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(out.split("[exit status").next().unwrap()).unwrap();
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 40);
+    assert!(
+        releases.iter().all(|r| r["status"] == "deployed"),
+        "{report}"
+    );
+    // Identical copies of a revision are merged without a word.
+    assert_eq!(report["warnings"], serde_json::json!([]));
 }
 
 #[test]

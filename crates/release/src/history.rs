@@ -119,6 +119,9 @@ pub struct History {
     pub undecodable: Vec<Undecodable>,
     /// Consistency findings, in a stable order.
     pub findings: Vec<Finding>,
+    /// What decoding its records drew from the run's budget, copies of a revision that were
+    /// set aside included.
+    decoded_bytes: usize,
 }
 
 impl History {
@@ -142,10 +145,11 @@ impl History {
         self.revisions.last()
     }
 
-    /// What decoding its records drew from the run's budget, to give back when they are
-    /// dropped ([`crate::codec::RunBudget::give_back`]).
+    /// What decoding its records drew from the run's budget (copies of a revision that were
+    /// set aside included), to give back when they are dropped
+    /// ([`crate::codec::RunBudget::give_back`]).
     pub fn decoded_bytes(&self) -> usize {
-        self.revisions.iter().map(|r| r.meta.decoded_bytes).sum()
+        self.decoded_bytes
     }
 
     /// Whether revision `rev` is stored by Tiller too, converted by helm 2to3
@@ -370,6 +374,7 @@ fn build_history(
     mut records: Vec<Record>,
     mut undecodable: Vec<Undecodable>,
 ) -> History {
+    let decoded_bytes = records.iter().map(|r| r.meta.decoded_bytes).sum();
     let mut findings = Vec::new();
     for record in &records {
         mismatch_findings(record, &mut findings);
@@ -465,6 +470,7 @@ fn build_history(
         missing,
         undecodable,
         findings,
+        decoded_bytes,
     }
 }
 
