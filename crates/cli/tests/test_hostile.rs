@@ -140,6 +140,28 @@ fn noise(state: &mut u64) -> String {
         .collect()
 }
 
+/// `scan -o json` of `records.json` in `dir` under a run budget of `budget` bytes, which it
+/// must not spend: every one of the `releases` decodes. The report.
+fn scanned_within(dir: &Path, budget: &str, releases: usize) -> serde_json::Value {
+    let args = [
+        "scan",
+        "--fail-on",
+        "never",
+        "-o",
+        "json",
+        "--from",
+        "records.json",
+    ];
+    let out = run_in(dir, &[&args[..], &["--max-total-bytes", budget]].concat());
+    assert!(!out.contains("decoded bytes is spent"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(out.split("[exit status").next().unwrap()).unwrap();
+    let listed = report["releases"].as_array().unwrap();
+    assert_eq!(listed.len(), releases);
+    assert!(listed.iter().all(|r| r["status"] == "deployed"), "{report}");
+    report
+}
+
 /// `scan` and `who` analyse a release at a time and drop its records, so the run's budget
 /// (`--max-total-bytes`) bounds what the releases in hand decoded, not the sum over every
 /// release: 60 records under a budget of two thirds of what they decode to all decode from a
@@ -170,26 +192,9 @@ fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
     let bytes = serde_json::to_vec(&list(items)).unwrap();
     std::fs::write(dir.path().join("records.json"), &bytes).unwrap();
     let budget = (decoded * 2 / 3).to_string();
-    let scan = ["scan", "--fail-on", "never", "-o", "json"];
     let budget_spent = format!("the run's budget of {budget} decoded bytes is spent");
 
-    let streamed = run_in(
-        dir.path(),
-        &[
-            &scan[..],
-            &["--from", "records.json", "--max-total-bytes", &budget],
-        ]
-        .concat(),
-    );
-    assert!(!streamed.contains(&budget_spent), "{streamed}");
-    let report: serde_json::Value =
-        serde_json::from_str(streamed.split("[exit status").next().unwrap()).unwrap();
-    let releases = report["releases"].as_array().unwrap();
-    assert_eq!(releases.len(), 30);
-    assert!(
-        releases.iter().all(|r| r["status"] == "deployed"),
-        "{report}"
-    );
+    scanned_within(dir.path(), &budget, 30);
     let who = run_in(
         dir.path(),
         &[
@@ -210,7 +215,8 @@ fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
     );
 
     let mut child = helm_why()
-        .args([&scan[..], &["--from", "-", "--max-total-bytes", &budget]].concat())
+        .args(["scan", "--fail-on", "never", "-o", "json", "--from", "-"])
+        .args(["--max-total-bytes", &budget])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -230,8 +236,8 @@ fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
 }
 
 /// A release's records include those its history sets aside (here each revision is stored
-/// four times, and three identical copies are merged away): `scan` gives back what they drew too, or the
-/// copies would spend a budget of 40% of the whole.
+/// four times, and three identical copies are merged away): `scan` gives back what they drew
+/// too, or the copies would spend a budget of 40% of the whole.
 #[test]
 fn the_run_budget_given_back_includes_the_copies_of_a_revision() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,30 +254,7 @@ fn the_run_budget_given_back_includes_the_copies_of_a_revision() {
         serde_json::to_vec(&list(items)).unwrap(),
     )
     .unwrap();
-    let budget = (decoded * 2 / 5).to_string();
-    let out = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--fail-on",
-            "never",
-            "-o",
-            "json",
-            "--from",
-            "records.json",
-            "--max-total-bytes",
-            &budget,
-        ],
-    );
-    assert!(!out.contains("decoded bytes is spent"), "{out}");
-    let report: serde_json::Value =
-        serde_json::from_str(out.split("[exit status").next().unwrap()).unwrap();
-    let releases = report["releases"].as_array().unwrap();
-    assert_eq!(releases.len(), 40);
-    assert!(
-        releases.iter().all(|r| r["status"] == "deployed"),
-        "{report}"
-    );
+    let report = scanned_within(dir.path(), &(decoded * 2 / 5).to_string(), 40);
     // Identical copies of a revision are merged without a word.
     assert_eq!(report["warnings"], serde_json::json!([]));
 }

@@ -1028,15 +1028,17 @@ pub struct LivePod {
 /// assert_eq!(workload_of_pod(&pod, &[web.clone()]), Some(web));
 /// ```
 pub fn workload_of_pod(pod: &LivePod, workloads: &[ResourceKey]) -> Option<ResourceKey> {
+    workload_in(pod, workloads).cloned()
+}
+
+/// [`workload_of_pod`], borrowed from `workloads`.
+fn workload_in<'w>(pod: &LivePod, workloads: &'w [ResourceKey]) -> Option<&'w ResourceKey> {
     let find = |kind: &str, name: &str| {
-        workloads
-            .iter()
-            .find(|w| {
-                w.kind == kind
-                    && w.name == name
-                    && w.namespace.as_deref() == Some(pod.namespace.as_str())
-            })
-            .cloned()
+        workloads.iter().find(|w| {
+            w.kind == kind
+                && w.name == name
+                && w.namespace.as_deref() == Some(pod.namespace.as_str())
+        })
     };
     let Some(owner) = &pod.owner else {
         return find("Pod", &pod.name);
@@ -1167,11 +1169,8 @@ pub fn live_images(pods: &[LivePod], latest: &[ImageRow]) -> LiveImages {
     let mut members: BTreeMap<GroupKey<'_>, Replicas<'_>> = BTreeMap::new();
     let mut pods_matched = 0;
     for pod in pods {
-        let Some(found) = workload_of_pod(pod, &workloads) else {
-            continue;
-        };
         // The group's key borrows the workload from the list it was found in.
-        let Some(workload) = workloads.iter().find(|w| **w == found) else {
+        let Some(workload) = workload_in(pod, &workloads) else {
             continue;
         };
         pods_matched += 1;

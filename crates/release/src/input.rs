@@ -155,21 +155,22 @@ impl Held {
         }
     }
 
-    /// Decode the newest record, and the older ones until one decodes.
-    fn decode(mut self, limits: &Limits, out: &mut InputOutcome) {
-        let newest = self.newest.decode(limits);
-        let mut placed = newest.is_ok();
-        out.push(newest);
-        self.older.sort_by_key(|p| std::cmp::Reverse(p.version));
-        for pending in self.older {
-            if placed {
-                out.skipped += 1;
-                continue;
-            }
-            let older = pending.decode(limits);
-            placed = older.is_ok();
-            out.push(older);
-        }
+    /// Decode the newest record, and the older ones until one decodes
+    /// ([`tiller::decode_newest_placing`]).
+    fn decode(self, limits: &Limits, out: &mut InputOutcome) {
+        let records = std::iter::once(self.newest)
+            .chain(self.older)
+            .map(|p| (Some(p.version), p))
+            .collect();
+        let mut skipped = 0;
+        let decode = |pending: Pending| {
+            let decoded = pending.decode(limits);
+            let placed = decoded.is_ok();
+            out.push(decoded);
+            placed
+        };
+        tiller::decode_newest_placing(records, decode, || skipped += 1);
+        out.skipped += skipped;
     }
 }
 

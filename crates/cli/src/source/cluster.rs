@@ -272,9 +272,8 @@ async fn load_tiller(
 /// Storage objects with the revision their `VERSION` label gives.
 type Revisions<K> = Vec<(Option<u64>, K)>;
 
-/// Tiller's records grouped by release (its `NAME` label, in its storage namespace), each
-/// group's records newest first; a record without `NAME` and `VERSION` labels is a group of
-/// its own.
+/// Tiller's records grouped by release (its `NAME` label, in its storage namespace); a record
+/// without `NAME` and `VERSION` labels is a group of its own.
 fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
     let label = |object: &K, key: &str| object.labels().get(key).cloned();
     let mut by_release: BTreeMap<(String, String), Revisions<K>> = BTreeMap::new();
@@ -291,9 +290,6 @@ fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
         }
     }
     let mut groups: Vec<_> = by_release.into_values().collect();
-    for group in &mut groups {
-        group.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
-    }
     groups.extend(others);
     groups
 }
@@ -543,11 +539,9 @@ struct Decoded {
 }
 
 impl Decoded {
-    /// Decode Tiller's records: every one, or when `newest` each release's newest
-    /// ([`tiller_releases`]) and then its older ones only until one decodes. A Tiller record
-    /// sits in Tiller's namespace, and only a decoded one tells its release's: a release whose
-    /// newest record is broken is still placed, and listed as `undecodable`, as the file
-    /// reader places it.
+    /// Decode Tiller's records: every one, or when `newest` each release's
+    /// ([`tiller_releases`]) as [`tiller::decode_newest_placing`] picks them, as the file reader
+    /// does.
     fn add_tiller<K: kube::Resource>(
         &mut self,
         objects: Vec<K>,
@@ -563,14 +557,12 @@ impl Decoded {
             return;
         }
         for release in tiller_releases(objects) {
-            let decoded_before = self.records.len();
-            let top = release.first().and_then(|(version, _)| *version);
-            for (version, object) in &release {
-                if *version != top && self.records.len() > decoded_before {
-                    break;
-                }
-                self.add(object, payload(object), driver, limits);
-            }
+            let decode = |object: K| {
+                let decoded = self.records.len();
+                self.add(&object, payload(&object), driver, limits);
+                self.records.len() > decoded
+            };
+            tiller::decode_newest_placing(release, decode, || {});
         }
     }
 

@@ -36,6 +36,37 @@ pub const NAME_LABEL: &str = "NAME";
 /// The label giving the revision a Tiller record holds.
 pub const VERSION_LABEL: &str = "VERSION";
 
+/// Decode, for `list`, the records of one release whose namespace only a decoded record tells
+/// (Tiller's: every record sits in Tiller's own namespace, and the release's is in the
+/// payload): those of the newest revision, then older ones, newest first, only until one
+/// decodes, so that a release whose newest record is broken is still placed and listed as
+/// undecodable. `decode` says whether a record decoded; `skip` is told of each record left
+/// undecoded.
+///
+/// ```
+/// use helm_why_release::tiller::decode_newest_placing;
+/// let (mut tried, mut skipped) = (Vec::new(), 0);
+/// let records = vec![(Some(1), "v1 good"), (Some(3), "v3 broken"), (Some(2), "v2 good")];
+/// decode_newest_placing(records, |r| { tried.push(r); r.ends_with("good") }, || skipped += 1);
+/// assert_eq!((tried, skipped), (vec!["v3 broken", "v2 good"], 1));
+/// ```
+pub fn decode_newest_placing<T>(
+    mut records: Vec<(Option<u64>, T)>,
+    mut decode: impl FnMut(T) -> bool,
+    mut skip: impl FnMut(),
+) {
+    records.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+    let newest = records.first().and_then(|(version, _)| *version);
+    let mut placed = false;
+    for (version, record) in records {
+        if version != newest && placed {
+            skip();
+        } else {
+            placed |= decode(record);
+        }
+    }
+}
+
 /// Whether storage-object labels mark a Tiller record.
 pub fn is_tiller(labels: &std::collections::BTreeMap<String, String>) -> bool {
     labels.get(OWNER_LABEL.0).map(String::as_str) == Some(OWNER_LABEL.1)
