@@ -676,3 +676,221 @@ fn tiller_records_are_read_from_tillers_namespace() {
     assert_eq!(plain.code, 1, "{plain:?}");
     assert!(!requests(&cluster).iter().any(|r| r.contains("TILLER")));
 }
+
+/// `scan --tiller` and `who --tiller` read the cluster as a stream: Tiller's records are
+/// listed first and held as stored, a Helm 3 release takes those that continue it (`helm
+/// 2to3`) as the LIST hands it over, and the releases only Tiller stores follow. The answer is
+/// the one the same records give read whole, from a file.
+#[test]
+fn a_streamed_scan_with_tiller_answers_as_the_records_read_whole() {
+    let cluster = TestCluster::start();
+    let mut objects = Vec::new();
+    // `legacy` converted by helm 2to3: Tiller's revisions 1-2, the Helm 3 copy of 2 and a
+    // Helm 3 upgrade to 3 without the Service.
+    objects.extend((1..=2).map(|r| tiller_revision(r, 2).configmap("kube-system")));
+    let helm3 = |rev: u64, status: Status| {
+        ReleaseBuilder::new("legacy", "shop", rev)
+            .chart("legacy", &format!("0.{rev}.0"))
+            .manifest_doc(
+                "legacy/templates/deployment.yaml",
+                &DEPLOYMENT.replace("web", "legacy"),
+            )
+            .manifest_doc(
+                "legacy/templates/service.yaml",
+                if rev == 2 { SERVICE } else { "" },
+            )
+            .status(status, "Upgrade complete")
+    };
+    objects.push(helm3(2, Status::Superseded).secret());
+    objects.push(helm3(3, Status::Deployed).secret());
+    // Only Tiller stores these: one in another namespace, one whose newest record is broken
+    // (an older one places it), one no record of which decodes.
+    objects.push(
+        TillerBuilder::new("batch", "other", 1)
+            .chart("batch", "9.0.0")
+            .manifest_doc("batch/templates/service.yaml", SERVICE)
+            .configmap("kube-system"),
+    );
+    let broken = |mut object: Value| {
+        object["data"]["release"] = Value::String("bm90IGd6aXA=".into());
+        object
+    };
+    objects.push(TillerBuilder::new("cache", "shop", 1).configmap("kube-system"));
+    objects.push(broken(
+        TillerBuilder::new("cache", "shop", 2).configmap("kube-system"),
+    ));
+    objects.push(broken(
+        TillerBuilder::new("lost", "shop", 1).configmap("kube-system"),
+    ));
+    // And Helm 3 releases of their own, before and after `legacy` in the LIST.
+    objects.extend(secrets("api", "shop", 2));
+    objects.extend(secrets("web", "shop", 2));
+    cluster.add_all(objects.clone());
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("records.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string(&helm_why_release::builder::list(objects)).unwrap(),
+    )
+    .unwrap();
+    let file = file.to_string_lossy().into_owned();
+
+    let json = |run: &Run, part: &str| -> Value {
+        assert_eq!(run.code, 0, "{run:?}");
+        serde_json::from_str::<Value>(&run.stdout).unwrap()[part].clone()
+    };
+    for namespaces in [&["-A"][..], &["-n", "shop"]] {
+        let live = helm_why(
+            &kc.path,
+            &[],
+            &[
+                &["scan", "--tiller", "--fail-on", "never", "-o", "json"],
+                namespaces,
+            ]
+            .concat(),
+        );
+        let whole = helm_why(
+            &kc.path,
+            &[],
+            &[
+                &["scan", "--fail-on", "never", "-o", "json", "--from", &file],
+                namespaces,
+            ]
+            .concat(),
+        );
+        for part in ["releases", "hazards"] {
+            assert_eq!(
+                json(&live, part),
+                json(&whole, part),
+                "{namespaces:?} {part}"
+            );
+        }
+    }
+    cluster.clear_requests();
+    let live = helm_why(
+        &kc.path,
+        &[],
+        &["scan", "-A", "--tiller", "--fail-on", "never"],
+    );
+    // Tiller's records first, then Helm 3's (a whole read lists them the other way round).
+    let lists: Vec<String> = requests(&cluster)
+        .into_iter()
+        .filter(|r| r.contains("labelSelector=OWNER=TILLER") || r.contains("owner=helm"))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER=TILLER&limit=100",
+            "GET /api/v1/namespaces/kube-system/secrets?labelSelector=OWNER=TILLER&limit=100",
+            "GET /api/v1/secrets?labelSelector=owner=helm&limit=100",
+        ]
+    );
+    insta::assert_snapshot!(live.stdout.lines().take(9).collect::<Vec<_>>().join("\n"), @r#"
+    Verdict: 5 releases in all namespaces (context test) and Tiller's records in namespace "kube-system": 6 high (listed below); 3 live objects' ownership checked.
+    NAMESPACE  NAME    REVISION  UPDATED                  STATUS    CHART         STORED  MISSING  HAZARDS  WORST
+    other      batch   1         2019-01-01 00:01:00 UTC  deployed  batch-9.0.0   1       0        -        -
+    shop       api     2         2026-01-01 00:00:02 UTC  deployed  api-1.1.0     2       0        3/0/0    shared-object
+    shop       cache   2         2019-01-01 00:01:00 UTC  deployed  cache-0.1.0   2       0        -        -
+    shop       legacy  3         2026-01-01 00:00:03 UTC  deployed  legacy-0.3.0  3       0        -        -
+    shop       web     2         2026-01-01 00:00:02 UTC  deployed  web-1.1.0     2       0        3/0/0    shared-object
+    (HAZARDS: high/medium/low)
+    "#);
+    insta::assert_snapshot!(live.stderr, @"
+    warning: could not decode lost.v1 (namespace/kube-system): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    warning: shop/cache: revision 2 could not be decoded: cache.v2 (namespace/kube-system): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    warning: shop/legacy: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
+    ");
+    let who = helm_why(
+        &kc.path,
+        &[],
+        &["who", "Service/web", "-n", "shop", "--tiller"],
+    );
+    insta::assert_snapshot!(who.stdout, @"
+    Service shop/web
+    2 releases track it now (shop/api, shop/web): whichever upgrades without it or is uninstalled deletes it from under the others; release shop/legacy deleted it last, at revision 3 (upgrade); the cluster has no such object.
+
+    NAMESPACE  RELEASE  REVISIONS  WHAT IT DID                                   TRACKS IT NOW
+    shop       api      2          1: created; 2: applied unchanged              revision 2
+    shop       legacy   3          1: created; 2: applied unchanged; 3: deleted  -
+    shop       web      2          1: created; 2: applied unchanged              revision 2
+
+    Story:
+      2019-01-01 00:01:00 UTC  shop/legacy revision 1 (install, apply): create — created by the install
+      2026-01-01 00:00:01 UTC  shop/api revision 1 (install, apply): create — created by the install; but the records last show release shop/legacy writing it before (revision 1, install, 2019-01-01 00:01:00 UTC) and nothing removing it since: Helm would have refused this install at the existing-resource check unless the object was changed outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)
+      2026-01-01 00:00:01 UTC  shop/web revision 1 (install, apply): create — created by the install; but the records last show release shop/legacy writing it before (revision 1, install, 2019-01-01 00:01:00 UTC) and nothing removing it since: Helm would have refused this install at the existing-resource check unless the object was changed outside Helm first (deleted, annotated for this release, or taken over with --take-ownership)
+      2026-01-01 00:00:02 UTC  shop/api revision 2 (upgrade, apply): unchanged — unchanged
+      2026-01-01 00:00:02 UTC  shop/legacy revision 2 (upgrade, apply): unchanged — unchanged
+      2026-01-01 00:00:02 UTC  shop/web revision 2 (upgrade, apply): unchanged — unchanged
+      2026-01-01 00:00:03 UTC  shop/legacy revision 3 (upgrade, delete): delete — deleted: its template templates/service.yaml is not in chart legacy-0.3.0 any more
+
+    Live (context test):
+      absent
+    ");
+}
+
+/// The run budget (`--max-total-bytes`) bounds what a streamed `scan --tiller` holds
+/// decoded, not the sum over Tiller's records: they are held as stored and decoded a release
+/// at a time, so 150 releases under a third of what their records decode to all decode live,
+/// while the same records read whole from a file spend it.
+#[test]
+fn a_streamed_scan_holds_tillers_records_as_stored() {
+    let cluster = TestCluster::start();
+    let (mut objects, mut decoded) = (Vec::new(), 0);
+    for r in 0..150 {
+        for rev in 1..=2 {
+            let b = TillerBuilder::new(&format!("r{r:03}"), "shop", rev)
+                .template("templates/blob.txt", &"x".repeat(20_000))
+                .manifest_doc(
+                    "templates/cm.yaml",
+                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:03}"),
+                );
+            let b = if rev == 1 {
+                b.status(Status::Superseded, "Install complete")
+            } else {
+                b
+            };
+            let limits = helm_why_release::Limits::default();
+            decoded += helm_why_release::codec::peel(b.payload().as_bytes(), &limits)
+                .unwrap()
+                .json
+                .len();
+            objects.push(b.configmap("kube-system"));
+        }
+    }
+    cluster.add_all(objects.clone());
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("records.json");
+    let list = helm_why_release::builder::list(objects);
+    std::fs::write(&file, serde_json::to_string(&list).unwrap()).unwrap();
+    let budget = (decoded / 3).to_string();
+    let spent = format!("the run's budget of {budget} decoded bytes is spent");
+    let scan = [
+        "scan",
+        "--fail-on",
+        "never",
+        "-o",
+        "json",
+        "--max-total-bytes",
+        &budget,
+    ];
+
+    let live = helm_why(&kc.path, &[], &[&scan[..], &["--tiller"]].concat());
+    assert_eq!(live.code, 0, "{live:?}");
+    assert!(!live.stdout.contains(&spent), "{live:?}");
+    let report: Value = serde_json::from_str(&live.stdout).unwrap();
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 150);
+    assert!(
+        releases.iter().all(|r| r["status"] == "deployed"),
+        "{report}"
+    );
+
+    let whole = helm_why(
+        &kc.path,
+        &[],
+        &[&scan[..], &["--from", &file.to_string_lossy()]].concat(),
+    );
+    assert!(whole.stdout.contains(&spent), "{whole:?}");
+}

@@ -185,7 +185,9 @@ impl Histories {
 /// Records of a release already handed over (dotted names such as `app` and `app.v2`
 /// interleave; a file concatenated out of order), and Tiller's (whose records live in
 /// Tiller's namespace and may continue a Helm 3 history), cannot be grouped so:
-/// [`NotAdjacent`] says so, and the caller groups everything at once instead.
+/// [`NotAdjacent`] says so, and the caller groups everything at once instead, or holds
+/// Tiller's records apart and joins them to their release as it is handed over
+/// ([`Adjacent::push_joining`]).
 #[derive(Debug, Default)]
 pub struct Adjacent {
     current: Option<ReleaseId>,
@@ -237,6 +239,10 @@ fn failed_release(error: &DecodeError) -> Result<Option<ReleaseId>, NotAdjacent>
     }
 }
 
+/// Records of a release read apart from its storage-key order (Tiller's), to be grouped with
+/// the records the order gave ([`Adjacent::push_joining`]).
+pub type Joined = (Vec<Record>, Vec<DecodeError>);
+
 impl Adjacent {
     /// Add what one storage object gave; returns the previous release when this one starts
     /// another.
@@ -246,6 +252,20 @@ impl Adjacent {
     pub fn push(
         &mut self,
         decoded: Result<Record, DecodeError>,
+    ) -> Result<Option<Histories>, NotAdjacent> {
+        self.push_joining(decoded, &mut |_| Joined::default())
+    }
+
+    /// [`Adjacent::push`], grouping a release handed over with what `join` gives for it: a
+    /// release converted by `helm 2to3` has its first revisions in Tiller's records, which
+    /// live in Tiller's namespace, and is one history with them ([`group`]).
+    ///
+    /// # Errors
+    /// As [`Adjacent::push`].
+    pub fn push_joining(
+        &mut self,
+        decoded: Result<Record, DecodeError>,
+        join: &mut dyn FnMut(&ReleaseId) -> Joined,
     ) -> Result<Option<Histories>, NotAdjacent> {
         let id = match &decoded {
             Ok(record) if record.meta.format == RecordFormat::TillerProtobuf => {
@@ -269,7 +289,7 @@ impl Adjacent {
             if self.done.contains(&id) {
                 return Err(NotAdjacent::Revisited(id));
             }
-            finished = self.finish();
+            finished = self.finish_joining(join);
             self.current = Some(id);
         }
         match decoded {
@@ -281,12 +301,24 @@ impl Adjacent {
 
     /// The release being read, complete: the records are over (or moved on).
     pub fn finish(&mut self) -> Option<Histories> {
+        self.finish_joining(&mut |_| Joined::default())
+    }
+
+    /// [`Adjacent::finish`], with what `join` gives for the release
+    /// ([`Adjacent::push_joining`]).
+    pub fn finish_joining(
+        &mut self,
+        join: &mut dyn FnMut(&ReleaseId) -> Joined,
+    ) -> Option<Histories> {
         let id = self.current.take()?;
-        self.done.insert(id);
-        let (records, errors) = (
+        let (mut records, mut errors) = (
             std::mem::take(&mut self.records),
             std::mem::take(&mut self.errors),
         );
+        let (joined, failed) = join(&id);
+        records.extend(joined);
+        errors.extend(failed);
+        self.done.insert(id);
         Some(group(records, errors))
     }
 }

@@ -14,6 +14,8 @@
 //! NAME=<release>` (`OWNER=TILLER` for `list`), as Tiller's storage drivers query them. Tiller
 //! kept every release there, so its records are kept for the release namespace asked for (`-n`,
 //! the context's for `list`), or for any namespace when a release is named without `-n`.
+//! `scan` and `who` make those two LISTs before the Helm 3 one and hold Tiller's records
+//! undecoded until their release's turn ([`ReleaseStream`]).
 //!
 //! `images` also makes one paginated LIST of the Pods of the release namespace ([`list_pods`]).
 //!
@@ -30,7 +32,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Result;
-use helm_why_release::history::{Adjacent, NotAdjacent, group};
+use helm_why_release::history::{Adjacent, Joined, NotAdjacent, group};
 use helm_why_release::mentions::Mentions;
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
@@ -292,6 +294,183 @@ fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
     let mut groups: Vec<_> = by_release.into_values().collect();
     groups.extend(others);
     groups
+}
+
+/// Tiller's records of a streamed read ([`ReleaseStream`] with `--tiller`), held undecoded
+/// until their release is handed over: with the Helm 3 release they continue (`helm
+/// 2to3`), or on their own once the Helm 3 LIST is over. Only a decoded record says which
+/// namespace a Tiller release is in, so each release's newest record that decodes is decoded
+/// once to place it ([`tiller::decode_newest_placing`]) and let go: memory holds Tiller's
+/// records as stored (compressed), not decoded.
+struct HeldTiller {
+    /// The records of each release.
+    releases: BTreeMap<ReleaseId, Vec<TillerObject>>,
+    /// The errors of releases none of whose records decodes, which no namespace holds.
+    unplaced: Vec<DecodeError>,
+    /// Storage objects listed.
+    listed: usize,
+}
+
+/// One of Tiller's storage objects.
+enum TillerObject {
+    ConfigMap(ConfigMap),
+    Secret(Secret),
+}
+
+impl TillerObject {
+    /// Its record ([`decode_object`]).
+    fn decode(&self, limits: &Limits) -> Result<Record, DecodeError> {
+        match self {
+            TillerObject::ConfigMap(c) => {
+                decode_object(c, config_map_payload(c), Driver::ConfigMap, limits)
+            }
+            TillerObject::Secret(s) => decode_object(s, secret_payload(s), Driver::Secret, limits),
+        }
+    }
+}
+
+impl HeldTiller {
+    /// Tiller's records in `tiller_ns`, as [`load_tiller`] lists them, placed by release; only
+    /// the releases of namespace `wanted` are kept.
+    async fn read(
+        target: &Target,
+        tiller_ns: &str,
+        wanted: Option<&str>,
+        limits: &Limits,
+    ) -> Result<HeldTiller> {
+        let listing = |resource| Listing {
+            resource,
+            namespace: Some(tiller_ns.to_owned()),
+            selector: "OWNER=TILLER".to_owned(),
+        };
+        let config_maps = list_all::<ConfigMap>(target, &listing("configmaps")).await?;
+        let secrets = list_all::<Secret>(target, &listing("secrets")).await?;
+        let mut held = HeldTiller {
+            releases: BTreeMap::new(),
+            unplaced: Vec::new(),
+            listed: config_maps.len() + secrets.len(),
+        };
+        for release in tiller_releases(config_maps) {
+            held.place(release, TillerObject::ConfigMap, wanted, limits);
+        }
+        for release in tiller_releases(secrets) {
+            held.place(release, TillerObject::Secret, wanted, limits);
+        }
+        Ok(held)
+    }
+
+    /// Hold one release's records under the release its newest decodable record names.
+    fn place<K>(
+        &mut self,
+        release: Revisions<K>,
+        object: fn(K) -> TillerObject,
+        wanted: Option<&str>,
+        limits: &Limits,
+    ) {
+        let release: Vec<(Option<u64>, TillerObject)> = release
+            .into_iter()
+            .map(|(version, o)| (version, object(o)))
+            .collect();
+        let mut placed = None;
+        let mut failed = Vec::new();
+        let tried = release.iter().map(|(version, o)| (*version, o)).collect();
+        let decode = |o: &TillerObject| match o.decode(limits) {
+            Ok(record) => {
+                // Decoded again when its release is handed over.
+                limits.budget.give_back(record.meta.decoded_bytes);
+                placed.get_or_insert_with(|| ReleaseId {
+                    namespace: record.storage_namespace().to_owned(),
+                    name: record.release.name.clone(),
+                });
+                true
+            }
+            Err(error) => {
+                failed.push(error);
+                false
+            }
+        };
+        tiller::decode_newest_placing(tried, decode, || {});
+        match placed {
+            Some(id) if wanted.is_none_or(|ns| ns == id.namespace) => self
+                .releases
+                .entry(id)
+                .or_default()
+                .extend(release.into_iter().map(|(_, o)| o)),
+            Some(_) => {}
+            None => self.unplaced.append(&mut failed),
+        }
+    }
+
+    /// The records held for release `id`, decoded and let go (none without `--tiller`).
+    fn join(held: &mut Option<HeldTiller>, id: &ReleaseId, limits: &Limits) -> Joined {
+        let mut joined = Joined::default();
+        let Some(objects) = held.as_mut().and_then(|h| h.releases.remove(id)) else {
+            return joined;
+        };
+        for object in &objects {
+            match object.decode(limits) {
+                Ok(record) => joined.0.push(record),
+                Err(error) => joined.1.push(error),
+            }
+        }
+        joined
+    }
+
+    /// The next release's records, and the errors of those that could not be placed, let go.
+    fn take(&mut self) -> TillerBatch {
+        TillerBatch {
+            objects: self
+                .releases
+                .pop_first()
+                .map(|(_, objects)| objects)
+                .unwrap_or_default(),
+            unplaced: std::mem::take(&mut self.unplaced),
+        }
+    }
+}
+
+/// A release only Tiller stores, taken from [`HeldTiller`] to be decoded.
+struct TillerBatch {
+    objects: Vec<TillerObject>,
+    unplaced: Vec<DecodeError>,
+}
+
+impl TillerBatch {
+    /// Its records decoded on every core, grouped (one history per release the records
+    /// name), with the errors of the releases that could not be placed; `None` when there is
+    /// nothing.
+    fn decode(self, limits: &Limits) -> Option<Vec<helm_why_release::Histories>> {
+        if self.objects.is_empty() && self.unplaced.is_empty() {
+            return None;
+        }
+        let decoded = map_chunks(&self.objects, cores(), |part| {
+            part.iter().map(|o| o.decode(limits)).collect()
+        });
+        let (mut records, mut errors) = (Vec::new(), self.unplaced);
+        for one in decoded {
+            match one {
+                Ok(record) => records.push(record),
+                Err(error) => errors.push(error),
+            }
+        }
+        let grouped = group(records, errors);
+        let mut unattributed = Some(grouped.unattributed);
+        let mut each: Vec<_> = grouped
+            .releases
+            .into_iter()
+            .map(|history| helm_why_release::Histories {
+                releases: vec![history],
+                unattributed: unattributed.take().unwrap_or_default(),
+            })
+            .collect();
+        if let Some(unattributed) = unattributed {
+            each.push(helm_why_release::Histories {
+                releases: Vec::new(),
+                unattributed,
+            });
+        }
+        Some(each)
+    }
 }
 
 /// Every Pod of `namespace`, in one paginated LIST without a label selector (Helm puts no
@@ -741,8 +920,9 @@ where
 /// past a release its records are complete: [`ReleaseStream::next`] hands it over (grouped as
 /// [`group`] does) before more is read. A server that breaks that order, or dotted release
 /// names whose records interleave (`app` and `app.v2`), are detected ([`Batch::OutOfOrder`]).
-/// Not for Tiller's records, which live in Tiller's namespace and may continue a Helm 3
-/// history: [`load`] them.
+/// With `--tiller`, Tiller's records are listed first and held undecoded:
+/// each Helm 3 release takes those that continue it as it is handed over, and the releases
+/// only Tiller stores follow once the LIST is over, a few at a time.
 pub struct ReleaseStream {
     connection: Connection,
     listing: Listing,
@@ -752,6 +932,10 @@ pub struct ReleaseStream {
     releases: Adjacent,
     ready: std::collections::VecDeque<helm_why_release::Histories>,
     out_of_order: Option<NotAdjacent>,
+    /// Tiller's records not handed over yet, with `--tiller`.
+    tiller: Option<HeldTiller>,
+    /// Tiller's namespace, with `--tiller`.
+    tiller_namespace: Option<String>,
     /// Storage objects listed so far.
     pub records: usize,
 }
@@ -771,6 +955,13 @@ impl ReleaseStream {
             namespace: (!all_namespaces).then(|| target.namespace.clone()),
             selector: "owner=helm".to_owned(),
         };
+        let tiller = match &spec.tiller_namespace {
+            Some(tiller_ns) => {
+                let wanted = listing.namespace.as_deref();
+                Some(HeldTiller::read(&target, tiller_ns, wanted, &config.limits).await?)
+            }
+            None => None,
+        };
         Ok(ReleaseStream {
             connection: Connection::new(target),
             listing,
@@ -780,16 +971,23 @@ impl ReleaseStream {
             releases: Adjacent::default(),
             ready: Default::default(),
             out_of_order: None,
-            records: 0,
+            records: tiller.as_ref().map_or(0, |t| t.listed),
+            tiller,
+            tiller_namespace: spec.tiller_namespace.clone(),
         })
     }
 
     /// `all namespaces (context kind-dev)`, for messages.
     pub fn origin(&self) -> String {
-        match &self.listing.namespace {
-            None => format!("all namespaces ({})", self.connection.target.source),
-            Some(ns) => format!("namespace {ns:?} ({})", self.connection.target.source),
+        let source = &self.connection.target.source;
+        let mut origin = match &self.listing.namespace {
+            None => format!("all namespaces ({source})"),
+            Some(ns) => format!("namespace {ns:?} ({source})"),
+        };
+        if let Some(tiller_ns) = &self.tiller_namespace {
+            origin.push_str(&format!(" and Tiller's records in namespace {tiller_ns:?}"));
         }
+        origin
     }
 
     /// The next release; `None` when the LIST is over.
@@ -806,7 +1004,25 @@ impl ReleaseStream {
             }
             let (page, next) = match std::mem::replace(&mut self.pages, Pages::Over) {
                 Pages::Over => {
-                    self.ready.extend(self.releases.finish());
+                    let (releases, tiller) = (&mut self.releases, &mut self.tiller);
+                    let limits = &self.limits;
+                    let mut join = |id: &ReleaseId| HeldTiller::join(tiller, id, limits);
+                    self.ready.extend(releases.finish_joining(&mut join));
+                    if self.ready.is_empty()
+                        && let Some(tiller) = &mut self.tiller
+                    {
+                        // The releases only Tiller stores, one at a time.
+                        let limits = self.limits.clone();
+                        let some = tiller.take();
+                        let decoded = tokio::task::spawn_blocking(move || some.decode(&limits));
+                        match decoded.await {
+                            Ok(Some(histories)) => self.ready.extend(histories),
+                            Ok(None) => self.tiller = None,
+                            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                            Err(e) => return Err(e.into()),
+                        }
+                        continue;
+                    }
                     return Ok(self.ready.pop_front().map(Batch::Releases));
                 }
                 Pages::NotAsked => {
@@ -843,8 +1059,11 @@ impl ReleaseStream {
             };
             self.pages = ahead.map_or(Pages::Over, Pages::Ahead);
             self.records += decoded.len();
+            let (releases, tiller) = (&mut self.releases, &mut self.tiller);
+            let limits = &self.limits;
+            let mut join = |id: &ReleaseId| HeldTiller::join(tiller, id, limits);
             for one in decoded {
-                match self.releases.push(one) {
+                match releases.push_joining(one, &mut join) {
                     Ok(finished) => self.ready.extend(finished),
                     Err(why) => {
                         self.out_of_order = Some(why);

@@ -46,7 +46,7 @@ pub enum Request<'a> {
 
 /// A source that can be read release by release as it comes, so that memory holds a few
 /// releases: a cluster's Secrets or ConfigMaps ([`cluster::ReleaseStream`]; Tiller's records
-/// are read whole), a single regular file ([`files::stream`]) and the SQL driver's database
+/// are held as stored, undecoded, until their release's turn), a single regular file ([`files::stream`]) and the SQL driver's database
 /// ([`sql::stream`]). Other sources (several files, a directory, standard input) are read
 /// whole with [`load`].
 pub enum Streamed<'c> {
@@ -61,9 +61,7 @@ pub enum Streamed<'c> {
 /// How `config`'s source can be streamed, if it can.
 pub fn streamed(config: &Config) -> Option<Streamed<'_>> {
     match &config.source {
-        SourceSpec::Cluster(spec) if spec.tiller_namespace.is_none() => {
-            Some(Streamed::Cluster(spec))
-        }
+        SourceSpec::Cluster(spec) => Some(Streamed::Cluster(spec)),
         SourceSpec::Files(paths) => match paths.as_slice() {
             [path] if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
                 Some(Streamed::File(path))
@@ -71,7 +69,6 @@ pub fn streamed(config: &Config) -> Option<Streamed<'_>> {
             _ => None,
         },
         SourceSpec::Sql(spec) => Some(Streamed::Sql(spec)),
-        _ => None,
     }
 }
 
