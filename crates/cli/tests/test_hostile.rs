@@ -143,19 +143,17 @@ fn noise(state: &mut u64) -> String {
 /// `scan -o json` of `records.json` in `dir` under a run budget of `budget` bytes, which it
 /// must not spend: every one of the `releases` decodes. The report.
 fn scanned_within(dir: &Path, budget: &str, releases: usize) -> serde_json::Value {
-    let args = [
-        "scan",
-        "--fail-on",
-        "never",
-        "-o",
-        "json",
-        "--from",
-        "records.json",
-    ];
+    scanned_from(dir, &["records.json"], budget, releases)
+}
+
+/// [`scanned_within`], from the files or directories `from` in `dir`.
+fn scanned_from(dir: &Path, from: &[&str], budget: &str, releases: usize) -> serde_json::Value {
+    let mut args = vec!["scan", "--fail-on", "never", "-o", "json"];
+    args.extend(from.iter().flat_map(|path| ["--from", path]));
     let out = run_in(dir, &[&args[..], &["--max-total-bytes", budget]].concat());
     assert!(!out.contains("decoded bytes is spent"), "{out}");
-    let report: serde_json::Value =
-        serde_json::from_str(out.split("[exit status").next().unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(out.split("[exit status").next().unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {out}"));
     let listed = report["releases"].as_array().unwrap();
     assert_eq!(listed.len(), releases);
     assert!(listed.iter().all(|r| r["status"] == "deployed"), "{report}");
@@ -233,6 +231,94 @@ fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
             .any(|w| w.as_str().unwrap().contains(&budget_spent)),
         "{report}"
     );
+}
+
+/// Files exported one per record or one per release, in a directory or named one by one,
+/// are streamed as one file is: the run's budget bounds the releases in hand, so 30 releases
+/// under two thirds of what they decode to all decode. A directory whose files put one
+/// release's records apart is read whole, which spends that budget, but answers the same
+/// under a budget a tenth over the whole (what the stream decoded before it fell back is
+/// given back).
+#[test]
+fn files_and_directories_are_streamed_release_by_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = NOISE_SEED;
+    let decoded = std::cell::Cell::new(0);
+    let record = |r: usize, rev: u64, state: &mut u64| {
+        let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", rev)
+            .chart_file("files/blob.txt", &noise(state))
+            .manifest_doc(
+                "templates/cm.yaml",
+                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:02}"),
+            );
+        let b = if rev == 1 {
+            b.status(Status::Superseded, "Install complete")
+        } else {
+            b
+        };
+        decoded.set(decoded.get() + b.to_json().len());
+        b.secret()
+    };
+    // One file per record, named by its storage key, in the directory `by-record`; one file
+    // per release in `by-release`; and every record of revision 1, then of revision 2, in
+    // `by-revision`, which puts each release's records apart.
+    for sub in ["by-record", "by-release", "by-revision"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let mut revisions: [Vec<serde_json::Value>; 2] = Default::default();
+    for r in 0..30 {
+        let both: Vec<serde_json::Value> = (1..=2).map(|rev| record(r, rev, &mut state)).collect();
+        for secret in &both {
+            let key = secret["metadata"]["name"].as_str().unwrap();
+            let path = dir.path().join(format!("by-record/{key}.json"));
+            std::fs::write(path, secret.to_string()).unwrap();
+        }
+        let path = dir.path().join(format!("by-release/r{r:02}.json"));
+        std::fs::write(path, list(both.clone()).to_string()).unwrap();
+        for (i, secret) in both.into_iter().enumerate() {
+            revisions[i].push(secret);
+        }
+    }
+    for (i, items) in revisions.into_iter().enumerate() {
+        let path = dir.path().join(format!("by-revision/{}.json", i + 1));
+        std::fs::write(path, list(items).to_string()).unwrap();
+    }
+    // Each layout holds the same 60 records.
+    let decoded = decoded.get();
+    let budget = (decoded * 2 / 3).to_string();
+
+    let by_record = scanned_from(dir.path(), &["by-record"], &budget, 30);
+    let by_release = scanned_from(dir.path(), &["by-release"], &budget, 30);
+    assert_eq!(by_record["releases"], by_release["releases"]);
+    let named = [
+        "by-release/r00.json",
+        "by-release/r01.json",
+        "by-release/r02.json",
+    ];
+    scanned_from(dir.path(), &named, &budget, 3);
+
+    let spent = format!("the run's budget of {budget} decoded bytes is spent");
+    let args = [
+        "scan",
+        "--fail-on",
+        "never",
+        "-o",
+        "json",
+        "--from",
+        "by-revision",
+    ];
+    let apart = run_in(
+        dir.path(),
+        &[&args[..], &["--max-total-bytes", &budget]].concat(),
+    );
+    assert!(apart.contains(&spent), "{apart}");
+    let whole = scanned_from(
+        dir.path(),
+        &["by-revision"],
+        &(decoded * 11 / 10).to_string(),
+        30,
+    );
+    assert_eq!(whole["releases"], by_record["releases"]);
 }
 
 /// A release's records include those its history sets aside (here each revision is stored

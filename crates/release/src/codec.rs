@@ -122,6 +122,36 @@ impl RunBudget {
             });
     }
 
+    /// What is spent so far: a mark to [`RunBudget::rewind`] to.
+    pub fn spent(&self) -> usize {
+        self.spent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Give back all that was spent since `mark` ([`RunBudget::spent`]) and not given back:
+    /// a stream that falls back to reading its source whole drops every record it decoded,
+    /// those it held for a release not complete and those it decoded ahead included.
+    ///
+    /// ```
+    /// use helm_why_release::codec::{encode_payload, peel};
+    /// use helm_why_release::Limits;
+    /// let limits = Limits::default().with_run_budget(20);
+    /// let payload = encode_payload(br#"{"name":"web"}"#);
+    /// let mark = limits.budget.spent();
+    /// let kept = peel(payload.as_bytes(), &limits).unwrap();
+    /// assert!(peel(payload.as_bytes(), &limits).is_err(), "14 + 14 bytes are over 20");
+    /// drop(kept);
+    /// limits.budget.rewind(mark);
+    /// assert_eq!(limits.budget.remaining(), 20);
+    /// ```
+    pub fn rewind(&self, mark: usize) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .spent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                Some(spent.min(mark))
+            });
+    }
+
     /// Charge `bytes` against the budget.
     fn spend(&self, bytes: usize) {
         self.spent

@@ -311,6 +311,7 @@ async fn scan_source(
 ) -> Result<Scanned> {
     let where_ = context.map_or(String::new(), |c| format!(" in context {c}"));
     progress.say(format!("reading release records{where_}"));
+    let budget_before = config.limits.budget.spent();
     match streamed(config) {
         Some(Streamed::Cluster(spec)) => {
             let mut stream = ReleaseStream::open(spec, config, args.all_namespaces).await?;
@@ -321,7 +322,7 @@ async fn scan_source(
             // The server broke key order: read everything at once instead.
             progress.say(format!("reading release records{where_} again"));
         }
-        Some(Streamed::File(path)) => match scan_file(path, config, context, progress)? {
+        Some(Streamed::Files(paths)) => match scan_files(paths, config, context, progress)? {
             Some(scanned) => return Ok(scanned),
             None => progress.say(format!("reading release records{where_} again")),
         },
@@ -331,6 +332,9 @@ async fn scan_source(
         },
         None => {}
     }
+    // Whatever a stream decoded before it fell back is dropped: read again, it is charged
+    // again.
+    config.limits.budget.rewind(budget_before);
     let loaded = load(
         config,
         Request::All {
@@ -460,12 +464,12 @@ impl Discovery {
     }
 }
 
-/// Analyse the releases of one file as it is read ([`files::stream`]: reading and decoding
+/// Analyse the releases of files as they are read ([`files::stream`]: reading and decoding
 /// on other threads), each release by the next free core as soon as it is complete
 /// ([`Pool`]), so that memory holds a few releases and the reading overlaps the analysis.
-/// `None` when the file's records are not grouped by release (the caller reads it whole).
-fn scan_file(
-    path: &std::path::Path,
+/// `None` when the records are not grouped by release (the caller reads the files whole).
+fn scan_files(
+    paths: &[std::path::PathBuf],
     config: &Config,
     context: Option<&str>,
     progress: &Progress,
@@ -473,7 +477,7 @@ fn scan_file(
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
     let pool = Pool::start(context, progress, &config.limits.budget);
     let mut in_order = true;
-    let loaded = files::stream(path, config, &mut give_to(&pool, &options, &mut in_order));
+    let loaded = files::stream(paths, config, &mut give_to(&pool, &options, &mut in_order));
     let done = pool.finish();
     let loaded = loaded?;
     if !in_order {
@@ -482,7 +486,7 @@ fn scan_file(
     Ok(Some(finish_streamed(loaded, done, context)))
 }
 
-/// [`scan_file`] for the SQL driver's database ([`sql::stream`]).
+/// [`scan_files`] for the SQL driver's database ([`sql::stream`]).
 async fn scan_sql(
     spec: &crate::config::SqlSpec,
     args: &ScanArgs,
@@ -520,7 +524,7 @@ fn give_to<'a>(
     }
 }
 
-/// The report of a source read as a stream ([`scan_file`], [`scan_sql`]): `loaded` holds
+/// The report of a source read as a stream ([`scan_files`], [`scan_sql`]): `loaded` holds
 /// what is not a release, `done` the analyses of the releases.
 fn finish_streamed(loaded: Loaded, done: Vec<Analysis>, context: Option<&str>) -> Scanned {
     // What is not a release comes first, as when the source is read whole.

@@ -89,15 +89,16 @@ struct Candidates {
 }
 
 impl Candidates {
-    /// Read the source. A single file and a cluster's Secrets or ConfigMaps are read as a
-    /// stream, release by release (so is the SQL driver's database), and the releases that do
-    /// not mention `name` are dropped as they come, so memory holds the candidates, not the
-    /// source; other sources (several files, a directory, Tiller), and a stream whose records
-    /// are not grouped by release, are read whole.
+    /// Read the source. Files, directories and a cluster's Secrets or ConfigMaps (with
+    /// Tiller's records) are read as a stream, release by release (so is the SQL driver's
+    /// database), and the releases that do not mention `name` are dropped as they come, so
+    /// memory holds the candidates, not the source; standard input, and a stream whose
+    /// records are not grouped by release, are read whole.
     async fn read(config: &Config, all_namespaces: bool, name: &str) -> Result<Candidates> {
         let names = BTreeSet::from([name]);
         let mut found = Candidates::default();
         let budget = &config.limits.budget;
+        let budget_before = budget.spent();
         let keep = |found: &mut Candidates, histories: Histories| {
             found.read += histories.releases.len();
             // A release that stores a CRD may declare the object's scope, or have deleted
@@ -149,7 +150,7 @@ impl Candidates {
             }
         };
         let loaded = match streamed(config) {
-            Some(Streamed::File(path)) => Some(files::stream(path, config, &mut take)?),
+            Some(Streamed::Files(paths)) => Some(files::stream(paths, config, &mut take)?),
             Some(Streamed::Sql(spec)) => {
                 Some(sql::stream(spec, config, all_namespaces, &mut take).await?)
             }
@@ -162,11 +163,10 @@ impl Candidates {
             found.origin = loaded.origin;
             return Ok(found.sorted());
         }
-        // Not streamed, or not grouped by release: what was kept is read again whole.
-        for history in &found.histories {
-            budget.give_back(history.decoded_bytes());
-        }
+        // Not streamed, or not grouped by release: what was kept is read again whole, and what
+        // the stream decoded is dropped.
         found = Candidates::default();
+        budget.rewind(budget_before);
         let request = Request::All {
             all_namespaces,
             newest: false,

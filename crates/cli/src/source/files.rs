@@ -88,71 +88,153 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
     })
 }
 
-/// The releases of one `--from` file, handed to `each` one at a time as the file is read
-/// (a JSON List is read item by item, and a kubectl List holds a release's records next to
-/// each other: [`Adjacent`]), so that memory holds a few releases, not the file. `each`
-/// returns `false` to stop; [`Batch::OutOfOrder`] says that the records could not be grouped
-/// so (the caller then [`load`]s the file whole). What is not a release comes back in
-/// [`Loaded`], whose histories hold only what names no release.
+/// The releases of `--from` files and directories (standard input aside), handed to `each`
+/// one at a time as the files are read, in the order [`load`] reads them (a JSON List item by
+/// item; a directory's files sorted by path), so that memory holds a few releases, not the
+/// files. A kubectl List holds a release's records next to each other, and so do files
+/// exported one per release or one per record (named by their storage key), which is what
+/// [`Adjacent`] needs. `each` returns `false` to stop; [`Batch::OutOfOrder`] says that the
+/// records could not be grouped so (the caller then [`load`]s the files whole). What is not a
+/// release comes back in [`Loaded`], whose histories hold only what names no release.
 ///
 /// # Errors
-/// As [`load`] for one file.
-pub fn stream(path: &Path, config: &Config, each: &mut dyn FnMut(Batch) -> bool) -> Result<Loaded> {
-    let file = open_input(path, config.max_input_bytes, "--from")?;
-    let shown = path.display().to_string();
-    let mut releases = Adjacent::default();
-    let mut ignored = Vec::new();
-    // `false` once `each` said stop or the records broke the order.
-    let mut going = true;
-    let wanted = |h: &helm_why_release::History| in_namespace_filter(h, config);
-    let mut take = |outcome: InputOutcome, releases: &mut Adjacent| -> bool {
-        ignored.extend(outcome.ignored);
-        let decoded = outcome.records.into_iter().map(Ok);
-        for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
-            let finished = match releases.push(one) {
-                Ok(finished) => finished,
-                Err(why) => {
-                    // The caller reads the file whole: nothing more is needed from here.
-                    each(Batch::OutOfOrder(why.to_string()));
-                    return false;
+/// As [`load`].
+pub fn stream(
+    paths: &[PathBuf],
+    config: &Config,
+    each: &mut dyn FnMut(Batch) -> bool,
+) -> Result<Loaded> {
+    let mut reading = Reading {
+        releases: Adjacent::default(),
+        ignored: Vec::new(),
+        going: true,
+        each,
+        config,
+    };
+    let mut files = 0usize;
+    for path in paths {
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            reading.file(path, false)?;
+            files += 1;
+        } else {
+            let mut problems = Vec::new();
+            let entries = expand(path, &mut problems);
+            reading.take(InputOutcome {
+                errors: problems,
+                ..InputOutcome::default()
+            });
+            for entry in entries {
+                if !reading.going {
+                    break;
                 }
-            };
-            if let Some(mut histories) = finished {
-                histories.releases.retain(wanted);
-                if !histories.releases.is_empty() && !each(Batch::Releases(histories)) {
-                    return false;
+                // One bad entry of a directory is a warning; the rest is analysed.
+                match reading.file(&entry, true) {
+                    Ok(()) => files += 1,
+                    Err(e) => reading.take(InputOutcome {
+                        errors: vec![DecodeError::new(
+                            RecordRef::file(entry.display().to_string()),
+                            Layer::File,
+                            format!("{e:#}"),
+                        )],
+                        ..InputOutcome::default()
+                    }),
                 }
             }
         }
-        true
-    };
-    let rest = read_input_each(file, &shown, &config.limits, Select::All, &mut |outcome| {
-        going = take(outcome, &mut releases);
-        going
-    })
-    .with_context(|| format!("cannot read {shown}"))?;
-    if going
-        && take(rest, &mut releases)
-        && let Some(mut last) = releases.finish()
-    {
-        last.releases.retain(wanted);
-        if !last.releases.is_empty() {
-            each(Batch::Releases(last));
+        if !reading.going {
+            break;
         }
+    }
+    if reading.going
+        && let Some(last) = reading.releases.finish()
+    {
+        reading.hand_over(last);
     }
     Ok(Loaded {
         histories: helm_why_release::Histories {
             releases: Vec::new(),
-            unattributed: releases.unattributed,
+            unattributed: reading.releases.unattributed,
         },
-        ignored,
-        origin: origin(1, config),
+        ignored: reading.ignored,
+        origin: origin(files, config),
         cluster: None,
         other_releases: Vec::new(),
         others_complete: false,
         other_driver: None,
         tiller: false,
     })
+}
+
+/// Files read as one stream of records ([`stream`]).
+struct Reading<'a> {
+    releases: Adjacent,
+    ignored: Vec<IgnoredObject>,
+    /// `false` once `each` said stop or the records broke the order.
+    going: bool,
+    each: &'a mut dyn FnMut(Batch) -> bool,
+    config: &'a Config,
+}
+
+impl Reading<'_> {
+    /// Read one regular file (`in_dir`: an entry of a directory, where a file that is not
+    /// YAML or JSON at all is ignored, as [`load`] does).
+    ///
+    /// # Errors
+    /// As [`open_input`], or a file that cannot be read.
+    fn file(&mut self, path: &Path, in_dir: bool) -> Result<()> {
+        let file = open_input(path, self.config.max_input_bytes, "--from")?;
+        let shown = path.display().to_string();
+        let limits = self.config.limits.clone();
+        let rest = read_input_each(file, &shown, &limits, Select::All, &mut |mut outcome| {
+            if in_dir {
+                skip_unparsable(&mut outcome);
+            }
+            self.take(outcome);
+            self.going
+        })
+        .with_context(|| format!("cannot read {shown}"))?;
+        if self.going {
+            let mut rest = rest;
+            if in_dir {
+                skip_unparsable(&mut rest);
+            }
+            self.take(rest);
+        }
+        Ok(())
+    }
+
+    /// Group what a part of a file gave, handing over each release it completes.
+    fn take(&mut self, outcome: InputOutcome) {
+        if !self.going {
+            return;
+        }
+        self.ignored.extend(outcome.ignored);
+        let decoded = outcome.records.into_iter().map(Ok);
+        for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
+            match self.releases.push(one) {
+                Ok(Some(finished)) => self.hand_over(finished),
+                Ok(None) => {}
+                Err(why) => {
+                    // The caller reads the files whole: nothing more is needed from here.
+                    (self.each)(Batch::OutOfOrder(why.to_string()));
+                    self.going = false;
+                }
+            }
+            if !self.going {
+                return;
+            }
+        }
+    }
+
+    /// Hand the releases of `-n`'s namespace over to `each`.
+    fn hand_over(&mut self, mut histories: helm_why_release::Histories) {
+        histories
+            .releases
+            .retain(|h| in_namespace_filter(h, self.config));
+        if !histories.releases.is_empty() && !(self.each)(Batch::Releases(histories)) {
+            self.going = false;
+        }
+    }
 }
 
 /// Whether `history` is in the namespace `-n` asks for (any, without `-n`).

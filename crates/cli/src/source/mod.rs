@@ -46,14 +46,14 @@ pub enum Request<'a> {
 
 /// A source that can be read release by release as it comes, so that memory holds a few
 /// releases: a cluster's Secrets or ConfigMaps ([`cluster::ReleaseStream`]; Tiller's records
-/// are held as stored, undecoded, until their release's turn), a single regular file ([`files::stream`]) and the SQL driver's database
-/// ([`sql::stream`]). Other sources (several files, a directory, standard input) are read
-/// whole with [`load`].
+/// are held as stored, undecoded, until their release's turn), files and directories
+/// ([`files::stream`]) and the SQL driver's database ([`sql::stream`]). Standard input is
+/// read whole with [`load`].
 pub enum Streamed<'c> {
     /// A cluster.
     Cluster(&'c crate::config::ClusterSpec),
-    /// One regular file.
-    File(&'c std::path::Path),
+    /// Files and directories, not standard input.
+    Files(&'c [std::path::PathBuf]),
     /// The SQL driver's database ([`sql::stream`]).
     Sql(&'c crate::config::SqlSpec),
 }
@@ -62,12 +62,9 @@ pub enum Streamed<'c> {
 pub fn streamed(config: &Config) -> Option<Streamed<'_>> {
     match &config.source {
         SourceSpec::Cluster(spec) => Some(Streamed::Cluster(spec)),
-        SourceSpec::Files(paths) => match paths.as_slice() {
-            [path] if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
-                Some(Streamed::File(path))
-            }
-            _ => None,
-        },
+        // Standard input is read once, whole.
+        SourceSpec::Files(paths) if paths.iter().any(|p| p.as_os_str() == "-") => None,
+        SourceSpec::Files(paths) => Some(Streamed::Files(paths)),
         SourceSpec::Sql(spec) => Some(Streamed::Sql(spec)),
     }
 }
