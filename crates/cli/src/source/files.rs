@@ -123,23 +123,7 @@ pub fn stream(
                 errors: problems,
                 ..InputOutcome::default()
             });
-            for entry in entries {
-                if !reading.going {
-                    break;
-                }
-                // One bad entry of a directory is a warning; the rest is analysed.
-                match reading.file(&entry, true) {
-                    Ok(()) => files += 1,
-                    Err(e) => reading.take(InputOutcome {
-                        errors: vec![DecodeError::new(
-                            RecordRef::file(entry.display().to_string()),
-                            Layer::File,
-                            format!("{e:#}"),
-                        )],
-                        ..InputOutcome::default()
-                    }),
-                }
-            }
+            files += reading.directory(&entries);
         }
         if !reading.going {
             break;
@@ -203,6 +187,22 @@ impl Reading<'_> {
         Ok(())
     }
 
+    /// The files of a directory; how many were read. One that cannot be read is a warning
+    /// naming it; the rest is analysed.
+    fn directory(&mut self, entries: &[PathBuf]) -> usize {
+        let mut files = 0;
+        for entry in entries {
+            if !self.going {
+                break;
+            }
+            match self.file(entry, true) {
+                Ok(()) => files += 1,
+                Err(e) => self.take(unreadable(entry, &e)),
+            }
+        }
+        files
+    }
+
     /// Group what a part of a file gave, handing over each release it completes.
     fn take(&mut self, outcome: InputOutcome) {
         if !self.going {
@@ -234,6 +234,18 @@ impl Reading<'_> {
         if !histories.releases.is_empty() && !(self.each)(Batch::Releases(histories)) {
             self.going = false;
         }
+    }
+}
+
+/// The warning for a file of a directory that cannot be read.
+fn unreadable(entry: &Path, error: &anyhow::Error) -> InputOutcome {
+    InputOutcome {
+        errors: vec![DecodeError::new(
+            RecordRef::file(entry.display().to_string()),
+            Layer::File,
+            format!("{error:#}"),
+        )],
+        ..InputOutcome::default()
     }
 }
 
