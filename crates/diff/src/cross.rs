@@ -7,7 +7,7 @@
 //! over, is deleted by whichever release upgrades away from it. These functions take every
 //! release's [`Replay`] and find such objects, and who did what to one object.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use helm_why_release::{
@@ -21,7 +21,7 @@ use crate::hazard::{Hazard, Severity};
 use crate::profile::Profile;
 use crate::replay::Replay;
 use crate::view::RevisionView;
-use crate::world::ObjectId;
+use crate::world::{ObjectId, canonical_group};
 
 /// A hazard and the release it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,7 +57,7 @@ pub struct Tracking {
     /// The revision Helm's storage answers as the base ([`Replay::tracked_base`]).
     pub base: Option<u64>,
     /// The objects of that revision, by identity, with their key as that revision writes it.
-    pub objects: BTreeMap<ObjectId, ResourceKey>,
+    pub objects: TrackedObjects,
     /// Those whose document says `helm.sh/resource-policy: keep`.
     pub keep: BTreeSet<ObjectId>,
     /// The CustomResourceDefinitions among them.
@@ -72,6 +72,83 @@ pub struct Tracking {
     pub gone_crds: Vec<CrdDeletion>,
     /// When the base's operation started, as stored.
     pub base_when: Option<String>,
+}
+
+/// The objects a release's base tracks ([`Tracking::objects`]): their keys as that revision
+/// writes them, one per identity ([`ObjectId`]: canonical group, kind, namespace, name), in
+/// identity order. Sorted keys rather than a map from identity to key: a scan keeps one for
+/// every release of a fleet, and a copy of each identity beside its key was half of that.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackedObjects(Vec<ResourceKey>);
+
+impl TrackedObjects {
+    /// The objects of `keys`; of several keys of one identity, the last.
+    ///
+    /// ```
+    /// use helm_why_diff::TrackedObjects;
+    /// use helm_why_release::ResourceKey;
+    /// let old = ResourceKey::new("extensions/v1beta1", "Ingress", Some("shop"), "web");
+    /// let new = ResourceKey::new("networking.k8s.io/v1", "Ingress", Some("shop"), "web");
+    /// let cm = ResourceKey::new("v1", "ConfigMap", Some("shop"), "web");
+    /// let tracked = TrackedObjects::new([old.clone(), cm.clone(), new.clone()]);
+    /// assert_eq!(tracked.keys().collect::<Vec<_>>(), [&cm, &new]);
+    /// assert_eq!(tracked.get(&old), Some(&new));
+    /// ```
+    pub fn new(keys: impl IntoIterator<Item = ResourceKey>) -> Self {
+        let mut keys: Vec<ResourceKey> = keys.into_iter().collect();
+        // Stable: among keys of one identity, the last given stays last.
+        keys.sort_by(|a, b| identity(a).cmp(&identity(b)));
+        let mut unique: Vec<ResourceKey> = Vec::with_capacity(keys.len());
+        for key in keys {
+            match unique.last_mut() {
+                Some(last) if identity(last) == identity(&key) => *last = key,
+                _ => unique.push(key),
+            }
+        }
+        TrackedObjects(unique)
+    }
+
+    /// The key tracked with the identity of `key`, whatever API version either writes.
+    pub fn get(&self, key: &ResourceKey) -> Option<&ResourceKey> {
+        let wanted = identity(key);
+        self.0
+            .binary_search_by(|k| identity(k).cmp(&wanted))
+            .ok()
+            .and_then(|i| self.0.get(i))
+    }
+
+    /// The keys, in identity order.
+    pub fn keys(&self) -> std::slice::Iter<'_, ResourceKey> {
+        self.0.iter()
+    }
+
+    /// How many objects.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// An object's identity borrowed from its key or [`ObjectId`], ordered as [`ObjectId`] is.
+type Identity<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
+/// The identity of `key` ([`ObjectId::of`], without copying it).
+fn identity(key: &ResourceKey) -> Identity<'_> {
+    (
+        canonical_group(&key.group, &key.kind),
+        &key.kind,
+        key.namespace.as_deref(),
+        &key.name,
+    )
+}
+
+/// [`identity`] of an [`ObjectId`].
+fn identity_of_id(id: &ObjectId) -> Identity<'_> {
+    (&id.group, &id.kind, id.namespace.as_deref(), &id.name)
 }
 
 /// A hook of a release's last revision that its next upgrade, rollback or uninstall runs
@@ -160,14 +237,16 @@ impl RerunHook {
 impl Tracking {
     /// What `replay`'s release tracks now.
     pub fn of(replay: &Replay) -> Self {
-        let objects = replay
-            .objects
-            .iter()
-            .filter_map(|key| {
-                let id = ObjectId::of(key);
-                replay.tracked_now.contains(&id).then(|| (id, key.clone()))
-            })
-            .collect();
+        let mut tracked: Vec<Identity<'_>> =
+            replay.tracked_now.iter().map(identity_of_id).collect();
+        tracked.sort_unstable();
+        let objects = TrackedObjects::new(
+            replay
+                .objects
+                .iter()
+                .filter(|key| tracked.binary_search(&identity(key)).is_ok())
+                .cloned(),
+        );
         Tracking {
             release: replay.release.clone(),
             namespace: replay.namespace.clone(),
@@ -197,7 +276,7 @@ impl Tracking {
             key.namespace.is_some() && cluster.scope(&key.group, &key.kind) == Scope::Cluster
         };
         let hooks = self.hooks.iter().map(|h| &h.key);
-        if !self.objects.values().chain(hooks).any(cluster_scoped) {
+        if !self.objects.keys().chain(hooks).any(cluster_scoped) {
             return None;
         }
         let unscoped = |key: &ResourceKey| ResourceKey {
@@ -205,19 +284,19 @@ impl Tracking {
             ..key.clone()
         };
         let mut keep = BTreeSet::new();
-        let mut objects = BTreeMap::new();
-        for (id, key) in &self.objects {
-            let key = if cluster_scoped(key) {
+        let mut objects = Vec::new();
+        for key in self.objects.keys() {
+            let new_key = if cluster_scoped(key) {
                 unscoped(key)
             } else {
                 key.clone()
             };
-            let new_id = ObjectId::of(&key);
-            if self.keep.contains(id) {
-                keep.insert(new_id.clone());
+            if self.keeps(key) {
+                keep.insert(ObjectId::of(&new_key));
             }
-            objects.insert(new_id, key);
+            objects.push(new_key);
         }
+        let objects = TrackedObjects::new(objects);
         let hooks = self
             .hooks
             .iter()
@@ -236,6 +315,11 @@ impl Tracking {
             hooks,
             ..self.clone()
         })
+    }
+
+    /// Whether its document of `key` says `helm.sh/resource-policy: keep` ([`Tracking::keep`]).
+    fn keeps(&self, key: &ResourceKey) -> bool {
+        !self.keep.is_empty() && self.keep.contains(&ObjectId::of(key))
     }
 
     /// `namespace/name`.
@@ -311,23 +395,14 @@ fn rescoped(releases: &[Tracking]) -> Option<Vec<Tracking>> {
 /// no released Helm checks ownership before deleting there either (helm-semantics.md §8 has
 /// the check only on Helm's main branch, which no profile models).
 fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
-    // Hashed, not ordered: a scan holds tens of thousands of ids, whose strings a tree
-    // compares at every level; `cross_hazards` sorts what is found.
-    let mut holders: HashMap<&ObjectId, Vec<(usize, &ResourceKey)>, foldhash::fast::RandomState> =
-        HashMap::default();
-    for (i, t) in releases.iter().enumerate() {
-        for (id, key) in &t.objects {
-            holders.entry(id).or_default().push((i, key));
-        }
-    }
     let mut out = Vec::new();
-    for (id, holders) in holders {
+    for_each_identity(releases, |holders| {
         if holders.len() < 2 {
-            continue;
+            return;
         }
-        let keeps = |i: usize| releases[i].keep.contains(id);
+        let keeps = |i: usize| releases[i].keeps(holders[0].1);
         let all_keep = holders.iter().all(|(i, _)| keeps(*i));
-        for (i, key) in &holders {
+        for (i, key) in holders {
             let me = &releases[*i];
             let others: Vec<String> = holders
                 .iter()
@@ -361,8 +436,44 @@ fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
                 ),
             )));
         }
-    }
+    });
     out
+}
+
+/// Call `each` with the releases tracking each identity (release index and key, in release
+/// order), identity by identity in identity order: a merge of the releases' objects, each
+/// sorted by identity, which holds one cursor per release where a map of every identity a
+/// fleet tracks took tens of megabytes.
+fn for_each_identity<'a>(
+    releases: &'a [Tracking],
+    mut each: impl FnMut(&[(usize, &'a ResourceKey)]),
+) {
+    use std::cmp::Reverse;
+    let keys = |i: usize| releases.get(i).map_or(&[][..], |t| &t.objects.0[..]);
+    let mut heads: std::collections::BinaryHeap<Reverse<(Identity<'a>, usize, usize)>> = (0
+        ..releases.len())
+        .filter_map(|i| keys(i).first().map(|k| Reverse((identity(k), i, 0))))
+        .collect();
+    let mut holders: Vec<(usize, &'a ResourceKey)> = Vec::new();
+    let mut current = None;
+    while let Some(Reverse((id, i, at))) = heads.pop() {
+        if current != Some(id) {
+            if !holders.is_empty() {
+                each(&holders);
+                holders.clear();
+            }
+            current = Some(id);
+        }
+        if let Some(key) = keys(i).get(at) {
+            holders.push((i, key));
+        }
+        if let Some(next) = keys(i).get(at + 1) {
+            heads.push(Reverse((identity(next), i, at + 1)));
+        }
+    }
+    if !holders.is_empty() {
+        each(&holders);
+    }
 }
 
 /// `shared-hook-object` (high): an object the current base of one release tracks is a hook
@@ -374,11 +485,22 @@ fn shared_objects(releases: &[Tracking]) -> Vec<ReleaseHazard> {
 /// over it instead). The tracking release's next upgrade creates a missing object again (§4,
 /// Update: a 404 is created). Each release concerned gets the hazard, worded from its side.
 fn shared_hooks(releases: &[Tracking]) -> Vec<ReleaseHazard> {
-    let mut trackers: HashMap<&ObjectId, Vec<usize>, foldhash::fast::RandomState> =
+    // The trackers of the hooks' identities only: a fleet tracks hundreds of thousands.
+    let hooked: HashSet<Identity<'_>, foldhash::fast::RandomState> = releases
+        .iter()
+        .flat_map(|t| t.hooks.iter().map(|h| identity(&h.key)))
+        .collect();
+    if hooked.is_empty() {
+        return Vec::new();
+    }
+    let mut trackers: HashMap<Identity<'_>, Vec<usize>, foldhash::fast::RandomState> =
         HashMap::default();
     for (i, t) in releases.iter().enumerate() {
-        for id in t.objects.keys() {
-            trackers.entry(id).or_default().push(i);
+        for key in t.objects.keys() {
+            let id = identity(key);
+            if hooked.contains(&id) {
+                trackers.entry(id).or_default().push(i);
+            }
         }
     }
     let mut out = Vec::new();
@@ -386,14 +508,13 @@ fn shared_hooks(releases: &[Tracking]) -> Vec<ReleaseHazard> {
     let mut told: BTreeSet<(usize, usize, ObjectId)> = BTreeSet::new();
     for (j, runner) in releases.iter().enumerate() {
         for hook in &runner.hooks {
-            let id = ObjectId::of(&hook.key);
-            let others = trackers.get(&id).into_iter().flatten().filter(|i| **i != j);
-            for &i in others {
-                if !told.insert((i, j, id.clone())) {
+            let others = trackers.get(&identity(&hook.key));
+            for &i in others.into_iter().flatten().filter(|i| **i != j) {
+                if !told.insert((i, j, ObjectId::of(&hook.key))) {
                     continue;
                 }
                 let tracker = &releases[i];
-                let Some(tracked) = tracker.objects.get(&id) else {
+                let Some(tracked) = tracker.objects.get(&hook.key) else {
                     continue;
                 };
                 out.push(tracker.hazard(Hazard::new(
@@ -461,7 +582,7 @@ fn crds_gone_elsewhere(releases: &[Tracking]) -> Vec<ReleaseHazard> {
             for gone in deleter.gone_crds.iter().filter(after_base) {
                 let keys: Vec<&ResourceKey> = user
                     .objects
-                    .values()
+                    .keys()
                     .filter(|k| gone.served.serves(k) && !served_now(k))
                     .collect();
                 let Some(first) = keys.first() else {
@@ -504,7 +625,7 @@ fn shared_crds(releases: &[Tracking]) -> Vec<ReleaseHazard> {
                 .enumerate()
                 .filter(|(j, _)| *j != i)
                 .map(|(_, other)| {
-                    let served = other.objects.values().filter(|k| crd.serves(k)).collect();
+                    let served = other.objects.keys().filter(|k| crd.serves(k)).collect();
                     (other, served)
                 })
                 .filter(|(_, served): &(_, Vec<_>)| !served.is_empty())

@@ -59,9 +59,9 @@ pub use base::{BaseQuery, BaseRule, PENDING_ERROR, no_deployed_error, reinstalls
 pub use cause::template_name;
 pub use crd::{CrdDeletion, CrdServes};
 pub use cross::{
-    ReleaseEvent, ReleaseHazard, RerunHook, Tracking, cross_hazards, describe_elsewhere,
-    done_elsewhere, events_about, headline_elsewhere, last_possible_removal, last_removal,
-    may_remove, ownership_moved, puts, removes, told_elsewhere,
+    ReleaseEvent, ReleaseHazard, RerunHook, TrackedObjects, Tracking, cross_hazards,
+    describe_elsewhere, done_elsewhere, events_about, headline_elsewhere, last_possible_removal,
+    last_removal, may_remove, ownership_moved, puts, removes, told_elsewhere,
 };
 pub use event::{Action, Cause, Event, Phase};
 pub use hazard::{Hazard, Severity, empty_manifest};

@@ -63,7 +63,7 @@ pub(crate) fn same_id(a: &ResourceKey, b: &ResourceKey) -> bool {
 }
 
 /// Kinds the API server serves from one storage under several groups.
-fn canonical_group<'a>(group: &'a str, kind: &str) -> &'a str {
+pub(crate) fn canonical_group<'a>(group: &'a str, kind: &str) -> &'a str {
     match (group, kind) {
         ("extensions", "Ingress" | "NetworkPolicy") => "networking.k8s.io",
         ("extensions", "Deployment" | "DaemonSet" | "ReplicaSet") => "apps",

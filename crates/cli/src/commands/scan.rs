@@ -698,7 +698,7 @@ async fn check_ownership(args: &ScanArgs, cluster: &Connection, analyses: &mut A
     // (tracking release index, key) for each object to look at.
     let mut wanted: Vec<(usize, ResourceKey)> = Vec::new();
     for (i, t) in analyses.tracking.iter().enumerate() {
-        for key in t.objects.values() {
+        for key in t.objects.keys() {
             if args.check_ownership || named.contains(key) {
                 wanted.push((i, key.clone()));
             }
