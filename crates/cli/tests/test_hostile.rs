@@ -140,6 +140,22 @@ fn noise(state: &mut u64) -> String {
         .collect()
 }
 
+/// Revision `rev` (1 or 2, the last) of release `r<r>` in namespace `ns`: a ConfigMap, and a
+/// chart file of 60,000 characters of noise that gzip does not shrink much.
+fn noisy_revision(r: usize, rev: u64, state: &mut u64) -> ReleaseBuilder {
+    let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", rev)
+        .chart_file("files/blob.txt", &noise(state))
+        .manifest_doc(
+            "templates/cm.yaml",
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:02}"),
+        );
+    if rev == 1 {
+        b.status(Status::Superseded, "Install complete")
+    } else {
+        b
+    }
+}
+
 /// `scan -o json` of `records.json` in `dir` under a run budget of `budget` bytes, which it
 /// must not spend: every one of the `releases` decodes. The report.
 fn scanned_within(dir: &Path, budget: &str, releases: usize) -> serde_json::Value {
@@ -172,17 +188,7 @@ fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
     let (mut items, mut decoded) = (Vec::new(), 0);
     for r in 0..30 {
         for rev in 1..=2 {
-            let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", rev)
-                .chart_file("files/blob.txt", &noise(&mut state))
-                .manifest_doc(
-                    "templates/cm.yaml",
-                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:02}"),
-                );
-            let b = if rev == 1 {
-                b.status(Status::Superseded, "Install complete")
-            } else {
-                b
-            };
+            let b = noisy_revision(r, rev, &mut state);
             decoded += b.to_json().len();
             items.push(b.secret());
         }
@@ -245,17 +251,7 @@ fn files_and_directories_are_streamed_release_by_release() {
     let mut state = NOISE_SEED;
     let decoded = std::cell::Cell::new(0);
     let record = |r: usize, rev: u64, state: &mut u64| {
-        let b = ReleaseBuilder::new(&format!("r{r:02}"), "ns", rev)
-            .chart_file("files/blob.txt", &noise(state))
-            .manifest_doc(
-                "templates/cm.yaml",
-                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:02}"),
-            );
-        let b = if rev == 1 {
-            b.status(Status::Superseded, "Install complete")
-        } else {
-            b
-        };
+        let b = noisy_revision(r, rev, state);
         decoded.set(decoded.get() + b.to_json().len());
         b.secret()
     };
