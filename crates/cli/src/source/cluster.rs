@@ -922,7 +922,7 @@ where
 /// names whose records interleave (`app` and `app.v2`), are detected ([`Batch::OutOfOrder`]).
 /// With `--tiller`, Tiller's records are listed first and held undecoded:
 /// each Helm 3 release takes those that continue it as it is handed over, and the releases
-/// only Tiller stores follow once the LIST is over, a few at a time.
+/// only Tiller stores follow once the LIST is over, one at a time.
 pub struct ReleaseStream {
     connection: Connection,
     listing: Listing,
