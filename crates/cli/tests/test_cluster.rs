@@ -894,3 +894,60 @@ fn a_streamed_scan_holds_tillers_records_as_stored() {
     );
     assert!(whole.stdout.contains(&spent), "{whole:?}");
 }
+
+/// `timeline --tiller` reads the other releases of the namespace as it reads Helm 3's: of
+/// Tiller's, those of which a record may mention the objects are decoded, and the others
+/// dropped undecoded once placed. The Tiller release that deleted the Service after this
+/// release created it is found; one that never rendered anything of this release's is not
+/// decoded, so its record that unpacks but is no Tiller record is never met.
+#[test]
+fn tillers_other_releases_are_decoded_only_when_they_mention_the_objects() {
+    let cluster = TestCluster::start();
+    cluster.add_all(secrets("web", "shop", 2));
+    // `legacy` rendered Service/web in 2019 and dropped it in June 2026, after `web`'s
+    // revisions (January 2026) created it.
+    cluster.add(tiller_revision(1, 2).configmap("kube-system"));
+    cluster.add(
+        TillerBuilder::new("legacy", "shop", 2)
+            .chart("legacy", "0.2.0")
+            .times(1_546_300_800, 1_780_272_000)
+            .configmap("kube-system"),
+    );
+    // `quiet` rendered only its own ConfigMap; its first record unpacks, but to no Tiller
+    // record.
+    let mut first = TillerBuilder::new("quiet", "shop", 1)
+        .status(Status::Superseded, "Install complete")
+        .configmap("kube-system");
+    first["data"]["release"] = Value::String(helm_why_release::codec::encode_payload(
+        b"not a hapi.release.Release",
+    ));
+    cluster.add(first);
+    cluster.add(
+        TillerBuilder::new("quiet", "shop", 2)
+            .manifest_doc(
+                "quiet/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: quiet",
+            )
+            .configmap("kube-system"),
+    );
+    let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
+    let run = helm_why(&kc.path, &[], &["timeline", "web", "--tiller"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @"
+    Verdict: no hazards found
+
+    OBJECT                1 install  2 upgrade  LIVE
+    ConfigMap/web-config  -          created    missing
+    Service/web           created    unchanged  missing
+    Deployment.apps/web   created    patched    missing
+
+    Live (context test):
+      ConfigMap/web-config: differs: expected present, but the cluster has no such object: it was deleted outside what the records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it creates it again
+      Service/web: differs: expected present from this release's records, but the cluster has no such object: release shop/legacy revision 2 (upgrade, 2026-06-01 00:00:00 UTC) deleted it, after this release last applied it
+      Deployment.apps/web: differs: expected present, but the cluster has no such object: it was deleted outside what the records show (kubectl, a controller, a namespace deletion); the next upgrade that renders it creates it again
+
+    Other releases:
+      Service/web: release shop/legacy revision 2 (upgrade, 2026-06-01 00:00:00 UTC) deleted it: its template templates/service.yaml is not in chart legacy-0.2.0 any more
+    ");
+    insta::assert_snapshot!(run.stderr, @"");
+}

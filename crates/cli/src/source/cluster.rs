@@ -15,7 +15,9 @@
 //! kept every release there, so its records are kept for the release namespace asked for (`-n`,
 //! the context's for `list`), or for any namespace when a release is named without `-n`.
 //! `scan` and `who` make those two LISTs before the Helm 3 one and hold Tiller's records
-//! undecoded until their release's turn ([`ReleaseStream`]).
+//! undecoded until their release's turn ([`ReleaseStream`]); for the other releases of
+//! `explain` and `timeline`, only the Tiller releases of which a record may mention the
+//! objects are decoded, as for Helm 3's.
 //!
 //! `images` also makes one paginated LIST of the Pods of the release namespace ([`list_pods`]).
 //!
@@ -243,7 +245,12 @@ async fn load_tiller(
 ) -> Result<()> {
     let selector = match request {
         Request::Release(name) => format!("OWNER=TILLER,NAME={name}"),
-        Request::All { .. } | Request::Neighbours { .. } => "OWNER=TILLER".to_owned(),
+        Request::Neighbours { except, names, .. } => {
+            let held = HeldTiller::read(target, tiller_ns, wanted, limits).await?;
+            held.mentioning(&Search::new(except, names, limits), decoded);
+            return Ok(());
+        }
+        Request::All { .. } => "OWNER=TILLER".to_owned(),
     };
     let listing = |resource| Listing {
         resource,
@@ -327,6 +334,14 @@ impl TillerObject {
             TillerObject::Secret(s) => decode_object(s, secret_payload(s), Driver::Secret, limits),
         }
     }
+
+    /// Its payload, encoded.
+    fn payload(&self) -> Option<&[u8]> {
+        match self {
+            TillerObject::ConfigMap(c) => config_map_payload(c),
+            TillerObject::Secret(s) => secret_payload(s),
+        }
+    }
 }
 
 impl HeldTiller {
@@ -398,6 +413,27 @@ impl HeldTiller {
                 .extend(release.into_iter().map(|(_, o)| o)),
             Some(_) => {}
             None => self.unplaced.append(&mut failed),
+        }
+    }
+
+    /// [`Request::Neighbours`] of Tiller's records, into `decoded`: the releases but
+    /// `search.except` of which a record may mention one of the names, decoded, as pass 2 of
+    /// [`neighbours`] decodes Helm 3's; the others are dropped undecoded (a record that cannot
+    /// be unpacked may mention anything). The errors of releases that could not be placed are
+    /// kept, as when every record was decoded.
+    fn mentioning(self, search: &Search<'_>, decoded: &mut Decoded) {
+        decoded.errors.extend(self.unplaced);
+        for (id, objects) in self.releases {
+            let may = |o: &TillerObject| {
+                o.payload()
+                    .is_none_or(|p| search.names.may_be_in_payload(p, &search.searching))
+            };
+            if id == *search.except || !objects.iter().any(may) {
+                continue;
+            }
+            for object in &objects {
+                decoded.push(object.decode(search.limits));
+            }
         }
     }
 
@@ -753,7 +789,12 @@ impl Decoded {
         driver: Driver,
         limits: &Limits,
     ) {
-        match decode_object(object, payload, driver, limits) {
+        self.push(decode_object(object, payload, driver, limits));
+    }
+
+    /// Keep a decoded record (its chart texts shared with the others'), or its error.
+    fn push(&mut self, decoded: Result<Record, DecodeError>) {
+        match decoded {
             Ok(mut record) => {
                 self.files.share(&mut record.release);
                 self.records.push(record);
