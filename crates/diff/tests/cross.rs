@@ -98,6 +98,57 @@ fn two_bases_tracking_one_object_is_shared_object_for_both() {
     assert!(to_a.message.contains("helm/helm#12683"));
 }
 
+/// One object whatever API group each chart writes it under: an Ingress of
+/// `extensions/v1beta1` in one release and of `networking.k8s.io/v1` in two others is shared
+/// by the three, each told of the two others in release order with its own key; an object
+/// only one of them tracks is not.
+#[test]
+fn an_object_written_under_two_api_groups_is_shared_by_every_release_tracking_it() {
+    let ingress = |api: &str| {
+        format!("apiVersion: {api}\nkind: Ingress\nmetadata:\n  name: web\nspec: {{}}\n")
+    };
+    let release = |name: &str, api: &str| {
+        replayed(vec![
+            rev(name, 1, 0)
+                .status(Status::Deployed, "Install complete")
+                .manifest_doc(&format!("{name}/templates/ingress.yaml"), &ingress(api))
+                .manifest_doc(
+                    &format!("{name}/templates/own.yaml"),
+                    &cm(&format!("{name}-own")),
+                ),
+        ])
+    };
+    let releases = [
+        release("c", "networking.k8s.io/v1"),
+        release("a", "extensions/v1beta1"),
+        release("b", "networking.k8s.io/v1"),
+    ];
+    let tracking: Vec<Tracking> = releases.iter().map(Tracking::of).collect();
+    let hazards = cross_hazards(&tracking);
+    assert_eq!(
+        codes(&hazards),
+        ["a", "b", "c"].map(|r| (r.to_owned(), "shared-object".to_owned(), Severity::High))
+    );
+    for h in &hazards {
+        let others: Vec<&str> = ["c", "a", "b"]
+            .into_iter()
+            .filter(|r| *r != h.release)
+            .collect();
+        let told = format!(
+            "also by shop/{} (revision 1), shop/{} (revision 1)",
+            others[0], others[1]
+        );
+        assert!(h.hazard.message.contains(&told), "{}", h.hazard.message);
+        let api = if h.release == "a" {
+            "extensions/v1beta1"
+        } else {
+            "networking.k8s.io/v1"
+        };
+        let key = ResourceKey::new(api, "Ingress", Some(NS), "web");
+        assert_eq!(h.hazard.object.as_ref(), Some(&key));
+    }
+}
+
 #[test]
 fn shared_object_marked_keep_by_every_release_is_medium() {
     let a = replayed(vec![
