@@ -113,13 +113,8 @@ impl RunBudget {
     /// assert!(peel(payload.as_bytes(), &limits).is_ok());
     /// ```
     pub fn give_back(&self, bytes: usize) {
-        use std::sync::atomic::Ordering;
         // Never below zero, whatever a caller gives back.
-        let _ = self
-            .spent
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
-                Some(spent.saturating_sub(bytes))
-            });
+        self.lower(|spent| spent.saturating_sub(bytes));
     }
 
     /// What is spent so far: a mark to [`RunBudget::rewind`] to.
@@ -144,11 +139,16 @@ impl RunBudget {
     /// assert_eq!(limits.budget.remaining(), 20);
     /// ```
     pub fn rewind(&self, mark: usize) {
+        self.lower(|spent| spent.min(mark));
+    }
+
+    /// Set what is spent to `to(spent)`, atomically (other threads charge it meanwhile).
+    fn lower(&self, to: impl Fn(usize) -> usize) {
         use std::sync::atomic::Ordering;
         let _ = self
             .spent
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
-                Some(spent.min(mark))
+                Some(to(spent))
             });
     }
 

@@ -336,22 +336,14 @@ fn claim(
     })
 }
 
-/// The release a Tiller record claims to hold: its `NAME`/`VERSION` labels, else its storage
-/// key `<name>.v<N>`. Its namespace is known only once decoded: the record sits in Tiller's.
+/// The release a Tiller record claims to hold ([`tiller::claimed_release`]). Its namespace
+/// is known only once decoded: the record sits in Tiller's.
 fn tiller_claim(
     object_name: Option<&str>,
     store: Option<&str>,
     labels: &BTreeMap<String, String>,
 ) -> Option<Claim> {
-    let key = object_name.and_then(tiller::parse_tiller_key);
-    let name = labels
-        .get(tiller::NAME_LABEL)
-        .cloned()
-        .or_else(|| key.map(|(n, _)| n.to_owned()))?;
-    let version = labels
-        .get(tiller::VERSION_LABEL)
-        .and_then(|v| v.parse().ok())
-        .or_else(|| key.map(|(_, v)| v));
+    let (name, version) = tiller::claimed_release(object_name, labels)?;
     Some(Claim {
         namespace: None,
         store: store.map(str::to_owned),
@@ -1025,10 +1017,7 @@ fn read_json_here(
         },
         &stop,
     );
-    let mut out = InputOutcome::default();
-    let mut rest = Reading::new(limits, select);
-    rest.hold_all(reading.latest, &mut out);
-    finish_json(split, file_ref, rest, out)
+    finish_json(split, file_ref, reading, InputOutcome::default())
 }
 
 /// What follows the items of [`stream_json`] and [`read_json_here`]: the object itself when

@@ -252,15 +252,10 @@ async fn load_tiller(
         }
         Request::All { .. } => "OWNER=TILLER".to_owned(),
     };
-    let listing = |resource| Listing {
-        resource,
-        namespace: Some(tiller_ns.to_owned()),
-        selector: selector.clone(),
-    };
     // `list` needs only the newest record of each release, as for Helm 3's records.
     let newest = matches!(request, Request::All { newest: true, .. });
     let mut tiller = Decoded::default();
-    let config_maps = list_all::<ConfigMap>(target, &listing("configmaps")).await?;
+    let (config_maps, secrets) = list_tiller(target, tiller_ns, selector).await?;
     tiller.add_tiller(
         config_maps,
         newest,
@@ -268,7 +263,6 @@ async fn load_tiller(
         Driver::ConfigMap,
         limits,
     );
-    let secrets = list_all::<Secret>(target, &listing("secrets")).await?;
     tiller.add_tiller(secrets, newest, secret_payload, Driver::Secret, limits);
     if let Some(ns) = wanted {
         tiller.records.retain(|r| r.storage_namespace() == ns);
@@ -278,24 +272,40 @@ async fn load_tiller(
     Ok(())
 }
 
+/// Tiller's ConfigMaps (its default driver) and Secrets (`--storage=secret`) in `tiller_ns`
+/// that `selector` picks: one paginated LIST of each.
+async fn list_tiller(
+    target: &Target,
+    tiller_ns: &str,
+    selector: String,
+) -> Result<(Vec<ConfigMap>, Vec<Secret>)> {
+    let listing = |resource| Listing {
+        resource,
+        namespace: Some(tiller_ns.to_owned()),
+        selector: selector.clone(),
+    };
+    let config_maps = list_all::<ConfigMap>(target, &listing("configmaps")).await?;
+    let secrets = list_all::<Secret>(target, &listing("secrets")).await?;
+    Ok((config_maps, secrets))
+}
+
 /// Storage objects with the revision their `VERSION` label gives.
 type Revisions<K> = Vec<(Option<u64>, K)>;
 
-/// Tiller's records grouped by release (its `NAME` label, in its storage namespace); a record
-/// without `NAME` and `VERSION` labels is a group of its own.
+/// Tiller's records grouped by the release they claim ([`tiller::claimed_release`], in their
+/// storage namespace), as the file reader groups them; a record that claims no release and
+/// revision is a group of its own.
 fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
-    let label = |object: &K, key: &str| object.labels().get(key).cloned();
     let mut by_release: BTreeMap<(String, String), Revisions<K>> = BTreeMap::new();
     let mut others = Vec::new();
     for object in objects {
-        let name = label(&object, tiller::NAME_LABEL);
-        let version = label(&object, tiller::VERSION_LABEL).and_then(|v| v.parse::<u64>().ok());
-        match (name, version) {
-            (Some(name), Some(_)) => by_release
+        let claimed = tiller::claimed_release(Some(&object.name_any()), object.labels());
+        match claimed {
+            Some((name, version @ Some(_))) => by_release
                 .entry((object.namespace().unwrap_or_default(), name))
                 .or_default()
                 .push((version, object)),
-            _ => others.push(vec![(version, object)]),
+            _ => others.push(vec![(None, object)]),
         }
     }
     let mut groups: Vec<_> = by_release.into_values().collect();
@@ -353,13 +363,8 @@ impl HeldTiller {
         wanted: Option<&str>,
         limits: &Limits,
     ) -> Result<HeldTiller> {
-        let listing = |resource| Listing {
-            resource,
-            namespace: Some(tiller_ns.to_owned()),
-            selector: "OWNER=TILLER".to_owned(),
-        };
-        let config_maps = list_all::<ConfigMap>(target, &listing("configmaps")).await?;
-        let secrets = list_all::<Secret>(target, &listing("secrets")).await?;
+        let selector = "OWNER=TILLER".to_owned();
+        let (config_maps, secrets) = list_tiller(target, tiller_ns, selector).await?;
         let mut held = HeldTiller {
             releases: BTreeMap::new(),
             unplaced: Vec::new(),
@@ -439,17 +444,10 @@ impl HeldTiller {
 
     /// The records held for release `id`, decoded and let go (none without `--tiller`).
     fn join(held: &mut Option<HeldTiller>, id: &ReleaseId, limits: &Limits) -> Joined {
-        let mut joined = Joined::default();
-        let Some(objects) = held.as_mut().and_then(|h| h.releases.remove(id)) else {
-            return joined;
-        };
-        for object in &objects {
-            match object.decode(limits) {
-                Ok(record) => joined.0.push(record),
-                Err(error) => joined.1.push(error),
-            }
+        match held.as_mut().and_then(|h| h.releases.remove(id)) {
+            Some(objects) => decode_all(&objects, limits),
+            None => Joined::default(),
         }
-        joined
     }
 
     /// The next release's records, and the errors of those that could not be placed, let go.
@@ -463,6 +461,21 @@ impl HeldTiller {
             unplaced: std::mem::take(&mut self.unplaced),
         }
     }
+}
+
+/// Tiller's records, decoded on every core: those that decode, and the errors of the others.
+fn decode_all(objects: &[TillerObject], limits: &Limits) -> Joined {
+    let decoded = map_chunks(objects, cores(), |part| {
+        part.iter().map(|o| o.decode(limits)).collect()
+    });
+    let mut joined = Joined::default();
+    for one in decoded {
+        match one {
+            Ok(record) => joined.0.push(record),
+            Err(error) => joined.1.push(error),
+        }
+    }
+    joined
 }
 
 /// A release only Tiller stores, taken from [`HeldTiller`] to be decoded.
@@ -479,16 +492,8 @@ impl TillerBatch {
         if self.objects.is_empty() && self.unplaced.is_empty() {
             return None;
         }
-        let decoded = map_chunks(&self.objects, cores(), |part| {
-            part.iter().map(|o| o.decode(limits)).collect()
-        });
-        let (mut records, mut errors) = (Vec::new(), self.unplaced);
-        for one in decoded {
-            match one {
-                Ok(record) => records.push(record),
-                Err(error) => errors.push(error),
-            }
-        }
+        let (records, mut errors) = decode_all(&self.objects, limits);
+        errors.extend(self.unplaced);
         let grouped = group(records, errors);
         let mut unattributed = Some(grouped.unattributed);
         let mut each: Vec<_> = grouped

@@ -104,7 +104,7 @@ pub fn stream(
     config: &Config,
     each: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<Loaded> {
-    let mut reading = Reading {
+    let mut stream = Stream {
         releases: Adjacent::default(),
         ignored: Vec::new(),
         going: true,
@@ -114,32 +114,32 @@ pub fn stream(
     let mut files = 0usize;
     for path in paths {
         if !std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-            reading.file(path, false)?;
+            stream.file(path, false)?;
             files += 1;
         } else {
             let mut problems = Vec::new();
             let entries = expand(path, &mut problems);
-            reading.take(InputOutcome {
+            stream.take(InputOutcome {
                 errors: problems,
                 ..InputOutcome::default()
             });
-            files += reading.directory(&entries);
+            files += stream.directory(&entries);
         }
-        if !reading.going {
+        if !stream.going {
             break;
         }
     }
-    if reading.going
-        && let Some(last) = reading.releases.finish()
+    if stream.going
+        && let Some(last) = stream.releases.finish()
     {
-        reading.hand_over(last);
+        stream.hand_over(last);
     }
     Ok(Loaded {
         histories: helm_why_release::Histories {
             releases: Vec::new(),
-            unattributed: reading.releases.unattributed,
+            unattributed: stream.releases.unattributed,
         },
-        ignored: reading.ignored,
+        ignored: stream.ignored,
         origin: origin(files, config),
         cluster: None,
         other_releases: Vec::new(),
@@ -150,7 +150,7 @@ pub fn stream(
 }
 
 /// Files read as one stream of records ([`stream`]).
-struct Reading<'a> {
+struct Stream<'a> {
     releases: Adjacent,
     ignored: Vec<IgnoredObject>,
     /// `false` once `each` said stop or the records broke the order.
@@ -159,7 +159,7 @@ struct Reading<'a> {
     config: &'a Config,
 }
 
-impl Reading<'_> {
+impl Stream<'_> {
     /// Read one regular file (`in_dir`: an entry of a directory, where a file that is not
     /// YAML or JSON at all is ignored, as [`load`] does).
     ///

@@ -36,11 +36,38 @@ pub const NAME_LABEL: &str = "NAME";
 /// The label giving the revision a Tiller record holds.
 pub const VERSION_LABEL: &str = "VERSION";
 
-/// Decode, for `list`, the records of one release whose namespace only a decoded record tells
-/// (Tiller's: every record sits in Tiller's own namespace, and the release's is in the
-/// payload): those of the newest revision, then older ones, newest first, only until one
-/// decodes, so that a release whose newest record is broken is still placed and listed as
-/// undecodable. `decode` says whether a record decoded; `skip` is told of each record left
+/// The release and revision a Tiller storage object claims to hold, before decoding: its
+/// `NAME` and `VERSION` labels, else its name `<release>.v<revision>` (helm-semantics.md §1.5,
+/// Tiller's `makeKey` and labels); `None` without a release name.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use helm_why_release::tiller::claimed_release;
+/// let labels = BTreeMap::from([("NAME".to_owned(), "web".to_owned())]);
+/// assert_eq!(claimed_release(Some("web.v3"), &labels), Some(("web".to_owned(), Some(3))));
+/// assert_eq!(claimed_release(Some("cm"), &BTreeMap::new()), None);
+/// ```
+pub fn claimed_release(
+    object_name: Option<&str>,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<(String, Option<u64>)> {
+    let key = object_name.and_then(parse_tiller_key);
+    let name = labels
+        .get(NAME_LABEL)
+        .cloned()
+        .or_else(|| key.map(|(n, _)| n.to_owned()))?;
+    let version = labels
+        .get(VERSION_LABEL)
+        .and_then(|v| v.parse().ok())
+        .or_else(|| key.map(|(_, v)| v));
+    Some((name, version))
+}
+
+/// Decode the records of one release whose namespace only a decoded record tells (Tiller's:
+/// every record sits in Tiller's own namespace, and the release's is in the payload): those
+/// of the newest revision, then older ones, newest first, only until one decodes, so that a
+/// release whose newest record is broken is still placed (and listed as undecodable by
+/// `list`). `decode` says whether a record decoded; `skip` is told of each record left
 /// undecoded.
 ///
 /// ```
