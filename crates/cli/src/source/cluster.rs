@@ -34,7 +34,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Result;
-use helm_why_release::history::{Adjacent, Joined, NotAdjacent, group};
+use helm_why_release::history::{Adjacent, NotAdjacent, group};
 use helm_why_release::mentions::Mentions;
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::record::{Driver, RecordMeta, decode_record};
@@ -50,6 +50,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::gvk::GroupVersion;
 use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 
+use super::held_tiller::{HeldTiller, Revisions, StoredTiller, by_claimed_release};
 use super::{Batch, Loaded, Request};
 use crate::config::{ClusterSpec, Config, StorageDriver};
 use crate::error::UserError;
@@ -246,7 +247,7 @@ async fn load_tiller(
     let selector = match request {
         Request::Release(name) => format!("OWNER=TILLER,NAME={name}"),
         Request::Neighbours { except, names, .. } => {
-            let held = HeldTiller::read(target, tiller_ns, wanted, limits).await?;
+            let (held, _) = HeldTiller::read(target, tiller_ns, wanted, limits).await?;
             held.mentioning(&Search::new(except, names, limits), decoded);
             return Ok(());
         }
@@ -289,43 +290,22 @@ async fn list_tiller(
     Ok((config_maps, secrets))
 }
 
-/// Storage objects with the revision their `VERSION` label gives.
-type Revisions<K> = Vec<(Option<u64>, K)>;
-
-/// Tiller's records grouped by the release they claim ([`tiller::claimed_release`], in their
-/// storage namespace), as the file reader groups them; a record that claims no release and
-/// revision is a group of its own.
-fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
-    let mut by_release: BTreeMap<(String, String), Revisions<K>> = BTreeMap::new();
-    let mut others = Vec::new();
-    for object in objects {
-        let claimed = tiller::claimed_release(Some(&object.name_any()), object.labels());
-        match claimed {
-            Some((name, version @ Some(_))) => by_release
-                .entry((object.namespace().unwrap_or_default(), name))
-                .or_default()
-                .push((version, object)),
-            _ => others.push(vec![(None, object)]),
-        }
-    }
-    let mut groups: Vec<_> = by_release.into_values().collect();
-    groups.extend(others);
-    groups
+/// Tiller's storage objects of one kind grouped by release ([`tiller_releases`]), as held.
+fn held_as<K: kube::Resource>(
+    objects: Vec<K>,
+    object: fn(K) -> TillerObject,
+) -> Vec<Revisions<TillerObject>> {
+    let releases = tiller_releases(objects).into_iter();
+    let held = |release: Revisions<K>| release.into_iter().map(|(v, o)| (v, object(o))).collect();
+    releases.map(held).collect()
 }
 
-/// Tiller's records of a streamed read ([`ReleaseStream`] with `--tiller`), held undecoded
-/// until their release is handed over: with the Helm 3 release they continue (`helm
-/// 2to3`), or on their own once the Helm 3 LIST is over. Only a decoded record says which
-/// namespace a Tiller release is in, so each release's newest record that decodes is decoded
-/// once to place it ([`tiller::decode_newest_placing`]) and let go: memory holds Tiller's
-/// records as stored (compressed), not decoded.
-struct HeldTiller {
-    /// The records of each release.
-    releases: BTreeMap<ReleaseId, Vec<TillerObject>>,
-    /// The errors of releases none of whose records decodes, which no namespace holds.
-    unplaced: Vec<DecodeError>,
-    /// Storage objects listed.
-    listed: usize,
+/// Tiller's records grouped by the release they claim ([`by_claimed_release`]).
+fn tiller_releases<K: kube::Resource>(objects: Vec<K>) -> Vec<Revisions<K>> {
+    by_claimed_release(objects, |object| {
+        let claimed = tiller::claimed_release(Some(&object.name_any()), object.labels());
+        (object.namespace().unwrap_or_default(), claimed)
+    })
 }
 
 /// One of Tiller's storage objects.
@@ -334,8 +314,7 @@ enum TillerObject {
     Secret(Secret),
 }
 
-impl TillerObject {
-    /// Its record ([`decode_object`]).
+impl StoredTiller for TillerObject {
     fn decode(&self, limits: &Limits) -> Result<Record, DecodeError> {
         match self {
             TillerObject::ConfigMap(c) => {
@@ -345,7 +324,6 @@ impl TillerObject {
         }
     }
 
-    /// Its payload, encoded.
     fn payload(&self) -> Option<&[u8]> {
         match self {
             TillerObject::ConfigMap(c) => config_map_payload(c),
@@ -354,71 +332,23 @@ impl TillerObject {
     }
 }
 
-impl HeldTiller {
+impl HeldTiller<TillerObject> {
     /// Tiller's records in `tiller_ns`, as [`load_tiller`] lists them, placed by release; only
-    /// the releases of namespace `wanted` are kept.
+    /// the releases of namespace `wanted` are kept. With the number of objects listed.
     async fn read(
         target: &Target,
         tiller_ns: &str,
         wanted: Option<&str>,
         limits: &Limits,
-    ) -> Result<HeldTiller> {
+    ) -> Result<(Self, usize)> {
         let selector = "OWNER=TILLER".to_owned();
         let (config_maps, secrets) = list_tiller(target, tiller_ns, selector).await?;
-        let mut held = HeldTiller {
-            releases: BTreeMap::new(),
-            unplaced: Vec::new(),
-            listed: config_maps.len() + secrets.len(),
-        };
-        for release in tiller_releases(config_maps) {
-            held.place(release, TillerObject::ConfigMap, wanted, limits);
-        }
-        for release in tiller_releases(secrets) {
-            held.place(release, TillerObject::Secret, wanted, limits);
-        }
-        Ok(held)
-    }
-
-    /// Hold one release's records under the release its newest decodable record names.
-    fn place<K>(
-        &mut self,
-        release: Revisions<K>,
-        object: fn(K) -> TillerObject,
-        wanted: Option<&str>,
-        limits: &Limits,
-    ) {
-        let release: Vec<(Option<u64>, TillerObject)> = release
-            .into_iter()
-            .map(|(version, o)| (version, object(o)))
-            .collect();
-        let mut placed = None;
-        let mut failed = Vec::new();
-        let tried = release.iter().map(|(version, o)| (*version, o)).collect();
-        let decode = |o: &TillerObject| match o.decode(limits) {
-            Ok(record) => {
-                // Decoded again when its release is handed over.
-                limits.budget.give_back(record.meta.decoded_bytes);
-                placed.get_or_insert_with(|| ReleaseId {
-                    namespace: record.storage_namespace().to_owned(),
-                    name: record.release.name.clone(),
-                });
-                true
-            }
-            Err(error) => {
-                failed.push(error);
-                false
-            }
-        };
-        tiller::decode_newest_placing(tried, decode, || {});
-        match placed {
-            Some(id) if wanted.is_none_or(|ns| ns == id.namespace) => self
-                .releases
-                .entry(id)
-                .or_default()
-                .extend(release.into_iter().map(|(_, o)| o)),
-            Some(_) => {}
-            None => self.unplaced.append(&mut failed),
-        }
+        let listed = config_maps.len() + secrets.len();
+        let mut held = HeldTiller::default();
+        let config_maps = held_as(config_maps, TillerObject::ConfigMap);
+        held.place_all(config_maps, wanted, limits);
+        held.place_all(held_as(secrets, TillerObject::Secret), wanted, limits);
+        Ok((held, listed))
     }
 
     /// [`Request::Neighbours`] of Tiller's records, into `decoded`: the releases but
@@ -440,77 +370,6 @@ impl HeldTiller {
                 decoded.push(object.decode(search.limits));
             }
         }
-    }
-
-    /// The records held for release `id`, decoded and let go (none without `--tiller`).
-    fn join(held: &mut Option<HeldTiller>, id: &ReleaseId, limits: &Limits) -> Joined {
-        match held.as_mut().and_then(|h| h.releases.remove(id)) {
-            Some(objects) => decode_all(&objects, limits),
-            None => Joined::default(),
-        }
-    }
-
-    /// The next release's records, and the errors of those that could not be placed, let go.
-    fn take(&mut self) -> TillerBatch {
-        TillerBatch {
-            objects: self
-                .releases
-                .pop_first()
-                .map(|(_, objects)| objects)
-                .unwrap_or_default(),
-            unplaced: std::mem::take(&mut self.unplaced),
-        }
-    }
-}
-
-/// Tiller's records, decoded on every core: those that decode, and the errors of the others.
-fn decode_all(objects: &[TillerObject], limits: &Limits) -> Joined {
-    let decoded = map_chunks(objects, cores(), |part| {
-        part.iter().map(|o| o.decode(limits)).collect()
-    });
-    let mut joined = Joined::default();
-    for one in decoded {
-        match one {
-            Ok(record) => joined.0.push(record),
-            Err(error) => joined.1.push(error),
-        }
-    }
-    joined
-}
-
-/// A release only Tiller stores, taken from [`HeldTiller`] to be decoded.
-struct TillerBatch {
-    objects: Vec<TillerObject>,
-    unplaced: Vec<DecodeError>,
-}
-
-impl TillerBatch {
-    /// Its records decoded on every core, grouped (one history per release the records
-    /// name), with the errors of the releases that could not be placed; `None` when there is
-    /// nothing.
-    fn decode(self, limits: &Limits) -> Option<Vec<helm_why_release::Histories>> {
-        if self.objects.is_empty() && self.unplaced.is_empty() {
-            return None;
-        }
-        let (records, mut errors) = decode_all(&self.objects, limits);
-        errors.extend(self.unplaced);
-        let grouped = group(records, errors);
-        let mut unattributed = Some(grouped.unattributed);
-        let mut each: Vec<_> = grouped
-            .releases
-            .into_iter()
-            .map(|history| helm_why_release::Histories {
-                releases: vec![history],
-                unattributed: unattributed.take().unwrap_or_default(),
-            })
-            .collect();
-        if let Some(unattributed) = unattributed {
-            each.push(helm_why_release::Histories {
-                releases: Vec::new(),
-                unattributed,
-            });
-        }
-        Some(each)
     }
 }
 
@@ -979,7 +838,7 @@ pub struct ReleaseStream {
     ready: std::collections::VecDeque<helm_why_release::Histories>,
     out_of_order: Option<NotAdjacent>,
     /// Tiller's records not handed over yet, with `--tiller`.
-    tiller: Option<HeldTiller>,
+    tiller: Option<HeldTiller<TillerObject>>,
     /// Tiller's namespace, with `--tiller`.
     tiller_namespace: Option<String>,
     /// Storage objects listed so far.
@@ -1001,12 +860,14 @@ impl ReleaseStream {
             namespace: (!all_namespaces).then(|| target.namespace.clone()),
             selector: "owner=helm".to_owned(),
         };
-        let tiller = match &spec.tiller_namespace {
+        let (tiller, listed) = match &spec.tiller_namespace {
             Some(tiller_ns) => {
                 let wanted = listing.namespace.as_deref();
-                Some(HeldTiller::read(&target, tiller_ns, wanted, &config.limits).await?)
+                let (held, listed) =
+                    HeldTiller::read(&target, tiller_ns, wanted, &config.limits).await?;
+                (Some(held), listed)
             }
-            None => None,
+            None => (None, 0),
         };
         Ok(ReleaseStream {
             connection: Connection::new(target),
@@ -1017,7 +878,7 @@ impl ReleaseStream {
             releases: Adjacent::default(),
             ready: Default::default(),
             out_of_order: None,
-            records: tiller.as_ref().map_or(0, |t| t.listed),
+            records: listed,
             tiller,
             tiller_namespace: spec.tiller_namespace.clone(),
         })

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod files;
+mod held_tiller;
 mod pg_tls;
 pub mod sql;
 
