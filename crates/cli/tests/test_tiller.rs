@@ -397,3 +397,226 @@ fn public_helm2_records() {
     [exit status: 0]
     ");
 }
+
+const SVC: &str =
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80";
+
+/// Helm 3 revisions `1..=last` of `name` in namespace `ns`, rendering Service/web.
+fn helm3(name: &str, ns: &str, last: u64) -> Vec<Value> {
+    (1..=last)
+        .map(|rev| {
+            let b = helm_why_release::builder::ReleaseBuilder::new(name, ns, rev)
+                .chart(name, &format!("1.{rev}.0"))
+                .manifest_doc(&format!("{name}/templates/service.yaml"), SVC);
+            let b = if rev < last {
+                b.status(Status::Superseded, "Upgrade complete")
+            } else {
+                b
+            };
+            b.secret()
+        })
+        .collect()
+}
+
+/// `helm-why ARGS… --from PATH`, or with the file on standard input (`--from -`, which is
+/// read whole): exit code, stdout and stderr.
+fn scanned(path: &str, stdin: bool, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = helm_why();
+    cmd.args(args);
+    if stdin {
+        cmd.args(["--from", "-"])
+            .stdin(std::fs::File::open(path).unwrap());
+    } else {
+        cmd.args(["--from", path]);
+    }
+    let out = cmd.output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).replace(path, "<dump>");
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// A file holding Tiller's records is streamed by `scan` and `who` (Tiller's records held as
+/// stored, each Tiller release placed by its newest record that decodes and decoded when its
+/// turn comes, after Helm 3's), and answers as the same file read whole: Tiller's records
+/// before or after Helm 3's, a release of another namespace, one whose newest record is
+/// broken, one no record of which decodes, with `-A` and `-n`; and with a release `helm
+/// 2to3` converted, whose Tiller records continue its Helm 3 history (the file is then read
+/// whole).
+#[test]
+fn a_file_holding_tillers_records_answers_as_read_whole() {
+    let broken = |mut object: Value| {
+        object["data"]["release"] = Value::String("bm90IGd6aXA=".into());
+        object
+    };
+    let tiller_only = vec![
+        TillerBuilder::new("batch", "other", 1)
+            .chart("batch", "9.0.0")
+            .manifest_doc("batch/templates/service.yaml", SVC)
+            .configmap("kube-system"),
+        TillerBuilder::new("cache", "shop", 1)
+            .status(Status::Superseded, "Install complete")
+            .configmap("kube-system"),
+        broken(TillerBuilder::new("cache", "shop", 2).configmap("kube-system")),
+        broken(TillerBuilder::new("lost", "shop", 1).configmap("kube-system")),
+    ];
+    let converted = vec![
+        TillerBuilder::new("legacy", "shop", 1)
+            .chart("legacy", "0.1.0")
+            .manifest_doc("legacy/templates/service.yaml", SVC)
+            .status(Status::Superseded, "Install complete")
+            .configmap("kube-system"),
+    ];
+    let helm = [helm3("api", "shop", 2), helm3("web", "shop", 2)].concat();
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for with_converted in [false, true] {
+        let mut tiller = tiller_only.clone();
+        let mut helm = helm.clone();
+        if with_converted {
+            tiller.extend(converted.clone());
+            helm.extend(helm3("legacy", "shop", 3).into_iter().skip(1));
+        }
+        for tiller_first in [true, false] {
+            let objects = if tiller_first {
+                [tiller.clone(), helm.clone()].concat()
+            } else {
+                [helm.clone(), tiller.clone()].concat()
+            };
+            let path = dir
+                .path()
+                .join(format!("{with_converted}-{tiller_first}.json"));
+            std::fs::write(&path, serde_json::to_vec(&list(objects)).unwrap()).unwrap();
+            let path = path.display().to_string();
+            for namespaces in [&["-A"][..], &["-n", "shop"]] {
+                let scan = [
+                    &["scan", "--fail-on", "never", "-o", "json"][..],
+                    namespaces,
+                ]
+                .concat();
+                let who = [
+                    &["who", "Service/web", "--object-namespace", "shop"][..],
+                    namespaces,
+                ]
+                .concat();
+                for args in [scan, who] {
+                    let streamed = scanned(&path, false, &args);
+                    let whole = scanned(&path, true, &args);
+                    assert_eq!(streamed.0, 0, "{args:?}: {streamed:?}");
+                    // The origin names the file or standard input.
+                    let origin = |s: &str| s.replace("<dump>", "-").replace("standard input", "-");
+                    assert_eq!(
+                        (origin(&streamed.1), origin(&streamed.2)),
+                        (origin(&whole.1), origin(&whole.2)),
+                        "{with_converted} {tiller_first} {args:?}"
+                    );
+                    compared += 1;
+                }
+            }
+            if with_converted && !tiller_first {
+                // The converted release is one history of Tiller's and Helm 3's revisions.
+                let (_, out, _) = scanned(&path, false, &["scan", "-A", "-o", "json"]);
+                let report: Value = serde_json::from_str(&out).unwrap();
+                let legacy = report["releases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["release"] == "legacy")
+                    .cloned()
+                    .unwrap();
+                assert_eq!(legacy["revisions_stored"], 3, "{legacy}");
+            }
+        }
+    }
+    assert_eq!(compared, 16);
+}
+
+/// The run budget (`--max-total-bytes`) bounds what `scan` of a file holding Tiller's
+/// records holds decoded, not the sum over them: 150 Tiller releases and 10 Helm 3 releases
+/// under a third of what their records decode to all decode from the file, while the same
+/// file read whole (standard input) spends it. A release converted by `helm 2to3` makes the
+/// file be read whole, as said in the README.
+#[test]
+fn a_file_holding_tillers_records_is_streamed_release_by_release() {
+    let (mut objects, mut decoded) = (Vec::new(), 0);
+    for r in 0..10 {
+        objects.extend(helm3(&format!("new-{r}"), "shop", 2));
+    }
+    for r in 0..150 {
+        for rev in 1..=2 {
+            let b = TillerBuilder::new(&format!("r{r:03}"), "shop", rev)
+                .template("templates/blob.txt", &"x".repeat(20_000))
+                .manifest_doc(
+                    "templates/cm.yaml",
+                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:03}"),
+                );
+            let b = if rev == 1 {
+                b.status(Status::Superseded, "Install complete")
+            } else {
+                b
+            };
+            let limits = helm_why_release::Limits::default();
+            decoded += helm_why_release::codec::peel(b.payload().as_bytes(), &limits)
+                .unwrap()
+                .json
+                .len();
+            objects.push(b.configmap("kube-system"));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.json");
+    std::fs::write(&path, serde_json::to_vec(&list(objects.clone())).unwrap()).unwrap();
+    let path = path.display().to_string();
+    let budget = (decoded / 3).to_string();
+    let spent = format!("the run's budget of {budget} decoded bytes is spent");
+    let scan = [
+        "scan",
+        "--fail-on",
+        "never",
+        "-o",
+        "json",
+        "--max-total-bytes",
+        &budget,
+    ];
+
+    let (code, out, err) = scanned(&path, false, &scan);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(&spent) && !err.contains(&spent), "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 160);
+    assert!(
+        releases.iter().all(|r| r["status"] == "deployed"),
+        "{report}"
+    );
+    let who = [
+        "who",
+        "ConfigMap/cfg-042",
+        "-n",
+        "shop",
+        "--max-total-bytes",
+        &budget,
+    ];
+    let (code, out, err) = scanned(&path, false, &who);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("release shop/r042 tracks it now"), "{out}");
+    assert!(!err.contains(&spent), "{err}");
+
+    let (_, out, _) = scanned(&path, true, &scan);
+    assert!(out.contains(&spent), "{out}");
+
+    // `r000` as converted by `helm 2to3`: its Helm 3 copy of revision 2 follows.
+    objects.push(
+        helm_why_release::builder::ReleaseBuilder::new("r000", "shop", 2)
+            .manifest_doc(
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-000",
+            )
+            .secret(),
+    );
+    std::fs::write(&path, serde_json::to_vec(&list(objects)).unwrap()).unwrap();
+    let (_, out, _) = scanned(&path, false, &scan);
+    assert!(out.contains(&spent), "{out}");
+}

@@ -299,6 +299,11 @@ impl Adjacent {
         Ok(finished)
     }
 
+    /// Whether release `id` was handed over already (its records are over).
+    pub fn was_handed_over(&self, id: &ReleaseId) -> bool {
+        self.done.contains(id)
+    }
+
     /// The release being read, complete: the records are over (or moved on).
     pub fn finish(&mut self) -> Option<Histories> {
         self.finish_joining(&mut |_| Joined::default())

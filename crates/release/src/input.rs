@@ -43,6 +43,31 @@ pub struct InputOutcome {
     /// The releases (namespace as labelled, name) of which a record may mention one of the
     /// names of [`Select::Mentioning`].
     pub mentioning: std::collections::BTreeSet<(Option<String>, String)>,
+    /// Tiller's records, left encoded by [`Select::AllTillerEncoded`].
+    pub tiller: Vec<EncodedTiller>,
+}
+
+/// A Tiller record as stored ([`Select::AllTillerEncoded`]): its release's namespace is known
+/// only once a record of it is decoded, so a reader that analyses a release at a time holds
+/// these, places each release by one decoded record, and decodes the rest when its turn comes.
+#[derive(Debug, Clone)]
+pub struct EncodedTiller {
+    /// The release and revision the storage object claims ([`tiller::claimed_release`]).
+    pub claimed: Option<(String, Option<u64>)>,
+    /// The payload, encoded.
+    pub payload: String,
+    /// The storage object's metadata.
+    pub meta: RecordMeta,
+}
+
+impl EncodedTiller {
+    /// Its record ([`tiller::decode_tiller_record`]).
+    ///
+    /// # Errors
+    /// As [`tiller::decode_tiller_record`].
+    pub fn decode(&self, limits: &Limits) -> Result<Record, DecodeError> {
+        tiller::decode_tiller_record(self.payload.as_bytes(), self.meta.clone(), limits)
+    }
 }
 
 impl InputOutcome {
@@ -62,6 +87,7 @@ impl InputOutcome {
         self.skipped += other.skipped;
         self.other_releases.extend(other.other_releases);
         self.mentioning.extend(other.mentioning);
+        self.tiller.extend(other.tiller);
     }
 }
 
@@ -73,6 +99,9 @@ pub enum Select<'a> {
     /// Every record.
     #[default]
     All,
+    /// Every record, Tiller's left encoded in [`InputOutcome::tiller`] (those of an object
+    /// whose kind is cut off are decoded, to say so).
+    AllTillerEncoded,
     /// The records of one release; of one storage namespace when given.
     Release {
         /// The release name.
@@ -725,6 +754,14 @@ fn read_storage_fields(
                 out.errors.push(e);
             }
         }
+        return;
+    }
+    if tiller && matches!(cx.select, Select::AllTillerEncoded) {
+        out.tiller.push(EncodedTiller {
+            claimed: tiller::claimed_release(name.as_deref(), &labels),
+            payload: payload.to_owned(),
+            meta: RecordMeta::object(driver, reference, name, namespace, labels),
+        });
         return;
     }
     // Tiller's records (labels `OWNER=TILLER`, `NAME`, `VERSION`) are protobuf.

@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use helm_why_release::history::{Adjacent, group};
 use helm_why_release::input::{
-    IgnoredObject, InputOutcome, Select, read_input_each, read_input_from, read_input_selected,
+    EncodedTiller, IgnoredObject, InputOutcome, Select, read_input_each, read_input_from,
+    read_input_selected,
 };
 use helm_why_release::mentions::Mentions;
-use helm_why_release::{DecodeError, Layer, Limits, RecordRef};
+use helm_why_release::record::parse_storage_key;
+use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef};
 
+use super::held_tiller::{HeldTiller, StoredTiller, by_claimed_release};
 use super::{Batch, Loaded, Request};
 use crate::config::Config;
 use crate::error::UserError;
@@ -107,6 +110,9 @@ pub fn stream(
     let mut stream = Stream {
         releases: Adjacent::default(),
         ignored: Vec::new(),
+        tiller: Vec::new(),
+        names: BTreeSet::new(),
+        tiller_names: BTreeSet::new(),
         going: true,
         each,
         config,
@@ -134,6 +140,9 @@ pub fn stream(
     {
         stream.hand_over(last);
     }
+    if stream.going {
+        stream.tiller_releases();
+    }
     Ok(Loaded {
         histories: helm_why_release::Histories {
             releases: Vec::new(),
@@ -153,6 +162,14 @@ pub fn stream(
 struct Stream<'a> {
     releases: Adjacent,
     ignored: Vec<IgnoredObject>,
+    /// Tiller's records, held as stored until the Helm 3 records are over
+    /// ([`Stream::tiller_releases`]).
+    tiller: Vec<EncodedTiller>,
+    /// The names of the Helm 3 releases read so far, and those Tiller's records claim: a
+    /// name in both may be a release `helm 2to3` converted, whose Tiller records continue its
+    /// Helm 3 history, which the files must then be read whole to join.
+    names: BTreeSet<String>,
+    tiller_names: BTreeSet<String>,
     /// `false` once `each` said stop or the records broke the order.
     going: bool,
     each: &'a mut dyn FnMut(Batch) -> bool,
@@ -169,7 +186,8 @@ impl Stream<'_> {
         let file = open_input(path, self.config.max_input_bytes, "--from")?;
         let shown = path.display().to_string();
         let limits = self.config.limits.clone();
-        let rest = read_input_each(file, &shown, &limits, Select::All, &mut |mut outcome| {
+        let select = Select::AllTillerEncoded;
+        let rest = read_input_each(file, &shown, &limits, select, &mut |mut outcome| {
             if in_dir {
                 skip_unparsable(&mut outcome);
             }
@@ -209,19 +227,80 @@ impl Stream<'_> {
             return;
         }
         self.ignored.extend(outcome.ignored);
+        for held in outcome.tiller {
+            let name = held.claimed.as_ref().map(|(name, _)| name.clone());
+            if let Some(name) = name {
+                if self.names.contains(&name) {
+                    return self.out_of_order(CONVERTED);
+                }
+                self.tiller_names.insert(name);
+            }
+            self.tiller.push(held);
+        }
         let decoded = outcome.records.into_iter().map(Ok);
         for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
+            if let Some(name) = helm_release_name(&one) {
+                if self.tiller_names.contains(name) {
+                    return self.out_of_order(CONVERTED);
+                }
+                if !self.names.contains(name) {
+                    self.names.insert(name.to_owned());
+                }
+            }
             match self.releases.push(one) {
                 Ok(Some(finished)) => self.hand_over(finished),
                 Ok(None) => {}
-                Err(why) => {
-                    // The caller reads the files whole: nothing more is needed from here.
-                    (self.each)(Batch::OutOfOrder(why.to_string()));
-                    self.going = false;
-                }
+                Err(why) => return self.out_of_order(&why.to_string()),
             }
             if !self.going {
                 return;
+            }
+        }
+    }
+
+    /// Tell the caller to read the files whole: nothing more is needed from here.
+    fn out_of_order(&mut self, why: &str) {
+        (self.each)(Batch::OutOfOrder(why.to_owned()));
+        self.going = false;
+    }
+
+    /// Once the Helm 3 records are over, the releases only Tiller stores, one at a time:
+    /// placed by their newest record that decodes, then decoded whole. A Tiller release placed
+    /// under a Helm 3 release already handed over continues it, which needs the whole read.
+    fn tiller_releases(&mut self) {
+        if self.tiller.is_empty() {
+            return;
+        }
+        let limits = &self.config.limits;
+        let wanted = self.config.namespace_filter.as_deref();
+        let mut held = HeldTiller::default();
+        let claim = |t: &EncodedTiller| {
+            (
+                t.meta.namespace.clone().unwrap_or_default(),
+                t.claimed.clone(),
+            )
+        };
+        held.place_all(
+            by_claimed_release(std::mem::take(&mut self.tiller), claim),
+            wanted,
+            limits,
+        );
+        if held
+            .releases
+            .keys()
+            .any(|id| self.releases.was_handed_over(id))
+        {
+            return self.out_of_order(CONVERTED);
+        }
+        while let Some(batch) = held.take().decode(limits) {
+            for mut histories in batch {
+                self.releases
+                    .unattributed
+                    .append(&mut histories.unattributed);
+                self.hand_over(histories);
+                if !self.going {
+                    return;
+                }
             }
         }
     }
@@ -234,6 +313,30 @@ impl Stream<'_> {
         if !histories.releases.is_empty() && !(self.each)(Batch::Releases(histories)) {
             self.going = false;
         }
+    }
+}
+
+/// Why files whose Tiller records may continue a Helm 3 release are read whole.
+const CONVERTED: &str = "Tiller's records may continue a Helm 3 release (helm 2to3)";
+
+/// The release a Helm 3 record (or one that failed) belongs to by name, when it says.
+fn helm_release_name(one: &Result<Record, DecodeError>) -> Option<&str> {
+    match one {
+        Ok(record) => Some(&record.release.name),
+        Err(error) => {
+            let key = error.record.object.as_deref()?;
+            parse_storage_key(key).map(|(name, _)| name)
+        }
+    }
+}
+
+impl StoredTiller for EncodedTiller {
+    fn decode(&self, limits: &Limits) -> Result<Record, DecodeError> {
+        EncodedTiller::decode(self, limits)
+    }
+
+    fn payload(&self) -> Option<&[u8]> {
+        Some(self.payload.as_bytes())
     }
 }
 
