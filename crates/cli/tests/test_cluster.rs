@@ -836,28 +836,7 @@ fn a_streamed_scan_with_tiller_answers_as_the_records_read_whole() {
 #[test]
 fn a_streamed_scan_holds_tillers_records_as_stored() {
     let cluster = TestCluster::start();
-    let (mut objects, mut decoded) = (Vec::new(), 0);
-    for r in 0..150 {
-        for rev in 1..=2 {
-            let b = TillerBuilder::new(&format!("r{r:03}"), "shop", rev)
-                .template("templates/blob.txt", &"x".repeat(20_000))
-                .manifest_doc(
-                    "templates/cm.yaml",
-                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:03}"),
-                );
-            let b = if rev == 1 {
-                b.status(Status::Superseded, "Install complete")
-            } else {
-                b
-            };
-            let limits = helm_why_release::Limits::default();
-            decoded += helm_why_release::codec::peel(b.payload().as_bytes(), &limits)
-                .unwrap()
-                .json
-                .len();
-            objects.push(b.configmap("kube-system"));
-        }
-    }
+    let (objects, decoded) = crate::harness::tiller_releases(150);
     cluster.add_all(objects.clone());
     let kc = write_kubeconfig(&cluster.kubeconfig(Some("shop")));
     let dir = tempfile::tempdir().unwrap();

@@ -540,30 +540,9 @@ fn a_file_holding_tillers_records_answers_as_read_whole() {
 /// file be read whole, as said in the README.
 #[test]
 fn a_file_holding_tillers_records_is_streamed_release_by_release() {
-    let (mut objects, mut decoded) = (Vec::new(), 0);
+    let (mut objects, decoded) = crate::harness::tiller_releases(150);
     for r in 0..10 {
         objects.extend(helm3(&format!("new-{r}"), "shop", 2));
-    }
-    for r in 0..150 {
-        for rev in 1..=2 {
-            let b = TillerBuilder::new(&format!("r{r:03}"), "shop", rev)
-                .template("templates/blob.txt", &"x".repeat(20_000))
-                .manifest_doc(
-                    "templates/cm.yaml",
-                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:03}"),
-                );
-            let b = if rev == 1 {
-                b.status(Status::Superseded, "Install complete")
-            } else {
-                b
-            };
-            let limits = helm_why_release::Limits::default();
-            decoded += helm_why_release::codec::peel(b.payload().as_bytes(), &limits)
-                .unwrap()
-                .json
-                .len();
-            objects.push(b.configmap("kube-system"));
-        }
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.json");

@@ -109,3 +109,33 @@ pub fn hazards_coded<'v>(report: &'v serde_json::Value, code: &str) -> Vec<&'v s
         .filter(|h| h["code"] == code)
         .collect()
 }
+
+/// `releases` Tiller releases `r000`, `r001`, … of namespace `shop`, two revisions each with a
+/// template of 20,000 characters, as Tiller stores them in `kube-system` (ConfigMaps); and the
+/// bytes their records decode to.
+pub fn tiller_releases(releases: usize) -> (Vec<serde_json::Value>, usize) {
+    use helm_why_release::tiller::builder::TillerBuilder;
+    let (mut objects, mut decoded) = (Vec::new(), 0);
+    for r in 0..releases {
+        for rev in 1..=2 {
+            let b = TillerBuilder::new(&format!("r{r:03}"), "shop", rev)
+                .template("templates/blob.txt", &"x".repeat(20_000))
+                .manifest_doc(
+                    "templates/cm.yaml",
+                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-{r:03}"),
+                );
+            let b = if rev == 1 {
+                b.status(helm_why_release::Status::Superseded, "Install complete")
+            } else {
+                b
+            };
+            let limits = helm_why_release::Limits::default();
+            decoded += helm_why_release::codec::peel(b.payload().as_bytes(), &limits)
+                .unwrap()
+                .json
+                .len();
+            objects.push(b.configmap("kube-system"));
+        }
+    }
+    (objects, decoded)
+}
