@@ -443,8 +443,8 @@ fn scanned(path: &str, stdin: bool, args: &[&str]) -> (i32, String, String) {
 /// turn comes, after Helm 3's), and answers as the same file read whole: Tiller's records
 /// before or after Helm 3's, a release of another namespace, one whose newest record is
 /// broken, one no record of which decodes, with `-A` and `-n`; and with a release `helm
-/// 2to3` converted, whose Tiller records continue its Helm 3 history (the file is then read
-/// whole).
+/// 2to3` converted, whose Tiller records continue its Helm 3 history (the file is then
+/// streamed again, Tiller's records first).
 #[test]
 fn a_file_holding_tillers_records_answers_as_read_whole() {
     let broken = |mut object: Value| {
@@ -477,7 +477,8 @@ fn a_file_holding_tillers_records_answers_as_read_whole() {
         let mut helm = helm.clone();
         if with_converted {
             tiller.extend(converted.clone());
-            helm.extend(helm3("legacy", "shop", 3).into_iter().skip(1));
+            // Before the others: it is handed over before the files are over.
+            helm.splice(0..0, helm3("legacy", "shop", 3).into_iter().skip(1));
         }
         for tiller_first in [true, false] {
             let objects = if tiller_first {
@@ -536,8 +537,8 @@ fn a_file_holding_tillers_records_answers_as_read_whole() {
 /// The run budget (`--max-total-bytes`) bounds what `scan` of a file holding Tiller's
 /// records holds decoded, not the sum over them: 150 Tiller releases and 10 Helm 3 releases
 /// under a third of what their records decode to all decode from the file, while the same
-/// file read whole (standard input) spends it. A release converted by `helm 2to3` makes the
-/// file be read whole, as said in the README.
+/// file read whole (standard input) spends it; so they do with a release converted by `helm
+/// 2to3` among them, whose Tiller records come after its Helm 3 records.
 #[test]
 fn a_file_holding_tillers_records_is_streamed_release_by_release() {
     let (mut objects, decoded) = crate::harness::tiller_releases(150);
@@ -586,16 +587,32 @@ fn a_file_holding_tillers_records_is_streamed_release_by_release() {
     let (_, out, _) = scanned(&path, true, &scan);
     assert!(out.contains(&spent), "{out}");
 
-    // `r000` as converted by `helm 2to3`: its Helm 3 copy of revision 2 follows.
-    objects.push(
-        helm_why_release::builder::ReleaseBuilder::new("r000", "shop", 2)
+    // `r000` as converted by `helm 2to3` (the Helm 3 copy of its revision 2, and an upgrade
+    // to 3), before Tiller's records: the file is read again, Tiller's records first, and
+    // still a release at a time.
+    let r000 = |rev: u64| {
+        helm_why_release::builder::ReleaseBuilder::new("r000", "shop", rev)
             .manifest_doc(
                 "templates/cm.yaml",
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-000",
             )
-            .secret(),
+            .secret()
+    };
+    let converted = [vec![r000(2), r000(3)], objects].concat();
+    std::fs::write(&path, serde_json::to_vec(&list(converted)).unwrap()).unwrap();
+    let (code, out, err) = scanned(&path, false, &scan);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(&spent), "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 160);
+    assert_eq!(releases[10]["release"], "r000");
+    assert_eq!(releases[10]["revisions_stored"], 3, "{}", releases[10]);
+    assert_eq!(
+        report["warnings"][0],
+        "shop/r000: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted \
+         by helm 2to3; the Helm 3 copies are used"
     );
-    std::fs::write(&path, serde_json::to_vec(&list(objects)).unwrap()).unwrap();
-    let (_, out, _) = scanned(&path, false, &scan);
+    let (_, out, _) = scanned(&path, true, &scan);
     assert!(out.contains(&spent), "{out}");
 }

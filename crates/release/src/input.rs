@@ -102,6 +102,9 @@ pub enum Select<'a> {
     /// Every record, Tiller's left encoded in [`InputOutcome::tiller`] (those of an object
     /// whose kind is cut off are decoded, to say so).
     AllTillerEncoded,
+    /// Tiller's records alone, left encoded in [`InputOutcome::tiller`]; the others are
+    /// skipped.
+    TillerEncodedOnly,
     /// The records of one release; of one storage namespace when given.
     Release {
         /// The release name.
@@ -229,6 +232,7 @@ impl<'s> Reading<'s> {
         out: &mut InputOutcome,
     ) {
         match (self.select, claim) {
+            (Select::TillerEncodedOnly, _) => out.skipped += 1,
             (Select::Release { name, namespace }, Some(c))
                 if c.name != name
                     || namespace
@@ -756,7 +760,12 @@ fn read_storage_fields(
         }
         return;
     }
-    if tiller && matches!(cx.select, Select::AllTillerEncoded) {
+    if tiller
+        && matches!(
+            cx.select,
+            Select::AllTillerEncoded | Select::TillerEncodedOnly
+        )
+    {
         out.tiller.push(EncodedTiller {
             claimed: tiller::claimed_release(name.as_deref(), &labels),
             payload: payload.to_owned(),

@@ -24,7 +24,7 @@ use crate::report::scan::{ScanHazard, ScanReport, ScanRow, SeverityCounts};
 use crate::source::cluster::{
     Connection, Observation, ReleaseStream, context_names, needs_discovery,
 };
-use crate::source::{Batch, Loaded, Request, Streamed, files, load, sql, streamed};
+use crate::source::{Batch, Handed, Loaded, Request, Streamed, files, load, sql, streamed};
 
 /// Run `scan`.
 ///
@@ -409,7 +409,8 @@ async fn scan_stream(
                 pool.give(h, &options, Some(&known));
                 false
             }
-            Some(Batch::OutOfOrder(_)) => {
+            // A cluster's Tiller records are read first already.
+            Some(Batch::OutOfOrder(_) | Batch::TillerFirst) => {
                 pool.finish();
                 return Ok(None);
             }
@@ -467,7 +468,9 @@ impl Discovery {
 /// Analyse the releases of files as they are read ([`files::stream`]: reading and decoding
 /// on other threads), each release by the next free core as soon as it is complete
 /// ([`Pool`]), so that memory holds a few releases and the reading overlaps the analysis.
-/// `None` when the records are not grouped by release (the caller reads the files whole).
+/// Files whose Tiller records continue a Helm 3 release handed over already are streamed
+/// again, Tiller's records first. `None` when the records are not grouped by release (the
+/// caller reads the files whole).
 fn scan_files(
     paths: &[std::path::PathBuf],
     config: &Config,
@@ -475,15 +478,30 @@ fn scan_files(
     progress: &Progress,
 ) -> Result<Option<Scanned>> {
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
-    let pool = Pool::start(context, progress, &config.limits.budget);
-    let mut in_order = true;
-    let loaded = files::stream(paths, config, &mut give_to(&pool, &options, &mut in_order));
-    let done = pool.finish();
-    let loaded = loaded?;
-    if !in_order {
-        return Ok(None);
+    let budget_before = config.limits.budget.spent();
+    let mut tiller_first = false;
+    loop {
+        let pool = Pool::start(context, progress, &config.limits.budget);
+        let mut handed = Handed::InOrder;
+        let loaded = files::stream(
+            paths,
+            config,
+            tiller_first,
+            &mut give_to(&pool, &options, &mut handed),
+        );
+        let done = pool.finish();
+        let loaded = loaded?;
+        match handed {
+            Handed::InOrder => return Ok(Some(finish_streamed(loaded, done, context))),
+            Handed::TillerFirst if !tiller_first => {
+                // What the first pass decoded is dropped with its analyses.
+                config.limits.budget.rewind(budget_before);
+                progress.say("reading release records again, Tiller's first".to_owned());
+                tiller_first = true;
+            }
+            Handed::TillerFirst | Handed::OutOfOrder => return Ok(None),
+        }
     }
-    Ok(Some(finish_streamed(loaded, done, context)))
 }
 
 /// [`scan_files`] for the SQL driver's database ([`sql::stream`]).
@@ -496,29 +514,33 @@ async fn scan_sql(
 ) -> Result<Option<Scanned>> {
     let options = std::sync::Arc::new(replay_options(config, &config.scopes, false)?);
     let pool = Pool::start(context, progress, &config.limits.budget);
-    let mut in_order = true;
-    let mut give = give_to(&pool, &options, &mut in_order);
+    let mut handed = Handed::InOrder;
+    let mut give = give_to(&pool, &options, &mut handed);
     let loaded = sql::stream(spec, config, args.all_namespaces, &mut give).await;
     drop(give);
     let done = pool.finish();
     let loaded = loaded?;
-    if !in_order {
+    if handed != Handed::InOrder {
         return Ok(None);
     }
     Ok(Some(finish_streamed(loaded, done, context)))
 }
 
-/// What a stream hands over, given to `pool`; `in_order` is set false, and the stream told to
-/// stop, when its records are not grouped by release.
+/// What a stream hands over, given to `pool`; `handed` says when the stream was told to stop
+/// because its records are not grouped by release, or must be read again Tiller's first.
 fn give_to<'a>(
     pool: &'a Pool,
     options: &'a std::sync::Arc<ReplayOptions>,
-    in_order: &'a mut bool,
+    handed: &'a mut Handed,
 ) -> impl FnMut(Batch) -> bool + 'a {
     move |batch| match batch {
         Batch::Releases(histories) => pool.give(histories, options, None),
         Batch::OutOfOrder(_) => {
-            *in_order = false;
+            *handed = Handed::OutOfOrder;
+            false
+        }
+        Batch::TillerFirst => {
+            *handed = Handed::TillerFirst;
             false
         }
     }

@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::report::who::{WhoLive, WhoRelease, WhoReport};
 use crate::source::cluster::ReleaseStream;
 use crate::source::{
-    Batch, Connection, Observation, Request, Streamed, files, load, sql, streamed,
+    Batch, Connection, Handed, Observation, Request, Streamed, files, load, sql, streamed,
 };
 
 /// Run `who`.
@@ -124,7 +124,8 @@ impl Candidates {
                         let said = undecoded.iter().map(|e| format!("could not decode {e}"));
                         found.warnings.extend(said);
                     }
-                    Batch::OutOfOrder(_) => {
+                    // A cluster's Tiller records are read first already.
+                    Batch::OutOfOrder(_) | Batch::TillerFirst => {
                         in_order = false;
                         break;
                     }
@@ -136,37 +137,52 @@ impl Candidates {
                 return Ok(found.sorted());
             }
         }
-        let mut in_order = true;
-        let mut take = |batch| match batch {
-            Batch::Releases(histories) => {
-                // These streams' undecodable records that name no release are in what they
-                // return.
-                keep(&mut found, histories);
-                true
+        // Files whose Tiller records continue a Helm 3 release handed over already are
+        // streamed again, Tiller's records first.
+        let mut tiller_first = false;
+        loop {
+            let mut handed = Handed::InOrder;
+            let mut take = |batch| match batch {
+                Batch::Releases(histories) => {
+                    // These streams' undecodable records that name no release are in what they
+                    // return.
+                    keep(&mut found, histories);
+                    true
+                }
+                Batch::OutOfOrder(_) => {
+                    handed = Handed::OutOfOrder;
+                    false
+                }
+                Batch::TillerFirst => {
+                    handed = Handed::TillerFirst;
+                    false
+                }
+            };
+            let loaded = match streamed(config) {
+                Some(Streamed::Files(paths)) => {
+                    Some(files::stream(paths, config, tiller_first, &mut take)?)
+                }
+                Some(Streamed::Sql(spec)) => {
+                    Some(sql::stream(spec, config, all_namespaces, &mut take).await?)
+                }
+                Some(Streamed::Cluster(_)) | None => None,
+            };
+            if let Some(loaded) = loaded
+                && handed == Handed::InOrder
+            {
+                found.warnings = source_warnings(&loaded);
+                found.origin = loaded.origin;
+                return Ok(found.sorted());
             }
-            Batch::OutOfOrder(_) => {
-                in_order = false;
-                false
+            // What was kept is read again, and what the stream decoded is dropped.
+            found = Candidates::default();
+            budget.rewind(budget_before);
+            if handed != Handed::TillerFirst || tiller_first {
+                break;
             }
-        };
-        let loaded = match streamed(config) {
-            Some(Streamed::Files(paths)) => Some(files::stream(paths, config, &mut take)?),
-            Some(Streamed::Sql(spec)) => {
-                Some(sql::stream(spec, config, all_namespaces, &mut take).await?)
-            }
-            Some(Streamed::Cluster(_)) | None => None,
-        };
-        if let Some(loaded) = loaded
-            && in_order
-        {
-            found.warnings = source_warnings(&loaded);
-            found.origin = loaded.origin;
-            return Ok(found.sorted());
+            tiller_first = true;
         }
-        // Not streamed, or not grouped by release: what was kept is read again whole, and what
-        // the stream decoded is dropped.
-        found = Candidates::default();
-        budget.rewind(budget_before);
+        // Not streamed, or not grouped by release: read whole.
         let request = Request::All {
             all_namespaces,
             newest: false,

@@ -12,7 +12,7 @@ use helm_why_release::input::{
 };
 use helm_why_release::mentions::Mentions;
 use helm_why_release::record::parse_storage_key;
-use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef};
+use helm_why_release::{DecodeError, Layer, Limits, Record, RecordRef, ReleaseId};
 
 use super::held_tiller::{HeldTiller, StoredTiller, by_claimed_release};
 use super::{Batch, Loaded, Request};
@@ -105,11 +105,13 @@ pub fn load(paths: &[PathBuf], config: &Config, request: Request<'_>) -> Result<
 pub fn stream(
     paths: &[PathBuf],
     config: &Config,
+    tiller_first: bool,
     each: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<Loaded> {
     let mut stream = Stream {
         releases: Adjacent::default(),
         ignored: Vec::new(),
+        placed: tiller_first.then(|| placed_tiller(paths, config)),
         tiller: Vec::new(),
         names: BTreeSet::new(),
         tiller_names: BTreeSet::new(),
@@ -135,10 +137,12 @@ pub fn stream(
             break;
         }
     }
-    if stream.going
-        && let Some(last) = stream.releases.finish()
-    {
-        stream.hand_over(last);
+    if stream.going {
+        let limits = &config.limits;
+        let mut join = |id: &ReleaseId| HeldTiller::join(&mut stream.placed, id, limits);
+        if let Some(last) = stream.releases.finish_joining(&mut join) {
+            stream.hand_over(last);
+        }
     }
     if stream.going {
         stream.tiller_releases();
@@ -162,7 +166,10 @@ pub fn stream(
 struct Stream<'a> {
     releases: Adjacent,
     ignored: Vec<IgnoredObject>,
-    /// Tiller's records, held as stored until the Helm 3 records are over
+    /// Tiller's records read and placed before the others (`tiller_first`), joined to the
+    /// Helm 3 releases they continue as those are handed over.
+    placed: Option<HeldTiller<EncodedTiller>>,
+    /// Else Tiller's records, held as stored until the Helm 3 records are over
     /// ([`Stream::tiller_releases`]).
     tiller: Vec<EncodedTiller>,
     /// The names of the Helm 3 releases read so far, and those Tiller's records claim: a
@@ -227,11 +234,28 @@ impl Stream<'_> {
             return;
         }
         self.ignored.extend(outcome.ignored);
+        if self.placed.is_some() {
+            // Tiller's records were read first: each Helm 3 release takes those it continues.
+            let decoded = outcome.records.into_iter().map(Ok);
+            for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
+                let (limits, placed) = (&self.config.limits, &mut self.placed);
+                let mut join = |id: &ReleaseId| HeldTiller::join(placed, id, limits);
+                match self.releases.push_joining(one, &mut join) {
+                    Ok(Some(finished)) => self.hand_over(finished),
+                    Ok(None) => {}
+                    Err(why) => return self.out_of_order(&why.to_string()),
+                }
+                if !self.going {
+                    return;
+                }
+            }
+            return;
+        }
         for held in outcome.tiller {
             let name = held.claimed.as_ref().map(|(name, _)| name.clone());
             if let Some(name) = name {
                 if self.names.contains(&name) {
-                    return self.out_of_order(CONVERTED);
+                    return self.tiller_first();
                 }
                 self.tiller_names.insert(name);
             }
@@ -241,7 +265,7 @@ impl Stream<'_> {
         for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
             if let Some(name) = helm_release_name(&one) {
                 if self.tiller_names.contains(name) {
-                    return self.out_of_order(CONVERTED);
+                    return self.tiller_first();
                 }
                 if !self.names.contains(name) {
                     self.names.insert(name.to_owned());
@@ -264,34 +288,35 @@ impl Stream<'_> {
         self.going = false;
     }
 
+    /// Tell the caller to read the files again, Tiller's records first: a Tiller release may
+    /// continue a Helm 3 release (`helm 2to3`) that was handed over without them.
+    fn tiller_first(&mut self) {
+        (self.each)(Batch::TillerFirst);
+        self.going = false;
+    }
+
     /// Once the Helm 3 records are over, the releases only Tiller stores, one at a time:
-    /// placed by their newest record that decodes, then decoded whole. A Tiller release placed
-    /// under a Helm 3 release already handed over continues it, which needs the whole read.
+    /// placed by their newest record that decodes (unless they were placed first), then
+    /// decoded whole. A Tiller release placed under a Helm 3 release already handed over
+    /// continues it: the files are then read again, Tiller's records first.
     fn tiller_releases(&mut self) {
-        if self.tiller.is_empty() {
-            return;
-        }
-        let limits = &self.config.limits;
-        let wanted = self.config.namespace_filter.as_deref();
-        let mut held = HeldTiller::default();
-        let claim = |t: &EncodedTiller| {
-            (
-                t.meta.namespace.clone().unwrap_or_default(),
-                t.claimed.clone(),
-            )
+        let mut held = match self.placed.take() {
+            Some(placed) => placed,
+            None if self.tiller.is_empty() => return,
+            None => {
+                let tiller = std::mem::take(&mut self.tiller);
+                let placed = place(tiller, self.config);
+                if placed
+                    .releases
+                    .keys()
+                    .any(|id| self.releases.was_handed_over(id))
+                {
+                    return self.tiller_first();
+                }
+                placed
+            }
         };
-        held.place_all(
-            by_claimed_release(std::mem::take(&mut self.tiller), claim),
-            wanted,
-            limits,
-        );
-        if held
-            .releases
-            .keys()
-            .any(|id| self.releases.was_handed_over(id))
-        {
-            return self.out_of_order(CONVERTED);
-        }
+        let limits = &self.config.limits;
         while let Some(batch) = held.take().decode(limits) {
             for mut histories in batch {
                 self.releases
@@ -316,8 +341,49 @@ impl Stream<'_> {
     }
 }
 
-/// Why files whose Tiller records may continue a Helm 3 release are read whole.
-const CONVERTED: &str = "Tiller's records may continue a Helm 3 release (helm 2to3)";
+/// Tiller's records of `paths` alone (the others skipped undecoded), placed ([`place`]): the
+/// first pass of a stream with `tiller_first`. A file that cannot be read is left to the
+/// second pass to report; what this pass decoded is given back, as it keeps nothing decoded.
+fn placed_tiller(paths: &[PathBuf], config: &Config) -> HeldTiller<EncodedTiller> {
+    let mark = config.limits.budget.spent();
+    let mut tiller = Vec::new();
+    for path in paths {
+        let files = if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            expand(path, &mut Vec::new())
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let Ok(input) = open_input(&file, config.max_input_bytes, "--from") else {
+                continue;
+            };
+            let shown = file.display().to_string();
+            let select = Select::TillerEncodedOnly;
+            let read = read_input_each(input, &shown, &config.limits, select, &mut |part| {
+                tiller.extend(part.tiller);
+                true
+            });
+            if let Ok(rest) = read {
+                tiller.extend(rest.tiller);
+            }
+        }
+    }
+    config.limits.budget.rewind(mark);
+    place(tiller, config)
+}
+
+/// Tiller's records grouped by the release they claim and placed ([`HeldTiller::place_all`])
+/// in `-n`'s namespace.
+fn place(tiller: Vec<EncodedTiller>, config: &Config) -> HeldTiller<EncodedTiller> {
+    let claim = |t: &EncodedTiller| {
+        let storage_namespace = t.meta.namespace.clone().unwrap_or_default();
+        (storage_namespace, t.claimed.clone())
+    };
+    let mut held = HeldTiller::default();
+    let wanted = config.namespace_filter.as_deref();
+    held.place_all(by_claimed_release(tiller, claim), wanted, &config.limits);
+    held
+}
 
 /// The release a Helm 3 record (or one that failed) belongs to by name, when it says.
 fn helm_release_name(one: &Result<Record, DecodeError>) -> Option<&str> {

@@ -141,6 +141,21 @@ pub enum Batch {
     /// said in words): what was handed over may have been incomplete, so the caller must
     /// discard it and [`load`] everything at once.
     OutOfOrder(String),
+    /// Tiller's records continue a Helm 3 release handed over already (`helm 2to3`): the
+    /// caller must discard what was handed over and stream the files again with Tiller's
+    /// records read first ([`files::stream`]'s `tiller_first`).
+    TillerFirst,
+}
+
+/// How a stream handed its releases over, as its caller keeps track of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handed {
+    /// Release by release, each complete.
+    InOrder,
+    /// Not grouped by release ([`Batch::OutOfOrder`]): read everything at once.
+    OutOfOrder,
+    /// Tiller's records must come first ([`Batch::TillerFirst`]): stream the files again so.
+    TillerFirst,
 }
 
 /// Read the records `request` needs from the configured source.
