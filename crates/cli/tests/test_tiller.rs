@@ -461,6 +461,7 @@ fn a_file_holding_tillers_records_answers_as_read_whole() {
             .configmap("kube-system"),
         broken(TillerBuilder::new("cache", "shop", 2).configmap("kube-system")),
         broken(TillerBuilder::new("lost", "shop", 1).configmap("kube-system")),
+        broken(TillerBuilder::new("batch", "other", 2).configmap("kube-system")),
     ];
     let converted = vec![
         TillerBuilder::new("legacy", "shop", 1)
