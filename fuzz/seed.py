@@ -48,6 +48,30 @@ for path in inputs:
             put("manifest", hook.get("manifest") or "")
             put("yaml_fast_path", hook.get("manifest") or "")
 
+# Tiller's records (no fixture in the repository holds one): a hapi.release.Release protobuf
+# (name 1, info 2 with status 1 code 1, manifest 5, version 7, namespace 8), gzipped and
+# base64 as Tiller stores it in a ConfigMap (revision 1 of `old` failed, code 4).
+def field(number, payload):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+def tiller(name, version, code=1):
+    message = (field(1, name) + field(2, field(1, bytes([0x08, code])))
+               + field(5, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n")
+               + bytes([7 << 3, version]) + field(8, "shop"))
+    return {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": f"{name}.v{version}", "namespace": "kube-system",
+                     "labels": {"OWNER": "TILLER", "NAME": name, "VERSION": str(version)}},
+        "data": {"release": base64.b64encode(gzip.compress(message, mtime=0)).decode()},
+    }
+
+
+items = [tiller("old", 1, 4), tiller("old", 2), tiller("web", 1)]
+put("read_input", json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
 # The shapes the fast YAML reader reads, and the ones next to them that it must decline.
 for doc in (
     "a: 1\nb:\n  - x\n  - 'y'\n  - \"z\"\nc:\n- d: e\n  f: [g, \"h\"]\n",
