@@ -317,6 +317,51 @@ fn files_and_directories_are_streamed_release_by_release() {
     assert_eq!(whole["releases"], by_record["releases"]);
 }
 
+/// `timeline` searches the other releases of the namespace before decoding any, and gives
+/// back what each record drew once searched: 30 releases whose records inflate to three times
+/// the run's budget, none rendering `cfg-web`, are all searched and none decoded. (When the
+/// search held what it inflated, the records past the budget counted as mentions and were
+/// decoded, and spent the run's budget.)
+#[test]
+fn the_search_of_other_releases_holds_a_record_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = NOISE_SEED;
+    let (mut items, mut decoded) = (Vec::new(), 0);
+    for r in 0..30 {
+        for rev in 1..=2 {
+            let b = noisy_revision(r, rev, &mut state);
+            decoded += b.to_json().len();
+            items.push(b.secret());
+        }
+    }
+    for rev in 1..=2 {
+        let b = ReleaseBuilder::new("web", "ns", rev).manifest_doc(
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-web",
+        );
+        let b = if rev == 1 {
+            b.status(Status::Superseded, "Install complete")
+        } else {
+            b
+        };
+        items.push(b.secret());
+    }
+    std::fs::write(
+        dir.path().join("records.json"),
+        serde_json::to_vec(&list(items)).unwrap(),
+    )
+    .unwrap();
+    let budget = (decoded / 3).to_string();
+    let args = ["timeline", "web", "-n", "ns", "--from", "records.json"];
+    let out = run_in(
+        dir.path(),
+        &[&args[..], &["--max-total-bytes", &budget]].concat(),
+    );
+    assert!(out.contains("[exit status: 0]"), "{out}");
+    assert!(!out.contains("decoded bytes is spent"), "{out}");
+    assert!(out.contains("ConfigMap/cfg-web"), "{out}");
+}
+
 /// A release's records include those its history sets aside (here each revision is stored
 /// four times, and three identical copies are merged away): `scan` gives back what they drew
 /// too, or the copies would spend a budget of 40% of the whole.

@@ -90,13 +90,16 @@ impl Mentions {
     }
 
     /// [`Mentions::may_be_in_record`] of an encoded payload, peeled (base64, gunzip) within
-    /// `limits` and dropped. A payload that cannot be peeled may mention anything: decoding it
-    /// will report why it cannot be read.
+    /// `limits` and dropped, and what it drew from the run budget given back: a search holds
+    /// a record at a time, so the budget bounds that, not the sum over a namespace (which
+    /// would make every record past it "may mention", and be decoded). A payload that cannot
+    /// be peeled may mention anything: decoding it will report why it cannot be read.
     pub fn may_be_in_payload(&self, payload: &[u8], limits: &Limits) -> bool {
         if self.is_empty() {
             return false;
         }
         peel_then(payload, limits, |peeled| {
+            limits.budget.give_back(peeled.json.len());
             self.may_be_in_record(&peeled.json)
         })
         .unwrap_or(true)
@@ -177,5 +180,20 @@ mod tests {
         assert!(m.may_be_in_payload(twice.as_bytes(), &limits));
         assert!(m.may_be_in_payload(b"not base64!", &limits));
         assert!(!Mentions::new([]).may_be_in_payload(hit.as_bytes(), &limits));
+    }
+
+    /// A search gives back what each payload drew: under a budget of two records' decoded
+    /// size, ten records that do not mention the name are all ruled out, not only the first
+    /// two (the others would have counted as "may mention", to be decoded).
+    #[test]
+    fn a_search_holds_one_record_of_the_budget_at_a_time() {
+        let m = Mentions::new(["web"]);
+        let json = br#"{"manifest":"name: db"}"#;
+        let limits = Limits::default().with_run_budget(2 * json.len());
+        let miss = encode_payload(json);
+        for _ in 0..10 {
+            assert!(!m.may_be_in_payload(miss.as_bytes(), &limits));
+        }
+        assert_eq!(limits.budget.remaining(), 2 * json.len());
     }
 }

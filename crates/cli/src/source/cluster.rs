@@ -412,9 +412,9 @@ struct Search<'a> {
     names: &'a Mentions,
     /// The run's limits, to decode.
     limits: &'a Limits,
-    /// The same limits with a budget of their own, to search: searching keeps nothing, so it
-    /// does not draw on the run's budget of decoded bytes, but a hostile namespace still
-    /// cannot make it inflate without end.
+    /// The same limits with a budget of their own, to search: searching keeps nothing and
+    /// gives back what each record drew ([`Mentions::may_be_in_payload`]), so the run's
+    /// budget is left whole for what pass 2 decodes.
     searching: Limits,
 }
 

@@ -498,9 +498,8 @@ fn mentioning(
     if names.is_empty() {
         return Ok(BTreeSet::new());
     }
-    // Searching keeps nothing, so it does not draw on the run's budget of decoded bytes
-    // (pass 2 charges what it decodes); a budget of the same size of its own still bounds
-    // the inflating a hostile input could ask for.
+    // Searching keeps nothing and gives back what each record drew, on a budget of its own:
+    // the run's is left whole for what pass 2 decodes.
     let search = config
         .limits
         .clone()

@@ -751,8 +751,9 @@ async fn custom_labels(
 
 /// Pass 1 of [`Request::Neighbours`]: the releases of `namespace` (every one when `None`) but
 /// `except` of which a row may mention one of `names`. The rows are streamed, and each body is
-/// peeled, searched and dropped: none is decoded or kept. Searching keeps nothing, so it draws
-/// on a budget of its own (of the run's size), not on the run's budget of decoded bytes.
+/// peeled, searched and dropped: none is decoded or kept. Searching keeps nothing and gives
+/// back what each body drew, on a budget of its own (of the run's size): the run's is left
+/// whole for what pass 2 decodes.
 async fn mentioning(
     tx: &tokio_postgres::Transaction<'_>,
     target: &Target,
