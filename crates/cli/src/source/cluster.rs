@@ -923,7 +923,13 @@ impl ReleaseStream {
                         let some = tiller.take();
                         let decoded = tokio::task::spawn_blocking(move || some.decode(&limits));
                         match decoded.await {
-                            Ok(Some(histories)) => self.ready.extend(histories),
+                            Ok(Some(histories)) => {
+                                let handed = |id: &ReleaseId| self.releases.was_handed_over(id);
+                                match tiller.check_handed(&histories, handed) {
+                                    Ok(()) => self.ready.extend(histories),
+                                    Err(why) => self.out_of_order = Some(why),
+                                }
+                            }
                             Ok(None) => self.tiller = None,
                             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                             Err(e) => return Err(e.into()),

@@ -318,6 +318,9 @@ impl Stream<'_> {
         };
         let limits = &self.config.limits;
         while let Some(batch) = held.take().decode(limits) {
+            if let Err(why) = held.check_handed(&batch, |id| self.releases.was_handed_over(id)) {
+                return self.out_of_order(&why.to_string());
+            }
             for mut histories in batch {
                 self.releases
                     .unattributed

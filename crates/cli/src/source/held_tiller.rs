@@ -7,9 +7,9 @@
 //! record that decodes once ([`tiller::decode_newest_placing`]), and decodes the release's
 //! records only when it is handed over.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use helm_why_release::history::{Joined, group};
+use helm_why_release::history::{Joined, NotAdjacent, group};
 use helm_why_release::parallel::{cores, map_chunks};
 use helm_why_release::{DecodeError, Histories, Limits, Record, ReleaseId, tiller};
 
@@ -59,6 +59,8 @@ pub(super) struct HeldTiller<T> {
     pub(super) releases: BTreeMap<ReleaseId, Vec<T>>,
     /// The errors of releases none of whose records decodes, which no namespace holds.
     pub(super) unplaced: Vec<DecodeError>,
+    /// The releases handed over from here ([`HeldTiller::check_handed`]).
+    handed: BTreeSet<ReleaseId>,
 }
 
 impl<T> Default for HeldTiller<T> {
@@ -66,7 +68,28 @@ impl<T> Default for HeldTiller<T> {
         HeldTiller {
             releases: BTreeMap::new(),
             unplaced: Vec::new(),
+            handed: BTreeSet::new(),
         }
+    }
+}
+
+impl<T> HeldTiller<T> {
+    /// Before a decoded [`TillerBatch`] is handed over: [`NotAdjacent::Revisited`] when it
+    /// names a release handed over already (by the Helm 3 records, `handed_over`, or by an
+    /// earlier batch). A Tiller release is placed by its newest record, so one whose records
+    /// name several namespaces (hostile input) decodes into a history of each, and only a
+    /// whole read groups those with the Helm 3 releases they meet.
+    pub(super) fn check_handed(
+        &mut self,
+        batch: &[Histories],
+        handed_over: impl Fn(&ReleaseId) -> bool,
+    ) -> Result<(), NotAdjacent> {
+        for history in batch.iter().flat_map(|h| &h.releases) {
+            if handed_over(&history.id) || !self.handed.insert(history.id.clone()) {
+                return Err(NotAdjacent::Revisited(history.id.clone()));
+            }
+        }
+        Ok(())
     }
 }
 
