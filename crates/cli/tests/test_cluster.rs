@@ -939,39 +939,13 @@ fn tillers_other_releases_are_decoded_only_when_they_mention_the_objects() {
 /// the file reader does (`test_tiller.rs`): one `a/x`, not two.
 #[test]
 fn a_tiller_release_in_two_namespaces_is_read_whole_live() {
-    let cm = |n: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {n}\n");
-    let helm3 = |name: &str, rev: u64, object: &str| {
-        ReleaseBuilder::new(name, "a", rev)
-            .manifest_doc(&format!("{name}/templates/c.yaml"), &cm(object))
-            .secret()
-    };
     let cluster = TestCluster::start();
-    cluster.add_all(vec![
-        helm3("x", 3, "c3"),
-        helm3("y", 1, "cy"),
-        TillerBuilder::new("x", "a", 1)
-            .manifest_doc("x/templates/c.yaml", &cm("c1"))
-            .status(Status::Superseded, "Install complete")
-            .configmap("kube-system"),
-        TillerBuilder::new("x", "b", 2)
-            .manifest_doc("x/templates/c.yaml", &cm("c2"))
-            .configmap("kube-system"),
-    ]);
+    cluster.add_all(crate::harness::tiller_release_in_two_namespaces());
     let kc = write_kubeconfig(&cluster.kubeconfig(Some("a")));
     let scan = ["scan", "-A", "--tiller", "--fail-on", "never", "-o", "json"];
     let live = helm_why(&kc.path, &[], &scan);
     assert_eq!(live.code, 0, "{live:?}");
     let report: Value = serde_json::from_str(&live.stdout).unwrap();
-    let rows: Vec<(String, u64)> = report["releases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let (ns, name) = (r["namespace"].as_str(), r["release"].as_str());
-            let id = format!("{}/{}", ns.unwrap(), name.unwrap());
-            (id, r["revisions_stored"].as_u64().unwrap())
-        })
-        .collect();
     let expected = [("a/x", 2), ("a/y", 1), ("b/x", 1)].map(|(id, n)| (id.to_owned(), n));
-    assert_eq!(rows, expected);
+    assert_eq!(crate::harness::stored_rows(&report), expected);
 }

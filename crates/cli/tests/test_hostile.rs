@@ -156,6 +156,21 @@ fn noisy_revision(r: usize, rev: u64, state: &mut u64) -> ReleaseBuilder {
     }
 }
 
+/// Releases `r00` to `r29` of [`noisy_revision`], two revisions each, as Secrets; and the
+/// bytes their records decode to.
+fn noisy_releases() -> (Vec<serde_json::Value>, usize) {
+    let mut state = NOISE_SEED;
+    let (mut items, mut decoded) = (Vec::new(), 0);
+    for r in 0..30 {
+        for rev in 1..=2 {
+            let b = noisy_revision(r, rev, &mut state);
+            decoded += b.to_json().len();
+            items.push(b.secret());
+        }
+    }
+    (items, decoded)
+}
+
 /// `scan -o json` of `records.json` in `dir` under a run budget of `budget` bytes, which it
 /// must not spend: every one of the `releases` decodes. The report.
 fn scanned_within(dir: &Path, budget: &str, releases: usize) -> serde_json::Value {
@@ -184,15 +199,7 @@ fn scanned_from(dir: &Path, from: &[&str], budget: &str, releases: usize) -> ser
 #[test]
 fn the_run_budget_bounds_what_a_streamed_scan_holds_not_the_sum() {
     let dir = tempfile::tempdir().unwrap();
-    let mut state = NOISE_SEED;
-    let (mut items, mut decoded) = (Vec::new(), 0);
-    for r in 0..30 {
-        for rev in 1..=2 {
-            let b = noisy_revision(r, rev, &mut state);
-            decoded += b.to_json().len();
-            items.push(b.secret());
-        }
-    }
+    let (items, decoded) = noisy_releases();
     let bytes = serde_json::to_vec(&list(items)).unwrap();
     std::fs::write(dir.path().join("records.json"), &bytes).unwrap();
     let budget = (decoded * 2 / 3).to_string();
@@ -325,15 +332,7 @@ fn files_and_directories_are_streamed_release_by_release() {
 #[test]
 fn the_search_of_other_releases_holds_a_record_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
-    let mut state = NOISE_SEED;
-    let (mut items, mut decoded) = (Vec::new(), 0);
-    for r in 0..30 {
-        for rev in 1..=2 {
-            let b = noisy_revision(r, rev, &mut state);
-            decoded += b.to_json().len();
-            items.push(b.secret());
-        }
-    }
+    let (mut items, decoded) = noisy_releases();
     for rev in 1..=2 {
         let b = ReleaseBuilder::new("web", "ns", rev).manifest_doc(
             "templates/cm.yaml",

@@ -624,43 +624,13 @@ fn a_file_holding_tillers_records_is_streamed_release_by_release() {
 /// read whole: one `a/x` of three revisions (two stored), not two rows of it.
 #[test]
 fn a_tiller_release_in_two_namespaces_is_read_as_the_whole_file_reads_it() {
-    let cm = |n: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {n}\n");
-    let helm3 = |name: &str, rev: u64, object: &str| {
-        helm_why_release::builder::ReleaseBuilder::new(name, "a", rev)
-            .manifest_doc(&format!("{name}/templates/c.yaml"), &cm(object))
-            .secret()
-    };
-    let objects = vec![
-        helm3("x", 3, "c3"),
-        helm3("y", 1, "cy"),
-        TillerBuilder::new("x", "a", 1)
-            .manifest_doc("x/templates/c.yaml", &cm("c1"))
-            .status(Status::Superseded, "Install complete")
-            .configmap("kube-system"),
-        TillerBuilder::new("x", "b", 2)
-            .manifest_doc("x/templates/c.yaml", &cm("c2"))
-            .configmap("kube-system"),
-    ];
-    let file = dump(objects);
+    let file = dump(crate::harness::tiller_release_in_two_namespaces());
     let scan = ["scan", "--fail-on", "never", "-o", "json"];
     let (code, streamed, err) = scanned(&file.path, false, &scan);
     assert_eq!(code, 0, "{err}");
     let (_, whole, _) = scanned(&file.path, true, &scan);
-    let releases = |out: &str| serde_json::from_str::<Value>(out).unwrap()["releases"].clone();
-    assert_eq!(releases(&streamed), releases(&whole));
-    let rows: Vec<(String, u64)> = releases(&streamed)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let id = format!(
-                "{}/{}",
-                r["namespace"].as_str().unwrap(),
-                r["release"].as_str().unwrap()
-            );
-            (id, r["revisions_stored"].as_u64().unwrap())
-        })
-        .collect();
+    let report = |out: &str| serde_json::from_str::<Value>(out).unwrap();
+    assert_eq!(report(&streamed)["releases"], report(&whole)["releases"]);
     let expected = [("a/x", 2), ("a/y", 1), ("b/x", 1)].map(|(id, n)| (id.to_owned(), n));
-    assert_eq!(rows, expected);
+    assert_eq!(crate::harness::stored_rows(&report(&streamed)), expected);
 }

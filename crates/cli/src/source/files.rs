@@ -174,7 +174,7 @@ struct Stream<'a> {
     tiller: Vec<EncodedTiller>,
     /// The names of the Helm 3 releases read so far, and those Tiller's records claim: a
     /// name in both may be a release `helm 2to3` converted, whose Tiller records continue its
-    /// Helm 3 history, which the files must then be read whole to join.
+    /// Helm 3 history: the files are then read again, Tiller's records first.
     names: BTreeSet<String>,
     tiller_names: BTreeSet<String>,
     /// `false` once `each` said stop or the records broke the order.
@@ -234,24 +234,9 @@ impl Stream<'_> {
             return;
         }
         self.ignored.extend(outcome.ignored);
-        if self.placed.is_some() {
-            // Tiller's records were read first: each Helm 3 release takes those it continues.
-            let decoded = outcome.records.into_iter().map(Ok);
-            for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
-                let (limits, placed) = (&self.config.limits, &mut self.placed);
-                let mut join = |id: &ReleaseId| HeldTiller::join(placed, id, limits);
-                match self.releases.push_joining(one, &mut join) {
-                    Ok(Some(finished)) => self.hand_over(finished),
-                    Ok(None) => {}
-                    Err(why) => return self.out_of_order(&why.to_string()),
-                }
-                if !self.going {
-                    return;
-                }
-            }
-            return;
-        }
-        for held in outcome.tiller {
+        // Tiller's records read first were placed already; else they are held.
+        let first = self.placed.is_none();
+        for held in outcome.tiller.into_iter().filter(|_| first) {
             let name = held.claimed.as_ref().map(|(name, _)| name.clone());
             if let Some(name) = name {
                 if self.names.contains(&name) {
@@ -263,7 +248,7 @@ impl Stream<'_> {
         }
         let decoded = outcome.records.into_iter().map(Ok);
         for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
-            if let Some(name) = helm_release_name(&one) {
+            if let Some(name) = helm_release_name(&one).filter(|_| first) {
                 if self.tiller_names.contains(name) {
                     return self.tiller_first();
                 }
@@ -271,7 +256,10 @@ impl Stream<'_> {
                     self.names.insert(name.to_owned());
                 }
             }
-            match self.releases.push(one) {
+            // Each Helm 3 release takes the Tiller records placed under it, when read first.
+            let (limits, placed) = (&self.config.limits, &mut self.placed);
+            let mut join = |id: &ReleaseId| HeldTiller::join(placed, id, limits);
+            match self.releases.push_joining(one, &mut join) {
                 Ok(Some(finished)) => self.hand_over(finished),
                 Ok(None) => {}
                 Err(why) => return self.out_of_order(&why.to_string()),

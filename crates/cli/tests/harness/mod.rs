@@ -139,3 +139,43 @@ pub fn tiller_releases(releases: usize) -> (Vec<serde_json::Value>, usize) {
     }
     (objects, decoded)
 }
+
+/// Hostile records: a Tiller release `x` whose revision 1 names namespace `a` and revision 2
+/// namespace `b` (kept by Tiller in `kube-system`), after the Helm 3 releases `a/x` (revision
+/// 3) and `a/y`.
+pub fn tiller_release_in_two_namespaces() -> Vec<serde_json::Value> {
+    use helm_why_release::builder::ReleaseBuilder;
+    use helm_why_release::tiller::builder::TillerBuilder;
+    let cm = |n: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {n}\n");
+    let helm3 = |name: &str, rev: u64, object: &str| {
+        ReleaseBuilder::new(name, "a", rev)
+            .manifest_doc(&format!("{name}/templates/c.yaml"), &cm(object))
+            .secret()
+    };
+    vec![
+        helm3("x", 3, "c3"),
+        helm3("y", 1, "cy"),
+        TillerBuilder::new("x", "a", 1)
+            .manifest_doc("x/templates/c.yaml", &cm("c1"))
+            .status(helm_why_release::Status::Superseded, "Install complete")
+            .configmap("kube-system"),
+        TillerBuilder::new("x", "b", 2)
+            .manifest_doc("x/templates/c.yaml", &cm("c2"))
+            .configmap("kube-system"),
+    ]
+}
+
+/// The releases of a `scan -o json` report as `namespace/name` and revisions stored.
+pub fn stored_rows(report: &serde_json::Value) -> Vec<(String, u64)> {
+    let rows = report["releases"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    rows.iter()
+        .map(|r| {
+            let (ns, name) = (r["namespace"].as_str(), r["release"].as_str());
+            let id = format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default());
+            (id, r["revisions_stored"].as_u64().unwrap_or_default())
+        })
+        .collect()
+}
