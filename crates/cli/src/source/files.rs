@@ -1,6 +1,6 @@
 //! Records from files, directories (recursively) and standard input.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -113,8 +113,8 @@ pub fn stream(
         ignored: Vec::new(),
         placed: tiller_first.then(|| placed_tiller(paths, config)),
         tiller: Vec::new(),
-        names: BTreeSet::new(),
-        tiller_names: BTreeSet::new(),
+        names: BTreeMap::new(),
+        tiller_names: BTreeMap::new(),
         going: true,
         each,
         config,
@@ -172,11 +172,13 @@ struct Stream<'a> {
     /// Else Tiller's records, held as stored until the Helm 3 records are over
     /// ([`Stream::tiller_releases`]).
     tiller: Vec<EncodedTiller>,
-    /// The names of the Helm 3 releases read so far, and those Tiller's records claim: a
-    /// name in both may be a release `helm 2to3` converted, whose Tiller records continue its
-    /// Helm 3 history: the files are then read again, Tiller's records first.
-    names: BTreeSet<String>,
-    tiller_names: BTreeSet<String>,
+    /// The Helm 3 releases read so far, by name: a Tiller release of the same name and
+    /// namespace is one `helm 2to3` converted, whose Tiller records continue its Helm 3
+    /// history: the files are then read again, Tiller's records first ([`Stream::converted`]).
+    names: BTreeMap<String, BTreeSet<String>>,
+    /// The namespaces of the Tiller releases of a name some Helm 3 release has too (one
+    /// record of each decoded to tell), and the names of the others.
+    tiller_names: BTreeMap<String, BTreeSet<String>>,
     /// `false` once `each` said stop or the records broke the order.
     going: bool,
     each: &'a mut dyn FnMut(Batch) -> bool,
@@ -237,24 +239,15 @@ impl Stream<'_> {
         // Tiller's records read first were placed already; else they are held.
         let first = self.placed.is_none();
         for held in outcome.tiller.into_iter().filter(|_| first) {
-            let name = held.claimed.as_ref().map(|(name, _)| name.clone());
-            if let Some(name) = name {
-                if self.names.contains(&name) {
-                    return self.tiller_first();
-                }
-                self.tiller_names.insert(name);
+            if self.converted(Met::Tiller(&held)) {
+                return self.tiller_first();
             }
             self.tiller.push(held);
         }
         let decoded = outcome.records.into_iter().map(Ok);
         for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
-            if let Some(name) = helm_release_name(&one).filter(|_| first) {
-                if self.tiller_names.contains(name) {
-                    return self.tiller_first();
-                }
-                if !self.names.contains(name) {
-                    self.names.insert(name.to_owned());
-                }
+            if first && self.converted(Met::Helm3(&one)) {
+                return self.tiller_first();
             }
             // Each Helm 3 release takes the Tiller records placed under it, when read first.
             let (limits, placed) = (&self.config.limits, &mut self.placed);
@@ -266,6 +259,73 @@ impl Stream<'_> {
             }
             if !self.going {
                 return;
+            }
+        }
+    }
+
+    /// Whether the record just met makes a Tiller release and a Helm 3 release of one name
+    /// and namespace (a release `helm 2to3` converted), as far as the records read so far
+    /// tell; it is noted for those to come. A Tiller record names its release's namespace
+    /// only once decoded: the records of a name both kinds have are decoded once to tell
+    /// (and let go). One that cannot be decoded is taken to be of the same namespace. The
+    /// check at the end ([`Stream::tiller_releases`]) catches what this one cannot tell.
+    fn converted(&mut self, met: Met<'_>) -> bool {
+        let limits = &self.config.limits;
+        let namespace_of = |t: &EncodedTiller| {
+            let record = t.decode(limits).ok()?;
+            limits.budget.give_back(record.meta.decoded_bytes);
+            Some(record.storage_namespace().to_owned())
+        };
+        match met {
+            Met::Tiller(held) => {
+                let Some((name, _)) = &held.claimed else {
+                    return false;
+                };
+                let homes = self.tiller_names.entry(name.clone()).or_default();
+                match self.names.get(name) {
+                    None => false,
+                    Some(helm3) => match namespace_of(held) {
+                        Some(ns) => {
+                            let same = helm3.contains(&ns);
+                            homes.insert(ns);
+                            same
+                        }
+                        None => true,
+                    },
+                }
+            }
+            Met::Helm3(one) => {
+                let Some((namespace, name)) = helm_release(one) else {
+                    return false;
+                };
+                if !self.names.contains_key(name) && self.tiller_names.contains_key(name) {
+                    // The first Helm 3 release of this name: the Tiller records of the name
+                    // held so far are decoded to tell their namespaces.
+                    let mut homes = BTreeSet::new();
+                    let of_name =
+                        |t: &&EncodedTiller| t.claimed.as_ref().is_some_and(|(n, _)| n == name);
+                    for held in self.tiller.iter().filter(of_name) {
+                        match namespace_of(held) {
+                            Some(ns) => homes.insert(ns),
+                            None => return true,
+                        };
+                    }
+                    self.tiller_names.insert(name.to_owned(), homes);
+                }
+                match self.names.get_mut(name) {
+                    // A release's records come one after another: most are known already.
+                    Some(spaces) if spaces.contains(namespace) => {}
+                    Some(spaces) => {
+                        spaces.insert(namespace.to_owned());
+                    }
+                    None => {
+                        let spaces = BTreeSet::from([namespace.to_owned()]);
+                        self.names.insert(name.to_owned(), spaces);
+                    }
+                }
+                self.tiller_names
+                    .get(name)
+                    .is_some_and(|homes| homes.contains(namespace))
             }
         }
     }
@@ -376,13 +436,23 @@ fn place(tiller: Vec<EncodedTiller>, config: &Config) -> HeldTiller<EncodedTille
     held
 }
 
-/// The release a Helm 3 record (or one that failed) belongs to by name, when it says.
-fn helm_release_name(one: &Result<Record, DecodeError>) -> Option<&str> {
+/// A record met by [`Stream::converted`].
+enum Met<'a> {
+    /// One of Tiller's, held as stored.
+    Tiller(&'a EncodedTiller),
+    /// A Helm 3 record, or one that failed.
+    Helm3(&'a Result<Record, DecodeError>),
+}
+
+/// The storage namespace and name of the release a Helm 3 record (or one that failed)
+/// belongs to, when it says.
+fn helm_release(one: &Result<Record, DecodeError>) -> Option<(&str, &str)> {
     match one {
-        Ok(record) => Some(&record.release.name),
+        Ok(record) => Some((record.storage_namespace(), &record.release.name)),
         Err(error) => {
             let key = error.record.object.as_deref()?;
-            parse_storage_key(key).map(|(name, _)| name)
+            let namespace = error.record.namespace.as_deref().unwrap_or_default();
+            parse_storage_key(key).map(|(name, _)| (namespace, name))
         }
     }
 }
@@ -851,5 +921,60 @@ mod tests {
             config.limits.budget.remaining(),
             config.limits.budget.total()
         );
+    }
+
+    /// A Tiller release and a Helm 3 release of one name are read in one pass when their
+    /// namespaces differ (each Tiller record of the name decoded once to tell), in either
+    /// order; in one namespace (a release `helm 2to3` converted) the stream asks to be read
+    /// again, Tiller's records first.
+    #[test]
+    fn only_a_tiller_release_of_a_helm_3_releases_namespace_reads_the_files_again() {
+        use helm_why_release::tiller::builder::TillerBuilder;
+        let dir = tempfile::tempdir().unwrap();
+        let tiller = |ns: &str| {
+            TillerBuilder::new("redis", ns, 1)
+                .manifest_doc("redis/t/c.yaml", &cm("redis-old"))
+                .configmap("kube-system")
+        };
+        let helm3 = ReleaseBuilder::new("redis", "new", 2)
+            .manifest_doc("redis/t/c.yaml", &cm("redis-new"))
+            .secret();
+        for (tiller_ns, again) in [("old", false), ("new", true)] {
+            for tiller_first in [true, false] {
+                let items = if tiller_first {
+                    vec![tiller(tiller_ns), helm3.clone()]
+                } else {
+                    vec![helm3.clone(), tiller(tiller_ns)]
+                };
+                let path = dir.path().join("records.json");
+                std::fs::write(&path, serde_json::to_vec(&list(items)).unwrap()).unwrap();
+                let config = config(path.clone());
+                let (mut asked, mut releases) = (false, Vec::new());
+                let mut each = |batch| match batch {
+                    Batch::Releases(h) => {
+                        for history in h.releases {
+                            // As `scan` does once it has analysed a release.
+                            config.limits.budget.give_back(history.decoded_bytes());
+                            releases.push(history.id.to_string());
+                        }
+                        true
+                    }
+                    Batch::TillerFirst => {
+                        asked = true;
+                        false
+                    }
+                    Batch::OutOfOrder(why) => panic!("{why}"),
+                };
+                stream(&[path], &config, false, &mut each).unwrap();
+                assert_eq!(asked, again, "{tiller_ns} {tiller_first}");
+                if !again {
+                    releases.sort();
+                    assert_eq!(releases, ["new/redis", "old/redis"]);
+                    // What telling the namespaces decoded was given back.
+                    let budget = &config.limits.budget;
+                    assert_eq!(budget.remaining(), budget.total());
+                }
+            }
+        }
     }
 }
