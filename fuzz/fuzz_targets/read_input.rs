@@ -33,8 +33,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(summary(streamed), summary(&out));
     }
     // Tiller's records held as stored (as `scan` and `who` stream files) are the same
-    // records once decoded.
+    // records once decoded. (Without Tiller's label value in its bytes, an input holds none
+    // as written, and reads as above: the fuzzer's time goes to the others.)
+    let tiller = data.windows(6).any(|w| w == b"TILLER");
     if let Ok(streamed) = &streamed
+        && tiller
         && let Ok(mut held) = read_input_from(data, "fuzz", &limits, Select::AllTillerEncoded)
     {
         for tiller in std::mem::take(&mut held.tiller) {
