@@ -299,9 +299,9 @@ impl Adjacent {
         Ok(finished)
     }
 
-    /// Whether release `id` was handed over already (its records are over).
-    pub fn was_handed_over(&self, id: &ReleaseId) -> bool {
-        self.done.contains(id)
+    /// Whether records of release `id` were read: it was handed over, or is being read.
+    pub fn has_read(&self, id: &ReleaseId) -> bool {
+        self.current.as_ref() == Some(id) || self.done.contains(id)
     }
 
     /// The release being read, complete: the records are over (or moved on).

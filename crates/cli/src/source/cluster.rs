@@ -924,7 +924,7 @@ impl ReleaseStream {
                         let decoded = tokio::task::spawn_blocking(move || some.decode(&limits));
                         match decoded.await {
                             Ok(Some(histories)) => {
-                                let handed = |id: &ReleaseId| self.releases.was_handed_over(id);
+                                let handed = |id: &ReleaseId| self.releases.has_read(id);
                                 match tiller.check_handed(&histories, handed) {
                                     Ok(()) => self.ready.extend(histories),
                                     Err(why) => self.out_of_order = Some(why),

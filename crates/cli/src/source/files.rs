@@ -113,7 +113,7 @@ pub fn stream(
         ignored: Vec::new(),
         placed: tiller_first.then(|| placed_tiller(paths, config)),
         tiller: Vec::new(),
-        names: BTreeMap::new(),
+        names: BTreeSet::new(),
         tiller_names: BTreeMap::new(),
         going: true,
         each,
@@ -172,10 +172,11 @@ struct Stream<'a> {
     /// Else Tiller's records, held as stored until the Helm 3 records are over
     /// ([`Stream::tiller_releases`]).
     tiller: Vec<EncodedTiller>,
-    /// The Helm 3 releases read so far, by name: a Tiller release of the same name and
-    /// namespace is one `helm 2to3` converted, whose Tiller records continue its Helm 3
-    /// history: the files are then read again, Tiller's records first ([`Stream::converted`]).
-    names: BTreeMap<String, BTreeSet<String>>,
+    /// The names of the Helm 3 releases read so far ([`Adjacent::has_read`] tells their
+    /// namespaces): a Tiller release of the same name and namespace is one `helm 2to3`
+    /// converted, whose Tiller records continue its Helm 3 history: the files are then read
+    /// again, Tiller's records first ([`Stream::tiller_met`], [`Stream::helm3_met`]).
+    names: BTreeSet<String>,
     /// The namespaces of the Tiller releases of a name some Helm 3 release has too (one
     /// record of each decoded to tell), and the names of the others.
     tiller_names: BTreeMap<String, BTreeSet<String>>,
@@ -239,14 +240,14 @@ impl Stream<'_> {
         // Tiller's records read first were placed already; else they are held.
         let first = self.placed.is_none();
         for held in outcome.tiller.into_iter().filter(|_| first) {
-            if self.converted(Met::Tiller(&held)) {
+            if self.tiller_met(&held) {
                 return self.tiller_first();
             }
             self.tiller.push(held);
         }
         let decoded = outcome.records.into_iter().map(Ok);
         for one in decoded.chain(outcome.errors.into_iter().map(Err)) {
-            if first && self.converted(Met::Helm3(&one)) {
+            if first && self.helm3_met(&one) {
                 return self.tiller_first();
             }
             // Each Helm 3 release takes the Tiller records placed under it, when read first.
@@ -263,71 +264,65 @@ impl Stream<'_> {
         }
     }
 
-    /// Whether the record just met makes a Tiller release and a Helm 3 release of one name
-    /// and namespace (a release `helm 2to3` converted), as far as the records read so far
-    /// tell; it is noted for those to come. A Tiller record names its release's namespace
-    /// only once decoded: the records of a name both kinds have are decoded once to tell
-    /// (and let go). One that cannot be decoded is taken to be of the same namespace. The
-    /// check at the end ([`Stream::tiller_releases`]) catches what this one cannot tell.
-    fn converted(&mut self, met: Met<'_>) -> bool {
-        let limits = &self.config.limits;
-        let namespace_of = |t: &EncodedTiller| {
-            let record = t.decode(limits).ok()?;
-            limits.budget.give_back(record.meta.decoded_bytes);
-            Some(record.storage_namespace().to_owned())
+    /// Whether the Tiller record just held makes a Tiller release and a Helm 3 release of one
+    /// name and namespace (a release `helm 2to3` converted), as far as the records read so
+    /// far tell. A Tiller record names its release's namespace only once decoded: one of a
+    /// name some Helm 3 release has is decoded to tell ([`Stream::tiller_namespace`]); one
+    /// that cannot be is taken to be of the same namespace. The check at the end
+    /// ([`Stream::tiller_releases`]) catches what these cannot tell.
+    fn tiller_met(&mut self, held: &EncodedTiller) -> bool {
+        let Some((name, _)) = &held.claimed else {
+            return false;
         };
-        match met {
-            Met::Tiller(held) => {
-                let Some((name, _)) = &held.claimed else {
-                    return false;
-                };
-                let homes = self.tiller_names.entry(name.clone()).or_default();
-                match self.names.get(name) {
-                    None => false,
-                    Some(helm3) => match namespace_of(held) {
-                        Some(ns) => {
-                            let same = helm3.contains(&ns);
-                            homes.insert(ns);
-                            same
-                        }
-                        None => true,
-                    },
-                }
-            }
-            Met::Helm3(one) => {
-                let Some((namespace, name)) = helm_release(one) else {
-                    return false;
-                };
-                if !self.names.contains_key(name) && self.tiller_names.contains_key(name) {
-                    // The first Helm 3 release of this name: the Tiller records of the name
-                    // held so far are decoded to tell their namespaces.
-                    let mut homes = BTreeSet::new();
-                    let of_name =
-                        |t: &&EncodedTiller| t.claimed.as_ref().is_some_and(|(n, _)| n == name);
-                    for held in self.tiller.iter().filter(of_name) {
-                        match namespace_of(held) {
-                            Some(ns) => homes.insert(ns),
-                            None => return true,
-                        };
-                    }
-                    self.tiller_names.insert(name.to_owned(), homes);
-                }
-                match self.names.get_mut(name) {
-                    // A release's records come one after another: most are known already.
-                    Some(spaces) if spaces.contains(namespace) => {}
-                    Some(spaces) => {
-                        spaces.insert(namespace.to_owned());
-                    }
-                    None => {
-                        let spaces = BTreeSet::from([namespace.to_owned()]);
-                        self.names.insert(name.to_owned(), spaces);
-                    }
-                }
-                self.tiller_names
-                    .get(name)
-                    .is_some_and(|homes| homes.contains(namespace))
-            }
+        if !self.names.contains(name) {
+            self.tiller_names.entry(name.clone()).or_default();
+            return false;
         }
+        let Some(namespace) = self.tiller_namespace(held) else {
+            return true;
+        };
+        let id = ReleaseId {
+            namespace,
+            name: name.clone(),
+        };
+        let converted = self.releases.has_read(&id);
+        let homes = self.tiller_names.entry(id.name).or_default();
+        homes.insert(id.namespace);
+        converted
+    }
+
+    /// [`Stream::tiller_met`] for a Helm 3 record (or one that failed): the first release of
+    /// a name has the Tiller records of that name held so far decoded to tell theirs.
+    fn helm3_met(&mut self, one: &Result<Record, DecodeError>) -> bool {
+        let Some((namespace, name)) = helm_release(one) else {
+            return false;
+        };
+        if !self.names.contains(name) {
+            if self.tiller_names.contains_key(name) {
+                let mut homes = BTreeSet::new();
+                let of_name =
+                    |t: &&EncodedTiller| t.claimed.as_ref().is_some_and(|(n, _)| n == name);
+                for held in self.tiller.iter().filter(of_name) {
+                    match self.tiller_namespace(held) {
+                        Some(ns) => homes.insert(ns),
+                        None => return true,
+                    };
+                }
+                self.tiller_names.insert(name.to_owned(), homes);
+            }
+            self.names.insert(name.to_owned());
+        }
+        self.tiller_names
+            .get(name)
+            .is_some_and(|homes| homes.contains(namespace))
+    }
+
+    /// The namespace a Tiller record names, decoded and let go; `None` when it cannot be.
+    fn tiller_namespace(&self, held: &EncodedTiller) -> Option<String> {
+        let limits = &self.config.limits;
+        let record = held.decode(limits).ok()?;
+        limits.budget.give_back(record.meta.decoded_bytes);
+        Some(record.storage_namespace().to_owned())
     }
 
     /// Tell the caller to read the files whole: nothing more is needed from here.
@@ -354,11 +349,7 @@ impl Stream<'_> {
             None => {
                 let tiller = std::mem::take(&mut self.tiller);
                 let placed = place(tiller, self.config);
-                if placed
-                    .releases
-                    .keys()
-                    .any(|id| self.releases.was_handed_over(id))
-                {
+                if placed.releases.keys().any(|id| self.releases.has_read(id)) {
                     return self.tiller_first();
                 }
                 placed
@@ -366,7 +357,7 @@ impl Stream<'_> {
         };
         let limits = &self.config.limits;
         while let Some(batch) = held.take().decode(limits) {
-            if let Err(why) = held.check_handed(&batch, |id| self.releases.was_handed_over(id)) {
+            if let Err(why) = held.check_handed(&batch, |id| self.releases.has_read(id)) {
                 return self.out_of_order(&why.to_string());
             }
             for mut histories in batch {
@@ -397,30 +388,13 @@ impl Stream<'_> {
 /// second pass to report; what this pass decoded is given back, as it keeps nothing decoded.
 fn placed_tiller(paths: &[PathBuf], config: &Config) -> HeldTiller<EncodedTiller> {
     let mark = config.limits.budget.spent();
-    let mut tiller = Vec::new();
-    for path in paths {
-        let files = if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-            expand(path, &mut Vec::new())
-        } else {
-            vec![path.clone()]
-        };
-        for file in files {
-            let Ok(input) = open_input(&file, config.max_input_bytes, "--from") else {
-                continue;
-            };
-            let shown = file.display().to_string();
-            let select = Select::TillerEncodedOnly;
-            let read = read_input_each(input, &shown, &config.limits, select, &mut |part| {
-                tiller.extend(part.tiller);
-                true
-            });
-            if let Ok(rest) = read {
-                tiller.extend(rest.tiller);
-            }
-        }
-    }
+    let select = Select::TillerEncodedOnly;
+    let read = read_all(paths, config, select, &config.limits);
     config.limits.budget.rewind(mark);
-    place(tiller, config)
+    place(
+        read.map(|(outcome, _)| outcome.tiller).unwrap_or_default(),
+        config,
+    )
 }
 
 /// Tiller's records grouped by the release they claim and placed ([`HeldTiller::place_all`])
@@ -434,14 +408,6 @@ fn place(tiller: Vec<EncodedTiller>, config: &Config) -> HeldTiller<EncodedTille
     let wanted = config.namespace_filter.as_deref();
     held.place_all(by_claimed_release(tiller, claim), wanted, &config.limits);
     held
-}
-
-/// A record met by [`Stream::converted`].
-enum Met<'a> {
-    /// One of Tiller's, held as stored.
-    Tiller(&'a EncodedTiller),
-    /// A Helm 3 record, or one that failed.
-    Helm3(&'a Result<Record, DecodeError>),
 }
 
 /// The storage namespace and name of the release a Helm 3 record (or one that failed)
