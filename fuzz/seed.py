@@ -50,14 +50,15 @@ for path in inputs:
 
 # Tiller's records (no fixture in the repository holds one): a hapi.release.Release protobuf
 # (name 1, info 2 with status 1 code 1, manifest 5, version 7, namespace 8), gzipped and
-# base64 as Tiller stores it in a ConfigMap (revision 1 of `old` failed, code 4).
+# base64 as Tiller stores it in a ConfigMap (revision 1 of `old` failed, code 4); revision 1 of
+# `web` uncompressed, as Tiller stored records before helm/helm#1420.
 def field(number, payload):
     if isinstance(payload, str):
         payload = payload.encode()
     return bytes([number << 3 | 2, len(payload)]) + payload
 
 
-def tiller(name, version, code=1):
+def tiller(name, version, code=1, compress=True):
     message = (field(1, name) + field(2, field(1, bytes([0x08, code])))
                + field(5, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n")
                + bytes([7 << 3, version]) + field(8, "shop"))
@@ -65,11 +66,12 @@ def tiller(name, version, code=1):
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": f"{name}.v{version}", "namespace": "kube-system",
                      "labels": {"OWNER": "TILLER", "NAME": name, "VERSION": str(version)}},
-        "data": {"release": base64.b64encode(gzip.compress(message, mtime=0)).decode()},
+        "data": {"release": base64.b64encode(
+            gzip.compress(message, mtime=0) if compress else message).decode()},
     }
 
 
-items = [tiller("old", 1, 4), tiller("old", 2), tiller("web", 1)]
+items = [tiller("old", 1, 4), tiller("old", 2), tiller("web", 1, compress=False)]
 put("read_input", json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 
 # The shapes the fast YAML reader reads, and the ones next to them that it must decline.

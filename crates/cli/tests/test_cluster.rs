@@ -576,7 +576,7 @@ fn tiller_list_decodes_only_the_newest_record_of_each_release() {
     cache   shop       2                                  undecodable
     legacy  shop       3         2019-01-01 00:03:00 UTC  deployed     legacy-0.3.0
     ");
-    insta::assert_snapshot!(list.stderr, @"warning: shop/cache: revision 2 could not be decoded: cache.v2 (namespace/kube-system): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON");
+    insta::assert_snapshot!(list.stderr, @"warning: shop/cache: revision 2 could not be decoded: cache.v2 (namespace/kube-system): protobuf: neither gzip (1f 8b 08) nor a hapi.release.Release: failed to decode Protobuf message: invalid wire type value: 6");
     let history = helm_why(&kc.path, &[], &["history", "legacy", "--tiller"]);
     assert_eq!(history.code, 0, "{history:?}");
     assert!(
@@ -797,8 +797,8 @@ fn a_streamed_scan_with_tiller_answers_as_the_records_read_whole() {
     (HAZARDS: high/medium/low)
     "#);
     insta::assert_snapshot!(live.stderr, @"
-    warning: could not decode lost.v1 (namespace/kube-system): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
-    warning: shop/cache: revision 2 could not be decoded: cache.v2 (namespace/kube-system): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    warning: could not decode lost.v1 (namespace/kube-system): protobuf: neither gzip (1f 8b 08) nor a hapi.release.Release: failed to decode Protobuf message: invalid wire type value: 6
+    warning: shop/cache: revision 2 could not be decoded: cache.v2 (namespace/kube-system): protobuf: neither gzip (1f 8b 08) nor a hapi.release.Release: failed to decode Protobuf message: invalid wire type value: 6
     warning: shop/legacy: revision 2 stored both by Tiller (Helm 2) and as Helm 3 records: converted by helm 2to3; the Helm 3 copies are used
     ");
     let who = helm_why(

@@ -139,7 +139,7 @@ fn tiller_list_decodes_only_the_newest_record_of_each_release() {
     api   shop       2                                  undecodable
     web   shop       3         2019-01-01 00:03:00 UTC  uninstalled  web-0.2.0
     ------- stderr -------
-    warning: shop/api: revision 2 could not be decoded: api.v2 (<dump>, item 4): gzip: after 2 base64 layers the data is neither gzip (1f 8b 08) nor JSON
+    warning: shop/api: revision 2 could not be decoded: api.v2 (<dump>, item 4): protobuf: neither gzip (1f 8b 08) nor a hapi.release.Release: failed to decode Protobuf message: invalid wire type value: 6
     [exit status: 0]
     ");
     let history = run_on(&d, &["history", "web"]);

@@ -206,8 +206,43 @@ pub struct Peeled {
 /// # Errors
 /// A [`LayerError`] naming the layer (base64, gzip, size) that could not be decoded.
 pub fn peel(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
+    peel_as(input, limits, Inner::Json)
+}
+
+/// Peel a Tiller (Helm 2) payload down to its protobuf: base64 layers, then gzip when the
+/// bytes start with the magic. Tiller gunzips only then, to read the records it stored before
+/// it compressed them (helm/helm#1420, before Helm 2.0.0) [Helm v2.17.0
+/// `pkg/storage/driver/util.go` `decodeRelease`]; so bytes after a base64 layer that are not
+/// base64 again are the protobuf itself. `json` then holds the protobuf.
+///
+/// ```
+/// use helm_why_release::codec::{encode_base64, encode_payload, peel_tiller};
+/// use helm_why_release::Limits;
+/// let protobuf = b"\x0a\x03web\x12\x00";
+/// let old = peel_tiller(encode_base64(protobuf).as_bytes(), &Limits::default()).unwrap();
+/// assert_eq!((old.json.as_slice(), old.gzipped), (&protobuf[..], false));
+/// let new = peel_tiller(encode_payload(protobuf).as_bytes(), &Limits::default()).unwrap();
+/// assert_eq!((new.json.as_slice(), new.gzipped), (&protobuf[..], true));
+/// ```
+///
+/// # Errors
+/// As [`peel`].
+pub fn peel_tiller(input: &[u8], limits: &Limits) -> Result<Peeled, LayerError> {
+    peel_as(input, limits, Inner::Protobuf)
+}
+
+/// What a payload holds under its base64 layers when it is not compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inner {
+    /// Helm 3's JSON: a payload that is neither gzip nor JSON is an error.
+    Json,
+    /// Tiller's protobuf: binary, whatever its first bytes.
+    Protobuf,
+}
+
+fn peel_as(input: &[u8], limits: &Limits, holds: Inner) -> Result<Peeled, LayerError> {
     let mut buffers = Buffers::default();
-    let (base64_layers, gzipped) = peel_into(input, limits, &mut buffers)?;
+    let (base64_layers, gzipped) = peel_into(input, limits, &mut buffers, holds)?;
     Ok(Peeled {
         json: buffers.json,
         base64_layers,
@@ -240,16 +275,17 @@ pub fn peel_then<R>(
     }
     // Taken, not borrowed: a `read` that peels again on this thread gets fresh buffers.
     let mut buffers = BUFFERS.take();
-    let result = peel_into(input, limits, &mut buffers).map(|(base64_layers, gzipped)| {
-        let peeled = Peeled {
-            json: std::mem::take(&mut buffers.json),
-            base64_layers,
-            gzipped,
-        };
-        let out = read(&peeled);
-        buffers.json = peeled.json;
-        out
-    });
+    let result =
+        peel_into(input, limits, &mut buffers, Inner::Json).map(|(base64_layers, gzipped)| {
+            let peeled = Peeled {
+                json: std::mem::take(&mut buffers.json),
+                base64_layers,
+                gzipped,
+            };
+            let out = read(&peeled);
+            buffers.json = peeled.json;
+            out
+        });
     BUFFERS.set(buffers.kept());
     result
 }
@@ -283,12 +319,13 @@ impl Buffers {
     }
 }
 
-/// Peel `input` into `buffers` (the JSON ends in `buffers.json`); returns how many base64
-/// layers were removed and whether the data was gzipped.
+/// Peel `input` into `buffers` (the JSON, or what it `holds`, ends in `buffers.json`); returns how
+/// many base64 layers were removed and whether the data was gzipped.
 fn peel_into(
     input: &[u8],
     limits: &Limits,
     buffers: &mut Buffers,
+    holds: Inner,
 ) -> Result<(u8, bool), LayerError> {
     if input.len() > limits.max_encoded_bytes {
         return Err(LayerError::new(
@@ -324,19 +361,29 @@ fn peel_into(
                 "the payload is empty",
             ));
         }
-        if trimmed[0] == b'{' {
+        if holds == Inner::Json && trimmed[0] == b'{' {
             charge(limits, trimmed.len())?;
             json.clear();
             json.extend_from_slice(trimmed);
             return Ok((layers, false));
         }
-        if trimmed[0] == b'[' {
+        if holds == Inner::Json && trimmed[0] == b'[' {
             return Err(LayerError::new(
                 Layer::Json,
                 "the payload is a JSON array, not a release object",
             ));
         }
+        // Protobuf is binary: once a layer is peeled, bytes that are not base64 again are it.
+        let protobuf = |data: &[u8], json: &mut Vec<u8>| {
+            charge(limits, data.len())?;
+            json.clear();
+            json.extend_from_slice(data);
+            Ok((layers, false))
+        };
         let Some(buffer) = layer_buffers.next() else {
+            if holds == Inner::Protobuf {
+                return protobuf(data, json);
+            }
             return Err(LayerError::new(
                 Layer::Gzip,
                 // The bytes themselves are not shown: they may be a secret stored as plain text.
@@ -345,10 +392,13 @@ fn peel_into(
                 ),
             ));
         };
-        decode_base64_into(trimmed, buffer).map_err(|detail| {
+        if let Err(detail) = decode_base64_into(trimmed, buffer) {
+            if holds == Inner::Protobuf && layers > 0 {
+                return protobuf(data, json);
+            }
             let which = if layers == 0 { "" } else { " (inner layer)" };
-            LayerError::new(Layer::Base64, format!("{detail}{which}"))
-        })?;
+            return Err(LayerError::new(Layer::Base64, format!("{detail}{which}")));
+        }
         layers += 1;
         data = buffer;
     }

@@ -33,6 +33,8 @@ const BASE_SECONDS: i64 = 1_546_300_800;
 #[derive(Debug, Clone)]
 pub struct TillerBuilder {
     release: hapi::Release,
+    /// Whether the payload is gzipped ([`TillerBuilder::uncompressed`]).
+    gzipped: bool,
 }
 
 fn at(seconds: i64) -> Option<hapi::Timestamp> {
@@ -77,6 +79,7 @@ impl TillerBuilder {
                 version: revision,
                 namespace: namespace.to_owned(),
             },
+            gzipped: true,
         }
     }
 
@@ -177,9 +180,23 @@ impl TillerBuilder {
         format!("{}.v{}", self.release.name, self.release.version)
     }
 
-    /// `base64(gzip(protobuf))`: the value Tiller stores under `release`.
+    /// Store the protobuf without gzip, `base64(protobuf)`, as Tiller did before it compressed
+    /// its records (helm/helm#1420, October 2016, before Helm 2.0.0): such ConfigMaps can
+    /// still be in Tiller's storage, and Tiller reads them.
+    pub fn uncompressed(mut self) -> Self {
+        self.gzipped = false;
+        self
+    }
+
+    /// `base64(gzip(protobuf))`: the value Tiller stores under `release`
+    /// (`base64(protobuf)` when [`TillerBuilder::uncompressed`]).
     pub fn payload(&self) -> String {
-        encode_payload(&self.release.encode_to_vec())
+        let protobuf = self.release.encode_to_vec();
+        if self.gzipped {
+            encode_payload(&protobuf)
+        } else {
+            encode_base64(&protobuf)
+        }
     }
 
     fn metadata(&self, tiller_namespace: &str) -> Value {

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use prost::Message as _;
 use serde_json::Value;
 
-use crate::codec::{Limits, peel};
+use crate::codec::{Limits, peel_tiller};
 use crate::error::{DecodeError, Layer};
 use crate::manifest::parse_yaml;
 use crate::model::{
@@ -156,20 +156,26 @@ pub fn decode_tiller_record(
 ) -> Result<Record, DecodeError> {
     let fail =
         |layer: Layer, detail: String| DecodeError::new(meta.reference.clone(), layer, detail);
-    let peeled = peel(payload, limits).map_err(|e| fail(e.layer, e.detail))?;
-    if !peeled.gzipped {
-        // Tiller always compresses; bytes starting with `{` are JSON, not a Tiller record.
+    let peeled = peel_tiller(payload, limits).map_err(|e| fail(e.layer, e.detail))?;
+    if !peeled.gzipped && peeled.json.first() == Some(&b'{') {
+        // A Helm 3 record with Tiller's labels: no hapi.release.Release starts with `{`.
         return Err(fail(
             Layer::Protobuf,
-            "the payload is not gzip-compressed protobuf (Tiller always compresses its records)"
-                .to_owned(),
+            "the payload is JSON, not a Tiller record's protobuf".to_owned(),
         ));
     }
-    let message = hapi::Release::decode(peeled.json.as_slice())
-        .map_err(|e| fail(Layer::Protobuf, format!("not a hapi.release.Release: {e}")))?;
+    let message = hapi::Release::decode(peeled.json.as_slice()).map_err(|e| {
+        let detail = if peeled.gzipped {
+            format!("not a hapi.release.Release: {e}")
+        } else {
+            // Either an uncompressed record that is broken, or not a record at all.
+            format!("neither gzip (1f 8b 08) nor a hapi.release.Release: {e}")
+        };
+        fail(Layer::Protobuf, detail)
+    })?;
     let release = into_release(message).map_err(|(layer, detail)| fail(layer, detail))?;
     meta.base64_layers = peeled.base64_layers;
-    meta.gzipped = true;
+    meta.gzipped = peeled.gzipped;
     meta.format = RecordFormat::TillerProtobuf;
     meta.decoded_bytes = peeled.json.len();
     Ok(Record { meta, release })
