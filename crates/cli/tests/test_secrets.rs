@@ -26,6 +26,11 @@ const SECRET: &[&str] = &[
     "SECRET-PRIVMAP",   // a map under .Values.privateKey
     "SECRET-DSN",       // .Values.db.dsn, which flows into a Secret
     "SECRET-PLAN",      // the planned Secret's new value
+    // Kept free of the word, which a document must not need to be a Secret:
+    "HIDDEN-BINARYKIND", // a Secret whose kind is `!!binary U2VjcmV0`
+    "HIDDEN-TAGGED",     // the same as a verbatim tag, percent-escaped
+    "HIDDEN-DSN-OLD",    // .Values.extra.dsn, revision 1, which flows into Secret `extra`
+    "HIDDEN-DSN-NEW",    // the same setting in revision 2, which no longer renders it
 ];
 
 /// Markers that are not secret and must show without the flag.
@@ -65,6 +70,14 @@ const OTHER_SECRETS: &[(&str, &str)] = &[
         "apiVersion: v1\n\"kind\": Secret\nmetadata:\n  name: q\n\"stringData\":\n  'k':\n    SECRET-CONT\n",
     ),
     (
+        "w/templates/binary.yaml",
+        "apiVersion: v1\nkind: !!binary U2VjcmV0\nmetadata:\n  name: b\nstringData:\n  k: HIDDEN-BINARYKIND\n",
+    ),
+    (
+        "w/templates/tagged.yaml",
+        "apiVersion: v1\nkind: !<tag:yaml.org,2002:%62inary> U2VjcmV0\nmetadata:\n  name: t\nstringData:\n  k: HIDDEN-TAGGED\n",
+    ),
+    (
         "w/templates/list.yaml",
         "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: l}\n  stringData: {k: SECRET-LIST}\n",
     ),
@@ -74,6 +87,9 @@ const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  na
 const CONFIGMAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: PLAIN-CM\n";
 const EXTRA: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n";
+/// A Secret that revision 1 renders from `.Values.extra.dsn` and revision 2 does not.
+const EXTRA_SECRET: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: extra\nstringData:\n  dsn: HIDDEN-DSN-OLD\n";
 const HOOK: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hook\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\nstringData:\n  k: SECRET-HOOK\n";
 
 fn revision(n: u64, password: &str, with_extra: bool) -> ReleaseBuilder {
@@ -86,10 +102,19 @@ fn revision(n: u64, password: &str, with_extra: bool) -> ReleaseBuilder {
             "credentials": ["SECRET-CREDLIST"],
             "privateKey": {"pem": "SECRET-PRIVMAP"},
             "db": {"dsn": "SECRET-DSN"},
+            "extra": if with_extra {
+                json!({"enabled": true, "dsn": "HIDDEN-DSN-OLD"})
+            } else {
+                json!({"enabled": false, "dsn": "HIDDEN-DSN-NEW"})
+            },
         }))
         .template(
             "templates/extra.yaml",
             "{{ if .Values.auth.password }}kind: ConfigMap{{ end }}",
+        )
+        .template(
+            "templates/extra-secret.yaml",
+            "{{ if .Values.extra.enabled }}stringData: {dsn: {{ .Values.extra.dsn }}}{{ end }}",
         )
         .notes("Open PLAIN-NOTES")
         .manifest_doc("w/templates/secret.yaml", &secrets_doc("SECRET-DSN"))
@@ -99,7 +124,9 @@ fn revision(n: u64, password: &str, with_extra: bool) -> ReleaseBuilder {
         b = b.manifest_doc(source, doc);
     }
     if with_extra {
-        b = b.manifest_doc("w/templates/extra.yaml", EXTRA);
+        b = b
+            .manifest_doc("w/templates/extra.yaml", EXTRA)
+            .manifest_doc("w/templates/extra-secret.yaml", EXTRA_SECRET);
     }
     b.hook("w/templates/hook.yaml", HOOK)
         .hooks_ran_for(&[HookEvent::PreInstall, HookEvent::PreUpgrade])
@@ -144,6 +171,7 @@ fn invocations() -> Vec<Vec<&'static str>> {
         vec!["get", "w", "release", "--revision", "1"],
         vec!["explain", "w", "cm/extra"],
         vec!["explain", "w", "secret/app"],
+        vec!["explain", "w", "secret/extra"],
         vec!["explain", "w", "deploy/web"],
         vec!["timeline", "w"],
         vec!["images", "w"],

@@ -6,7 +6,9 @@
 //!   item of a `List`), and a Secret's `kubectl.kubernetes.io/last-applied-configuration`;
 //! - values under a key that looks secret ([`key_looks_secret`]), with everything below it;
 //! - any value that flows into a Secret object of the same release (its text, or its
-//!   base64, is one of the Secret's data values).
+//!   base64, is one of the Secret's data values), and the value at the same values path in
+//!   every revision the redactor knows: when a values change stops a Secret from rendering,
+//!   the new value no longer flows into it, but it is the same setting.
 //!
 //! A manifest document that cannot be parsed but mentions a Secret is withheld whole.
 
@@ -88,6 +90,9 @@ pub fn path_looks_secret(path: &str) -> bool {
 pub struct Redactor {
     /// The data values of the releases' Secret objects: as written, and decoded from base64.
     secret_values: BTreeSet<String>,
+    /// The values paths (keys joined by `.`, list positions left out) at which a value of
+    /// one of the releases flows into a Secret.
+    secret_paths: BTreeSet<String>,
     /// With [`Redactor::marking_changes`]: the key of the digests that tell a changed secret
     /// from an unchanged one.
     marks: Option<std::hash::RandomState>,
@@ -96,15 +101,63 @@ pub struct Redactor {
 impl Redactor {
     /// A redactor that knows the Secret objects of `releases` (their manifests and hooks), so
     /// that values flowing into them are redacted too.
+    ///
+    /// A values path whose value flows into a Secret in one of them is secret in all of them:
+    ///
+    /// ```
+    /// use helm_why_release::{builder::ReleaseBuilder, redact::Redactor};
+    /// let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  dsn: old-dsn\n";
+    /// let v1 = ReleaseBuilder::new("w", "n", 1)
+    ///     .config(serde_json::json!({"db": {"dsn": "old-dsn"}}))
+    ///     .manifest_doc("w/templates/s.yaml", secret)
+    ///     .build();
+    /// // Revision 2 stops rendering the Secret, and sets a new value.
+    /// let v2 = ReleaseBuilder::new("w", "n", 2)
+    ///     .config(serde_json::json!({"db": {"dsn": "new-dsn", "enabled": false}}))
+    ///     .build();
+    /// let mut values = v2.config.clone();
+    /// Redactor::for_releases([&v1, &v2]).values(&mut values);
+    /// assert_eq!(values, serde_json::json!({"db": {"dsn": "<redacted>", "enabled": false}}));
+    /// ```
     pub fn for_releases<'a>(releases: impl IntoIterator<Item = &'a Release>) -> Self {
+        let releases: Vec<&Release> = releases.into_iter().collect();
         let mut out = Redactor::default();
-        for release in releases {
+        for release in &releases {
             out.learn_manifest(&release.manifest);
             for hook in &release.hooks {
                 out.learn_manifest(&hook.manifest);
             }
         }
+        if !out.secret_values.is_empty() {
+            for release in &releases {
+                let mut path = String::new();
+                out.learn_paths(&release.config, &mut path);
+                out.learn_paths(&release.chart.values, &mut path);
+            }
+        }
         out
+    }
+
+    /// Remember the paths of `v` (at `path`) whose values flow into a Secret.
+    fn learn_paths(&mut self, v: &Value, path: &mut String) {
+        match v {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let len = path.len();
+                    push_key(path, key);
+                    self.learn_paths(child, path);
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| self.learn_paths(i, path)),
+            Value::String(s) if self.flows_into_secret(s) => {
+                self.secret_paths.insert(path.clone());
+            }
+            Value::Number(n) if self.flows_into_secret(&n.to_string()) => {
+                self.secret_paths.insert(path.clone());
+            }
+            _ => {}
+        }
     }
 
     /// The same redactor, writing `<redacted #1a2b3c4d>` instead of `<redacted>`: a digest
@@ -148,10 +201,11 @@ impl Redactor {
     pub fn learn_manifest(&mut self, manifest: &str) {
         let mut budget = NodeBudget::default();
         for piece in split_manifests(manifest) {
-            if !may_be_secret(piece) {
+            let body = strip_source(piece).1;
+            if !may_be_secret(body) {
                 continue;
             }
-            let Ok(value) = budget.parse(strip_source(piece).1) else {
+            let Ok(value) = budget.parse(body) else {
                 continue;
             };
             for_each_secret(&value, &mut |secret| {
@@ -197,19 +251,33 @@ impl Redactor {
     ///     "credentials": [{"user": "<redacted>"}], "tag": "1.0"}));
     /// ```
     pub fn values(&self, v: &mut Value) {
+        self.values_at(v, &mut String::new());
+    }
+
+    /// [`Redactor::values`] of the value at `path` of a values tree.
+    fn values_at(&self, v: &mut Value, path: &mut String) {
         match v {
             Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
                     if key_looks_secret(k) {
                         self.redact_leaves(child);
                     } else {
-                        self.values(child);
+                        let len = path.len();
+                        push_key(path, k);
+                        self.values_at(child, path);
+                        path.truncate(len);
                     }
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|i| self.values(i)),
-            Value::String(s) if self.flows_into_secret(s) => *v = self.mask(v),
-            Value::Number(n) if self.flows_into_secret(&n.to_string()) => *v = self.mask(v),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.values_at(i, path)),
+            Value::String(s) if self.flows_into_secret(s) || self.secret_paths.contains(path) => {
+                *v = self.mask(v);
+            }
+            Value::Number(n)
+                if self.flows_into_secret(&n.to_string()) || self.secret_paths.contains(path) =>
+            {
+                *v = self.mask(v);
+            }
             _ => {}
         }
     }
@@ -219,11 +287,13 @@ impl Redactor {
     pub fn value_text(&self, path: &str, value: &Value) -> Option<String> {
         let secret = path_looks_secret(path)
             || match value {
-                Value::String(s) => self.flows_into_secret(s),
-                Value::Number(n) => self.flows_into_secret(&n.to_string()),
+                Value::String(s) => self.flows_into_secret(s) || self.secret_paths.contains(path),
+                Value::Number(n) => {
+                    self.flows_into_secret(&n.to_string()) || self.secret_paths.contains(path)
+                }
                 Value::Array(_) | Value::Object(_) => {
                     let mut copy = value.clone();
-                    self.values(&mut copy);
+                    self.values_at(&mut copy, &mut path.to_owned());
                     copy != *value
                 }
                 _ => false,
@@ -317,13 +387,27 @@ impl Redactor {
 }
 
 /// Whether a document could be a Secret, without parsing it: it names one (in any case), or
-/// could spell the kind with escapes (`"Secr\u0065t"`).
+/// could spell the kind another way: with escapes (`"Secr\u0065t"`), or base64 under a
+/// YAML tag that decodes it (`!!binary U2VjcmV0`, or verbatim
+/// `!<tag:yaml.org,2002:%62inary>`), which Go's YAML (Helm's) decodes too. A named handle
+/// (`!e!binary`) needs a `%TAG` directive, and the `---` after a directive is where Helm
+/// splits a manifest: such a tag cannot reach Kubernetes.
 fn may_be_secret(text: &str) -> bool {
     text.contains('\\')
+        || text.contains("!!")
+        || text.contains("!<")
         || text
             .as_bytes()
             .windows(6)
             .any(|w| w.eq_ignore_ascii_case(b"secret"))
+}
+
+/// Append `key` to a values path (`a.b` + `c` = `a.b.c`), as [`Redactor`] keeps them.
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
 }
 
 /// The `# Source:` line of a manifest document (kept when the document is rewritten), and
@@ -431,6 +515,18 @@ mod tests {
             let r = redacted(&m);
             assert!(!r.contains("MARKER1"), "{form}\n→\n{r}");
             assert!(r.contains("# Source: c/templates/s.yaml\n"), "{r}");
+        }
+        // The kind as base64 under a tag that decodes it, in a document without the word.
+        for tagged in [
+            "kind: !!binary U2VjcmV0\nstringData: {pw: MARKER1}\n",
+            "kind: !<tag:yaml.org,2002:%62inary> U2VjcmV0\nstringData: {pw: MARKER1}\n",
+            "kind: !!binary |\n  U2Vj\n  cmV0\nstringData: {pw: MARKER1}\n",
+        ] {
+            let r = redacted(&format!("---\n# Source: c/templates/b.yaml\n{tagged}"));
+            assert!(!r.contains("MARKER1"), "{tagged}\n→\n{r}");
+            let mut learned = Redactor::default();
+            learned.learn_manifest(tagged);
+            assert!(learned.flows_into_secret("MARKER1"), "{tagged}");
         }
         // The kind spelled with escapes is still a Secret.
         let escaped = redacted(

@@ -52,7 +52,16 @@ pub async fn run(args: &GetArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
         GetWhat::Values if args.all => Part::ComputedValues,
         other => Part::Plain(other),
     };
-    let text = render(&record.release, what, config.show_secrets, ui.format)?;
+    // Learned from every revision: a value that went into a Secret in one of them is still
+    // secret in a revision that no longer renders that Secret.
+    let redactor = Redactor::for_releases(history.revisions.iter().map(|r| &r.release));
+    let text = render(
+        &record.release,
+        &redactor,
+        what,
+        config.show_secrets,
+        ui.format,
+    )?;
     ui.out.write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
@@ -78,17 +87,23 @@ fn values_yaml(values: &Value) -> Result<String> {
     )
 }
 
-/// The text `get` prints.
+/// The text `get` prints, with what `redactor` knows is secret redacted (unless
+/// `show_secrets`).
 ///
 /// # Errors
 /// YAML serialization of values.
-pub fn render(r: &Release, what: Part, show_secrets: bool, format: OutputFormat) -> Result<String> {
-    let redactor = Redactor::for_releases([r]);
-    let manifest = |text: &str| redact::manifest(&redactor, text, show_secrets);
+pub fn render(
+    r: &Release,
+    redactor: &Redactor,
+    what: Part,
+    show_secrets: bool,
+    format: OutputFormat,
+) -> Result<String> {
+    let manifest = |text: &str| redact::manifest(redactor, text, show_secrets);
     let mut values = r.config.clone();
-    redact::values(&redactor, &mut values, show_secrets);
+    redact::values(redactor, &mut values, show_secrets);
     let mut computed = helm_why_diff::values::effective_values(r);
-    redact::values(&redactor, &mut computed, show_secrets);
+    redact::values(redactor, &mut computed, show_secrets);
     let what = match what {
         Part::ComputedValues if format == OutputFormat::Json => {
             return Ok(serde_json::to_string_pretty(&computed)? + "\n");
@@ -123,7 +138,7 @@ pub fn render(r: &Release, what: Part, show_secrets: bool, format: OutputFormat)
             GetWhat::Values => json_out(values),
             GetWhat::Notes => json_out(json!({ "notes": r.info.notes })),
             GetWhat::Release => json_out(release_view(r, values, &manifest, &|v| {
-                redact::values(&redactor, v, show_secrets)
+                redact::values(redactor, v, show_secrets)
             })),
             GetWhat::All => json_out(json!({
                 "name": r.name,
@@ -180,7 +195,7 @@ pub fn render(r: &Release, what: Part, show_secrets: bool, format: OutputFormat)
         GetWhat::Notes => format!("NOTES:\n{}\n", r.info.notes.trim_end()),
         GetWhat::Release => {
             serde_json::to_string_pretty(&release_view(r, values, &manifest, &|v| {
-                redact::values(&redactor, v, show_secrets)
+                redact::values(redactor, v, show_secrets)
             }))? + "\n"
         }
     })
