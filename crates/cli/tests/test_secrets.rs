@@ -31,6 +31,9 @@ const SECRET: &[&str] = &[
     "HIDDEN-TAGGED",     // the same as a verbatim tag, percent-escaped
     "HIDDEN-DSN-OLD",    // .Values.extra.dsn, revision 1, which flows into Secret `extra`
     "HIDDEN-DSN-NEW",    // the same setting in revision 2, which no longer renders it
+    "HIDDEN-BINDPASS",   // .Values.ldap.bindPass
+    "HIDDEN-ENVVALUE",   // the value of {name: DB_PASSWORD, value: …} in .Values.extraEnv
+    "HIDDEN-PEM",        // a private key under .Values.git.identity
 ];
 
 /// Markers that are not secret and must show without the flag.
@@ -39,6 +42,7 @@ const PLAIN: &[&str] = &[
     "PLAIN-CM",
     "PLAIN-NOTES",
     "PLAIN-CHART-DEFAULT",
+    "PLAIN-ENVLIST", // the value of {name: MODE, value: …} in .Values.extraEnv
 ];
 
 fn secrets_doc(dsn: &str) -> String {
@@ -102,6 +106,12 @@ fn revision(n: u64, password: &str, with_extra: bool) -> ReleaseBuilder {
             "credentials": ["SECRET-CREDLIST"],
             "privateKey": {"pem": "SECRET-PRIVMAP"},
             "db": {"dsn": "SECRET-DSN"},
+            "ldap": {"bindPass": "HIDDEN-BINDPASS"},
+            "extraEnv": [
+                {"name": "DB_PASSWORD", "value": "HIDDEN-ENVVALUE"},
+                {"name": "MODE", "value": "PLAIN-ENVLIST"},
+            ],
+            "git": {"identity": "-----BEGIN OPENSSH PRIVATE KEY-----\nHIDDEN-PEM\n-----END OPENSSH PRIVATE KEY-----\n"},
             "extra": if with_extra {
                 json!({"enabled": true, "dsn": "HIDDEN-DSN-OLD"})
             } else {

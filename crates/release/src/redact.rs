@@ -5,6 +5,8 @@
 //! - the `data` and `stringData` of every Secret object (any YAML or JSON form, also as an
 //!   item of a `List`), and a Secret's `kubectl.kubernetes.io/last-applied-configuration`;
 //! - values under a key that looks secret ([`key_looks_secret`]), with everything below it;
+//!   the `value` of an environment variable listed in values (`{name: DB_PASSWORD, value:
+//!   …}`) whose name looks secret; any PEM private key;
 //! - any value that flows into a Secret object of the same release (its text, or its
 //!   base64, is one of the Secret's data values), and the value at the same values path in
 //!   every revision the redactor knows: when a values change stops a Secret from rendering,
@@ -27,12 +29,15 @@ pub const REDACTED: &str = "<redacted>";
 pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Whether a values key looks like it holds a secret: password, token, secret, credential,
-/// cert, private, passphrase, or a key (`apiKey`, `tls.key`, `key`), in any case.
+/// cert, private, passphrase, or as a word key (`apiKey`, `tls.key`, `key`), pass, pwd, pw
+/// (`bindPass`, `adminPwd`, `rootPw`) or dsn (a connection string, which carries its
+/// password), in any case.
 ///
 /// ```
 /// use helm_why_release::redact::key_looks_secret;
 /// assert!(key_looks_secret("dbPassword") && key_looks_secret("privateKey") && key_looks_secret("tls.key"));
-/// assert!(!key_looks_secret("keyboard") && !key_looks_secret("replicas"));
+/// assert!(key_looks_secret("bindPass") && key_looks_secret("adminPwd") && key_looks_secret("dsn"));
+/// assert!(!key_looks_secret("keyboard") && !key_looks_secret("replicas") && !key_looks_secret("bypass"));
 /// ```
 pub fn key_looks_secret(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
@@ -50,8 +55,15 @@ pub fn key_looks_secret(key: &str) -> bool {
     if NEEDLES.iter().any(|n| lower.contains(n)) {
         return true;
     }
-    // `key` as a word: `key`, `apiKey`, `access_key`, `tls.key` — not `keyboard` or `monkey`.
-    words(key).iter().any(|w| w == "key")
+    // As words: `key`, `apiKey`, `access_key`, `tls.key` — not `keyboard` or `monkey`.
+    const WORDS: [&str; 5] = ["key", "pass", "pwd", "pw", "dsn"];
+    words(key).iter().any(|w| WORDS.contains(&w.as_str()))
+}
+
+/// Whether a value is a PEM private key (`-----BEGIN RSA PRIVATE KEY-----`…), whatever the
+/// key it is set under (`git.identity`).
+fn holds_private_key(text: &str) -> bool {
+    text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----")
 }
 
 /// Split `accessKeyID` / `access_key-id` / `tls.key` into lower-case words.
@@ -214,12 +226,12 @@ impl Redactor {
                         continue;
                     };
                     for v in map.values().filter_map(Value::as_str) {
-                        self.secret_values.insert(v.to_owned());
+                        self.learn_value(v);
                         if field == "data"
                             && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(v)
                             && let Ok(text) = String::from_utf8(bytes)
                         {
-                            self.secret_values.insert(text);
+                            self.learn_value(&text);
                         }
                     }
                 }
@@ -228,12 +240,21 @@ impl Redactor {
         self.secret_values.remove("");
     }
 
-    /// Whether a value (as text) is one of the Secret data values, or base64 of one.
+    /// Remember one Secret data value, and the same without surrounding whitespace: a `|`
+    /// block ends in a newline the value it was set from may not have.
+    fn learn_value(&mut self, text: &str) {
+        self.secret_values.insert(text.to_owned());
+        self.secret_values.insert(text.trim().to_owned());
+    }
+
+    /// Whether a value (as text, or without surrounding whitespace) is one of the Secret data
+    /// values, or base64 of one.
     pub fn flows_into_secret(&self, text: &str) -> bool {
-        if text.is_empty() || self.secret_values.is_empty() {
+        if text.trim().is_empty() || self.secret_values.is_empty() {
             return false;
         }
         self.secret_values.contains(text)
+            || self.secret_values.contains(text.trim())
             || self
                 .secret_values
                 .contains(&base64::engine::general_purpose::STANDARD.encode(text))
@@ -258,8 +279,13 @@ impl Redactor {
     fn values_at(&self, v: &mut Value, path: &mut String) {
         match v {
             Value::Object(map) => {
+                // An environment variable as a pod spec lists it: `{name: DB_PASSWORD, value: …}`.
+                let secret_env = map
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(key_looks_secret);
                 for (k, child) in map.iter_mut() {
-                    if key_looks_secret(k) {
+                    if key_looks_secret(k) || (secret_env && k == "value") {
                         self.redact_leaves(child);
                     } else {
                         let len = path.len();
@@ -270,7 +296,11 @@ impl Redactor {
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.values_at(i, path)),
-            Value::String(s) if self.flows_into_secret(s) || self.secret_paths.contains(path) => {
+            Value::String(s)
+                if self.flows_into_secret(s)
+                    || self.secret_paths.contains(path)
+                    || holds_private_key(s) =>
+            {
                 *v = self.mask(v);
             }
             Value::Number(n)
@@ -287,7 +317,11 @@ impl Redactor {
     pub fn value_text(&self, path: &str, value: &Value) -> Option<String> {
         let secret = path_looks_secret(path)
             || match value {
-                Value::String(s) => self.flows_into_secret(s) || self.secret_paths.contains(path),
+                Value::String(s) => {
+                    self.flows_into_secret(s)
+                        || self.secret_paths.contains(path)
+                        || holds_private_key(s)
+                }
                 Value::Number(n) => {
                     self.flows_into_secret(&n.to_string()) || self.secret_paths.contains(path)
                 }
@@ -487,7 +521,9 @@ mod tests {
         ] {
             assert!(key_looks_secret(k), "{k}");
         }
-        for k in ["keyboard", "monkey", "replicas", "image", "keys", "auth"] {
+        for k in [
+            "keyboard", "monkey", "replicas", "image", "keys", "auth", "bypass", "compass",
+        ] {
             assert!(!key_looks_secret(k), "{k}");
         }
     }
@@ -562,6 +598,39 @@ mod tests {
         assert!(r.contains("kind: ConfigMap\nbroken: ["), "{r}");
         let r = redacted("kind: \"Secr\\u0065t\"\ndata: {pw: MARKER, [\n");
         assert!(!r.contains("MARKER"), "{r}");
+    }
+
+    #[test]
+    fn env_entries_private_keys_and_block_scalars_are_secret() {
+        let release = crate::builder::ReleaseBuilder::new("w", "n", 1)
+            .manifest_doc(
+                "w/templates/s.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  id: |\n    line-one\n",
+            )
+            .build();
+        let r = Redactor::for_releases([&release]);
+        let pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n";
+        let mut v = serde_json::json!({
+            "env": [{"name": "DB_PASSWORD", "value": "p"}, {"name": "MODE", "value": "fast"}],
+            "git": {"identity": pem, "url": "https://example.com"},
+            "ldap": {"bindPass": "p", "adminPwd": "p", "dsn": "p"},
+            "flowed": "line-one",
+        });
+        r.values(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "env": [{"name": "DB_PASSWORD", "value": REDACTED}, {"name": "MODE", "value": "fast"}],
+                "git": {"identity": REDACTED, "url": "https://example.com"},
+                "ldap": {"bindPass": REDACTED, "adminPwd": REDACTED, "dsn": REDACTED},
+                "flowed": REDACTED,
+            })
+        );
+        assert_eq!(
+            r.value_text("git.identity", &serde_json::json!(pem))
+                .as_deref(),
+            Some(REDACTED)
+        );
     }
 
     #[test]
