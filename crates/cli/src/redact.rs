@@ -31,3 +31,13 @@ pub fn manifest(redactor: &Redactor, text: &str, show_secrets: bool) -> String {
         redactor.manifest(text)
     }
 }
+
+/// Free text (NOTES) with the secrets `redactor` knows of hidden where it quotes them, unless
+/// secrets are shown ([`Redactor::text`]).
+pub fn text(redactor: &Redactor, text: &str, show_secrets: bool) -> String {
+    if show_secrets {
+        text.to_owned()
+    } else {
+        redactor.text(text)
+    }
+}

@@ -126,7 +126,8 @@ fn revision(n: u64, password: &str, with_extra: bool) -> ReleaseBuilder {
             "templates/extra-secret.yaml",
             "{{ if .Values.extra.enabled }}stringData: {dsn: {{ .Values.extra.dsn }}}{{ end }}",
         )
-        .notes("Open PLAIN-NOTES")
+        // Charts print values in their notes: the secret one is hidden there too.
+        .notes("Open PLAIN-NOTES as PLAIN-ENVLIST with HIDDEN-BINDPASS")
         .manifest_doc("w/templates/secret.yaml", &secrets_doc("SECRET-DSN"))
         .manifest_doc("w/templates/deploy.yaml", DEPLOYMENT)
         .manifest_doc("w/templates/cm.yaml", CONFIGMAP);

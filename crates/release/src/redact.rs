@@ -105,6 +105,9 @@ pub struct Redactor {
     /// The values paths (keys joined by `.`, list positions left out) at which a value of
     /// one of the releases flows into a Secret.
     secret_paths: BTreeSet<String>,
+    /// Every text this redactor hides in values or Secrets, at least [`Redactor::QUOTED_LEN`]
+    /// long: what [`Redactor::text`] hides where free text quotes it.
+    secret_texts: BTreeSet<String>,
     /// With [`Redactor::marking_changes`]: the key of the digests that tell a changed secret
     /// from an unchanged one.
     marks: Option<std::hash::RandomState>,
@@ -145,6 +148,45 @@ impl Redactor {
                 let mut path = String::new();
                 out.learn_paths(&release.config, &mut path);
                 out.learn_paths(&release.chart.values, &mut path);
+            }
+        }
+        let mut texts = out.secret_values.clone();
+        for release in &releases {
+            for values in [&release.config, &release.chart.values] {
+                let mut masked = values.clone();
+                out.values(&mut masked);
+                hidden_strings(values, &masked, &mut texts);
+            }
+        }
+        texts.retain(|t| t.trim().len() >= Self::QUOTED_LEN);
+        out.secret_texts = texts;
+        out
+    }
+
+    /// Secrets shorter than this are not looked for in free text: `true`, `admin` or `1`
+    /// would hide unrelated words.
+    pub const QUOTED_LEN: usize = 6;
+
+    /// Free text (a release's NOTES) with every secret this redactor knows of (a value it
+    /// hides, [`Redactor::QUOTED_LEN`] bytes or longer) replaced by [`REDACTED`] where it is
+    /// quoted: charts print passwords in their notes.
+    ///
+    /// ```
+    /// use helm_why_release::{builder::ReleaseBuilder, redact::Redactor};
+    /// let r = ReleaseBuilder::new("w", "n", 1)
+    ///     .config(serde_json::json!({"adminPassword": "hunter2-x", "user": "admin"}))
+    ///     .build();
+    /// let redactor = Redactor::for_releases([&r]);
+    /// assert_eq!(redactor.text("Log in as admin / hunter2-x"), "Log in as admin / <redacted>");
+    /// ```
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        // Longest first: a secret that holds another is hidden whole.
+        let mut texts: Vec<&String> = self.secret_texts.iter().collect();
+        texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        for secret in texts {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
             }
         }
         out
@@ -434,6 +476,29 @@ fn may_be_secret(text: &str) -> bool {
             .as_bytes()
             .windows(6)
             .any(|w| w.eq_ignore_ascii_case(b"secret"))
+}
+
+/// The strings of `original` that `masked` (the same tree redacted) hides.
+fn hidden_strings(original: &Value, masked: &Value, out: &mut BTreeSet<String>) {
+    match (original, masked) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                if let Some(m) = b.get(k) {
+                    hidden_strings(v, m, out);
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (v, m) in a.iter().zip(b) {
+                hidden_strings(v, m, out);
+            }
+        }
+        (Value::String(s), m) if m.as_str() != Some(s) => {
+            out.insert(s.clone());
+            out.insert(s.trim().to_owned());
+        }
+        _ => {}
+    }
 }
 
 /// Append `key` to a values path (`a.b` + `c` = `a.b.c`), as [`Redactor`] keeps them.

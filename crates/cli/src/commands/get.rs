@@ -100,6 +100,8 @@ pub fn render(
     format: OutputFormat,
 ) -> Result<String> {
     let manifest = |text: &str| redact::manifest(redactor, text, show_secrets);
+    // Charts print values in their notes: a secret value is hidden there too.
+    let notes = redact::text(redactor, &r.info.notes, show_secrets);
     let mut values = r.config.clone();
     redact::values(redactor, &mut values, show_secrets);
     let mut computed = helm_why_diff::values::effective_values(r);
@@ -136,8 +138,8 @@ pub fn render(
             GetWhat::Manifest => json_out(json!({ "manifest": manifest(&r.manifest) })),
             GetWhat::Hooks => json_out(json!({ "hooks": hooks_text() })),
             GetWhat::Values => json_out(values),
-            GetWhat::Notes => json_out(json!({ "notes": r.info.notes })),
-            GetWhat::Release => json_out(release_view(r, values, &manifest, &|v| {
+            GetWhat::Notes => json_out(json!({ "notes": notes })),
+            GetWhat::Release => json_out(release_view(r, values, &notes, &manifest, &|v| {
                 redact::values(redactor, v, show_secrets)
             })),
             GetWhat::All => json_out(json!({
@@ -153,7 +155,7 @@ pub fn render(
                 "computed_values": computed,
                 "hooks": hooks_text(),
                 "manifest": manifest(&r.manifest),
-                "notes": r.info.notes,
+                "notes": notes,
             })),
         };
     }
@@ -187,14 +189,14 @@ pub fn render(
             if !out.ends_with('\n') {
                 out.push('\n');
             }
-            if !r.info.notes.trim().is_empty() {
-                let _ = writeln!(out, "\nNOTES:\n{}", r.info.notes.trim_end());
+            if !notes.trim().is_empty() {
+                let _ = writeln!(out, "\nNOTES:\n{}", notes.trim_end());
             }
             out
         }
-        GetWhat::Notes => format!("NOTES:\n{}\n", r.info.notes.trim_end()),
+        GetWhat::Notes => format!("NOTES:\n{}\n", notes.trim_end()),
         GetWhat::Release => {
-            serde_json::to_string_pretty(&release_view(r, values, &manifest, &|v| {
+            serde_json::to_string_pretty(&release_view(r, values, &notes, &manifest, &|v| {
                 redact::values(redactor, v, show_secrets)
             }))? + "\n"
         }
@@ -205,6 +207,7 @@ pub fn render(
 fn release_view(
     r: &Release,
     values: Value,
+    notes: &str,
     manifest: &dyn Fn(&str) -> String,
     redact_values: &dyn Fn(&mut Value),
 ) -> Value {
@@ -221,7 +224,7 @@ fn release_view(
             "first_deployed": time(&r.info.first_deployed),
             "last_deployed": time(&r.info.last_deployed),
             "deleted": time(&r.info.deleted),
-            "notes": r.info.notes,
+            "notes": notes,
         },
         "chart": {
             "name": r.chart.metadata.name,
