@@ -105,8 +105,8 @@ pub struct Redactor {
     /// The values paths (keys joined by `.`, list positions left out) at which a value of
     /// one of the releases flows into a Secret.
     secret_paths: BTreeSet<String>,
-    /// Every text this redactor hides in values or Secrets, at least [`Redactor::QUOTED_LEN`]
-    /// long: what [`Redactor::text`] hides where free text quotes it.
+    /// The values' texts this redactor hides, at least [`Redactor::QUOTED_LEN`] long, which
+    /// [`Redactor::text`] hides where free text quotes them ([`Redactor::quoting`]).
     secret_texts: BTreeSet<String>,
     /// With [`Redactor::marking_changes`]: the key of the digests that tell a changed secret
     /// from an unchanged one.
@@ -150,17 +150,26 @@ impl Redactor {
                 out.learn_paths(&release.chart.values, &mut path);
             }
         }
-        let mut texts = out.secret_values.clone();
-        for release in &releases {
+        out
+    }
+
+    /// The same redactor, whose [`Redactor::text`] also hides the values of `releases` that
+    /// it hides in values (the releases it was made for, usually). Apart from
+    /// [`Redactor::for_releases`] because it walks every revision's values again, which only
+    /// a command printing free text needs.
+    #[must_use]
+    pub fn quoting<'a>(mut self, releases: impl IntoIterator<Item = &'a Release>) -> Self {
+        let mut texts = std::mem::take(&mut self.secret_texts);
+        for release in releases {
             for values in [&release.config, &release.chart.values] {
                 let mut masked = values.clone();
-                out.values(&mut masked);
+                self.values(&mut masked);
                 hidden_strings(values, &masked, &mut texts);
             }
         }
         texts.retain(|t| t.trim().len() >= Self::QUOTED_LEN);
-        out.secret_texts = texts;
-        out
+        self.secret_texts = texts;
+        self
     }
 
     /// Secrets shorter than this are not looked for in free text: `true`, `admin` or `1`
@@ -168,21 +177,26 @@ impl Redactor {
     pub const QUOTED_LEN: usize = 6;
 
     /// Free text (a release's NOTES) with every secret this redactor knows of (a value it
-    /// hides, [`Redactor::QUOTED_LEN`] bytes or longer) replaced by [`REDACTED`] where it is
-    /// quoted: charts print passwords in their notes.
+    /// hides, [`Redactor::QUOTED_LEN`] bytes or longer: Secret data, and with
+    /// [`Redactor::quoting`] values) replaced by [`REDACTED`] where it is quoted: charts print
+    /// passwords in their notes.
     ///
     /// ```
     /// use helm_why_release::{builder::ReleaseBuilder, redact::Redactor};
     /// let r = ReleaseBuilder::new("w", "n", 1)
     ///     .config(serde_json::json!({"adminPassword": "hunter2-x", "user": "admin"}))
     ///     .build();
-    /// let redactor = Redactor::for_releases([&r]);
+    /// let redactor = Redactor::for_releases([&r]).quoting([&r]);
     /// assert_eq!(redactor.text("Log in as admin / hunter2-x"), "Log in as admin / <redacted>");
     /// ```
     pub fn text(&self, text: &str) -> String {
         let mut out = text.to_owned();
         // Longest first: a secret that holds another is hidden whole.
-        let mut texts: Vec<&String> = self.secret_texts.iter().collect();
+        let data = self
+            .secret_values
+            .iter()
+            .filter(|t| t.trim().len() >= Self::QUOTED_LEN);
+        let mut texts: Vec<&String> = self.secret_texts.iter().chain(data).collect();
         texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
         for secret in texts {
             if out.contains(secret.as_str()) {

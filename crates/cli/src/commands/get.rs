@@ -54,7 +54,8 @@ pub async fn run(args: &GetArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
     };
     // Learned from every revision: a value that went into a Secret in one of them is still
     // secret in a revision that no longer renders that Secret.
-    let redactor = Redactor::for_releases(history.revisions.iter().map(|r| &r.release));
+    let releases = || history.revisions.iter().map(|r| &r.release);
+    let redactor = Redactor::for_releases(releases()).quoting(releases());
     let text = render(
         &record.release,
         &redactor,
