@@ -101,12 +101,10 @@ pub fn removal_cause(
     }
     // Same kind and name under another API group that is a different resource (two CRDs
     // with one Kind): matched by group, the old one is removed (F6c).
-    if let Some(t) = target.objects.iter().find(|t| {
-        t.key.kind == key.kind
-            && t.key.name == key.name
-            && t.key.namespace == key.namespace
-            && t.key.group != key.group
-    }) {
+    if let Some(t) = target
+        .objects_of_kind_named(key)
+        .find(|t| t.key.namespace == key.namespace && t.key.group != key.group)
+    {
         return (
             Cause::ApiGroupChanged,
             format!(
@@ -135,9 +133,10 @@ pub fn removal_cause(
             ),
         );
     }
-    if let Some(t) = target.objects.iter().find(|t| {
-        t.key.kind == key.kind && t.key.name == key.name && t.key.namespace != key.namespace
-    }) {
+    if let Some(t) = target
+        .objects_of_kind_named(key)
+        .find(|t| t.key.namespace != key.namespace)
+    {
         return (
             Cause::NamespaceChanged,
             format!(
@@ -287,9 +286,10 @@ pub fn creation_cause(
             ),
         );
     }
-    if let Some(o) = base.objects.iter().find(|o| {
-        o.key.kind == t.key.kind && o.key.name == t.key.name && o.key.namespace != t.key.namespace
-    }) {
+    if let Some(o) = base
+        .objects_of_kind_named(&t.key)
+        .find(|o| o.key.namespace != t.key.namespace)
+    {
         return (
             Cause::NamespaceChanged,
             format!(
@@ -321,10 +321,29 @@ fn renamed_to<'t>(
     if removal_explained(&old.key, target) {
         return None;
     }
-    let candidates = target.objects.iter().filter(|t| {
+    // A rename keeps the template: only its objects can be the new one.
+    let candidates = target.objects_from(old.source?).filter(|t| {
         base.is_none_or(|b| b.object(&t.key).is_none() && !creation_explained(&t.key, b))
     });
-    best_pair(candidates.filter_map(|t| rename_evidence(old, t).map(|e| (t, e))))
+    best_pair(renames(candidates.map(|t| (t, old, t)))?)
+}
+
+/// A template renders at most this many new (or gone) objects for a rename to be told: past
+/// it, comparing each with each would take minutes on a hostile 20 KB record, and so many
+/// look-alikes would tie anyway.
+const MAX_RENAME_CANDIDATES: usize = 64;
+
+/// The rename evidence of each (item, old, new) pair, or `None` when there are more than
+/// [`MAX_RENAME_CANDIDATES`].
+fn renames<'o, T>(
+    pairs: impl Iterator<Item = (T, &'o ManifestObject<'o>, &'o ManifestObject<'o>)>,
+) -> Option<impl Iterator<Item = (T, (usize, String))>> {
+    let pairs: Vec<_> = pairs.take(MAX_RENAME_CANDIDATES + 1).collect();
+    (pairs.len() <= MAX_RENAME_CANDIDATES).then(|| {
+        pairs
+            .into_iter()
+            .filter_map(|(item, old, new)| rename_evidence(old, new).map(|e| (item, e)))
+    })
 }
 
 /// The object of `base` that `new` replaces under a new name (the same rules as
@@ -338,10 +357,9 @@ fn renamed_from<'b>(
         return None;
     }
     let candidates = base
-        .objects
-        .iter()
+        .objects_from(new.source?)
         .filter(|o| target.object(&o.key).is_none() && !removal_explained(&o.key, target));
-    best_pair(candidates.filter_map(|o| rename_evidence(o, new).map(|e| (o, e))))
+    best_pair(renames(candidates.map(|o| (o, o, new)))?)
 }
 
 /// The candidate with the most fields in common, unless two share the best score.
@@ -364,21 +382,13 @@ fn best_pair<T>(pairs: impl Iterator<Item = (T, (usize, String))>) -> Option<(T,
 /// Whether `key` leaving `target` has another explanation: it became a hook, or it is still
 /// there under another API group or namespace.
 fn removal_explained(key: &ResourceKey, target: &RevisionView<'_>) -> bool {
-    target.hooks_named(key).any(|h| same_id(&h.object.key, key))
-        || target
-            .objects
-            .iter()
-            .any(|t| t.key.kind == key.kind && t.key.name == key.name)
+    target.hooks_named(key).any(|h| same_id(&h.object.key, key)) || target.has_kind_named(key)
 }
 
 /// Whether `key` appearing has another explanation: the base had the same kind and name
 /// under another API group or namespace, or as a hook.
 fn creation_explained(key: &ResourceKey, base: &RevisionView<'_>) -> bool {
-    base.hooks_named(key).any(|h| same_id(&h.object.key, key))
-        || base
-            .objects
-            .iter()
-            .any(|o| o.key.kind == key.kind && o.key.name == key.name)
+    base.hooks_named(key).any(|h| same_id(&h.object.key, key)) || base.has_kind_named(key)
 }
 
 /// The evidence that `new` is `old` renamed: same kind and group, same template, different

@@ -13,7 +13,11 @@ use crate::world::ObjectId;
 /// finding an object is a hash and a comparison or two, not a scan of the whole manifest (a
 /// chart of thousands of objects would be quadratic) nor a copy of the key's strings.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ByName(HashMap<u64, Positions, foldhash::fast::RandomState>);
+pub(crate) struct ByName {
+    positions: HashMap<u64, Positions, foldhash::fast::RandomState>,
+    /// Hash (name, kind) alone ([`ByName::any_namespace_of`]).
+    any_namespace: bool,
+}
 
 /// The positions of one hash: almost always one (a second is a collision or a second object
 /// of the same name and kind), kept without an allocation of its own.
@@ -43,15 +47,33 @@ impl ByName {
     /// The key's hash under this index's own seed (chosen at random per index, so that
     /// names in hostile records cannot be picked to collide).
     fn hash(&self, key: &ResourceKey) -> u64 {
-        self.0
+        let namespace = if self.any_namespace {
+            None
+        } else {
+            key.namespace.as_ref()
+        };
+        self.positions
             .hasher()
-            .hash_one((&key.name, &key.namespace, &key.kind))
+            .hash_one((&key.name, namespace, &key.kind))
+    }
+
+    /// The positions of `keys` by name and kind, whatever their namespace (and, as always,
+    /// their API group): the same object moved to another group or namespace.
+    pub(crate) fn any_namespace_of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
+        let mut index = ByName {
+            any_namespace: true,
+            ..ByName::default()
+        };
+        for (i, key) in keys.enumerate() {
+            index.push(key, i);
+        }
+        index
     }
 
     /// The positions of `keys`, in order.
     pub(crate) fn of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
         let mut index = ByName::default();
-        index.0.reserve(keys.size_hint().0);
+        index.positions.reserve(keys.size_hint().0);
         for (i, key) in keys.enumerate() {
             index.push(key, i);
         }
@@ -61,7 +83,7 @@ impl ByName {
     /// Record that `key` is at position `i` (positions of one hash stay in push order).
     pub(crate) fn push(&mut self, key: &ResourceKey, i: usize) {
         let hash = self.hash(key);
-        self.0
+        self.positions
             .entry(hash)
             .and_modify(|at| at.push(i))
             .or_insert(Positions::One(i));
@@ -69,7 +91,9 @@ impl ByName {
 
     /// Candidate positions for `key`, in push order (same hash; the caller compares).
     pub(crate) fn get(&self, key: &ResourceKey) -> &[usize] {
-        self.0.get(&self.hash(key)).map_or(&[], Positions::as_slice)
+        self.positions
+            .get(&self.hash(key))
+            .map_or(&[], Positions::as_slice)
     }
 }
 

@@ -991,15 +991,24 @@ impl Seen {
 /// again in the delete phase is one hazard. The fullest message (the longest) describes it;
 /// order is that of first appearance.
 pub(crate) fn dedupe_hazards(hazards: &mut Vec<Hazard>) {
+    use std::collections::hash_map::Entry;
     let mut kept: Vec<Hazard> = Vec::with_capacity(hazards.len());
+    // Where each (code, revision, object) is in `kept`: a history of thousands of objects
+    // has thousands of hazards, and a scan of `kept` for each would be quadratic.
+    let mut at: std::collections::HashMap<(String, Option<u64>, Option<ResourceKey>), usize> =
+        std::collections::HashMap::with_capacity(hazards.len());
     for h in hazards.drain(..) {
-        match kept
-            .iter_mut()
-            .find(|k| k.code == h.code && k.revision == h.revision && k.object == h.object)
-        {
-            Some(k) if h.message.len() >= k.message.len() => *k = h,
-            Some(_) => {}
-            None => kept.push(h),
+        match at.entry((h.code.clone(), h.revision, h.object.clone())) {
+            Entry::Occupied(slot) => {
+                let k = &mut kept[*slot.get()];
+                if h.message.len() >= k.message.len() {
+                    *k = h;
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(kept.len());
+                kept.push(h);
+            }
         }
     }
     *hazards = kept;

@@ -38,6 +38,12 @@ pub struct RevisionView<'a> {
     objects_by_name: ByName,
     /// The same for `hooks`.
     hooks_by_name: ByName,
+    /// Positions in `objects` by name and kind in any namespace, built when first asked
+    /// (the causes of a deletion ask; most revisions never do).
+    objects_by_kind_name: std::sync::OnceLock<ByName>,
+    /// Positions in `objects` by template (`# Source:`), built when first asked.
+    /// (Keys owned: a cell borrowing the records would make the view invariant in `'a`.)
+    objects_by_source: std::sync::OnceLock<std::collections::HashMap<Box<str>, Vec<usize>>>,
     /// Tiller (Helm 2) wrote the record: its hooks carry no phase.
     pub from_tiller: bool,
 }
@@ -100,6 +106,8 @@ impl<'a> RevisionView<'a> {
             release,
             objects_by_name: ByName::of(objects.iter().map(|o| &*o.key)),
             hooks_by_name: ByName::of(hooks.iter().map(|h| &*h.object.key)),
+            objects_by_kind_name: std::sync::OnceLock::new(),
+            objects_by_source: std::sync::OnceLock::new(),
             objects,
             hooks,
             problems,
@@ -216,6 +224,46 @@ impl<'a> RevisionView<'a> {
             .iter()
             .filter_map(|i| self.objects.get(*i))
             .filter(move |o| same_name(&o.key, key))
+    }
+
+    /// The tracked objects of `key`'s kind and name, in any namespace or API group, in
+    /// manifest order.
+    pub(crate) fn objects_of_kind_named(
+        &self,
+        key: &ResourceKey,
+    ) -> impl Iterator<Item = &ManifestObject<'a>> {
+        let index = self
+            .objects_by_kind_name
+            .get_or_init(|| ByName::any_namespace_of(self.objects.iter().map(|o| &*o.key)));
+        index
+            .get(key)
+            .iter()
+            .filter_map(|i| self.objects.get(*i))
+            .filter(move |o| o.key.kind == key.kind && o.key.name == key.name)
+    }
+
+    /// Whether an object of `key`'s kind and name is tracked, in any namespace or API group.
+    pub(crate) fn has_kind_named(&self, key: &ResourceKey) -> bool {
+        self.objects_of_kind_named(key).next().is_some()
+    }
+
+    /// The tracked objects rendered by template `source`, in manifest order.
+    pub(crate) fn objects_from(&self, source: &str) -> impl Iterator<Item = &ManifestObject<'a>> {
+        let index = self.objects_by_source.get_or_init(|| {
+            let mut by_source: std::collections::HashMap<Box<str>, Vec<usize>> =
+                std::collections::HashMap::new();
+            for (i, o) in self.objects.iter().enumerate() {
+                if let Some(source) = o.source {
+                    by_source.entry(source.into()).or_default().push(i);
+                }
+            }
+            by_source
+        });
+        index
+            .get(source)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|i| self.objects.get(*i))
     }
 
     /// The hook object with this identity.
