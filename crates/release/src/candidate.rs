@@ -53,10 +53,17 @@ pub struct Candidate {
 pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     // A Kubernetes object or a `v1 List` of objects given as JSON is a manifest, not a release.
-    let objects = trimmed
-        .starts_with('{')
-        .then(|| kubernetes_json_documents(trimmed))
-        .flatten();
+    let objects = if trimmed.starts_with('{') {
+        kubernetes_json_documents(trimmed).map_err(|detail| {
+            DecodeError::new(
+                RecordRef::file(origin),
+                Layer::Json,
+                format!("not valid JSON: {detail}"),
+            )
+        })?
+    } else {
+        None
+    };
     let objects_text;
     let trimmed = match objects {
         Some(docs) => {
@@ -66,13 +73,21 @@ pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeErro
         None => trimmed,
     };
     if trimmed.starts_with('{') {
-        let release = parse_release_json(trimmed.as_bytes()).map_err(|detail| {
+        let not_a_release = |detail: String| {
             DecodeError::new(
                 RecordRef::file(origin),
                 Layer::Json,
                 format!("not a release: {detail}"),
             )
-        })?;
+        };
+        let release = parse_release_json(trimmed.as_bytes()).map_err(not_a_release)?;
+        // Any JSON object reads as a release with defaults: one without a name is some other
+        // JSON, and taking it for an empty release would predict deleting everything.
+        if release.name.is_empty() {
+            return Err(not_a_release(
+                "it has no `name` (as `helm upgrade --dry-run -o json` prints a release), nor `apiVersion` and `kind` (as a Kubernetes object has)".to_owned(),
+            ));
+        }
         return Ok(Candidate {
             format: CandidateFormat::ReleaseJson,
             manifest: release.manifest.clone(),
@@ -112,9 +127,15 @@ pub fn parse_candidate(text: &str, origin: &str) -> Result<Candidate, DecodeErro
 }
 
 /// When `json` is a Kubernetes object (`apiVersion` and `kind`, no release fields) or a List
-/// of them, its objects as a YAML stream of JSON documents; `None` for anything else.
-fn kubernetes_json_documents(json: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+/// of them, its objects as a YAML stream of JSON documents; `None` for other JSON; the
+/// parser's error (which quotes nothing of the input) when it is not JSON.
+fn kubernetes_json_documents(json: &str) -> Result<Option<String>, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(objects_as_documents(&value))
+}
+
+/// [`kubernetes_json_documents`] of parsed JSON.
+fn objects_as_documents(value: &serde_json::Value) -> Option<String> {
     let map = value.as_object()?;
     let kind = map.get("kind")?.as_str()?;
     if !map.contains_key("apiVersion") {
@@ -122,7 +143,7 @@ fn kubernetes_json_documents(json: &str) -> Option<String> {
     }
     let items: Vec<&serde_json::Value> = match map.get("items").and_then(|i| i.as_array()) {
         Some(items) if kind.ends_with("List") => items.iter().collect(),
-        _ => vec![&value],
+        _ => vec![value],
     };
     let mut out = String::new();
     for item in items {
@@ -187,5 +208,42 @@ mod tests {
         assert_eq!(c.hooks.len(), 1);
         assert_eq!(c.hooks[0].name, "m");
         assert!(c.manifest.contains("ConfigMap"));
+    }
+
+    #[test]
+    fn json_that_is_neither_a_release_nor_objects_is_refused() {
+        // Taken for an empty release, these predicted an upgrade deleting everything.
+        for other in [
+            "{}",
+            r#"{"foo": 1}"#,
+            r#"{"metadata": {"name": "web"}, "data": {}}"#,
+        ] {
+            let err = parse_candidate(other, "c.json").unwrap_err().to_string();
+            assert!(
+                err.contains("not a release: it has no `name`"),
+                "{other}: {err}"
+            );
+        }
+        // Nested past the JSON reader's depth: the reader says so.
+        let deep = format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","data":{}1{}}}"#,
+            r#"{"a":"#.repeat(200),
+            "}".repeat(200)
+        );
+        let err = parse_candidate(&deep, "c.json").unwrap_err().to_string();
+        assert!(
+            err.contains("not valid JSON: recursion limit exceeded"),
+            "{err}"
+        );
+        // A release as `helm upgrade --dry-run -o json` prints it still reads.
+        let release = crate::builder::ReleaseBuilder::new("web", "shop", 2)
+            .manifest_doc(
+                "w/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+            )
+            .to_json();
+        let c = parse_candidate(&String::from_utf8_lossy(&release), "r.json").unwrap();
+        assert!(c.manifest.contains("name: web"));
+        assert_eq!(c.format, CandidateFormat::ReleaseJson);
     }
 }
