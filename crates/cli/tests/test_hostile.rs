@@ -537,3 +537,53 @@ fn plan_reads_objects_given_as_json_as_a_manifest() {
     [exit status: 0]
     ");
 }
+
+#[test]
+fn a_document_that_cannot_be_parsed_is_said_by_every_question_about_objects() {
+    // Revision 1 holds ConfigMap web-cm in a document with an unclosed quote: an answer
+    // without it said "created by the install" of revision 2, as if it had never been there.
+    let broken =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-cm\ndata:\n  k: \"unclosed\n";
+    let ok = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-cm\n";
+    let records = crate::harness::SecretsFile::new(&[
+        ReleaseBuilder::new("web", "shop", 1)
+            .manifest_doc("c/templates/t.yaml", broken)
+            .status(Status::Superseded, "Install complete"),
+        ReleaseBuilder::new("web", "shop", 2)
+            .manifest_doc("c/templates/t.yaml", ok)
+            .status(Status::Deployed, "Upgrade complete"),
+    ]);
+    let candidate = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        candidate.path(),
+        format!("---\n# Source: c/templates/t.yaml\n{ok}"),
+    )
+    .unwrap();
+    let said = "release shop/web, revision 1: document 0 (c/templates/t.yaml) could not be parsed";
+    let from = records.path();
+    for args in [
+        vec!["explain", "web", "cm/web-cm"],
+        vec!["who", "cm/web-cm"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--from", from]);
+        let (code, _, stderr) = crate::harness::output(&all);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+    let plan = candidate.path().to_str().unwrap();
+    for args in [
+        vec!["timeline", "web"],
+        vec!["scan"],
+        vec!["plan", "web", "--manifest", plan],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--from", from, "-o", "json", "--fail-on", "never"]);
+        if args[0] == "timeline" {
+            all.truncate(all.len() - 2);
+        }
+        let (_, stdout, stderr) = crate::harness::output(&all);
+        let hazard = format!("\"code\": \"{}\"", "unreadable-document");
+        assert!(stdout.contains(&hazard), "{args:?}: {stdout}\n{stderr}");
+    }
+}

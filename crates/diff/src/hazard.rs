@@ -37,6 +37,10 @@ impl Severity {
     }
 }
 
+/// The code of the hazard a document that could not be parsed raises: whatever object it
+/// holds is missing from every answer, which every command says.
+pub const UNREADABLE_DOCUMENT: &str = "unreadable-document";
+
 /// One hazard, with a stable code (documented in docs/causes.md).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Hazard {

@@ -64,7 +64,7 @@ pub use cross::{
     last_removal, may_remove, ownership_moved, puts, removes, told_elsewhere,
 };
 pub use event::{Action, Cause, Event, Phase};
-pub use hazard::{Hazard, Severity, empty_manifest};
+pub use hazard::{Hazard, Severity, UNREADABLE_DOCUMENT, empty_manifest};
 pub use names::invalid_name;
 pub use plan::{Change, ChangeOp, LiveFact, Plan, plan, plan_with_live, rendered_as_install};
 pub use profile::{HelmVersion, MatchRule, Profile, ProfileSource, VersionError};

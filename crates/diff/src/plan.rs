@@ -167,7 +167,13 @@ pub fn plan_with_live(
     let profile = replay.profile;
     let revision = history.last_revision().unwrap_or(0).saturating_add(1);
     let mut notes = Vec::new();
-    let mut hazards = Vec::new();
+    // The world the plan starts from lacks what unreadable documents held.
+    let mut hazards: Vec<Hazard> = replay
+        .hazards
+        .iter()
+        .filter(|h| h.code == crate::hazard::UNREADABLE_DOCUMENT)
+        .cloned()
+        .collect();
     let mut refused = None;
 
     let stored = &ended.stored;

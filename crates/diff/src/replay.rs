@@ -330,11 +330,23 @@ pub(crate) fn run_views(
             objects.first(sim.world.intern(&h.object.key), &h.object.key);
         }
         for p in &view.problems {
-            sim.note(format!(
-                "document {} ({}) could not be parsed and is ignored: {}",
+            let document = format!(
+                "document {} ({}) could not be parsed",
                 p.index,
-                p.source.as_deref().unwrap_or("no source"),
-                p.detail
+                p.source.as_deref().unwrap_or("no source")
+            );
+            sim.note(format!("{document} and is ignored: {}", p.detail));
+            // Whatever object it holds is missing from every answer below: say so whatever
+            // the question (an object whose document this is would read as never rendered).
+            hazards.push(Hazard::new(
+                crate::hazard::UNREADABLE_DOCUMENT,
+                Severity::Medium,
+                Some(rev),
+                None,
+                format!(
+                    "{document} ({}); the objects it holds are left out, so what the records say of them is incomplete",
+                    p.detail
+                ),
             ));
         }
         let gap_start = i

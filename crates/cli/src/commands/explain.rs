@@ -9,7 +9,9 @@ use helm_why_diff::{
 use helm_why_release::ResourceKey;
 
 use super::live::Records;
-use super::{Ui, neighbour_replays, refine_scopes, replay_options, source_warnings};
+use super::{
+    Ui, neighbour_replays, refine_scopes, replay_options, source_warnings, unreadable_documents,
+};
 use crate::args::ExplainArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
@@ -275,6 +277,7 @@ pub async fn run(args: &ExplainArgs, config: &Config, ui: &mut Ui<'_>) -> Result
     let options = replay_options(config, &scopes, loaded.cluster.is_some())?;
     let replay = replay(history, &options);
     let key = find_object(&replay, &query)?;
+    warnings.extend(unreadable_documents(&replay));
     let mut report = build(&replay, key, warnings);
     report.other_versions = other_versions(history, &options, &replay, key);
     let neighbours = neighbour_replays(

@@ -140,6 +140,26 @@ pub fn replay_options(
     })
 }
 
+/// Warnings for the documents of a replayed release that could not be parsed (its
+/// `unreadable-document` hazards), naming the release: an answer about one object must
+/// say when a document it may be in was left out.
+pub fn unreadable_documents(replay: &helm_why_diff::Replay) -> impl Iterator<Item = String> {
+    replay
+        .hazards
+        .iter()
+        .filter(|h| h.code == helm_why_diff::UNREADABLE_DOCUMENT)
+        .map(|h| {
+            let revision = h
+                .revision
+                .map(|r| format!(", revision {r}"))
+                .unwrap_or_default();
+            format!(
+                "release {}/{}{revision}: {}",
+                replay.namespace, replay.release, h.message
+            )
+        })
+}
+
 /// Warnings about the input as a whole: records that failed to decode without naming a
 /// release, and objects that were not release records.
 pub fn source_warnings(loaded: &Loaded) -> Vec<String> {

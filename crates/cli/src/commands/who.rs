@@ -10,7 +10,7 @@ use helm_why_diff::{
 };
 use helm_why_release::{Histories, History, ResourceKey};
 
-use super::{Ui, discover, mentions_any, replay_options, source_warnings};
+use super::{Ui, discover, mentions_any, replay_options, source_warnings, unreadable_documents};
 use crate::args::WhoArgs;
 use crate::config::Config;
 use crate::error::{UserError, exit};
@@ -59,6 +59,8 @@ pub async fn run(args: &WhoArgs, config: &Config, ui: &mut Ui<'_>) -> Result<u8>
         replays = candidates.iter().map(|h| replay(h, &options)).collect();
     }
     progress.finish();
+    // A document of any release that could not be parsed may be the object.
+    warnings.extend(replays.iter().flat_map(unreadable_documents));
     let key = find(&replays, &query, &found.origin)?;
     warnings.extend(one_namespace_read(config, args, &key));
     let mut report = build(&replays, &key, found.read, warnings);
