@@ -587,3 +587,23 @@ fn a_document_that_cannot_be_parsed_is_said_by_every_question_about_objects() {
         assert!(stdout.contains(&hazard), "{args:?}: {stdout}\n{stderr}");
     }
 }
+
+#[test]
+fn a_record_stored_under_one_release_holding_another_is_said_in_the_first() {
+    // Stored (object name and labels) as web's revision 1, its payload is webx's: Helm's
+    // storage finds it by label as web's; `history web` called revision 1 pruned, silently.
+    let mut moved = ReleaseBuilder::new("webx", "shop", 1).secret();
+    moved["metadata"]["name"] = "sh.helm.release.v1.web.v1".into();
+    moved["metadata"]["labels"]["name"] = "web".into();
+    let own = ReleaseBuilder::new("web", "shop", 2).secret();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.json");
+    std::fs::write(&path, serde_json::to_vec(&list(vec![moved, own])).unwrap()).unwrap();
+    let (code, _, stderr) =
+        crate::harness::output(&["history", "web", "--from", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("sh.helm.release.v1.web.v1 is stored under this release's name, but its payload is revision 1 of release \"webx\""),
+        "{stderr}"
+    );
+}

@@ -55,6 +55,18 @@ pub enum Finding {
         /// The revisions, as inclusive ranges.
         revisions: Vec<RevisionRange>,
     },
+    /// A record stored under this release's name (its `name` label, else its object name)
+    /// whose payload names another release: helm-why reads it as that release's revision,
+    /// where Helm's storage, which finds a release's records by label, counts it as this
+    /// one's.
+    StoredUnderThisName {
+        /// The object.
+        object: String,
+        /// The revision the payload holds.
+        revision: u64,
+        /// The release its payload names.
+        payload: String,
+    },
     /// A record of this release could not be decoded (Helm's own `history` silently omits it).
     Undecodable {
         /// The revision its object name claims, when it has one.
@@ -75,6 +87,14 @@ impl std::fmt::Display for Finding {
             } => write!(
                 f,
                 "{object}: the {field} says {stored:?} but the payload says {payload:?} (the payload is used, as Helm does)"
+            ),
+            Finding::StoredUnderThisName {
+                object,
+                revision,
+                payload,
+            } => write!(
+                f,
+                "{object} is stored under this release's name, but its payload is revision {revision} of release {payload:?}: it is read as that release's, while Helm (which finds a release's records by label) counts it as this one's"
             ),
             Finding::DuplicateRevision { revision, records } => write!(
                 f,
@@ -341,11 +361,29 @@ impl Adjacent {
 /// ```
 pub fn group(records: Vec<Record>, errors: Vec<DecodeError>) -> Histories {
     let mut by_release: BTreeMap<ReleaseId, (Vec<Record>, Vec<Undecodable>)> = BTreeMap::new();
+    let mut stored_elsewhere: BTreeMap<ReleaseId, Vec<Finding>> = BTreeMap::new();
     for record in records {
         let id = ReleaseId {
             namespace: record.storage_namespace().to_owned(),
             name: record.release.name.clone(),
         };
+        if let (Some(stored), Some(object)) =
+            (record.meta.stored_release(), &record.meta.object_name)
+            && stored != id.name
+        {
+            let home = ReleaseId {
+                namespace: id.namespace.clone(),
+                name: stored.to_owned(),
+            };
+            stored_elsewhere
+                .entry(home)
+                .or_default()
+                .push(Finding::StoredUnderThisName {
+                    object: object.clone(),
+                    revision: record.release.version,
+                    payload: id.name.clone(),
+                });
+        }
         by_release.entry(id).or_default().0.push(record);
     }
     let mut unattributed = Vec::new();
@@ -398,7 +436,12 @@ pub fn group(records: Vec<Record>, errors: Vec<DecodeError>) -> Histories {
     }
     let releases = by_release
         .into_iter()
-        .map(|(id, (records, undecodable))| build_history(id, records, undecodable))
+        .map(|(id, (records, undecodable))| {
+            let elsewhere = stored_elsewhere.remove(&id).unwrap_or_default();
+            let mut history = build_history(id, records, undecodable);
+            history.findings.extend(elsewhere);
+            history
+        })
         .collect();
     Histories {
         releases,

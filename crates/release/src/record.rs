@@ -117,6 +117,19 @@ impl RecordMeta {
         self.parse_name().map(|(name, _)| name)
     }
 
+    /// The release the record is stored under, as Helm's storage finds it: its `name` label
+    /// (Tiller's `NAME`), else the name its object name claims.
+    pub fn stored_release(&self) -> Option<&str> {
+        let label = match self.format {
+            RecordFormat::HelmV1Json => "name",
+            RecordFormat::TillerProtobuf => "NAME",
+        };
+        self.labels
+            .get(label)
+            .map(String::as_str)
+            .or_else(|| self.name_release())
+    }
+
     fn parse_name(&self) -> Option<(&str, u64)> {
         let name = self.object_name.as_deref()?;
         match self.format {
