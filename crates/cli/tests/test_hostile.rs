@@ -607,3 +607,27 @@ fn a_record_stored_under_one_release_holding_another_is_said_in_the_first() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_export_cut_short_in_a_directory_is_reported_not_ignored() {
+    // Taken for a chart template ("not YAML or JSON"), it lost its records unnamed.
+    let items = (1..=5)
+        .map(|v| {
+            ReleaseBuilder::new("web", "shop", v)
+                .status(Status::Superseded, "Upgrade complete")
+                .secret()
+        })
+        .collect();
+    let whole = serde_json::to_vec_pretty(&list(items)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for cut in [whole.len() / 10, whole.len() / 2] {
+        std::fs::write(dir.path().join("export.json"), &whole[..cut]).unwrap();
+        let (_, _, stderr) =
+            crate::harness::output(&["history", "web", "--from", dir.path().to_str().unwrap()]);
+        assert!(
+            stderr.contains("export.json: JSON: input is not valid JSON: EOF while parsing"),
+            "cut at {cut}: {stderr}"
+        );
+        assert!(!stderr.contains("chart template"), "{stderr}");
+    }
+}

@@ -553,12 +553,17 @@ fn mentioning(
 
 /// Inside a directory, a `.yaml` that is not YAML at all (a chart template, say) is not a
 /// broken record: it is counted among the ignored objects instead of reported as an error.
+/// A file that gave records before it broke, or that ends in the middle of a value, is an
+/// export cut short: its error stands (records were lost).
 fn skip_unparsable(outcome: &mut InputOutcome) {
+    let read_some = !outcome.records.is_empty() || outcome.skipped > 0;
     let (whole_file, rest): (Vec<_>, Vec<_>) = outcome.errors.drain(..).partition(|e| {
         e.record.object.is_none()
             && e.record.item.is_none()
             && e.record.document.is_none()
             && matches!(e.layer, Layer::Yaml | Layer::Json)
+            && !read_some
+            && !e.detail.contains("EOF while parsing")
     });
     outcome.errors = rest;
     outcome
