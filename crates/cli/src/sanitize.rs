@@ -18,14 +18,17 @@ pub enum Style {
 }
 
 /// A writer that escapes control characters other than `\n` and `\t` (and `\r` of a CRLF),
-/// DEL, and the C1 controls U+0080–U+009F.
+/// DEL, the C1 controls U+0080–U+009F, and the invisible marks that reorder text on
+/// screen (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069): a name holding them could
+/// show as another name.
 pub struct Sanitize<W: Write> {
     inner: W,
     style: Style,
     /// A `\r` waiting to see whether `\n` follows (CRLF text is kept as is).
     pending_cr: bool,
-    /// A 0xC2 lead byte waiting for its continuation byte.
-    pending_c2: bool,
+    /// The first bytes of what may be an escaped character ([`escaped_char`]), waiting for
+    /// the rest.
+    pending: Vec<u8>,
     /// The key that marks helm-why's own colour sequences ([`crate::render::color`]).
     color_key: Option<Vec<u8>>,
     /// The bytes after an ESC while they may still be a marked colour sequence.
@@ -42,7 +45,7 @@ impl<W: Write> Sanitize<W> {
             inner,
             style,
             pending_cr: false,
-            pending_c2: false,
+            pending: Vec::new(),
             color_key: None,
             marker: None,
         }
@@ -108,6 +111,41 @@ impl<W: Write> Sanitize<W> {
     }
 }
 
+/// The invisible marks that reorder text on screen ("Trojan Source"): a name holding them
+/// can read as another. [`Sanitize`] escapes them (its byte patterns spell the same set).
+pub fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether UTF-8 bytes are a character [`Sanitize`] escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escaped {
+    /// They are: this one.
+    Yes(u32),
+    /// They begin one.
+    Maybe,
+    /// They do not.
+    No,
+}
+
+/// [`Escaped`] of `bytes`: the C1 controls (`C2 80`–`C2 9F`) and the bidirectional marks
+/// U+061C (`D8 9C`), U+200E–U+200F (`E2 80 8E`–`8F`), U+202A–U+202E (`E2 80 AA`–`AE`) and
+/// U+2066–U+2069 (`E2 81 A6`–`A9`).
+fn escaped_char(bytes: &[u8]) -> Escaped {
+    let decoded = || {
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.chars().next())
+            .map_or(Escaped::No, |c| Escaped::Yes(u32::from(c)))
+    };
+    match bytes {
+        [0xc2 | 0xd8 | 0xe2] | [0xe2, 0x80 | 0x81] => Escaped::Maybe,
+        [0xc2, 0x80..=0x9f] | [0xd8, 0x9c] => decoded(),
+        [0xe2, 0x80, 0x8e | 0x8f | 0xaa..=0xae] | [0xe2, 0x81, 0xa6..=0xa9] => decoded(),
+        _ => Escaped::No,
+    }
+}
+
 /// The most one [`Sanitize`] write takes of its input.
 const WRITE_PART: usize = 64 * 1024;
 
@@ -134,17 +172,24 @@ impl<W: Write> Write for Sanitize<W> {
                     self.escape(0x0d, &mut out);
                 }
             }
-            if self.pending_c2 {
-                self.pending_c2 = false;
-                if (0x80..=0x9f).contains(&b) {
-                    self.escape(u32::from(b), &mut out);
-                    continue;
+            if !self.pending.is_empty() {
+                self.pending.push(b);
+                match escaped_char(&self.pending) {
+                    Escaped::Yes(c) => {
+                        self.pending.clear();
+                        self.escape(c, &mut out);
+                        continue;
+                    }
+                    Escaped::Maybe => continue,
+                    Escaped::No => {
+                        self.pending.pop();
+                        out.append(&mut self.pending);
+                    }
                 }
-                out.push(0xc2);
             }
             match b {
                 b'\r' => self.pending_cr = true,
-                0xc2 => self.pending_c2 = true,
+                b if escaped_char(&[b]) == Escaped::Maybe => self.pending.push(b),
                 b'\n' | b'\t' => out.push(b),
                 0x1b if self.color_key.is_some() => self.marker = Some(Vec::new()),
                 // JSON never has raw C0 bytes (serde_json escapes them); text may.
@@ -165,9 +210,8 @@ impl<W: Write> Write for Sanitize<W> {
             self.escape(0x0d, &mut out);
             self.inner.write_all(&out)?;
         }
-        if std::mem::take(&mut self.pending_c2) {
-            self.inner.write_all(&[0xc2])?;
-        }
+        let pending = std::mem::take(&mut self.pending);
+        self.inner.write_all(&pending)?;
         self.inner.flush()
     }
 }
@@ -195,6 +239,39 @@ mod tests {
             "a\\x1b[2Jb\tc\r\nd\\re\\u{9b}f \u{a0}\\x7f"
         );
         assert_eq!(run(Style::Text, &[b"x\r"]), "x\\r");
+    }
+
+    #[test]
+    fn marks_that_reorder_text_are_escaped_even_across_writes() {
+        let name = "web\u{202e}lmth.exe\u{2066}x\u{200f}\u{61c}";
+        assert_eq!(
+            run(Style::Text, &[name.as_bytes()]),
+            "web\\u{202e}lmth.exe\\u{2066}x\\u{200f}\\u{61c}"
+        );
+        // Split inside the character; and the characters next to them, kept.
+        let bytes = "a\u{202e}b\u{2014}c\u{2070}d\u{600}".as_bytes();
+        assert_eq!(
+            run(Style::Text, &[&bytes[..2], &bytes[2..3], &bytes[3..]]),
+            "a\\u{202e}b\u{2014}c\u{2070}d\u{600}"
+        );
+        assert_eq!(
+            run(Style::Json, &["\"\u{202a}\"".as_bytes()]),
+            "\"\\u202a\""
+        );
+        // The bytes spell exactly the marks `reorders_text` names (and the C1 controls).
+        for c in (0x80..=0x2fff).filter_map(char::from_u32) {
+            let mut buf = [0; 4];
+            let escaped = matches!(
+                escaped_char(c.encode_utf8(&mut buf).as_bytes()),
+                Escaped::Yes(_)
+            );
+            assert_eq!(escaped, reorders_text(c) || c.is_control(), "{c:?}");
+        }
+        // A lead byte at the very end is written as is.
+        let mut w = Sanitize::new(Vec::new(), Style::Text);
+        w.write_all(b"x\xe2\x80").unwrap();
+        w.flush().unwrap();
+        assert_eq!(w.inner, b"x\xe2\x80");
     }
 
     #[test]

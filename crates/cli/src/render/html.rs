@@ -44,6 +44,7 @@ pub fn escape(text: &str) -> String {
             '\'' => out.push_str("&#39;"),
             // Control characters have no business in a page; keep them visible.
             c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c if crate::sanitize::reorders_text(c) => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
