@@ -731,7 +731,21 @@ pub fn document_objects_cached<'a>(
     let mut objects = Vec::with_capacity(documents.len());
     let mut problems = Vec::new();
     let mut budget = NodeBudget::default();
-    for doc in documents {
+    let count = documents.len();
+    for (n, doc) in documents.into_iter().enumerate() {
+        if budget.is_spent() {
+            // Every document left would fail alike: one problem for them all (a manifest of
+            // millions of tiny documents printed a warning for each).
+            problems.push(DocumentProblem {
+                index: doc.index,
+                source: doc.source.map(str::to_owned),
+                detail: format!(
+                    "the YAML node budget shared by these documents is spent (alias expansion?); this document and the {} after it were not parsed",
+                    count - n - 1
+                ),
+            });
+            break;
+        }
         match cache.parse_object(doc.body, &mut budget, release_namespace, scopes) {
             Ok(Some((key, value))) => objects.push(object_with_key(key, value, &doc)),
             Ok(None) => {}
@@ -1113,11 +1127,20 @@ mod tests {
         let manifest = format!("---\n{doc}").repeat(150);
         let (objects, problems) = manifest_objects(&manifest, "ns", &ScopeResolver::builtin());
         assert!(objects.len() < 100, "{}", objects.len());
-        assert_eq!(objects.len() + problems.len(), 150);
         assert!(
             problems[0].detail.contains("budget"),
             "{}",
             problems[0].detail
+        );
+        // The documents left after the budget is spent are one problem, which counts them.
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let rest = 150 - objects.len() - 2;
+        assert!(
+            problems[1].detail.ends_with(&format!(
+                "this document and the {rest} after it were not parsed"
+            )),
+            "{}",
+            problems[1].detail
         );
     }
 
