@@ -174,9 +174,17 @@ impl Grid {
         }
     }
 
-    /// A GitHub-flavoured Markdown table (pipes escaped), every column.
+    /// A GitHub-flavoured Markdown table (pipes escaped), every column. Markdown renders
+    /// inline HTML: a record's `<img src=…>` or `<a>` would show as such in the ticket it is
+    /// pasted into, so `&`, `<` and `>` are written as entities.
     pub fn to_markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
+        let cell = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('|', "\\|")
+                .replace('\n', "<br>")
+        };
         let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
         let mut out = line(self.header.iter().map(|h| cell(h)).collect());
         out.push_str(&format!(
@@ -253,6 +261,19 @@ fn write_line<S: AsRef<str>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_cells_show_record_text_as_text() {
+        let mut g = Grid::new(&["NAME", "DESCRIPTION"]);
+        g.row(vec![
+            "<img src=x onerror=alert(1)>".into(),
+            "a & b | c\nd".into(),
+        ]);
+        assert_eq!(
+            g.to_markdown(),
+            "| NAME | DESCRIPTION |\n|---|---|\n| &lt;img src=x onerror=alert(1)&gt; | a &amp; b \\| c<br>d |\n"
+        );
+    }
 
     fn grid() -> Grid {
         let mut g = Grid::new(&["NAME", "COUNT", "WHY"]);
