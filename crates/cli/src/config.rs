@@ -223,7 +223,17 @@ fn sql_namespace(global: &GlobalArgs, env: &Env) -> Result<String> {
 /// The namespace when nothing names one.
 const DEFAULT_NAMESPACE: &str = "default";
 
+/// Whether an input path is `-`, standard input.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 impl Config {
+    /// Whether `--from -` reads standard input.
+    pub fn reads_stdin(&self) -> bool {
+        matches!(&self.source, SourceSpec::Files(paths) if paths.iter().any(|p| is_stdin(p)))
+    }
+
     /// Resolve flags against the environment.
     ///
     /// # Errors
@@ -237,6 +247,13 @@ impl Config {
             Some(d) => StorageDriver::parse(d)?,
             None => DriverChoice::Kube(StorageDriver::Secret),
         };
+        let stdin = global.from.iter().filter(|p| is_stdin(p)).count();
+        if stdin > 1 {
+            bail!(crate::error::UserError::with_hint(
+                format!("--from - is given {stdin} times: standard input can be read once"),
+                "give - once, and the other inputs as files",
+            ));
+        }
         let source = if !global.from.is_empty() {
             SourceSpec::Files(global.from.clone())
         } else if let DriverChoice::Kube(driver) = driver {

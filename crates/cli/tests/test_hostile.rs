@@ -631,3 +631,22 @@ fn an_export_cut_short_in_a_directory_is_reported_not_ignored() {
         assert!(!stderr.contains("chart template"), "{stderr}");
     }
 }
+
+#[test]
+fn standard_input_named_twice_is_refused() {
+    // Read twice, the second reading found it empty and said "input is empty".
+    for (args, said) in [
+        (
+            vec!["list", "--from", "-", "--from", "-"],
+            "--from - is given 2 times: standard input can be read once",
+        ),
+        (
+            vec!["plan", "web", "--from", "-", "--manifest", "-"],
+            "--from - and --manifest - both read standard input",
+        ),
+    ] {
+        let (code, _, stderr) = crate::harness::output(&args);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+}

@@ -89,6 +89,13 @@ fn describe(format: CandidateFormat) -> &'static str {
 /// The candidate text: from `--manifest`, or by running helm on the chart.
 fn candidate_text(args: &PlanArgs, config: &Config) -> Result<(String, String)> {
     if let Some(path) = &args.manifest {
+        if crate::config::is_stdin(path) && config.reads_stdin() {
+            return Err(UserError::with_hint(
+                "--from - and --manifest - both read standard input, which can be read once",
+                "give one of them as a file",
+            )
+            .into());
+        }
         let bytes = read_input_bytes(path, config.max_input_bytes, "--manifest")?;
         let origin = path.display().to_string();
         let text = String::from_utf8(bytes).map_err(|e| {
