@@ -115,13 +115,17 @@ pub(crate) fn query_base(
         status: last_status.clone(),
         error,
     };
-    let highest_deployed = statuses
-        .iter()
-        .rev()
-        .find(|(_, s)| **s == Status::Deployed)
-        .map(|(r, _)| *r);
+    // Asked only where needed: a replay queries once per revision, and the scan back to a
+    // deployed revision made a long history without one quadratic.
+    let highest_deployed = || {
+        statuses
+            .iter()
+            .rev()
+            .find(|(_, s)| **s == Status::Deployed)
+            .map(|(r, _)| *r)
+    };
     if !profile.upgrade_from_failed() {
-        return match highest_deployed {
+        return match highest_deployed() {
             // Helm 2 ≥ 2.16.10 asks `Deployed`, then refuses a pending `Last` [Helm v2.17.0
             // `pkg/tiller/release_update.go` `prepareUpdate`].
             Some(_) if last_status.is_pending() && pending_blocks => {
@@ -143,7 +147,7 @@ pub(crate) fn query_base(
             rule: BaseRule::LastDeployed,
         };
     }
-    if let Some(revision) = highest_deployed {
+    if let Some(revision) = highest_deployed() {
         return BaseQuery::Base {
             revision,
             rule: BaseRule::HighestDeployed,

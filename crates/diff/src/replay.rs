@@ -414,7 +414,7 @@ pub(crate) fn run_views(
                 // Tiller's Update from the last revision's manifest.
                 let last = statuses.keys().next_back().copied();
                 base_rev = last;
-                let base_view = last.and_then(|b| views.iter().find(|v| v.revision() == b));
+                let base_view = last.and_then(|b| view_of(views, b));
                 if force_reinstall && let Some(b) = last {
                     sim.note(format!(
                         "Tiller's helm upgrade --force found no DEPLOYED revision, so it deleted revision {b} (its pre- and post-delete hooks ran, its record says DELETED) and installed this one as an update from revision {b}'s manifest, with the install hooks; a helm delete of revision {b} followed by helm upgrade --force leaves the same records"
@@ -432,7 +432,7 @@ pub(crate) fn run_views(
                     statuses.keys().next_back().copied().or(prev_rev)
                 };
                 base_rev = chosen;
-                let base_view = chosen.and_then(|b| views.iter().find(|v| v.revision() == b));
+                let base_view = chosen.and_then(|b| view_of(views, b));
                 match (chosen, base_view) {
                     (Some(b), Some(bv)) => {
                         if b + 1 != rev && matches!(operation, Operation::Upgrade) {
@@ -673,6 +673,16 @@ pub(crate) fn run_views(
 
 /// The parts of the `missing` ranges inside `within`. Ranges, not numbers: a hostile record
 /// may claim revision 2^64 - 1.
+/// The view of `revision`. Views are in revision order (a history's): found by bisection,
+/// as the replay asks once per revision; a linear search stays the answer should they not be.
+fn view_of<'v, 'a>(views: &'v [RevisionView<'a>], revision: u64) -> Option<&'v RevisionView<'a>> {
+    views
+        .binary_search_by_key(&revision, RevisionView::revision)
+        .ok()
+        .and_then(|i| views.get(i))
+        .or_else(|| views.iter().find(|v| v.revision() == revision))
+}
+
 fn missing_within(missing: &[RevisionRange], within: RevisionRange) -> Vec<RevisionRange> {
     missing
         .iter()
@@ -938,7 +948,7 @@ impl Tracked {
         revision: Option<u64>,
     ) -> &'v [helm_why_release::manifest::ManifestObject<'v>] {
         revision
-            .and_then(|b| views.iter().find(|v| v.revision() == b))
+            .and_then(|b| view_of(views, b))
             .map(|v| v.objects.as_slice())
             .unwrap_or_default()
     }
