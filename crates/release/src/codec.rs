@@ -39,6 +39,35 @@ pub struct Limits {
     /// Decoded bytes allowed for the whole run, across every record (default 1 GiB), less
     /// what was given back for records dropped ([`RunBudget::give_back`]).
     pub budget: RunBudget,
+    /// The alias bombs refused so far in the run ([`AliasBombs`]).
+    pub alias_bombs: AliasBombs,
+}
+
+/// The records refused as alias bombs in one run, shared by every clone. Refusing one costs
+/// the YAML parser about 0.1 s of replayed aliases, so a file of a thousand small ones ran
+/// for minutes: past [`AliasBombs::MAX`], a record whose documents may use aliases is
+/// refused without expanding them.
+#[derive(Debug, Clone, Default)]
+pub struct AliasBombs(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl AliasBombs {
+    /// Alias bombs refused before alias-using records are refused unread.
+    pub const MAX: usize = 16;
+
+    /// Count one refused.
+    pub fn refused(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many were refused.
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether [`AliasBombs::MAX`] were refused.
+    pub fn too_many(&self) -> bool {
+        self.count() >= Self::MAX
+    }
 }
 
 /// Default of [`RunBudget`]: 1 GiB of decoded JSON, which parses into a few GiB at most.
@@ -50,6 +79,7 @@ impl Default for Limits {
             max_decompressed_bytes: 64 * 1024 * 1024,
             max_encoded_bytes: 64 * 1024 * 1024,
             budget: RunBudget::new(DEFAULT_RUN_BUDGET),
+            alias_bombs: AliasBombs::default(),
         }
     }
 }

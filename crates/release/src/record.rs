@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::codec::{Limits, peel_then};
+use crate::codec::{AliasBombs, Limits, peel_then};
 use crate::error::{DecodeError, Layer, RecordRef};
 use crate::manifest::{
     ALIAS_NODE_WEIGHT, MANIFEST_NODE_BUDGET, NodeBudget, may_alias, split_manifests,
@@ -207,7 +207,7 @@ pub fn decode_record(
     .map_err(|e| DecodeError::new(meta.reference.clone(), e.layer, e.detail))?;
     let release =
         parsed.map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Json, detail))?;
-    check_alias_expansion(&release)
+    check_alias_expansion(&release, &limits.alias_bombs)
         .map_err(|detail| DecodeError::new(meta.reference.clone(), Layer::Yaml, detail))?;
     Ok(Record { meta, release })
 }
@@ -217,7 +217,10 @@ pub fn decode_record(
 /// against [`MANIFEST_NODE_BUDGET`]) (the only way a small text becomes a large tree). Each document alone is
 /// held to the parser's alias limits; this keeps a record of many small "billion laughs"
 /// documents from multiplying them, whichever command later parses them.
-fn check_alias_expansion(release: &Release) -> Result<(), String> {
+///
+/// Past [`AliasBombs::MAX`] refusals in the run, a record with a document that may use
+/// aliases is refused without parsing it.
+fn check_alias_expansion(release: &Release, bombs: &AliasBombs) -> Result<(), String> {
     let mut budget = NodeBudget::default();
     // Most manifests have no `&` or no `*` at all: then none of their documents is split out.
     let manifest_docs = if may_alias(&release.manifest) {
@@ -230,9 +233,16 @@ fn check_alias_expansion(release: &Release) -> Result<(), String> {
         if !may_alias(doc) {
             continue;
         }
+        if bombs.too_many() {
+            return Err(format!(
+                "its documents may use YAML aliases, and this run has refused {} alias bombs already: they are not expanded any more",
+                bombs.count()
+            ));
+        }
         if let Err(detail) = budget.parse(doc)
             && budget.is_spent()
         {
+            bombs.refused();
             return Err(format!(
                 "its manifest and hooks expand to more than {} YAML nodes through aliases (an alias bomb?): {detail}",
                 MANIFEST_NODE_BUDGET / ALIAS_NODE_WEIGHT

@@ -140,3 +140,55 @@ fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
     assert_eq!(err.layer, Layer::Yaml, "{err}");
     assert!(err.detail.contains("alias bomb"), "{err}");
 }
+
+#[test]
+fn past_sixteen_alias_bombs_a_run_stops_expanding_aliases() {
+    // Each refusal replays aliases for a tenth of a second: a thousand small records ran for
+    // minutes. One run's limits count them.
+    let mut bomb = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\na: &a [x,x,x,x,x,x,x,x,x]\n",
+    );
+    for i in 0..5 {
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("l{}", i - 1)
+        };
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+    }
+    let record = |json: &[u8], limits: &Limits| {
+        let payload = codec::encode_payload(json);
+        decode_record(
+            payload.as_bytes(),
+            RecordMeta::raw(RecordRef::file("r")),
+            limits,
+        )
+    };
+    let bombed = web().manifest_doc("w/templates/b.yaml", &bomb).to_json();
+    let anchored = web()
+        .manifest_doc(
+            "w/templates/a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\nx: &x 1\ny: *x\n",
+        )
+        .to_json();
+    let limits = Limits::default();
+    assert!(record(&anchored, &limits).is_ok());
+    for i in 0..16 {
+        let err = record(&bombed, &limits).unwrap_err();
+        assert!(err.detail.contains("(an alias bomb?)"), "{i}: {err}");
+    }
+    assert_eq!(limits.alias_bombs.count(), 16);
+    // The 17th, and any record whose documents may use aliases, are refused unread.
+    for json in [&bombed, &anchored] {
+        let err = record(json, &limits).unwrap_err();
+        assert!(
+            err.detail
+                .contains("this run has refused 16 alias bombs already"),
+            "{err}"
+        );
+    }
+    // Records without aliases still read; another run starts afresh.
+    assert!(record(&web().to_json(), &limits).is_ok());
+    assert!(record(&anchored, &Limits::default()).is_ok());
+}
