@@ -114,14 +114,11 @@ fn syntax_errors_do_not_quote_the_payload() {
     assert!(err.contains("line 1"), "{err}");
 }
 
-#[test]
-fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
-    // 9^5 = 59,049 nodes from ~300 bytes, within one document's alias limits; 20 hooks
-    // of it are over the record's budget of 1,000,000 nodes.
-    let mut bomb = String::from(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: pre-install\na: &a [x,x,x,x,x,x,x,x,x]\n",
-    );
-    for i in 0..4 {
+/// `head`, then a list of nine `x` and `levels` lists of nine aliases of the one before:
+/// 9^(levels + 1) nodes from a few hundred bytes.
+fn nested_aliases(head: &str, levels: usize) -> String {
+    let mut bomb = format!("{head}a: &a [x,x,x,x,x,x,x,x,x]\n");
+    for i in 0..levels {
         let prev = if i == 0 {
             "a".to_owned()
         } else {
@@ -130,6 +127,17 @@ fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
         let refs = vec![format!("*{prev}"); 9].join(",");
         bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
     }
+    bomb
+}
+
+#[test]
+fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
+    // 9^5 = 59,049 nodes from ~300 bytes, within one document's alias limits; 20 hooks
+    // of it are over the record's budget of 1,000,000 nodes.
+    let bomb = nested_aliases(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: pre-install\n",
+        4,
+    );
     let one = web().hook("w/templates/h.yaml", &bomb);
     assert!(decode(&one.to_json()).is_ok(), "one is fine");
     let mut many = one.build();
@@ -145,18 +153,7 @@ fn many_small_alias_bombs_in_hooks_make_the_record_undecodable() {
 fn past_sixteen_alias_bombs_a_run_stops_expanding_aliases() {
     // Each refusal replays aliases for a tenth of a second: a thousand small records ran for
     // minutes. One run's limits count them.
-    let mut bomb = String::from(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\na: &a [x,x,x,x,x,x,x,x,x]\n",
-    );
-    for i in 0..5 {
-        let prev = if i == 0 {
-            "a".to_owned()
-        } else {
-            format!("l{}", i - 1)
-        };
-        let refs = vec![format!("*{prev}"); 9].join(",");
-        bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
-    }
+    let bomb = nested_aliases("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n", 5);
     let record = |json: &[u8], limits: &Limits| {
         let payload = codec::encode_payload(json);
         decode_record(
