@@ -60,19 +60,19 @@ impl ByName {
     /// The positions of `keys` by name and kind, whatever their namespace (and, as always,
     /// their API group): the same object moved to another group or namespace.
     pub(crate) fn any_namespace_of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
-        let mut index = ByName {
-            any_namespace: true,
-            ..ByName::default()
-        };
-        for (i, key) in keys.enumerate() {
-            index.push(key, i);
-        }
-        index
+        Self::build(true, keys)
     }
 
     /// The positions of `keys`, in order.
     pub(crate) fn of<'k>(keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
-        let mut index = ByName::default();
+        Self::build(false, keys)
+    }
+
+    fn build<'k>(any_namespace: bool, keys: impl Iterator<Item = &'k ResourceKey>) -> Self {
+        let mut index = ByName {
+            any_namespace,
+            ..ByName::default()
+        };
         index.positions.reserve(keys.size_hint().0);
         for (i, key) in keys.enumerate() {
             index.push(key, i);

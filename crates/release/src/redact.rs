@@ -218,13 +218,11 @@ impl Redactor {
                 }
             }
             Value::Array(items) => items.iter().for_each(|i| self.learn_paths(i, path)),
-            Value::String(s) if self.flows_into_secret(s) => {
-                self.secret_paths.insert(path.clone());
+            scalar => {
+                if scalar_text(scalar).is_some_and(|t| self.flows_into_secret(&t)) {
+                    self.secret_paths.insert(path.clone());
+                }
             }
-            Value::Number(n) if self.flows_into_secret(&n.to_string()) => {
-                self.secret_paths.insert(path.clone());
-            }
-            _ => {}
         }
     }
 
@@ -352,20 +350,23 @@ impl Redactor {
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.values_at(i, path)),
-            Value::String(s)
-                if self.flows_into_secret(s)
-                    || self.secret_paths.contains(path)
-                    || holds_private_key(s) =>
-            {
-                *v = self.mask(v);
+            scalar => {
+                if self.scalar_is_secret(path, scalar) {
+                    *scalar = self.mask(scalar);
+                }
             }
-            Value::Number(n)
-                if self.flows_into_secret(&n.to_string()) || self.secret_paths.contains(path) =>
-            {
-                *v = self.mask(v);
-            }
-            _ => {}
         }
+    }
+
+    /// Whether a string or number at values path `path` is secret: it flows into a Secret,
+    /// another revision's value at that path does, or it is a private key.
+    fn scalar_is_secret(&self, path: &str, value: &Value) -> bool {
+        let Some(text) = scalar_text(value) else {
+            return false;
+        };
+        self.flows_into_secret(&text)
+            || self.secret_paths.contains(path)
+            || (value.is_string() && holds_private_key(&text))
     }
 
     /// One value of a values path as it is shown in a message (`"hunter2"`, `5432`):
@@ -373,20 +374,12 @@ impl Redactor {
     pub fn value_text(&self, path: &str, value: &Value) -> Option<String> {
         let secret = path_looks_secret(path)
             || match value {
-                Value::String(s) => {
-                    self.flows_into_secret(s)
-                        || self.secret_paths.contains(path)
-                        || holds_private_key(s)
-                }
-                Value::Number(n) => {
-                    self.flows_into_secret(&n.to_string()) || self.secret_paths.contains(path)
-                }
                 Value::Array(_) | Value::Object(_) => {
                     let mut copy = value.clone();
                     self.values_at(&mut copy, &mut path.to_owned());
                     copy != *value
                 }
-                _ => false,
+                scalar => self.scalar_is_secret(path, scalar),
             };
         secret.then(|| REDACTED.to_owned())
     }
@@ -490,6 +483,15 @@ fn may_be_secret(text: &str) -> bool {
             .as_bytes()
             .windows(6)
             .any(|w| w.eq_ignore_ascii_case(b"secret"))
+}
+
+/// A string or number as the text a Secret would hold; `None` for anything else.
+fn scalar_text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match value {
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        _ => None,
+    }
 }
 
 /// The strings of `original` that `masked` (the same tree redacted) hides.

@@ -476,7 +476,7 @@ fn read_all(
     let mut outcome = InputOutcome::default();
     let mut files = 0usize;
     for path in paths {
-        if path.as_os_str() == "-" {
+        if crate::config::is_stdin(path) {
             let bytes = read_input_bytes(path, config.max_input_bytes, "--from")?;
             outcome.extend(read_input_selected(&bytes, "-", limits, select));
             files += 1;
@@ -634,7 +634,7 @@ pub fn read_input_bytes(path: &Path, max: usize, flag: &str) -> Result<Vec<u8>> 
     };
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     let mut bytes = Vec::new();
-    if path.as_os_str() == "-" {
+    if crate::config::is_stdin(path) {
         std::io::stdin()
             .lock()
             .take(limit)

@@ -64,7 +64,7 @@ pub fn streamed(config: &Config) -> Option<Streamed<'_>> {
     match &config.source {
         SourceSpec::Cluster(spec) => Some(Streamed::Cluster(spec)),
         // Standard input is read once, whole.
-        SourceSpec::Files(paths) if paths.iter().any(|p| p.as_os_str() == "-") => None,
+        SourceSpec::Files(_) if config.reads_stdin() => None,
         SourceSpec::Files(paths) => Some(Streamed::Files(paths)),
         SourceSpec::Sql(spec) => Some(Streamed::Sql(spec)),
     }
